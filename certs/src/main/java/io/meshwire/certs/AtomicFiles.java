@@ -1,0 +1,133 @@
+package io.meshwire.certs;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * {@code AtomicFiles} writes small files so that a reader, or the file system after a crash, sees
+ * either the old content or the new one, never a mix: the bytes go to a temporary file in the same
+ * directory with its final permissions, which is fsync'd, then published by rename (replace) or
+ * hard link (create only), and the directory is fsync'd.
+ *
+ * <p>Missing parent directories are created with mode 0700. Permissions are set explicitly, so
+ * the umask does not change them. Thread-safe: it keeps no state; concurrent writers of the same
+ * file each publish a complete file and the last rename wins.
+ */
+public final class AtomicFiles {
+
+  /** {@code rw-------}: private keys and stores of secrets' hashes. */
+  public static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
+
+  /** {@code rw-r--r--}: certificates. */
+  public static final Set<PosixFilePermission> WORLD_READABLE = PosixFilePermissions.fromString("rw-r--r--");
+
+  private static final Set<PosixFilePermission> DIRECTORY = PosixFilePermissions.fromString("rwx------");
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private AtomicFiles() {}
+
+  /** Writes {@code content} to {@code file} with {@code permissions}, replacing any existing file. */
+  public static void write(Path file, byte[] content, Set<PosixFilePermission> permissions)
+      throws IOException {
+    Path tmp = writeTemp(file, content, permissions);
+    try {
+      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+    syncDirectory(file);
+  }
+
+  /**
+   * Replaces several files in {@code files} order, after all of their temporary files are
+   * complete and fsync'd, so the window in which a crash leaves some old and some new files is only
+   * that of the renames. Files must be in the same directory for the directory fsync to cover them.
+   */
+  static void writeAll(List<Content> files) throws IOException {
+    List<Path> temps = new ArrayList<>();
+    try {
+      for (Content f : files) {
+        temps.add(writeTemp(f.file(), f.bytes(), f.permissions()));
+      }
+      for (int i = 0; i < files.size(); i++) {
+        Files.move(temps.get(i), files.get(i).file(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      }
+    } finally {
+      for (Path tmp : temps) {
+        Files.deleteIfExists(tmp);
+      }
+    }
+    for (Content f : files) {
+      syncDirectory(f.file());
+    }
+  }
+
+  /** One file for {@link #writeAll}. */
+  record Content(Path file, byte[] bytes, Set<PosixFilePermission> permissions) {}
+
+  /**
+   * Writes {@code content} to {@code file} with {@code permissions} only if {@code file} does not
+   * exist; the check and the publication are one atomic step (a hard link).
+   *
+   * @throws FileAlreadyExistsException if {@code file} exists; it is left untouched
+   */
+  public static void writeNew(Path file, byte[] content, Set<PosixFilePermission> permissions)
+      throws IOException {
+    if (Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      throw new FileAlreadyExistsException(file.toString());
+    }
+    Path tmp = writeTemp(file, content, permissions);
+    try {
+      Files.createLink(file, tmp);
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+    syncDirectory(file);
+  }
+
+  private static Path writeTemp(Path file, byte[] content, Set<PosixFilePermission> permissions)
+      throws IOException {
+    Path dir = file.toAbsolutePath().getParent();
+    if (!Files.isDirectory(dir)) {
+      Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(DIRECTORY));
+    }
+    byte[] suffix = new byte[6];
+    RANDOM.nextBytes(suffix);
+    Path tmp = dir.resolve("." + file.getFileName() + ".tmp-" + HexFormat.of().formatHex(suffix));
+    Files.createFile(tmp, PosixFilePermissions.asFileAttribute(Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE)));
+    try {
+      Files.setPosixFilePermissions(tmp, permissions); // exact mode, whatever the umask
+      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+        ByteBuffer buf = ByteBuffer.wrap(content);
+        while (buf.hasRemaining()) {
+          ch.write(buf);
+        }
+        ch.force(true);
+      }
+      return tmp;
+    } catch (IOException | RuntimeException e) {
+      Files.deleteIfExists(tmp);
+      throw e;
+    }
+  }
+
+  private static void syncDirectory(Path file) throws IOException {
+    // The rename or link is durable only once the directory entry is on disk.
+    try (FileChannel ch = FileChannel.open(file.toAbsolutePath().getParent(), StandardOpenOption.READ)) {
+      ch.force(true);
+    }
+  }
+}

@@ -1,0 +1,373 @@
+package io.meshwire.agent.wireguard;
+
+import io.meshwire.agent.exec.CommandFailedException;
+import io.meshwire.agent.exec.CommandRunner;
+import io.meshwire.agent.net.Cidr;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code WgToolsWireGuard} is the {@link WireGuard} driver built on the standard tools: {@code ip
+ * link} creates the interface, {@code wg set} configures it and {@code wg show IF dump} reads it
+ * back. The tools drive the kernel module and wireguard-go the same way.
+ *
+ * <p>Creating an interface tries {@code ip link add IF type wireguard} first ({@link
+ * Backend#AUTO}); where the kernel has no WireGuard it starts {@code wireguard-go -f IF} as a child
+ * process that this driver owns, and waits (bounded by {@link Config#startTimeout()}) until {@code
+ * wg show IF} answers. wireguard-go keeps its UAPI socket in the host-wide {@code
+ * /var/run/wireguard}, so userspace interface names must be unique across network namespaces.
+ * {@link #deleteInterface} and {@link #close} stop the child by PID; if the child dies on its own
+ * the driver logs a warning and the next {@link #ensureInterface} starts a new one. Children are
+ * not stopped when the JVM exits without {@link #close}: in a pod the container's end takes them.
+ *
+ * <p>The private key goes to {@code wg} through stdin ({@code private-key /dev/stdin}), never argv.
+ *
+ * <p>Thread-safe. {@link #ensureInterface}, {@link #deleteInterface} and {@link #close} are
+ * serialised by one lock (they start and stop children); the other methods only run {@code wg}.
+ */
+public final class WgToolsWireGuard implements WireGuard, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(WgToolsWireGuard.class);
+  private static final Pattern IF_NAME = Pattern.compile("[A-Za-z0-9_.-]{1,15}");
+  private static final Duration READY_POLL = Duration.ofMillis(50);
+  private static final Duration STOP_GRACE = Duration.ofSeconds(5);
+  private static final int OUTPUT_LINES_KEPT = 20;
+
+  /** Which WireGuard implementation creates interfaces. */
+  public enum Backend {
+    /** The kernel module when {@code ip link add} accepts the type, else wireguard-go. */
+    AUTO,
+    /** The kernel module only. */
+    KERNEL,
+    /** wireguard-go only. */
+    USERSPACE
+  }
+
+  /**
+   * {@code Config} of the driver. Immutable.
+   *
+   * @param backend which implementation creates interfaces
+   * @param userspaceProgram the wireguard-go executable, looked up on {@code PATH}
+   * @param commandTimeout for each {@code ip} and {@code wg} invocation
+   * @param startTimeout how long a new wireguard-go may take until {@code wg show} answers
+   */
+  public record Config(
+      Backend backend, String userspaceProgram, Duration commandTimeout, Duration startTimeout) {
+    public Config {
+      Objects.requireNonNull(backend, "wireguard backend");
+      if (userspaceProgram == null || userspaceProgram.isBlank()) {
+        throw new IllegalArgumentException("wireguard userspaceProgram: must not be blank");
+      }
+      if (commandTimeout == null || commandTimeout.isNegative() || commandTimeout.isZero()) {
+        throw new IllegalArgumentException("wireguard commandTimeout " + commandTimeout + ": must be positive");
+      }
+      if (startTimeout == null || startTimeout.isNegative() || startTimeout.isZero()) {
+        throw new IllegalArgumentException("wireguard startTimeout " + startTimeout + ": must be positive");
+      }
+    }
+
+    /** AUTO, {@code wireguard-go}, 10 s per command, 10 s to start. */
+    public static Config defaults() {
+      return new Config(Backend.AUTO, "wireguard-go", Duration.ofSeconds(10), Duration.ofSeconds(10));
+    }
+  }
+
+  /** A wireguard-go process and the last lines it printed. */
+  private record Child(Process process, Deque<String> lastOutput) {
+    String output() {
+      synchronized (lastOutput) {
+        return String.join(" | ", lastOutput);
+      }
+    }
+  }
+
+  private final CommandRunner runner;
+  private final Config config;
+  private final ReentrantLock lifecycle = new ReentrantLock();
+
+  /** Written under {@link #lifecycle}; an exit callback removes a child that died on its own. */
+  private final Map<String, Child> children = new ConcurrentHashMap<>();
+
+  public WgToolsWireGuard(CommandRunner runner, Config config) {
+    this.runner = Objects.requireNonNull(runner, "runner");
+    this.config = Objects.requireNonNull(config, "config");
+  }
+
+  /** With {@link Config#defaults()}. */
+  public WgToolsWireGuard(CommandRunner runner) {
+    this(runner, Config.defaults());
+  }
+
+  @Override
+  public void ensureInterface(
+      String ifName, int listenPort, String privateKey, Optional<Cidr> interfaceAddress) {
+    checkIfName(ifName);
+    if (listenPort < 1 || listenPort > 65535) {
+      throw new IllegalArgumentException(
+          "interface " + ifName + ": listen port " + listenPort + " out of range 1..65535");
+    }
+    String key = WgKeys.canonical(privateKey, "interface " + ifName + " private key", false);
+    Objects.requireNonNull(interfaceAddress, "interfaceAddress");
+    lifecycle.lock();
+    try {
+      if (!linkExists(ifName)) {
+        create(ifName);
+      } else if (!answers(ifName)) {
+        throw new IllegalStateException(
+            "interface " + ifName + " exists but wg cannot read it: not a WireGuard interface?");
+      }
+      configure(ifName, listenPort, key);
+      if (interfaceAddress.isPresent()) {
+        Cidr address = interfaceAddress.get();
+        wg(List.of("ip", address.isIpv4() ? "-4" : "-6", "address", "replace", address.toString(),
+            "dev", ifName));
+      }
+      wg(List.of("ip", "link", "set", "dev", ifName, "up"));
+    } finally {
+      lifecycle.unlock();
+    }
+  }
+
+  @Override
+  public WgInterfaceState show(String ifName) {
+    checkIfName(ifName);
+    return WgDump.parse(ifName, wg(List.of("wg", "show", ifName, "dump")).stdout());
+  }
+
+  @Override
+  public void setPeer(String ifName, WgPeer peer) {
+    checkIfName(ifName);
+    List<String> argv = new ArrayList<>(List.of("wg", "set", ifName, "peer", peer.publicKey()));
+    peer.endpoint().ifPresent(e -> argv.addAll(List.of("endpoint", Endpoints.format(e))));
+    argv.add("allowed-ips");
+    argv.add(
+        peer.allowedIps().stream()
+            .map(Cidr::network)
+            .distinct()
+            .sorted()
+            .map(Cidr::toString)
+            .collect(Collectors.joining(",")));
+    argv.add("persistent-keepalive");
+    long keepalive = peer.persistentKeepalive().getSeconds();
+    argv.add(keepalive == 0 ? "off" : Long.toString(keepalive));
+    wg(argv);
+    log.debug("wireguard peer set if={} peer={} endpoint={} allowedIps={}", ifName,
+        WgKeys.shortKey(peer.publicKey()), peer.endpoint().map(Endpoints::format).orElse("(kept)"),
+        peer.allowedIps());
+  }
+
+  @Override
+  public void removePeer(String ifName, String publicKey) {
+    checkIfName(ifName);
+    String key = WgKeys.canonical(publicKey, "interface " + ifName + " peer public key", true);
+    wg(List.of("wg", "set", ifName, "peer", key, "remove"));
+    log.debug("wireguard peer removed if={} peer={}", ifName, WgKeys.shortKey(key));
+  }
+
+  @Override
+  public void deleteInterface(String ifName) {
+    checkIfName(ifName);
+    lifecycle.lock();
+    try {
+      Child child = children.remove(ifName);
+      if (child != null) {
+        stop(ifName, child);
+      }
+      if (linkExists(ifName)) {
+        wg(List.of("ip", "link", "del", "dev", ifName));
+      }
+      log.info("wireguard interface deleted if={}", ifName);
+    } finally {
+      lifecycle.unlock();
+    }
+  }
+
+  /**
+   * Stops every wireguard-go child this driver started, which removes their interfaces. Kernel
+   * interfaces stay. Failures to delete one interface do not stop the others; the first is thrown.
+   */
+  @Override
+  public void close() {
+    RuntimeException first = null;
+    for (String ifName : List.copyOf(children.keySet())) {
+      try {
+        deleteInterface(ifName);
+      } catch (RuntimeException e) {
+        if (first == null) {
+          first = e;
+        } else {
+          first.addSuppressed(e);
+        }
+      }
+    }
+    if (first != null) {
+      throw first;
+    }
+  }
+
+  /** The PID of the wireguard-go process serving {@code ifName}, if this driver started one. */
+  public Optional<Long> userspacePid(String ifName) {
+    return Optional.ofNullable(children.get(ifName)).map(c -> c.process().pid());
+  }
+
+  static void checkIfName(String ifName) {
+    if (ifName == null || !IF_NAME.matcher(ifName).matches()) {
+      throw new IllegalArgumentException(
+          "interface name \"" + ifName + "\": must be 1..15 characters of [A-Za-z0-9_.-]");
+    }
+  }
+
+  private void create(String ifName) {
+    CommandFailedException kernelError = null;
+    if (config.backend() != Backend.USERSPACE) {
+      try {
+        wg(List.of("ip", "link", "add", "dev", ifName, "type", "wireguard"));
+        log.info("wireguard interface created if={} backend=kernel", ifName);
+        return;
+      } catch (CommandFailedException e) {
+        if (config.backend() == Backend.KERNEL) {
+          throw e;
+        }
+        kernelError = e;
+        log.debug("wireguard kernel backend unavailable if={} reason={}", ifName, e.getMessage());
+      }
+    }
+    try {
+      startUserspace(ifName);
+    } catch (RuntimeException e) {
+      if (kernelError != null) {
+        e.addSuppressed(kernelError);
+      }
+      throw e;
+    }
+  }
+
+  private void startUserspace(String ifName) {
+    List<String> argv = List.of(config.userspaceProgram(), "-f", ifName);
+    Deque<String> lastOutput = new ArrayDeque<>();
+    Process process =
+        runner.start(
+            argv,
+            line -> {
+              log.debug("wireguard-go if={} line={}", ifName, line);
+              synchronized (lastOutput) {
+                if (lastOutput.size() == OUTPUT_LINES_KEPT) {
+                  lastOutput.removeFirst();
+                }
+                lastOutput.addLast(line);
+              }
+            });
+    Child child = new Child(process, lastOutput);
+    children.put(ifName, child);
+    process.onExit().thenAccept(p -> {
+      if (children.remove(ifName, child)) {
+        log.warn("wireguard-go exited unexpectedly if={} pid={} exit={} output={}", ifName,
+            p.pid(), p.exitValue(), child.output());
+      }
+    });
+    long deadline = System.nanoTime() + config.startTimeout().toNanos();
+    long maxPolls = config.startTimeout().toMillis() / READY_POLL.toMillis() + 1;
+    for (long poll = 0; poll <= maxPolls; poll++) {
+      if (!process.isAlive()) {
+        children.remove(ifName, child);
+        throw CommandFailedException.notRun(argv,
+            "exited with " + process.exitValue() + " before " + ifName + " was ready: "
+                + child.output(), null);
+      }
+      if (answers(ifName)) {
+        log.info("wireguard interface created if={} backend=userspace pid={}", ifName, process.pid());
+        return;
+      }
+      if (System.nanoTime() - deadline > 0) {
+        break;
+      }
+      try {
+        // Doubles as the pause between polls and as an early exit check.
+        process.waitFor(READY_POLL.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    children.remove(ifName, child);
+    stop(ifName, child);
+    throw CommandFailedException.notRun(argv,
+        "did not serve " + ifName + " within " + config.startTimeout() + ": " + child.output(), null);
+  }
+
+  private void stop(String ifName, Child child) {
+    Process process = child.process();
+    process.destroy(); // SIGTERM: wireguard-go closes the device, its tun and its socket
+    try {
+      if (!process.waitFor(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
+        log.warn("wireguard-go ignored SIGTERM if={} pid={}, killing", ifName, process.pid());
+        process.destroyForcibly();
+        process.waitFor(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+      }
+    } catch (InterruptedException e) {
+      process.destroyForcibly();
+      Thread.currentThread().interrupt();
+    }
+    log.debug("wireguard-go stopped if={} pid={} alive={}", ifName, process.pid(), process.isAlive());
+  }
+
+  private void configure(String ifName, int listenPort, String privateKey) {
+    WgInterfaceState current = show(ifName);
+    List<String> argv = new ArrayList<>(List.of("wg", "set", ifName));
+    if (current.listenPort() != listenPort) {
+      argv.addAll(List.of("listen-port", Integer.toString(listenPort)));
+    }
+    boolean newKey = !current.privateKey().equals(privateKey);
+    if (newKey) {
+      argv.addAll(List.of("private-key", "/dev/stdin"));
+    }
+    if (argv.size() == 3) {
+      return;
+    }
+    byte[] stdin = newKey ? (privateKey + "\n").getBytes(StandardCharsets.US_ASCII) : new byte[0];
+    runner.run(argv, stdin, config.commandTimeout());
+    log.debug("wireguard interface configured if={} listenPort={} keyChanged={}", ifName,
+        listenPort, newKey);
+  }
+
+  private boolean linkExists(String ifName) {
+    try {
+      wg(List.of("ip", "link", "show", "dev", ifName));
+      return true;
+    } catch (CommandFailedException e) {
+      if (!e.timedOut() && e.stderr().contains("does not exist")) {
+        return false;
+      }
+      throw e;
+    }
+  }
+
+  private boolean answers(String ifName) {
+    try {
+      wg(List.of("wg", "show", ifName, "dump"));
+      return true;
+    } catch (CommandFailedException e) {
+      if (e.timedOut() || e.exitCode() == -1) {
+        throw e;
+      }
+      return false;
+    }
+  }
+
+  private CommandRunner.Result wg(List<String> argv) {
+    return runner.run(argv, config.commandTimeout());
+  }
+}

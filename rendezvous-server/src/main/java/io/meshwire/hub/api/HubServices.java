@@ -1,0 +1,45 @@
+package io.meshwire.hub.api;
+
+import io.grpc.ServerServiceDefinition;
+import io.meshwire.certs.JoinTokens;
+import io.meshwire.certs.MeshCa;
+import io.meshwire.certs.RevocationList;
+import io.meshwire.hub.auth.RateLimits;
+import io.meshwire.hub.log.MembershipLog;
+import io.meshwire.hub.watch.WatchHub;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code HubServices} builds the hub's three gRPC services over shared collaborators, so the
+ * server wiring sees one object and the services keep package-private constructors.
+ */
+public final class HubServices {
+
+  private final List<ServerServiceDefinition> definitions;
+  private final AuditLog audit;
+
+  public HubServices(MeshCa ca, JoinTokens tokens, RevocationList revocations, MembershipLog membership,
+      WatchHub watches, RateLimits limits, Duration certValidity, Map<String, Instant> lastSeen,
+      InstantSource clock, MeterRegistry meters) {
+    this.audit = new AuditLog(clock, 10_000);
+    LinkReports reports = new LinkReports();
+    this.definitions = List.of(
+        new EnrollmentService(ca, tokens, certValidity, limits, audit, meters).bindService(),
+        new RendezvousService(membership, watches, limits, reports, audit).bind(),
+        new AdminService(ca.mesh(), membership, watches, tokens, revocations, reports, audit, lastSeen, clock)
+            .bindService());
+  }
+
+  public List<ServerServiceDefinition> definitions() {
+    return definitions;
+  }
+
+  public AuditLog audit() {
+    return audit;
+  }
+}

@@ -1,0 +1,45 @@
+package io.meshwire.hub.api;
+
+import com.google.protobuf.Any;
+import com.google.rpc.Code;
+import com.google.rpc.RetryInfo;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.StatusProto;
+import io.meshwire.hub.membership.Rejection;
+import java.time.Duration;
+
+/** {@code Statuses} maps the hub's expected failures onto gRPC statuses, in one place. */
+final class Statuses {
+
+  private Statuses() {}
+
+  static StatusRuntimeException of(Rejection r) {
+    Status status = switch (r.kind()) {
+      case INVALID_ARGUMENT -> Status.INVALID_ARGUMENT;
+      case PERMISSION_DENIED -> Status.PERMISSION_DENIED;
+      case FAILED_PRECONDITION -> Status.FAILED_PRECONDITION;
+      case NOT_FOUND -> Status.NOT_FOUND;
+    };
+    return status.withDescription(r.getMessage()).asRuntimeException();
+  }
+
+  /** A status carrying google.rpc.RetryInfo: the client waits at least {@code retryAfter}. */
+  static StatusRuntimeException withRetry(Code code, String message, Duration retryAfter) {
+    RetryInfo retry = RetryInfo.newBuilder().setRetryDelay(com.google.protobuf.Duration.newBuilder()
+        .setSeconds(retryAfter.toSeconds()).setNanos(retryAfter.toNanosPart())).build();
+    return StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder()
+        .setCode(code.getNumber())
+        .setMessage(message + " (retry after " + retryAfter.toMillis() + " ms)")
+        .addDetails(Any.pack(retry))
+        .build());
+  }
+
+  static StatusRuntimeException rateLimited(String what, Duration retryAfter) {
+    return withRetry(Code.RESOURCE_EXHAUSTED, what + ": rate limited", retryAfter);
+  }
+
+  static StatusRuntimeException internal(String what, Throwable cause) {
+    return Status.UNAVAILABLE.withDescription(what + ": " + cause.getMessage()).withCause(cause).asRuntimeException();
+  }
+}

@@ -1,0 +1,362 @@
+package io.meshwire.hub.log;
+
+import io.meshwire.hub.membership.ClusterRecord;
+import io.meshwire.hub.membership.MembershipEvent;
+import io.meshwire.hub.membership.MembershipEvent.ClusterRemoved;
+import io.meshwire.hub.membership.MembershipEvent.ClusterUpserted;
+import io.meshwire.hub.membership.MembershipEvent.ViewRemoved;
+import io.meshwire.hub.membership.MembershipEvent.ViewUpdated;
+import io.meshwire.hub.membership.PeerView;
+import io.meshwire.hub.membership.Rejection;
+import io.meshwire.hub.store.Entry;
+import io.meshwire.hub.store.MembershipStore;
+import io.meshwire.hub.store.Recovered;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
+import java.util.function.LongConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code MembershipLog} is the hub's source of truth: the current membership plus the recent
+ * changes, each at a global revision, made durable through a {@link MembershipStore}.
+ *
+ * <p>Thread-safety: every method may be called from any thread. Mutations and reads of the
+ * membership are serialized by one lock; a mutation assigns the next revision, encodes the event
+ * once and hands it to the store under that lock, so revisions reach the store in order. Watchers
+ * only see entries up to {@link #durableRevision()}: an entry becomes visible once the store has
+ * fsync'd it, and listeners registered with {@link #onDurable} are told (on the notify executor,
+ * never on the store's thread).
+ *
+ * <p>Validation of the membership rules that need the current state (generations only grow, a
+ * view's subject must be a member) happens here, under the lock, before anything changes.
+ */
+public final class MembershipLog implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(MembershipLog.class);
+
+  private final MembershipStore store;
+  private final EventCodec codec;
+  private final InstantSource clock;
+  private final Executor notifyExecutor;
+  private final Executor checkpointExecutor;
+  private final int retainedEntries;
+  private final int checkpointInterval;
+  private final String meshUid;
+  private final List<LongConsumer> durableListeners = new CopyOnWriteArrayList<>();
+
+  private final Object lock = new Object();
+  // @GuardedBy("lock")
+  private final Map<String, ClusterRecord> clusters = new TreeMap<>();
+  // @GuardedBy("lock")
+  private final Map<PeerView.Key, PeerView> views = new HashMap<>();
+  // @GuardedBy("lock"): entries (floor, head], the one for revision r at index r % length
+  private final LogEntry[] ring;
+  // @GuardedBy("lock"): a since-revision below floor cannot be served from `recent`
+  private long floor;
+  // @GuardedBy("lock")
+  private long head;
+  // @GuardedBy("lock"): the state captured at the last checkpoint, written to the store at the next
+  private SnapshotImage pendingCheckpoint;
+  // @GuardedBy("lock")
+  private long lastCheckpointRevision;
+  // @GuardedBy("lock")
+  private Throwable storeFailure;
+
+  private volatile long durable;
+
+  /**
+   * Opens the log on what the store recovered: the snapshot's state, then every later entry
+   * replayed.
+   */
+  public MembershipLog(MembershipStore store, EventCodec codec, InstantSource clock, Options options,
+      Executor notifyExecutor, Executor checkpointExecutor) {
+    this.store = store;
+    this.codec = codec;
+    this.clock = clock;
+    this.notifyExecutor = notifyExecutor;
+    this.checkpointExecutor = checkpointExecutor;
+    this.retainedEntries = options.retainedEntries();
+    this.checkpointInterval = options.checkpointInterval();
+    this.ring = new LogEntry[options.retainedEntries()];
+    Recovered recovered = store.recovered();
+    this.meshUid = recovered.meshUid();
+    synchronized (lock) {
+      if (recovered.snapshot() != null) {
+        SnapshotImage image = codec.decodeState(recovered.snapshot().revision(), recovered.snapshot().state());
+        image.clusters().forEach(c -> clusters.put(c.clusterId(), c));
+        image.viewsBySubject().values().forEach(vs -> vs.forEach(v -> views.put(v.key(), v)));
+        head = image.revision();
+        floor = image.revision();
+        lastCheckpointRevision = image.revision();
+      }
+      long now = System.nanoTime();
+      for (Entry entry : recovered.entries()) {
+        if (entry.revision() != head + 1) {
+          throw new IllegalStateException("store returned revision " + entry.revision() + " after " + head);
+        }
+        MembershipEvent event = codec.decodeEvent(entry.bytes());
+        applyToState(event);
+        head = entry.revision();
+        ring[(int) (head % ring.length)] = new LogEntry(head, event, entry.bytes(), now);
+      }
+      floor = Math.max(floor, head - ring.length);
+      durable = head;
+    }
+    log.info("membership log opened mesh_uid={} revision={} floor={} clusters={} replayed={}",
+        meshUid, head, floor, clusters.size(), recovered.entries().size());
+  }
+
+  /** Tuning of retention and checkpoints. */
+  public record Options(int retainedEntries, int checkpointInterval) {
+    public Options {
+      if (retainedEntries < 1 || checkpointInterval < 1) {
+        throw new IllegalArgumentException("retainedEntries and checkpointInterval must be >= 1");
+      }
+    }
+
+    public static Options defaults() {
+      return new Options(100_000, 50_000);
+    }
+  }
+
+  public String meshUid() {
+    return meshUid;
+  }
+
+  /** The newest revision whose entry is durable and visible to watchers. */
+  public long durableRevision() {
+    return durable;
+  }
+
+  /** The oldest since-revision that can be resumed without a snapshot. */
+  public long floorRevision() {
+    synchronized (lock) {
+      return floor;
+    }
+  }
+
+  /** Registers a listener told the new durable revision each time it advances. */
+  public void onDurable(LongConsumer listener) {
+    durableListeners.add(listener);
+  }
+
+  /**
+   * Stores {@code record} (already validated on its own) as the cluster's record.
+   *
+   * @return completes with the revision once durable
+   * @throws Rejection FAILED_PRECONDITION when the generation does not grow
+   */
+  public CompletableFuture<Long> upsert(ClusterRecord record) throws Rejection {
+    synchronized (lock) {
+      ClusterRecord current = clusters.get(record.clusterId());
+      if (current != null && record.generation() <= current.generation()) {
+        throw new Rejection(Rejection.Kind.FAILED_PRECONDITION, "record.generation: " + record.generation()
+            + " is not greater than the stored generation " + current.generation());
+      }
+      return append(new ClusterUpserted(record.accepted(clock.instant(), head + 1)));
+    }
+  }
+
+  /**
+   * Stores the views decided by {@code observer} and withdraws its views of {@code withdrawn}.
+   * All or nothing.
+   *
+   * @return completes with the last revision written once durable (the current durable revision
+   *     when there was nothing to change)
+   */
+  public CompletableFuture<Long> publishViews(String observer, List<PeerView> updated, Collection<String> withdrawn)
+      throws Rejection {
+    synchronized (lock) {
+      for (int i = 0; i < updated.size(); i++) {
+        PeerView view = updated.get(i);
+        String field = "views[" + i + "]";
+        if (!clusters.containsKey(view.subjectClusterId())) {
+          throw new Rejection(Rejection.Kind.FAILED_PRECONDITION,
+              field + ".subject_cluster_id: \"" + view.subjectClusterId() + "\" is not a member of the mesh");
+        }
+        PeerView current = views.get(view.key());
+        if (current != null && view.generation() <= current.generation()) {
+          throw new Rejection(Rejection.Kind.FAILED_PRECONDITION, field + ".generation: " + view.generation()
+              + " is not greater than the stored generation " + current.generation());
+        }
+      }
+      CompletableFuture<Long> last = null;
+      for (PeerView view : updated) {
+        last = append(new ViewUpdated(view));
+      }
+      for (String subject : withdrawn) {
+        PeerView.Key key = new PeerView.Key(observer, subject);
+        if (views.containsKey(key)) {
+          last = append(new ViewRemoved(key));
+        }
+      }
+      return last != null ? last : CompletableFuture.completedFuture(durable);
+    }
+  }
+
+  /**
+   * Removes a cluster, and with it every view from or about it.
+   *
+   * @throws Rejection NOT_FOUND when the cluster has no record
+   */
+  public CompletableFuture<Long> remove(String clusterId, MembershipEvent.RemovalReason reason) throws Rejection {
+    synchronized (lock) {
+      if (!clusters.containsKey(clusterId)) {
+        throw new Rejection(Rejection.Kind.NOT_FOUND, "cluster_id: \"" + clusterId + "\" has no record");
+      }
+      return append(new ClusterRemoved(clusterId, reason));
+    }
+  }
+
+  public Optional<ClusterRecord> cluster(String clusterId) {
+    synchronized (lock) {
+      return Optional.ofNullable(clusters.get(clusterId));
+    }
+  }
+
+  public List<ClusterRecord> clusters() {
+    synchronized (lock) {
+      return List.copyOf(clusters.values());
+    }
+  }
+
+  /**
+   * The whole membership at the newest revision (which may not be durable yet: a watcher sends it
+   * only once {@link #durableRevision()} has reached {@link SnapshotImage#revision()}).
+   */
+  public SnapshotImage image() {
+    synchronized (lock) {
+      return imageLocked();
+    }
+  }
+
+  /**
+   * Durable entries after {@code afterRevision}, at most {@code max}; empty when there are none.
+   *
+   * @return empty Optional when {@code afterRevision} is below the floor: the caller needs a
+   *     snapshot
+   */
+  public Optional<List<LogEntry>> readAfter(long afterRevision, int max) {
+    long visible = durable;
+    synchronized (lock) {
+      if (afterRevision < floor) {
+        return Optional.empty();
+      }
+      long last = Math.min(visible, afterRevision + max);
+      List<LogEntry> out = new ArrayList<>((int) Math.max(0, last - afterRevision));
+      for (long r = afterRevision + 1; r <= last; r++) {
+        out.add(ring[(int) (r % ring.length)]);
+      }
+      return Optional.of(out);
+    }
+  }
+
+  @Override
+  public void close() {
+    store.close();
+  }
+
+  // @GuardedBy("lock")
+  private CompletableFuture<Long> append(MembershipEvent event) {
+    if (storeFailure != null) {
+      return CompletableFuture.failedFuture(new IllegalStateException("store failed earlier", storeFailure));
+    }
+    long revision = head + 1;
+    byte[] encoded = codec.encodeEvent(revision, event);
+    CompletableFuture<Void> written = store.append(revision, encoded);
+    head = revision;
+    applyToState(event);
+    ring[(int) (revision % ring.length)] = new LogEntry(revision, event, encoded, System.nanoTime());
+    floor = Math.max(floor, revision - ring.length);
+    maybeCheckpoint();
+    return written.handle((ok, failure) -> {
+      if (failure != null) {
+        synchronized (lock) {
+          storeFailure = failure;
+        }
+        log.error("store append failed revision={} error=\"{}\"", revision, failure.toString());
+        throw new IllegalStateException("store append failed at revision " + revision, failure);
+      }
+      advanceDurable(revision);
+      return revision;
+    });
+  }
+
+  private void advanceDurable(long revision) {
+    // The store completes appends in revision order, but callbacks may race; keep the maximum.
+    boolean advanced = false;
+    synchronized (lock) {
+      if (revision > durable) {
+        durable = revision;
+        advanced = true;
+      }
+    }
+    if (advanced) {
+      notifyExecutor.execute(() -> durableListeners.forEach(l -> l.accept(revision)));
+    }
+  }
+
+  // @GuardedBy("lock")
+  private void applyToState(MembershipEvent event) {
+    switch (event) {
+      case ClusterUpserted u -> clusters.put(u.record().clusterId(), u.record());
+      case ClusterRemoved r -> {
+        clusters.remove(r.clusterId());
+        views.keySet().removeIf(k -> k.observerClusterId().equals(r.clusterId())
+            || k.subjectClusterId().equals(r.clusterId()));
+      }
+      case ViewUpdated v -> views.put(v.view().key(), v.view());
+      case ViewRemoved v -> views.remove(v.key());
+    }
+  }
+
+  // @GuardedBy("lock")
+  private SnapshotImage imageLocked() {
+    Map<String, List<PeerView>> bySubject = new HashMap<>();
+    for (PeerView v : views.values()) {
+      bySubject.computeIfAbsent(v.subjectClusterId(), k -> new ArrayList<>()).add(v);
+    }
+    return new SnapshotImage(head, new ArrayList<>(clusters.values()), bySubject);
+  }
+
+  /**
+   * Every {@code checkpointInterval} revisions, writes the state captured at the previous
+   * checkpoint to the store, which then drops the entries up to it. Writing the older capture
+   * keeps at least one interval of entries on disk, so watchers can still resume after a restart.
+   */
+  // @GuardedBy("lock")
+  private void maybeCheckpoint() {
+    if (head - lastCheckpointRevision < checkpointInterval) {
+      return;
+    }
+    SnapshotImage toWrite = pendingCheckpoint;
+    pendingCheckpoint = imageLocked();
+    lastCheckpointRevision = head;
+    if (toWrite == null) {
+      return;
+    }
+    checkpointExecutor.execute(() -> {
+      if (durable < toWrite.revision()) {
+        // The capture is one interval old, so this is rare; the next checkpoint catches up.
+        log.info("checkpoint skipped revision={} durable={}", toWrite.revision(), durable);
+        return;
+      }
+      try {
+        store.snapshot(toWrite.revision(), codec.encodeState(toWrite));
+        log.info("checkpoint written revision={} clusters={}", toWrite.revision(), toWrite.clusters().size());
+      } catch (Exception e) {
+        log.warn("checkpoint failed revision={} error=\"{}\"", toWrite.revision(), e.toString());
+      }
+    });
+  }
+}

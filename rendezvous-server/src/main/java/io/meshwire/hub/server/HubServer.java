@@ -1,0 +1,261 @@
+package io.meshwire.hub.server;
+
+import io.grpc.Server;
+import io.grpc.netty.GrpcSslContexts;
+import io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.meshwire.certs.CertificateVerifier;
+import io.meshwire.certs.IssuedCredential;
+import io.meshwire.certs.JoinTokens;
+import io.meshwire.certs.MeshCa;
+import io.meshwire.certs.RevocationList;
+import io.meshwire.certs.Role;
+import io.meshwire.certs.SpiffeId;
+import io.meshwire.hub.api.HubServices;
+import io.meshwire.hub.auth.AccessPolicy;
+import io.meshwire.hub.auth.AuthInterceptor;
+import io.meshwire.hub.auth.RateLimits;
+import io.meshwire.hub.log.MembershipLog;
+import io.meshwire.hub.store.FileLogStore;
+import io.meshwire.hub.watch.ProtoWatchCodec;
+import io.meshwire.hub.watch.WatchHub;
+import io.meshwire.hub.wire.ProtoEventCodec;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslProvider;
+import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code HubServer} wires and runs one hub: its CA and credentials, stores, membership log, watch
+ * fan-out, services and the TLS gRPC server. {@link #start} returns once the server listens;
+ * {@link #close} stops it, telling watchers to come back later.
+ *
+ * <p>Data directory layout: {@code ca/} (mesh CA, created on first start), {@code admin/}
+ * (an admin credential for the CLI, created on first start), {@code log/} (the membership store),
+ * {@code tokens.json}, {@code revocations.json}.
+ */
+public final class HubServer implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(HubServer.class);
+  private static final Duration CA_VALIDITY = Duration.ofDays(3650);
+  private static final Duration HUB_CERT_VALIDITY = Duration.ofDays(365);
+  private static final Duration ADMIN_CERT_VALIDITY = Duration.ofDays(365);
+
+  private final HubConfig config;
+  private final Server server;
+  private final MembershipLog membership;
+  private final WatchHub watches;
+  private final ExecutorService fanoutPool;
+  private final ExecutorService checkpointPool;
+  private final ScheduledExecutorService scheduler;
+  private final HealthStatusManager health;
+  private final MetricsEndpoint metricsEndpoint;
+  private final MeshCa ca;
+
+  private HubServer(HubConfig config, Server server, MembershipLog membership, WatchHub watches,
+      ExecutorService fanoutPool, ExecutorService checkpointPool, ScheduledExecutorService scheduler,
+      HealthStatusManager health, MetricsEndpoint metricsEndpoint, MeshCa ca) {
+    this.config = config;
+    this.server = server;
+    this.membership = membership;
+    this.watches = watches;
+    this.fanoutPool = fanoutPool;
+    this.checkpointPool = checkpointPool;
+    this.scheduler = scheduler;
+    this.health = health;
+    this.metricsEndpoint = metricsEndpoint;
+    this.ca = ca;
+  }
+
+  /**
+   * Starts a hub. On first start with an empty data directory it creates the mesh CA and an admin
+   * credential ({@code admin/admin.crt}, {@code admin/admin.key}, {@code admin/ca.crt}).
+   *
+   * @param meters where metrics go; a Prometheus registry when {@code metrics-listen} is set
+   */
+  public static HubServer start(HubConfig config, InstantSource clock, MeterRegistry meters) throws Exception {
+    Path data = config.dataDir();
+    Files.createDirectories(data);
+    MeshCa ca = loadOrCreateCa(data.resolve("ca"), config.mesh(), clock);
+    writeAdminCredentialIfAbsent(ca, data.resolve("admin"));
+    IssuedCredential hubCredential = ca.issue(new SpiffeId(ca.mesh(), Role.HUB, config.hubName()), HUB_CERT_VALIDITY);
+
+    JoinTokens tokens = JoinTokens.open(data.resolve("tokens.json"), clock);
+    RevocationList revocations = RevocationList.open(data.resolve("revocations.json"));
+    FileLogStore store = FileLogStore.open(data.resolve("log"), FileLogStore.Options.defaults(), meters);
+
+    int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
+    ExecutorService fanoutPool = Executors.newFixedThreadPool(threads, named("hub-fanout"));
+    ExecutorService checkpointPool = Executors.newSingleThreadExecutor(named("hub-checkpoint"));
+    ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(named("hub-timer"));
+
+    MembershipLog membership = new MembershipLog(store, new ProtoEventCodec(), clock,
+        new MembershipLog.Options(config.retainedEntries(), config.checkpointInterval()), fanoutPool, checkpointPool);
+    Gauge.builder("meshwire.hub.revision", membership, MembershipLog::durableRevision)
+        .description("Newest durable revision of the membership log").register(meters);
+    var events = io.micrometer.core.instrument.Counter.builder("meshwire.hub.events")
+        .description("Membership changes made durable").register(meters);
+    java.util.concurrent.atomic.AtomicLong lastCounted = new java.util.concurrent.atomic.AtomicLong(
+        membership.durableRevision());
+    membership.onDurable(revision -> {
+      long before = lastCounted.getAndAccumulate(revision, Math::max);
+      if (revision > before) {
+        events.increment(revision - before);
+      }
+    });
+
+    WatchHub watches = new WatchHub(membership, new ProtoWatchCodec(),
+        new WatchHub.Options(config.bookmarkInterval(), config.snapshotChunkSize(), config.maxConcurrentSnapshots(),
+            config.overloadRetryAfter(), 256),
+        fanoutPool, scheduler, meters);
+
+    Map<String, Instant> lastSeen = new ConcurrentHashMap<>();
+    RateLimits limits = new RateLimits(config.enrollRate(), config.announceRate());
+    HubServices services = new HubServices(ca, tokens, revocations, membership, watches, limits,
+        config.certValidity(), lastSeen, clock, meters);
+    AuthInterceptor auth = new AuthInterceptor(
+        new CertificateVerifier(List.of(ca.certificate()), ca.mesh()), revocations, AccessPolicy.hub(), clock, meters,
+        id -> {
+          if (id.role() == Role.CLUSTER) {
+            lastSeen.put(id.name(), clock.instant());
+          }
+        });
+
+    HealthStatusManager health = new HealthStatusManager();
+    SslContext ssl = serverTls(hubCredential);
+    NettyServerBuilder builder = NettyServerBuilder
+        .forAddress(new InetSocketAddress(config.listen().host(), config.listen().port()))
+        .sslContext(ssl)
+        .maxInboundMessageSize(config.maxMessageBytes())
+        .permitKeepAliveTime(10, TimeUnit.SECONDS)
+        .permitKeepAliveWithoutCalls(true)
+        .keepAliveTime(30, TimeUnit.SECONDS)
+        .keepAliveTimeout(10, TimeUnit.SECONDS)
+        .intercept(auth)
+        .addService(health.getHealthService())
+        .addService(ProtoReflectionServiceV1.newInstance());
+    services.definitions().forEach(builder::addService);
+    Server server = builder.build().start();
+
+    MetricsEndpoint metricsEndpoint = config.metricsListen()
+        .map(hp -> MetricsEndpoint.start(hp, meters))
+        .orElse(null);
+    log.info("hub started listen={}:{} mesh={} mesh_uid={} revision={} provider={} data_dir={}",
+        config.listen().host(), server.getPort(), ca.mesh(), membership.meshUid(), membership.durableRevision(),
+        OpenSsl.isAvailable() ? "openssl" : "jdk", data);
+    return new HubServer(config, server, membership, watches, fanoutPool, checkpointPool, scheduler, health,
+        metricsEndpoint, ca);
+  }
+
+  /** TLS 1.3; any client certificate is accepted here and verified per call by AuthInterceptor. */
+  private static SslContext serverTls(IssuedCredential credential) throws IOException {
+    return GrpcSslContexts.configure(
+            io.netty.handler.ssl.SslContextBuilder.forServer(credential.privateKey(), credential.certificate()),
+            OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK)
+        .protocols("TLSv1.3")
+        .clientAuth(ClientAuth.OPTIONAL)
+        .trustManager(InsecureTrustManagerFactory.INSTANCE)
+        .build();
+  }
+
+  private static MeshCa loadOrCreateCa(Path dir, String mesh, InstantSource clock) {
+    if (Files.exists(dir.resolve(MeshCa.CERT_FILE))) {
+      MeshCa ca = MeshCa.load(dir, clock);
+      if (!ca.mesh().equals(mesh) && !mesh.equals(HubConfig.DEFAULTS.get("mesh"))) {
+        log.warn("configured mesh differs from the CA's; using the CA's configured={} ca={}", mesh, ca.mesh());
+      }
+      return ca;
+    }
+    MeshCa ca = MeshCa.create(mesh, CA_VALIDITY, clock);
+    ca.save(dir);
+    log.info("created mesh CA mesh={} dir={}", mesh, dir);
+    return ca;
+  }
+
+  private static void writeAdminCredentialIfAbsent(MeshCa ca, Path dir) {
+    if (Files.exists(dir.resolve("admin.crt"))) {
+      return;
+    }
+    ca.issue(new SpiffeId(ca.mesh(), Role.ADMIN, "admin"), ADMIN_CERT_VALIDITY).writeTo(dir, "admin");
+    log.info("wrote admin credential dir={}", dir);
+  }
+
+  private static java.util.concurrent.ThreadFactory named(String prefix) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  /** The port the server listens on (useful with port 0). */
+  public int port() {
+    return server.getPort();
+  }
+
+  public HubConfig config() {
+    return config;
+  }
+
+  public MeshCa ca() {
+    return ca;
+  }
+
+  public MembershipLog membership() {
+    return membership;
+  }
+
+  public WatchHub watches() {
+    return watches;
+  }
+
+  /** Blocks until the server terminates. */
+  public void awaitTermination() throws InterruptedException {
+    server.awaitTermination();
+  }
+
+  @Override
+  public void close() {
+    health.enterTerminalState();
+    watches.close();
+    server.shutdown();
+    try {
+      if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
+        server.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      server.shutdownNow();
+    }
+    scheduler.shutdownNow();
+    checkpointPool.shutdown();
+    membership.close();
+    fanoutPool.shutdown();
+    if (metricsEndpoint != null) {
+      metricsEndpoint.close();
+    }
+    log.info("hub stopped");
+  }
+}

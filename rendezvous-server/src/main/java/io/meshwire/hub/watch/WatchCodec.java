@@ -1,0 +1,32 @@
+package io.meshwire.hub.watch;
+
+import io.meshwire.hub.log.SnapshotImage;
+import io.meshwire.hub.membership.ClusterRecord;
+import io.meshwire.hub.membership.PeerView;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * {@code WatchCodec} encodes the stream's control messages and snapshot chunks. Stateless and
+ * thread-safe.
+ */
+public interface WatchCodec {
+
+  byte[] hello(String meshUid, long headRevision, long floorRevision, boolean snapshotFollows,
+      Duration bookmarkInterval);
+
+  /** A chunk of records shared by every watcher of the snapshot (never the last chunk). */
+  byte[] clusterChunk(long revision, int index, List<ClusterRecord> clusters);
+
+  /** The last chunk: the watcher's own views. */
+  byte[] lastChunk(long revision, int index, List<PeerView> views);
+
+  byte[] caughtUp(long revision);
+
+  byte[] bookmark(long revision);
+
+  /** Splits a snapshot's records into chunks of at most {@code chunkSize} records. */
+  static int chunkCount(SnapshotImage image, int chunkSize) {
+    return (image.clusters().size() + chunkSize - 1) / chunkSize;
+  }
+}

@@ -1,0 +1,378 @@
+package io.meshwire.hub.watch;
+
+import io.meshwire.hub.log.LogEntry;
+import io.meshwire.hub.log.MembershipLog;
+import io.meshwire.hub.log.SnapshotImage;
+import io.meshwire.hub.watch.WatchSink.Failure;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code WatchHub} fans the membership log out to watchers. A subscriber is a cursor into the
+ * shared log (the last revision it was sent), not a queue: each drain reads the log from the
+ * cursor and writes the entries' shared bytes while the sink is ready, so a slow watcher costs no
+ * memory beyond the log, and one that falls below the log's floor gets a snapshot again.
+ *
+ * <p>Thread-safety: all public methods may be called from any thread. Each subscription is
+ * drained by at most one task at a time on the drain executor (a work-in-progress counter
+ * serializes them), so a sink is never written concurrently. New durable revisions, the sink's
+ * readiness, bookmark ticks and closes only schedule a drain.
+ */
+public final class WatchHub implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(WatchHub.class);
+
+  /** Tuning. {@code maxConcurrentSnapshots} bounds subscriptions sending a snapshot at once. */
+  public record Options(Duration bookmarkInterval, int snapshotChunkSize, int maxConcurrentSnapshots,
+      Duration overloadRetryAfter, int drainBatch) {
+    public static Options defaults() {
+      return new Options(Duration.ofSeconds(30), 500, 64, Duration.ofSeconds(2), 256);
+    }
+  }
+
+  private final MembershipLog log;
+  private final WatchCodec codec;
+  private final Options options;
+  private final Executor drainExecutor;
+  private final Semaphore snapshotPermits;
+  private final Set<Subscription> subscriptions = ConcurrentHashMap.newKeySet();
+  private final ScheduledFuture<?> bookmarkTask;
+  private final Object snapshotLock = new Object();
+  // @GuardedBy("snapshotLock")
+  private EncodedSnapshot cachedSnapshot;
+
+  private final Timer fanoutLag;
+  private final Counter snapshotsServed;
+  private final Counter snapshotsRefused;
+  private final Counter eventsSent;
+
+  public WatchHub(MembershipLog log, WatchCodec codec, Options options, Executor drainExecutor,
+      ScheduledExecutorService scheduler, MeterRegistry meters) {
+    this.log = log;
+    this.codec = codec;
+    this.options = options;
+    this.drainExecutor = drainExecutor;
+    this.snapshotPermits = new Semaphore(options.maxConcurrentSnapshots());
+    this.fanoutLag = Timer.builder("meshwire.hub.fanout.lag")
+        .description("Time from a change's append to its write to one watcher")
+        .publishPercentileHistogram()
+        .register(meters);
+    this.snapshotsServed = Counter.builder("meshwire.hub.snapshots.served").register(meters);
+    this.snapshotsRefused = Counter.builder("meshwire.hub.snapshots.refused")
+        .description("Watch streams refused with a back-off hint because too many snapshots were in flight")
+        .register(meters);
+    this.eventsSent = Counter.builder("meshwire.hub.watch.events.sent").register(meters);
+    Gauge.builder("meshwire.hub.watchers", subscriptions, Set::size)
+        .description("Open Watch streams").register(meters);
+    log.onDurable(revision -> subscriptions.forEach(Subscription::schedule));
+    long tick = options.bookmarkInterval().toMillis();
+    this.bookmarkTask = scheduler.scheduleAtFixedRate(this::bookmarkTick, tick, tick, TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Opens a subscription for {@code clusterId} resuming after {@code sinceRevision}. A snapshot is
+   * sent first when the revision is 0, below the log's floor, ahead of the log, or belongs to
+   * another mesh UID. The caller must call {@link Subscription#onReady()} when the sink becomes
+   * ready and {@link Subscription#cancel()} when the stream ends.
+   */
+  public Subscription subscribe(String clusterId, long sinceRevision, String meshUid, WatchSink sink) {
+    long head = log.durableRevision();
+    boolean resumable = sinceRevision > 0
+        && sinceRevision >= log.floorRevision()
+        && sinceRevision <= head
+        && (meshUid.isEmpty() || meshUid.equals(log.meshUid()));
+    Subscription s = new Subscription(clusterId, resumable ? sinceRevision : -1, head, sink);
+    subscriptions.add(s);
+    s.schedule();
+    return s;
+  }
+
+  /** Ends every stream of {@code clusterId} (revocation); returns how many were open. */
+  public int closeCluster(String clusterId, Failure failure) {
+    int n = 0;
+    for (Subscription s : subscriptions) {
+      if (s.clusterId.equals(clusterId)) {
+        s.closeWith(failure);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Cluster IDs with at least one open stream. */
+  public Set<String> connectedClusters() {
+    Set<String> ids = ConcurrentHashMap.newKeySet();
+    subscriptions.forEach(s -> ids.add(s.clusterId));
+    return ids;
+  }
+
+  public int watcherCount() {
+    return subscriptions.size();
+  }
+
+  /** Asks every watcher to come back after {@code retryAfter} (hub shutdown). */
+  @Override
+  public void close() {
+    bookmarkTask.cancel(false);
+    Failure bye = new Failure(Failure.Kind.SHUTTING_DOWN, "hub shutting down", options.overloadRetryAfter());
+    subscriptions.forEach(s -> s.closeWith(bye));
+  }
+
+  private void bookmarkTick() {
+    for (Subscription s : subscriptions) {
+      s.bookmarkDue = true;
+      s.schedule();
+    }
+  }
+
+  /** A snapshot's record chunks, encoded once and shared by every watcher that needs them. */
+  private record EncodedSnapshot(SnapshotImage image, List<byte[]> clusterChunks) {}
+
+  private EncodedSnapshot snapshot() {
+    synchronized (snapshotLock) {
+      EncodedSnapshot cached = cachedSnapshot;
+      // A cached snapshot stays usable while the log can still bring a watcher forward from it.
+      if (cached != null && cached.image.revision() >= log.floorRevision()
+          && log.durableRevision() - cached.image.revision() < options.drainBatch() * 4L) {
+        return cached;
+      }
+      SnapshotImage image = log.image();
+      List<byte[]> chunks = new ArrayList<>();
+      var clusters = image.clusters();
+      int size = options.snapshotChunkSize();
+      for (int i = 0, index = 0; i < clusters.size(); i += size, index++) {
+        chunks.add(codec.clusterChunk(image.revision(), index,
+            clusters.subList(i, Math.min(clusters.size(), i + size))));
+      }
+      cachedSnapshot = new EncodedSnapshot(image, chunks);
+      return cachedSnapshot;
+    }
+  }
+
+  /**
+   * {@code Subscription} is one Watch stream's cursor. Fields other than the volatile ones are
+   * owned by the drain (one at a time).
+   */
+  public final class Subscription {
+    private final String clusterId;
+    private final WatchSink sink;
+    private final long caughtUpTarget;
+    private final AtomicInteger wip = new AtomicInteger();
+    private volatile boolean cancelled;
+    private volatile Failure pendingFailure;
+    private volatile boolean bookmarkDue;
+
+    // Owned by the drain:
+    private boolean helloSent;
+    private long cursor; // last revision the watcher has (sent or skipped as not addressed to it)
+    private EncodedSnapshot snapshot; // non-null while sending one
+    private int nextChunk;
+    private boolean holdsPermit;
+    private boolean caughtUpSent;
+
+    private Subscription(String clusterId, long resumeFrom, long head, WatchSink sink) {
+      this.clusterId = clusterId;
+      this.sink = sink;
+      this.caughtUpTarget = head;
+      this.cursor = resumeFrom; // -1: needs a snapshot
+    }
+
+    public String clusterId() {
+      return clusterId;
+    }
+
+    /** The transport became ready for more messages. */
+    public void onReady() {
+      schedule();
+    }
+
+    /** The stream ended (client cancelled or completed); frees the cursor. */
+    public void cancel() {
+      cancelled = true;
+      schedule();
+    }
+
+    void closeWith(Failure failure) {
+      pendingFailure = failure;
+      schedule();
+    }
+
+    void schedule() {
+      if (wip.getAndIncrement() == 0) {
+        drainExecutor.execute(this::drainLoop);
+      }
+    }
+
+    private void drainLoop() {
+      int missed = 1;
+      do {
+        try {
+          drain();
+        } catch (RuntimeException e) {
+          log.warn("watch drain failed cluster={} error=\"{}\"", clusterId, e.toString());
+          cancelled = true;
+          finish();
+        }
+        missed = wip.addAndGet(-missed);
+      } while (missed != 0);
+    }
+
+    private void drain() {
+      if (!subscriptions.contains(this)) {
+        return;
+      }
+      Failure failure = pendingFailure;
+      if (failure != null) {
+        finish();
+        sink.fail(failure);
+        return;
+      }
+      if (cancelled) {
+        finish();
+        return;
+      }
+      if (!helloSent) {
+        if (cursor < 0 && !snapshotPermits.tryAcquire()) {
+          snapshotsRefused.increment();
+          finish();
+          sink.fail(new Failure(Failure.Kind.OVERLOADED, "too many snapshots in flight, retry later",
+              options.overloadRetryAfter()));
+          return;
+        }
+        holdsPermit = cursor < 0;
+        sink.send(codec.hello(log.meshUid(), log.durableRevision(), log.floorRevision(), cursor < 0,
+            options.bookmarkInterval()));
+        helloSent = true;
+      }
+      if (cursor < 0 && !sendSnapshot()) {
+        return;
+      }
+      streamEntries();
+    }
+
+    /** Sends snapshot chunks while ready; true once the whole snapshot is out. */
+    private boolean sendSnapshot() {
+      if (snapshot == null) {
+        if (!holdsPermit) {
+          // Fell below the floor while streaming: needs a snapshot again, under the same bound.
+          if (!snapshotPermits.tryAcquire()) {
+            snapshotsRefused.increment();
+            finish();
+            sink.fail(new Failure(Failure.Kind.OVERLOADED, "fell behind the log and too many snapshots in flight",
+                options.overloadRetryAfter()));
+            return false;
+          }
+          holdsPermit = true;
+        }
+        snapshot = snapshot();
+        nextChunk = 0;
+      }
+      if (log.durableRevision() < snapshot.image.revision()) {
+        return false; // the image includes a change not yet durable; the durable tick reschedules
+      }
+      List<byte[]> chunks = snapshot.clusterChunks;
+      while (nextChunk < chunks.size()) {
+        if (!sink.isReady()) {
+          return false;
+        }
+        sink.send(chunks.get(nextChunk++));
+      }
+      if (!sink.isReady()) {
+        return false;
+      }
+      long revision = snapshot.image.revision();
+      sink.send(codec.lastChunk(revision, chunks.size(), snapshot.image.viewsFor(clusterId)));
+      cursor = revision;
+      snapshot = null;
+      releasePermit();
+      snapshotsServed.increment();
+      return true;
+    }
+
+    private void streamEntries() {
+      while (sink.isReady()) {
+        Optional<List<LogEntry>> batch = log.readAfter(cursor, options.drainBatch());
+        if (batch.isEmpty()) {
+          log.info("watcher fell below the log floor cluster={} cursor={} floor={}", clusterId, cursor,
+              WatchHub.this.log.floorRevision());
+          cursor = -1;
+          if (sendSnapshot()) {
+            continue;
+          }
+          return;
+        }
+        List<LogEntry> entries = batch.get();
+        if (entries.isEmpty()) {
+          break;
+        }
+        long now = System.nanoTime();
+        for (LogEntry e : entries) {
+          if (e.isFor(clusterId)) {
+            if (!sink.isReady()) {
+              return; // cursor stays before e; onReady resumes here
+            }
+            sink.send(e.encoded());
+            eventsSent.increment();
+            fanoutLag.record(now - e.appendedNanos(), TimeUnit.NANOSECONDS);
+          }
+          cursor = e.revision();
+        }
+      }
+      if (!sink.isReady()) {
+        return;
+      }
+      if (!caughtUpSent && cursor >= caughtUpTarget) {
+        sink.send(codec.caughtUp(cursor));
+        caughtUpSent = true;
+        bookmarkDue = false;
+      } else if (bookmarkDue && caughtUpSent) {
+        bookmarkDue = false;
+        sink.send(codec.bookmark(cursor));
+      }
+    }
+
+    private void finish() {
+      if (subscriptions.remove(this)) {
+        releasePermit();
+      }
+    }
+
+    private void releasePermit() {
+      if (holdsPermit) {
+        holdsPermit = false;
+        snapshotPermits.release();
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "Subscription[" + clusterId + " cursor=" + cursor + "]";
+    }
+
+    @Override
+    public int hashCode() {
+      return System.identityHashCode(this);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return this == o;
+    }
+  }
+}
