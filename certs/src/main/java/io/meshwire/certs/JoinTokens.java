@@ -43,6 +43,8 @@ public final class JoinTokens {
   public static final Duration MIN_TTL = Duration.ofMinutes(1);
   /** Longest allowed time to live. */
   public static final Duration MAX_TTL = Duration.ofDays(7);
+  /** How long a token stays listed after it expires; older entries are dropped on the next change. */
+  public static final Duration RETENTION = Duration.ofDays(30);
   /** Every token starts with this. */
   public static final String PREFIX = "mwjt_";
 
@@ -257,6 +259,8 @@ public final class JoinTokens {
 
   /** Writes {@code next} to the file, then makes it the current state. Guarded by this. */
   private void commit(Map<String, Stored> next) {
+    Instant cutoff = clock.instant().minus(RETENTION);
+    next.values().removeIf(s -> s.expiresAt().isBefore(cutoff));
     StringBuilder out = new StringBuilder(HEADER).append('\n');
     for (Stored s : next.values()) {
       out.append(s.hash()).append('\t').append(s.clusterId()).append('\t').append(s.createdAt()).append('\t')

@@ -7,9 +7,14 @@ package io.meshwire.netaddr;
 public record HostPort(String host, int port) {
 
   public HostPort {
-    if (port < 1 || port > 65535) {
-      throw new IllegalArgumentException("port " + port + " out of range 1..65535");
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException("port " + port + " out of range 0..65535");
     }
+  }
+
+  /** Parses an address to listen on: like {@link #parse}, but port 0 (any free port) is allowed. */
+  public static HostPort parseListen(String text) {
+    return parse(text, 0);
   }
 
   /**
@@ -18,6 +23,10 @@ public record HostPort(String host, int port) {
    * @throws IllegalArgumentException naming the input and what is wrong with it
    */
   public static HostPort parse(String text) {
+    return parse(text, 1);
+  }
+
+  private static HostPort parse(String text, int minPort) {
     if (text == null || text.isEmpty()) {
       throw new IllegalArgumentException("\"\": empty endpoint");
     }
@@ -50,8 +59,8 @@ public record HostPort(String host, int port) {
       throw new IllegalArgumentException("\"" + text + "\": port is not a number");
     }
     int port = Integer.parseInt(portText);
-    if (port < 1 || port > 65535) {
-      throw new IllegalArgumentException("\"" + text + "\": port out of range 1..65535");
+    if (port < minPort || port > 65535) {
+      throw new IllegalArgumentException("\"" + text + "\": port out of range " + minPort + "..65535");
     }
     return new HostPort(host, port);
   }

@@ -104,10 +104,10 @@ public record HubConfig(
     String metrics = s.text("metrics-listen");
     return new HubConfig(
         Path.of(s.text("data-dir")),
-        s.get("listen", HostPort::parse),
+        s.get("listen", HostPort::parseListen),
         s.text("mesh"),
         s.text("hub-name"),
-        metrics.isEmpty() || metrics.equals("off") ? Optional.empty() : Optional.of(s.get("metrics-listen", HostPort::parse)),
+        metrics.isEmpty() || metrics.equals("off") ? Optional.empty() : Optional.of(s.get("metrics-listen", HostPort::parseListen)),
         s.get("cert-validity", Durations::parse),
         s.get("bookmark-interval", Durations::parse),
         s.get("snapshot-chunk-size", Integer::parseInt),

@@ -228,6 +228,8 @@ public final class FileLogStore implements MembershipStore {
         dirLock = lockChannel.tryLock();
       } catch (OverlappingFileLockException e) {
         dirLock = null; // held by another store in this JVM
+      } catch (IOException e) {
+        throw new StoreException(lockFile, "cannot lock the store directory: " + e, e);
       }
       if (dirLock == null) {
         throw new StoreException(lockFile, "the store directory is already open (in this or another process)");

@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class WatchHub implements AutoCloseable {
 
-  private static final Logger log = LoggerFactory.getLogger(WatchHub.class);
+  private static final Logger logger = LoggerFactory.getLogger(WatchHub.class);
 
   /** Tuning. {@code maxConcurrentSnapshots} bounds subscriptions sending a snapshot at once. */
   public record Options(Duration bookmarkInterval, int snapshotChunkSize, int maxConcurrentSnapshots,
@@ -225,7 +225,7 @@ public final class WatchHub implements AutoCloseable {
         try {
           drain();
         } catch (RuntimeException e) {
-          log.warn("watch drain failed cluster={} error=\"{}\"", clusterId, e.toString());
+          logger.warn("watch drain failed cluster={} error=\"{}\"", clusterId, e.toString());
           cancelled = true;
           finish();
         }
@@ -309,8 +309,8 @@ public final class WatchHub implements AutoCloseable {
       while (sink.isReady()) {
         Optional<List<LogEntry>> batch = log.readAfter(cursor, options.drainBatch());
         if (batch.isEmpty()) {
-          log.info("watcher fell below the log floor cluster={} cursor={} floor={}", clusterId, cursor,
-              WatchHub.this.log.floorRevision());
+          logger.info("watcher fell below the log floor cluster={} cursor={} floor={}", clusterId, cursor,
+              log.floorRevision());
           cursor = -1;
           if (sendSnapshot()) {
             continue;

@@ -1,0 +1,160 @@
+package io.meshwire.hub;
+
+import com.google.protobuf.ByteString;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.GrpcSslContexts;
+import io.grpc.netty.NettyChannelBuilder;
+import io.meshwire.certs.Csrs;
+import io.meshwire.certs.IssuedCredential;
+import io.meshwire.certs.MeshCa;
+import io.meshwire.certs.Pem;
+import io.meshwire.certs.Role;
+import io.meshwire.certs.SpiffeId;
+import io.meshwire.certs.tls.SpiffeTrustManager;
+import io.meshwire.certs.tls.TlsCredentials;
+import io.meshwire.hub.server.HubConfig;
+import io.meshwire.hub.server.HubServer;
+import io.meshwire.proto.admin.v1.CreateJoinTokenRequest;
+import io.meshwire.proto.admin.v1.MeshAdminGrpc;
+import io.meshwire.proto.enrollment.v1.EnrollRequest;
+import io.meshwire.proto.enrollment.v1.EnrollmentGrpc;
+import io.meshwire.proto.enrollment.v1.IssuedCertificate;
+import io.meshwire.proto.rendezvous.v1.ClusterRecord;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.netty.handler.ssl.SslContextBuilder;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code HubFixture} runs a real hub on 127.0.0.1 (TLS, random port) over a data directory, and
+ * makes clients for it: admin, enrolled clusters, anonymous. {@link #restart()} keeps the data.
+ */
+public final class HubFixture implements AutoCloseable {
+
+  private final Path dataDir;
+  private final Map<String, String> settings;
+  private final List<ManagedChannel> channels = new ArrayList<>();
+  private HubServer hub;
+  private int port;
+
+  public HubFixture(Path dataDir, Map<String, String> settings) throws Exception {
+    this.dataDir = dataDir;
+    this.settings = new HashMap<>(settings);
+    this.settings.put("data-dir", dataDir.toString());
+    this.settings.putIfAbsent("listen", "127.0.0.1:0");
+    this.settings.putIfAbsent("mesh", "test.mesh");
+    start();
+  }
+
+  public HubFixture(Path dataDir) throws Exception {
+    this(dataDir, Map.of());
+  }
+
+  private void start() throws Exception {
+    hub = HubServer.start(HubConfig.parse(settings), InstantSource.system(), new SimpleMeterRegistry());
+    port = hub.port();
+    settings.put("listen", "127.0.0.1:" + port); // a restart comes back on the same port
+  }
+
+  /** Stops the hub and starts it again on the same data directory and port. */
+  public void restart() throws Exception {
+    hub.close();
+    start();
+  }
+
+  public HubServer hub() {
+    return hub;
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public MeshCa ca() {
+    return hub.ca();
+  }
+
+  public TlsCredentials admin() {
+    return TlsCredentials.load(dataDir.resolve("admin"), "admin");
+  }
+
+  /** A channel presenting {@code credentials} (null: no client certificate) and trusting the mesh CA. */
+  public ManagedChannel channel(TlsCredentials credentials) {
+    try {
+      List<X509Certificate> anchors = List.of(ca().certificate());
+      SslContextBuilder tls = GrpcSslContexts.forClient()
+          .protocols("TLSv1.3")
+          .trustManager(new SpiffeTrustManager(anchors, ca().mesh(), InstantSource.system(),
+              id -> id.role() == Role.HUB, "a hub certificate"));
+      if (credentials != null) {
+        tls.keyManager(credentials.privateKey(), credentials.chain().toArray(X509Certificate[]::new));
+      }
+      ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", port).sslContext(tls.build()).build();
+      channels.add(ch);
+      return ch;
+    } catch (javax.net.ssl.SSLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public String createToken(String clusterId) {
+    return MeshAdminGrpc.newBlockingStub(channel(admin()))
+        .createJoinToken(CreateJoinTokenRequest.newBuilder().setClusterId(clusterId).build())
+        .getToken();
+  }
+
+  /** Enrolls {@code clusterId} through the Enrollment API with a fresh token; returns its credentials. */
+  public TlsCredentials enroll(String clusterId) {
+    KeyPair keys = Csrs.newKeyPair();
+    byte[] csr = Csrs.create(keys, new SpiffeId(ca().mesh(), Role.CLUSTER, clusterId));
+    IssuedCertificate issued = EnrollmentGrpc.newBlockingStub(channel(null))
+        .enroll(EnrollRequest.newBuilder().setJoinToken(createToken(clusterId)).setCsrDer(ByteString.copyFrom(csr)).build())
+        .getCertificate();
+    X509Certificate leaf = Pem.certificateFromDer(issued.getCertificateChainDer(0).toByteArray(), "enroll response");
+    return new TlsCredentials(keys.getPrivate(), List.of(leaf), List.of(ca().certificate()));
+  }
+
+  /** Credentials for any identity, signed offline by the mesh CA (bypassing enrollment). */
+  public TlsCredentials issue(Role role, String name) {
+    IssuedCredential c = ca().issue(new SpiffeId(ca().mesh(), role, name), Duration.ofDays(1));
+    return new TlsCredentials(c.privateKey(), List.of(c.certificate()), List.of(ca().certificate()));
+  }
+
+  /** A valid record for {@code clusterId} with pod CIDR 10.{n}.0.0/16. */
+  public static ClusterRecord record(String clusterId, int n, long generation) {
+    byte[] key = new byte[32];
+    key[0] = (byte) n;
+    key[31] = (byte) generation;
+    return ClusterRecord.newBuilder()
+        .setClusterId(clusterId)
+        .setWireguardPublicKey(ByteString.copyFrom(key))
+        .setWireguardListenPort(51820)
+        .addGatewayEndpoints("198.18.0." + n + ":51820")
+        .addPodCidrs("10." + n + ".0.0/16")
+        .addServiceCidrs("10.200." + n + ".0/24")
+        .setPeerChannelAddress("10." + n + ".0.1:7444")
+        .putLabels("region", "test")
+        .setAgentVersion("test")
+        .setGeneration(generation)
+        .build();
+  }
+
+  @Override
+  public void close() throws Exception {
+    for (ManagedChannel ch : channels) {
+      ch.shutdownNow();
+    }
+    for (ManagedChannel ch : channels) {
+      ch.awaitTermination(5, TimeUnit.SECONDS);
+    }
+    hub.close();
+  }
+}

@@ -1,0 +1,88 @@
+package io.meshwire.testsupport.netns;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code Exec} runs the fixture's own {@code ip} commands. test-support cannot use the agent's
+ * {@code CommandRunner} (the agent depends on this module), so this is the minimal copy: argv only,
+ * both pipes drained, killed after its timeout. Stateless, thread-safe.
+ */
+final class Exec {
+  static final Duration TIMEOUT = Duration.ofSeconds(15);
+
+  private Exec() {}
+
+  /** What a command produced; {@code exitCode} is -1 if it could not start or was killed. */
+  record Result(List<String> argv, int exitCode, String stdout, String stderr) {
+    boolean ok() {
+      return exitCode == 0;
+    }
+
+    /** Throws naming argv, exit code and stderr unless the command succeeded. */
+    Result orThrow() {
+      if (!ok()) {
+        throw new IllegalStateException(argv + " exited " + exitCode + ": " + stderr.strip());
+      }
+      return this;
+    }
+  }
+
+  static Result run(List<String> argv) {
+    return run(argv, TIMEOUT);
+  }
+
+  static Result run(List<String> argv, Duration timeout) {
+    Process process;
+    try {
+      process = new ProcessBuilder(argv).redirectInput(ProcessBuilder.Redirect.from(
+          new java.io.File("/dev/null"))).start();
+    } catch (IOException e) {
+      return new Result(argv, -1, "", "could not be started: " + e.getMessage());
+    }
+    Drain out = new Drain(process.getInputStream());
+    Drain err = new Drain(process.getErrorStream());
+    boolean exited;
+    try {
+      exited = process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      exited = false;
+    }
+    if (!exited) {
+      process.destroyForcibly();
+    }
+    String stderr = err.finish();
+    return new Result(argv, exited ? process.exitValue() : -1, out.finish(),
+        exited ? stderr : "timed out after " + timeout + " " + stderr);
+  }
+
+  private static final class Drain {
+    private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+    private final Thread thread;
+
+    Drain(InputStream in) {
+      thread = Thread.ofVirtual().start(() -> {
+        try (in) {
+          in.transferTo(buffer);
+        } catch (IOException e) {
+          // The process went away; what was read so far is the output.
+        }
+      });
+    }
+
+    String finish() {
+      try {
+        thread.join(Duration.ofSeconds(2));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return thread.isAlive() ? "" : buffer.toString(StandardCharsets.UTF_8);
+    }
+  }
+}
