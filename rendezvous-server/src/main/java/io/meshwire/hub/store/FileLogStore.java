@@ -15,6 +15,7 @@ import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -50,6 +51,12 @@ import org.slf4j.LoggerFactory;
  * lock held (group commit). Dependent stages attached without an executor therefore run on the
  * writer thread and delay the next fsync: keep them short. {@link #snapshot} runs on the caller's
  * thread, serialized by {@code snapshotLock}; it deletes only segments the writer has moved past.
+ *
+ * <p>Metrics (registered at open, removed at close; one store per registry): {@code
+ * meshwire.hub.store.fsync} (timer with percentile histogram), {@code meshwire.hub.store.batch.size}
+ * (entries per writer batch), {@code meshwire.hub.store.appended.bytes} (counter, headers
+ * included), {@code meshwire.hub.store.segments} (gauge), {@code meshwire.hub.store.write.errors}
+ * and {@code meshwire.hub.store.snapshot} (timer).
  */
 public final class FileLogStore implements MembershipStore {
 
@@ -210,7 +217,15 @@ public final class FileLogStore implements MembershipStore {
     Objects.requireNonNull(options, "options");
     Objects.requireNonNull(meters, "meters");
     try {
-      Files.createDirectories(dataDir);
+      if (!Files.isDirectory(dataDir)) {
+        // Only a directory we create gets owner-only access; an existing one is the operator's.
+        if (dataDir.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+          Files.createDirectories(dataDir,
+              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        } else {
+          Files.createDirectories(dataDir);
+        }
+      }
     } catch (IOException e) {
       throw new StoreException(dataDir, "cannot create the store directory: " + e, e);
     }

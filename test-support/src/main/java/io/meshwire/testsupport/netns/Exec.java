@@ -1,6 +1,7 @@
 package io.meshwire.testsupport.netns;
 
 import java.io.ByteArrayOutputStream;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -18,32 +19,17 @@ final class Exec {
 
   private Exec() {}
 
-  /** What a command produced; {@code exitCode} is -1 if it could not start or was killed. */
-  record Result(List<String> argv, int exitCode, String stdout, String stderr) {
-    boolean ok() {
-      return exitCode == 0;
-    }
-
-    /** Throws naming argv, exit code and stderr unless the command succeeded. */
-    Result orThrow() {
-      if (!ok()) {
-        throw new IllegalStateException(argv + " exited " + exitCode + ": " + stderr.strip());
-      }
-      return this;
-    }
-  }
-
-  static Result run(List<String> argv) {
+  static ExecResult run(List<String> argv) {
     return run(argv, TIMEOUT);
   }
 
-  static Result run(List<String> argv, Duration timeout) {
+  static ExecResult run(List<String> argv, Duration timeout) {
     Process process;
     try {
       process = new ProcessBuilder(argv).redirectInput(ProcessBuilder.Redirect.from(
-          new java.io.File("/dev/null"))).start();
+          new File("/dev/null"))).start();
     } catch (IOException e) {
-      return new Result(argv, -1, "", "could not be started: " + e.getMessage());
+      return new ExecResult(argv, -1, "", "could not be started: " + e.getMessage());
     }
     Drain out = new Drain(process.getInputStream());
     Drain err = new Drain(process.getErrorStream());
@@ -58,7 +44,7 @@ final class Exec {
       process.destroyForcibly();
     }
     String stderr = err.finish();
-    return new Result(argv, exited ? process.exitValue() : -1, out.finish(),
+    return new ExecResult(argv, exited ? process.exitValue() : -1, out.finish(),
         exited ? stderr : "timed out after " + timeout + " " + stderr);
   }
 

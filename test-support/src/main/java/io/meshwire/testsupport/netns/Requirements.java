@@ -35,12 +35,12 @@ public record Requirements(List<String> missing) {
     if (!onPath("ip")) {
       missing.add("ip (iproute2) not found on PATH");
     } else {
-      Exec.Result list = Exec.run(List.of("ip", "netns", "list"));
+      ExecResult list = Exec.run(List.of("ip", "netns", "list"));
       if (!list.ok()) {
         missing.add("ip netns unavailable: " + list.stderr().strip());
       } else if (uid == 0) {
         String probe = NetworkNamespaces.PREFIX + "-probe-" + ProcessHandle.current().pid();
-        Exec.Result add = Exec.run(List.of("ip", "netns", "add", probe));
+        ExecResult add = Exec.run(List.of("ip", "netns", "add", probe));
         if (!add.ok()) {
           missing.add("cannot create a network namespace: " + add.stderr().strip());
         } else {
