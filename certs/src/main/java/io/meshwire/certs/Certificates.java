@@ -54,7 +54,8 @@ public final class Certificates {
   /** Returns the keyIdentifier of the certificate's authorityKeyIdentifier, if present. */
   static Optional<byte[]> authorityKeyId(X509Certificate cert) {
     return extensionOctets(cert, Extension.authorityKeyIdentifier)
-        .map(v -> AuthorityKeyIdentifier.getInstance(v).getKeyIdentifier());
+        .map(v -> AuthorityKeyIdentifier.getInstance(v).getKeyIdentifierObject())
+        .map(ASN1OctetString::getOctets);
   }
 
   static byte[] computeKeyId(PublicKey key) {

@@ -88,20 +88,51 @@ public final class HubFixture implements AutoCloseable {
 
   /** A channel presenting {@code credentials} (null: no client certificate) and trusting the mesh CA. */
   public ManagedChannel channel(TlsCredentials credentials) {
+    ManagedChannel ch = channel(ca().certificate(), ca().mesh(), port, credentials);
+    channels.add(ch);
+    return ch;
+  }
+
+  private static ManagedChannel channel(X509Certificate caCert, String mesh, int port, TlsCredentials credentials) {
     try {
-      List<X509Certificate> anchors = List.of(ca().certificate());
       SslContextBuilder tls = GrpcSslContexts.forClient()
           .protocols("TLSv1.3")
-          .trustManager(new SpiffeTrustManager(anchors, ca().mesh(), InstantSource.system(),
+          .trustManager(new SpiffeTrustManager(List.of(caCert), mesh, InstantSource.system(),
               id -> id.role() == Role.HUB, "a hub certificate"));
       if (credentials != null) {
         tls.keyManager(credentials.privateKey(), credentials.chain().toArray(X509Certificate[]::new));
       }
-      ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", port).sslContext(tls.build()).build();
-      channels.add(ch);
-      return ch;
+      return NettyChannelBuilder.forAddress("127.0.0.1", port).sslContext(tls.build()).build();
     } catch (javax.net.ssl.SSLException e) {
       throw new IllegalStateException(e);
+    }
+  }
+
+  /** Clients for a hub running elsewhere (a child process) over {@code dataDir}'s CA. */
+  public static Client client(Path dataDir, int port) {
+    return new Client(MeshCa.load(dataDir.resolve("ca"), InstantSource.system()).certificate(), port);
+  }
+
+  /** {@code Client} makes channels to one hub address and closes them all at the end. */
+  public static final class Client implements AutoCloseable {
+    private final X509Certificate caCert;
+    private final int port;
+    private final List<ManagedChannel> open = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    Client(X509Certificate caCert, int port) {
+      this.caCert = caCert;
+      this.port = port;
+    }
+
+    public ManagedChannel channel(TlsCredentials credentials) {
+      ManagedChannel ch = HubFixture.channel(caCert, MeshCa.meshOf(caCert), port, credentials);
+      open.add(ch);
+      return ch;
+    }
+
+    @Override
+    public void close() {
+      open.forEach(ManagedChannel::shutdownNow);
     }
   }
 
@@ -148,13 +179,16 @@ public final class HubFixture implements AutoCloseable {
   }
 
   @Override
-  public void close() throws Exception {
-    for (ManagedChannel ch : channels) {
-      ch.shutdownNow();
+  public void close() {
+    channels.forEach(ManagedChannel::shutdownNow);
+    try {
+      for (ManagedChannel ch : channels) {
+        ch.awaitTermination(5, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      hub.close();
     }
-    for (ManagedChannel ch : channels) {
-      ch.awaitTermination(5, TimeUnit.SECONDS);
-    }
-    hub.close();
   }
 }

@@ -279,7 +279,8 @@ public final class MembershipLog implements AutoCloseable {
     ring[(int) (revision % ring.length)] = new LogEntry(revision, event, encoded, System.nanoTime());
     floor = Math.max(floor, revision - ring.length);
     maybeCheckpoint();
-    return written.handle((ok, failure) -> {
+    // Completions run on the notify executor: the store's writer thread only writes and fsyncs.
+    return written.handleAsync((ok, failure) -> {
       if (failure != null) {
         synchronized (lock) {
           storeFailure = failure;
@@ -289,7 +290,7 @@ public final class MembershipLog implements AutoCloseable {
       }
       advanceDurable(revision);
       return revision;
-    });
+    }, notifyExecutor);
   }
 
   private void advanceDurable(long revision) {
@@ -302,7 +303,7 @@ public final class MembershipLog implements AutoCloseable {
       }
     }
     if (advanced) {
-      notifyExecutor.execute(() -> durableListeners.forEach(l -> l.accept(revision)));
+      durableListeners.forEach(l -> l.accept(revision));
     }
   }
 

@@ -25,7 +25,7 @@ class RequirementsTest {
     TestAbortedException e =
         assertThrows(TestAbortedException.class, () -> MISSING.enforce(Map.of()));
     assertEquals(
-        "Assumption failed: network namespace test needs: not root (euid 1000): namespaces and "
+        "network namespace test needs: not root (euid 1000): namespaces and "
             + "WireGuard need root; wg not found on PATH (Debian: apt-get install wireguard-tools)",
         e.getMessage());
   }

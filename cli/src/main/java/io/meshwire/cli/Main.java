@@ -1,0 +1,88 @@
+package io.meshwire.cli;
+
+import io.meshwire.cli.ca.CaCommand;
+import io.meshwire.cli.keys.KeysCommand;
+import java.io.PrintWriter;
+import java.time.InstantSource;
+import java.util.Objects;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code Main} is the {@code meshwire} command: the root of the picocli command tree, holding what
+ * every subcommand shares (the clock, {@code --verbose}). A new command is a class plus one entry
+ * in {@code subcommands} below.
+ *
+ * <p>Exit codes: 0 success, 1 runtime error (one line {@code meshwire: <what>} on stderr, the
+ * stack trace only with {@code --verbose}), 2 usage error (picocli's message and usage).
+ */
+@Command(
+    name = "meshwire",
+    mixinStandardHelpOptions = true,
+    versionProvider = VersionProvider.class,
+    scope = ScopeType.INHERIT, // --help and --version on every subcommand
+    description = "Links Kubernetes clusters into a WireGuard mesh.",
+    subcommands = {
+      CaCommand.class,
+      KeysCommand.class,
+      VersionCommand.class,
+    })
+public final class Main implements Runnable {
+
+  @Option(names = "--verbose", scope = ScopeType.INHERIT, description = "Print stack traces of errors.")
+  private boolean verbose;
+
+  @Spec private CommandSpec spec;
+
+  private final InstantSource clock;
+
+  /** Creates the root command; {@code clock} is what subcommands use for "now". */
+  public Main(InstantSource clock) {
+    this.clock = Objects.requireNonNull(clock, "clock");
+  }
+
+  /** Runs {@code meshwire} with {@code args} and exits with its exit code. */
+  public static void main(String[] args) {
+    System.exit(commandLine(InstantSource.system()).execute(args));
+  }
+
+  /** Returns the configured command line writing to the process's stdout and stderr. */
+  public static CommandLine commandLine(InstantSource clock) {
+    return commandLine(clock, new PrintWriter(System.out, true), new PrintWriter(System.err, true));
+  }
+
+  /** Returns the configured command line writing to {@code out} and {@code err} (tests capture them). */
+  public static CommandLine commandLine(InstantSource clock, PrintWriter out, PrintWriter err) {
+    CommandLine cl = new CommandLine(new Main(clock));
+    cl.setCaseInsensitiveEnumValuesAllowed(true);
+    cl.setExecutionExceptionHandler(new ErrorHandler());
+    cl.setOut(out); // after construction, so every subcommand gets the same writers
+    cl.setErr(err);
+    return cl;
+  }
+
+  /** Returns the root command of the tree {@code spec} belongs to. */
+  public static Main of(CommandSpec spec) {
+    return (Main) spec.root().userObject();
+  }
+
+  /** Returns the clock subcommands use. */
+  public InstantSource clock() {
+    return clock;
+  }
+
+  /** Returns whether {@code --verbose} was given anywhere on the command line. */
+  public boolean verbose() {
+    return verbose;
+  }
+
+  /** {@code meshwire} alone is a usage error. */
+  @Override
+  public void run() {
+    throw Commands.missingSubcommand(spec);
+  }
+}
