@@ -18,8 +18,8 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "init",
     description = {
-      "Create a new mesh CA: <dir>/ca.crt (0644) and <dir>/ca.key (0600).",
-      "Refuses to overwrite an existing CA."
+      "Create a new mesh CA.",
+      "Writes <dir>/ca.crt (0644) and <dir>/ca.key (0600); refuses to overwrite an existing CA."
     })
 public final class CaInitCommand implements Runnable {
 

@@ -26,8 +26,9 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "issue",
     description = {
-      "Issue a key and certificate offline: <out>/<role>-<name>.key (0600), <out>/<role>-<name>.crt,",
-      "and <out>/ca.crt if absent. Refuses to overwrite an existing key or certificate."
+      "Issue a key and certificate offline (air-gapped enrollment).",
+      "Writes <out>/<role>-<name>.key (0600), <out>/<role>-<name>.crt and, if absent, <out>/ca.crt.",
+      "Refuses to overwrite an existing key or certificate."
     })
 public final class CaIssueCommand implements Runnable {
 

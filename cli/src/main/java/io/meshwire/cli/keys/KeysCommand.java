@@ -6,7 +6,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 /** {@code KeysCommand} is {@code meshwire keys}: key generation that needs no CA. */
-@Command(name = "keys", description = "Generate keys.", subcommands = {KeysWgCommand.class})
+@Command(name = "keys", description = "Generate keys (WireGuard).", subcommands = {KeysWgCommand.class})
 public final class KeysCommand implements Runnable {
 
   @Spec private CommandSpec spec;

@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
     name = "wg",
     description = {
       "Generate a WireGuard (X25519) key pair.",
-      "Prints the private key line, then the public key line (like wg genkey | tee >(wg pubkey)).",
+      "Prints the private key line, then the public key line (as wg genkey and wg pubkey would).",
       "With --private-out, writes the private key to FILE (0600) and prints only the public key."
     })
 public final class KeysWgCommand implements Runnable {

@@ -1,6 +1,6 @@
 package io.meshwire.agent.wireguard;
 
-import io.meshwire.agent.net.Cidr;
+import io.meshwire.netaddr.Cidr;
 import io.meshwire.agent.wireguard.Change.AddPeer;
 import io.meshwire.agent.wireguard.Change.AddRoute;
 import io.meshwire.agent.wireguard.Change.PeerField;
@@ -18,7 +18,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.stream.Collectors;
 
 /**
  * {@code DataPlaneDiff} computes the {@link Change}s that turn the actual WireGuard interface and
@@ -27,8 +26,8 @@ import java.util.stream.Collectors;
  *
  * <p>Peers are matched by public key. A desired peer WireGuard lacks is an {@link AddPeer}; a peer
  * WireGuard has but the plan does not is a {@link RemovePeer}; a peer whose allowed IPs (compared
- * as a set of networks), keepalive or endpoint differ is an {@link UpdatePeer} naming the fields.
- * Routes are compared as sets of networks.
+ * as a set), keepalive or endpoint differ is an {@link UpdatePeer} naming the fields.
+ * Routes are compared as sets.
  *
  * <p>Endpoints and roaming: {@code wg show} reports the endpoint WireGuard uses now, which after
  * roaming (the peer's NAT mapping changed, or it answered from another address) is not the one we
@@ -86,7 +85,7 @@ public final class DataPlaneDiff {
         return;
       }
       Set<PeerField> fields = EnumSet.noneOf(PeerField.class);
-      if (!networks(peer.allowedIps()).equals(networks(state.allowedIps()))) {
+      if (!asSet(peer.allowedIps()).equals(asSet(state.allowedIps()))) {
         fields.add(PeerField.ALLOWED_IPS);
       }
       if (!peer.persistentKeepalive().equals(state.persistentKeepalive())) {
@@ -106,8 +105,8 @@ public final class DataPlaneDiff {
       }
     });
 
-    Set<Cidr> wantRoutes = networks(desiredRoutes);
-    Set<Cidr> haveRoutes = networks(actualRoutes);
+    Set<Cidr> wantRoutes = asSet(desiredRoutes);
+    Set<Cidr> haveRoutes = asSet(actualRoutes);
     List<Change> changes = new ArrayList<>();
     haveRoutes.stream().filter(r -> !wantRoutes.contains(r)).map(RemoveRoute::new)
         .forEach(changes::add);
@@ -127,7 +126,7 @@ public final class DataPlaneDiff {
         throw new IllegalArgumentException(
             "desired peers: public key " + peer.publicKey() + " is listed twice");
       }
-      for (Cidr cidr : networks(peer.allowedIps())) {
+      for (Cidr cidr : asSet(peer.allowedIps())) {
         String other = claims.putIfAbsent(cidr, peer.publicKey());
         if (other != null) {
           throw new IllegalArgumentException(
@@ -139,7 +138,7 @@ public final class DataPlaneDiff {
     return byKey;
   }
 
-  private static Set<Cidr> networks(Collection<Cidr> cidrs) {
-    return cidrs.stream().map(Cidr::network).collect(Collectors.toCollection(TreeSet::new));
+  private static Set<Cidr> asSet(Collection<Cidr> cidrs) {
+    return new TreeSet<>(cidrs);
   }
 }

@@ -1,6 +1,6 @@
 package io.meshwire.agent.wireguard;
 
-import io.meshwire.agent.net.Cidr;
+import io.meshwire.netaddr.Cidr;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 
@@ -13,7 +13,7 @@ final class Endpoints {
     if (endpoint.isUnresolved()) {
       return endpoint.getHostString() + ":" + endpoint.getPort();
     }
-    String host = Cidr.formatAddress(endpoint.getAddress());
+    String host = Cidr.format(endpoint.getAddress());
     return (endpoint.getAddress() instanceof Inet6Address ? "[" + host + "]" : host)
         + ":"
         + endpoint.getPort();

@@ -1,6 +1,6 @@
 package io.meshwire.agent.wireguard;
 
-import io.meshwire.agent.net.Cidr;
+import io.meshwire.netaddr.Cidr;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;

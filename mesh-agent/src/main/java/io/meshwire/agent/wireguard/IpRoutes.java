@@ -2,7 +2,7 @@ package io.meshwire.agent.wireguard;
 
 import io.meshwire.agent.exec.CommandFailedException;
 import io.meshwire.agent.exec.CommandRunner;
-import io.meshwire.agent.net.Cidr;
+import io.meshwire.netaddr.Cidr;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -46,26 +46,24 @@ public final class IpRoutes implements Routes {
   @Override
   public void addRoute(Cidr destination, String ifName) {
     WgToolsWireGuard.checkIfName(ifName);
-    Cidr network = destination.network();
     runner.run(
-        List.of("ip", family(network), "route", "replace", network.toString(), "dev", ifName),
+        List.of("ip", family(destination), "route", "replace", destination.toString(), "dev", ifName),
         timeout);
-    log.debug("route replaced destination={} dev={}", network, ifName);
+    log.debug("route replaced destination={} dev={}", destination, ifName);
   }
 
   @Override
   public void deleteRoute(Cidr destination, String ifName) {
     WgToolsWireGuard.checkIfName(ifName);
-    Cidr network = destination.network();
     try {
       runner.run(
-          List.of("ip", family(network), "route", "del", network.toString(), "dev", ifName),
+          List.of("ip", family(destination), "route", "del", destination.toString(), "dev", ifName),
           timeout);
-      log.debug("route deleted destination={} dev={}", network, ifName);
+      log.debug("route deleted destination={} dev={}", destination, ifName);
     } catch (CommandFailedException e) {
       // ESRCH: the route is already gone, which is what the caller wants.
       if (!e.timedOut() && e.stderr().contains("No such process")) {
-        log.debug("route already absent destination={} dev={}", network, ifName);
+        log.debug("route already absent destination={} dev={}", destination, ifName);
         return;
       }
       throw e;

@@ -1,6 +1,6 @@
 package io.meshwire.agent.wireguard;
 
-import io.meshwire.agent.net.Cidr;
+import io.meshwire.netaddr.Cidr;
 import java.util.List;
 
 /**
@@ -20,7 +20,7 @@ public interface Routes {
   List<Cidr> routesVia(String ifName);
 
   /**
-   * Routes {@code destination} (its network) through {@code ifName}, replacing any route to the
+   * Routes {@code destination} through {@code ifName}, replacing any route to the
    * same destination. Idempotent.
    */
   void addRoute(Cidr destination, String ifName);

@@ -1,6 +1,6 @@
 package io.meshwire.agent.wireguard;
 
-import io.meshwire.agent.net.Cidr;
+import io.meshwire.netaddr.Cidr;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;

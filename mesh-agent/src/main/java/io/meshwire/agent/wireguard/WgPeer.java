@@ -1,6 +1,6 @@
 package io.meshwire.agent.wireguard;
 
-import io.meshwire.agent.net.Cidr;
+import io.meshwire.netaddr.Cidr;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
@@ -15,7 +15,7 @@ import java.util.Optional;
  *     its address. Give numeric addresses: a name is handed to {@code wg}, which resolves it, but
  *     then never equals the address {@code wg show} reports
  * @param allowedIps the source addresses accepted from and routed to this peer; compared as a set
- *     of networks (order and host bits do not matter)
+ *     (order does not matter)
  * @param persistentKeepalive zero for off, else whole seconds in 1..65535
  */
 public record WgPeer(

@@ -2,7 +2,7 @@ package io.meshwire.agent.wireguard;
 
 import io.meshwire.agent.exec.CommandFailedException;
 import io.meshwire.agent.exec.CommandRunner;
-import io.meshwire.agent.net.Cidr;
+import io.meshwire.netaddr.Cidr;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -155,7 +155,6 @@ public final class WgToolsWireGuard implements WireGuard, AutoCloseable {
     argv.add("allowed-ips");
     argv.add(
         peer.allowedIps().stream()
-            .map(Cidr::network)
             .distinct()
             .sorted()
             .map(Cidr::toString)

@@ -1,6 +1,6 @@
 package io.meshwire.agent.wireguard;
 
-import io.meshwire.agent.net.Cidr;
+import io.meshwire.netaddr.Cidr;
 import java.util.Optional;
 
 /**
@@ -23,7 +23,9 @@ public interface WireGuard {
    * @param ifName 1..15 characters of {@code [A-Za-z0-9_.-]}
    * @param listenPort 1..65535
    * @param privateKey base64, as {@code wg genkey} prints it
-   * @param interfaceAddress added with {@code ip address replace} if present; other addresses on
+   * @param interfaceAddress the gateway's own tunnel address, usually a {@code /32} or {@code /128}
+   *     host prefix (a {@link Cidr} carries no host bits, and WireGuard routes are added
+   *     explicitly anyway); added with {@code ip address replace} if present, other addresses on
    *     the interface are left alone
    */
   void ensureInterface(

@@ -1,6 +1,6 @@
 package io.meshwire.agent.wireguard;
 
-import io.meshwire.agent.net.Cidr;
+import io.meshwire.netaddr.Cidr;
 import java.util.List;
 import java.util.Objects;
 
@@ -24,7 +24,7 @@ public record WireGuardPlan(String ifName, List<WgPeer> peers, List<Cidr> routes
   public static WireGuardPlan routingAllowedIps(String ifName, List<WgPeer> peers) {
     Objects.requireNonNull(peers, "peers");
     List<Cidr> routes =
-        peers.stream().flatMap(p -> p.allowedIps().stream()).map(Cidr::network).distinct().sorted()
+        peers.stream().flatMap(p -> p.allowedIps().stream()).distinct().sorted()
             .toList();
     return new WireGuardPlan(ifName, peers, routes);
   }

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.meshwire.agent.net.Cidr;
+import io.meshwire.netaddr.Cidr;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.meshwire.agent.exec.CommandFailedException;
 import io.meshwire.agent.exec.CommandRunner;
-import io.meshwire.agent.net.Cidr;
+import io.meshwire.netaddr.Cidr;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -121,12 +121,12 @@ class WgToolsWireGuardTest {
   }
 
   @Test
-  void setPeerWritesEndpointAllowedIpsAsNetworksAndKeepalive() {
+  void setPeerWritesEndpointSortedAllowedIpsAndKeepalive() {
     ScriptedRunner runner = new ScriptedRunner(argv -> ok(""));
     WgToolsWireGuard wg = new WgToolsWireGuard(runner);
     wg.setPeer("wg0", new WgPeer(key(9),
         Optional.of(new InetSocketAddress(Cidr.parseAddress("fd00::12"), 51820)),
-        List.of(Cidr.parse("10.202.0.0/16"), Cidr.parse("10.102.3.4/16")), Duration.ofSeconds(25)));
+        List.of(Cidr.parse("10.202.0.0/16"), Cidr.parse("10.102.0.0/16")), Duration.ofSeconds(25)));
     wg.setPeer("wg0", new WgPeer(key(9), Optional.empty(), List.of(), Duration.ZERO));
     assertEquals(
         List.of(

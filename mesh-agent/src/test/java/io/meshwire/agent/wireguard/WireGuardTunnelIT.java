@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.meshwire.agent.exec.CommandRunner;
 import io.meshwire.agent.exec.NamespacedCommandRunner;
 import io.meshwire.agent.exec.ProcessCommandRunner;
-import io.meshwire.agent.net.Cidr;
+import io.meshwire.netaddr.Cidr;
 import io.meshwire.agent.wireguard.Change.AddPeer;
 import io.meshwire.agent.wireguard.Change.AddRoute;
 import io.meshwire.agent.wireguard.Change.RemovePeer;
@@ -74,7 +74,7 @@ class WireGuardTunnelIT {
     WireGuardPlan planTo(Gateway other) {
       WgPeer peer = WgPeer.of(other.publicKey,
           new InetSocketAddress(Cidr.parseAddress(other.net.publicAddress()), PORT),
-          List.of(Cidr.parseNetwork(other.net.podCidr())));
+          List.of(Cidr.parse(other.net.podCidr())));
       return WireGuardPlan.routingAllowedIps(ifName(), List.of(peer));
     }
   }
@@ -102,12 +102,17 @@ class WireGuardTunnelIT {
 
   @AfterEach
   void deleteTheInterfaces() {
+    // Runs after a failed setup too; the fixture stops whatever is left in the namespaces.
     try {
-      gwA.wireGuard().close();
+      if (gwA != null) {
+        gwA.wireGuard().close();
+      }
     } finally {
-      gwB.wireGuard().close();
+      if (gwB != null) {
+        gwB.wireGuard().close();
+      }
     }
-    assertFalse(NET.exec(a.gateway(), "ip", "link", "show", "dev", gwA.ifName()).ok(),
+    assertFalse(NET.exec(a.gateway(), "ip", "link", "show", "dev", a.wireGuardInterface()).ok(),
         "interface deleted with its wireguard-go");
   }
 

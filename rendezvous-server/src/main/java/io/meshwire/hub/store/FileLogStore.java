@@ -118,6 +118,7 @@ public final class FileLogStore implements MembershipStore {
   private final long batchDelayNanos;
   private final Recovered recovered;
   private final FileChannel lockChannel;
+  // Held for the store's lifetime; released when the writer closes lockChannel on exit.
   private final FileLock dirLock;
   // Mutated by the writer (adds on roll) and by snapshot() (removes all but the last); read by the gauge.
   private final ConcurrentSkipListMap<Long, Path> segments;

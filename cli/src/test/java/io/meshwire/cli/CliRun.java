@@ -1,0 +1,25 @@
+package io.meshwire.cli;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.time.InstantSource;
+
+/** {@code CliRun} is the outcome of one in-process {@code meshwire} invocation. */
+record CliRun(int exitCode, String out, String err) {
+
+  static CliRun of(String... args) {
+    return of(InstantSource.system(), args);
+  }
+
+  static CliRun of(InstantSource clock, String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = Main.commandLine(clock, new PrintWriter(out, true), new PrintWriter(err, true)).execute(args);
+    return new CliRun(code, out.toString(), err.toString());
+  }
+
+  @Override
+  public String toString() {
+    return "exit=" + exitCode + "\nstdout:\n" + out + "stderr:\n" + err;
+  }
+}

@@ -1,0 +1,79 @@
+package io.meshwire.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class MainTest {
+
+  @TempDir Path dir;
+
+  /** Every command path in the tree, e.g. [], [ca], [ca, init], [keys, wg], [version]. */
+  private static List<List<String>> commandPaths(CommandLine cl, List<String> prefix) {
+    List<List<String>> paths = new ArrayList<>();
+    paths.add(prefix);
+    cl.getSubcommands().forEach((name, sub) -> {
+      List<String> path = new ArrayList<>(prefix);
+      path.add(name);
+      paths.addAll(commandPaths(sub, path));
+    });
+    return paths;
+  }
+
+  @Test
+  void helpWorksOnEveryCommand() {
+    List<List<String>> paths = commandPaths(Main.commandLine(InstantSource.system()), List.of());
+    assertTrue(paths.size() >= 7, paths.toString());
+    for (List<String> path : paths) {
+      List<String> args = new ArrayList<>(path);
+      args.add("--help");
+      CliRun run = CliRun.of(args.toArray(String[]::new));
+      assertEquals(0, run.exitCode(), args + "\n" + run);
+      assertTrue(run.out().startsWith("Usage: meshwire"), run.toString());
+    }
+  }
+
+  @Test
+  void commandGroupWithoutSubcommandIsAUsageError() {
+    CliRun run = CliRun.of("ca");
+    assertEquals(2, run.exitCode(), run.toString());
+    assertTrue(run.err().startsWith("Missing command: choose one of init, issue, show"), run.toString());
+    assertEquals(2, CliRun.of().exitCode());
+  }
+
+  @Test
+  void unknownOptionIsAUsageError() {
+    CliRun run = CliRun.of("ca", "init", "--mesh", "demo", "--dir", dir.toString(), "--colour");
+    assertEquals(2, run.exitCode(), run.toString());
+    assertTrue(run.err().contains("Unknown option: '--colour'"), run.toString());
+  }
+
+  @Test
+  void versionPrintsTheProjectVersion() {
+    CliRun run = CliRun.of("version");
+    assertEquals(0, run.exitCode(), run.toString());
+    assertTrue(run.out().matches("(?s)meshwire \\d+\\.\\d+\\.\\d+(-SNAPSHOT)?\njava .*"), run.out());
+    assertEquals(run.out(), CliRun.of("--version").out());
+  }
+
+  @Test
+  void runtimeErrorIsOneLineWithoutStackTraceUnlessVerbose() {
+    CliRun run = CliRun.of("ca", "show", "--dir", dir.resolve("nope").toString());
+    assertEquals(1, run.exitCode(), run.toString());
+    assertEquals("meshwire: " + dir.resolve("nope/ca.crt") + ": no such file\n", run.err());
+
+    CliRun verbose = CliRun.of("ca", "show", "--dir", dir.resolve("nope").toString(), "--verbose");
+    assertEquals(1, verbose.exitCode());
+    assertTrue(verbose.err().startsWith("meshwire: " + dir.resolve("nope/ca.crt") + ": no such file\n"), verbose.toString());
+    assertTrue(verbose.err().contains("\tat io.meshwire."), verbose.toString());
+    assertFalse(run.err().contains("\tat "));
+  }
+}

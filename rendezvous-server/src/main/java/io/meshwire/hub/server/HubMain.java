@@ -1,0 +1,73 @@
+package io.meshwire.hub.server;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.nio.file.Path;
+import java.time.InstantSource;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * {@code HubMain} runs a hub until SIGTERM/SIGINT: {@code --config FILE} (YAML) and
+ * {@code --<setting> VALUE} for any {@link HubConfig#KEYS} (flags win over the file). Prints
+ * {@code READY <port>} on stdout once listening, for scripts and tests. The {@code meshwire hub}
+ * command delegates here.
+ */
+public final class HubMain {
+
+  private HubMain() {}
+
+  public static void main(String[] args) throws Exception {
+    HubConfig config;
+    try {
+      config = parseArgs(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println("meshwire hub: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    run(config);
+  }
+
+  /** Parses {@code --key value} pairs; {@code --config} names a YAML file read first. */
+  public static HubConfig parseArgs(String[] args) {
+    Map<String, String> flags = new LinkedHashMap<>();
+    Optional<Path> file = Optional.empty();
+    for (int i = 0; i < args.length; i++) {
+      String arg = args[i];
+      if (!arg.startsWith("--")) {
+        throw new IllegalArgumentException("unexpected argument \"" + arg + "\"");
+      }
+      String key = arg.substring(2);
+      String value;
+      int eq = key.indexOf('=');
+      if (eq >= 0) {
+        value = key.substring(eq + 1);
+        key = key.substring(0, eq);
+      } else {
+        if (i + 1 >= args.length) {
+          throw new IllegalArgumentException("--" + key + " needs a value");
+        }
+        value = args[++i];
+      }
+      if (key.equals("config")) {
+        file = Optional.of(Path.of(value));
+      } else {
+        flags.put(key, value);
+      }
+    }
+    return file.isPresent() ? HubConfig.fromYaml(file.get(), flags) : HubConfig.parse(flags);
+  }
+
+  /** Starts the hub and blocks until it is shut down (a JVM shutdown hook closes it). */
+  public static void run(HubConfig config) throws Exception {
+    MeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    HubServer hub = HubServer.start(config, InstantSource.system(), meters);
+    Runtime.getRuntime().addShutdownHook(new Thread(hub::close, "hub-shutdown"));
+    System.out.println("READY " + hub.port());
+    System.out.flush();
+    hub.awaitTermination();
+  }
+}
