@@ -1,11 +1,10 @@
-package io.meshwire.cli.ca;
+package io.meshwire.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.meshwire.certs.Pem;
 import io.meshwire.certs.SpiffeId;
-import io.meshwire.cli.CliRunAccess;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -33,10 +32,10 @@ class CaCommandsTest {
   @Test
   void initThenIssueWriteFilesOpensslVerifies() throws Exception {
     Path ca = tmp.resolve("ca");
-    var init = CliRunAccess.run("ca", "init", "--mesh", "demo", "--dir", ca.toString());
+    var init = CliRun.of("ca", "init", "--mesh", "demo", "--dir", ca.toString());
     assertEquals(0, init.exitCode(), init.toString());
     assertTrue(init.out().startsWith("created CA for mesh demo\n"), init.out());
-    var issue = CliRunAccess.run("ca", "issue", "--dir", ca.toString(), "--role", "cluster", "--name", "east");
+    var issue = CliRun.of("ca", "issue", "--dir", ca.toString(), "--role", "cluster", "--name", "east");
     assertEquals(0, issue.exitCode(), issue.toString());
     assertTrue(issue.out().startsWith("issued spiffe://demo/cluster/east\n"), issue.out());
 
@@ -45,8 +44,8 @@ class CaCommandsTest {
     assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(ca.resolve("cluster-east.key"))));
     assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(ca.resolve("ca.key"))));
 
-    CliRunAccess.assumeInstalled("openssl");
-    var verify = CliRunAccess.exec("openssl", "verify", "-CAfile", ca.resolve("ca.crt").toString(), crt.toString());
+    Processes.assumeInstalled("openssl");
+    var verify = Processes.run(null, "openssl", "verify", "-CAfile", ca.resolve("ca.crt").toString(), crt.toString());
     assertEquals(0, verify.exitCode(), verify.stderr());
     assertEquals(crt + ": OK\n", verify.stdout());
   }
@@ -55,8 +54,8 @@ class CaCommandsTest {
   void issueWritesToOutDirectoryWithTheCaCertificate() throws Exception {
     Path ca = tmp.resolve("ca");
     Path out = tmp.resolve("hub-files");
-    assertEquals(0, CliRunAccess.run("ca", "init", "--mesh", "demo", "--dir", ca.toString()).exitCode());
-    var issue = CliRunAccess.run("ca", "issue", "--dir", ca.toString(), "--role", "HUB", "--name", "hub1",
+    assertEquals(0, CliRun.of("ca", "init", "--mesh", "demo", "--dir", ca.toString()).exitCode());
+    var issue = CliRun.of("ca", "issue", "--dir", ca.toString(), "--role", "HUB", "--name", "hub1",
         "--validity", "30d", "--out", out.toString());
     assertEquals(0, issue.exitCode(), issue.toString());
     assertEquals(Files.readString(ca.resolve("ca.crt")), Files.readString(out.resolve("ca.crt")));
@@ -69,9 +68,9 @@ class CaCommandsTest {
   @Test
   void initTwiceFailsAndLeavesTheExistingCaUntouched() throws Exception {
     Path ca = tmp.resolve("ca");
-    assertEquals(0, CliRunAccess.run("ca", "init", "--mesh", "demo", "--dir", ca.toString()).exitCode());
+    assertEquals(0, CliRun.of("ca", "init", "--mesh", "demo", "--dir", ca.toString()).exitCode());
     Map<String, String> before = snapshot(ca);
-    var again = CliRunAccess.run("ca", "init", "--mesh", "other", "--dir", ca.toString());
+    var again = CliRun.of("ca", "init", "--mesh", "other", "--dir", ca.toString());
     assertEquals(1, again.exitCode(), again.toString());
     assertEquals("meshwire: " + ca.resolve("ca.crt") + ": already exists; refusing to overwrite an existing CA\n", again.err());
     assertEquals("", again.out());
@@ -81,11 +80,11 @@ class CaCommandsTest {
   @Test
   void issueRefusesToOverwriteAnExistingKey() throws Exception {
     Path ca = tmp.resolve("ca");
-    CliRunAccess.run("ca", "init", "--mesh", "demo", "--dir", ca.toString());
+    CliRun.of("ca", "init", "--mesh", "demo", "--dir", ca.toString());
     String[] issue = {"ca", "issue", "--dir", ca.toString(), "--role", "admin", "--name", "alice"};
-    assertEquals(0, CliRunAccess.run(issue).exitCode());
+    assertEquals(0, CliRun.of(issue).exitCode());
     Map<String, String> before = snapshot(ca);
-    var again = CliRunAccess.run(issue);
+    var again = CliRun.of(issue);
     assertEquals(1, again.exitCode(), again.toString());
     assertTrue(again.err().startsWith("meshwire: " + ca.resolve("admin-alice.key") + ": already exists"), again.err());
     assertEquals(before, snapshot(ca));
@@ -94,19 +93,19 @@ class CaCommandsTest {
   @Test
   void invalidNameRoleOrValidityIsAUsageErrorNamingTheOption() throws Exception {
     Path ca = tmp.resolve("ca");
-    CliRunAccess.run("ca", "init", "--mesh", "demo", "--dir", ca.toString());
+    CliRun.of("ca", "init", "--mesh", "demo", "--dir", ca.toString());
     Map<String, String> before = snapshot(ca);
-    var badName = CliRunAccess.run("ca", "issue", "--dir", ca.toString(), "--role", "cluster", "--name", "East_1");
+    var badName = CliRun.of("ca", "issue", "--dir", ca.toString(), "--role", "cluster", "--name", "East_1");
     assertEquals(2, badName.exitCode(), badName.toString());
     assertTrue(badName.err().startsWith("Invalid value for option '--name': name \"East_1\""), badName.err());
-    var badRole = CliRunAccess.run("ca", "issue", "--dir", ca.toString(), "--role", "pod", "--name", "east");
+    var badRole = CliRun.of("ca", "issue", "--dir", ca.toString(), "--role", "pod", "--name", "east");
     assertEquals(2, badRole.exitCode(), badRole.toString());
-    var tooLong = CliRunAccess.run("ca", "issue", "--dir", ca.toString(), "--role", "cluster", "--name", "east", "--validity", "399d");
+    var tooLong = CliRun.of("ca", "issue", "--dir", ca.toString(), "--role", "cluster", "--name", "east", "--validity", "399d");
     assertEquals(2, tooLong.exitCode(), tooLong.toString());
     assertTrue(tooLong.err().startsWith("Invalid value for option '--validity': 399d exceeds the maximum of 398d"), tooLong.err());
-    var badDuration = CliRunAccess.run("ca", "init", "--mesh", "demo", "--dir", tmp.resolve("x").toString(), "--validity", "ten");
+    var badDuration = CliRun.of("ca", "init", "--mesh", "demo", "--dir", tmp.resolve("x").toString(), "--validity", "ten");
     assertEquals(2, badDuration.exitCode(), badDuration.toString());
-    var badMesh = CliRunAccess.run("ca", "init", "--mesh", "Demo Mesh", "--dir", tmp.resolve("x").toString());
+    var badMesh = CliRun.of("ca", "init", "--mesh", "Demo Mesh", "--dir", tmp.resolve("x").toString());
     assertEquals(2, badMesh.exitCode(), badMesh.toString());
     assertEquals(before, snapshot(ca));
     assertTrue(Files.notExists(tmp.resolve("x")));
@@ -115,15 +114,15 @@ class CaCommandsTest {
   @Test
   void showDescribesTheCaWithOpensslsFingerprint() throws Exception {
     Path ca = tmp.resolve("ca");
-    CliRunAccess.run("ca", "init", "--mesh", "demo.example", "--dir", ca.toString());
+    CliRun.of("ca", "init", "--mesh", "demo.example", "--dir", ca.toString());
     Files.delete(ca.resolve("ca.key")); // show needs only the certificate
-    var show = CliRunAccess.run("ca", "show", "--dir", ca.toString());
+    var show = CliRun.of("ca", "show", "--dir", ca.toString());
     assertEquals(0, show.exitCode(), show.toString());
     assertTrue(show.out().startsWith("mesh:         demo.example\n"), show.out());
     assertTrue(show.out().contains("subject:      CN=meshwire CA demo.example\n"), show.out());
 
-    CliRunAccess.assumeInstalled("openssl");
-    var fp = CliRunAccess.exec("openssl", "x509", "-in", ca.resolve("ca.crt").toString(), "-noout", "-fingerprint", "-sha256");
+    Processes.assumeInstalled("openssl");
+    var fp = Processes.run(null, "openssl", "x509", "-in", ca.resolve("ca.crt").toString(), "-noout", "-fingerprint", "-sha256");
     String hex = fp.stdout().strip().replaceFirst("^(?i)sha256 Fingerprint=", "");
     assertTrue(show.out().contains("fingerprint:  SHA256 " + hex + "\n"), show.out() + "\nopenssl: " + fp.stdout());
   }
@@ -131,7 +130,7 @@ class CaCommandsTest {
   @Test
   void showNamesAFileThatIsNotPem() throws Exception {
     Files.writeString(tmp.resolve("ca.crt"), "garbage");
-    var show = CliRunAccess.run("ca", "show", "--dir", tmp.toString());
+    var show = CliRun.of("ca", "show", "--dir", tmp.toString());
     assertEquals(1, show.exitCode());
     assertEquals("meshwire: " + tmp.resolve("ca.crt") + ": no CERTIFICATE block found (is it PEM?)\n", show.err());
   }

@@ -1,0 +1,297 @@
+package io.meshwire.agent.hub;
+
+import com.google.protobuf.ByteString;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.GrpcSslContexts;
+import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import io.meshwire.agent.state.PeerRecord;
+import io.meshwire.agent.state.View;
+import io.meshwire.agent.wire.AgentProtoMapper;
+import io.meshwire.certs.Pem;
+import io.meshwire.certs.Role;
+import io.meshwire.certs.SpiffeId;
+import io.meshwire.certs.tls.SpiffeTrustManager;
+import io.meshwire.certs.tls.TlsCredentials;
+import io.meshwire.netaddr.HostPort;
+import io.meshwire.proto.enrollment.v1.EnrollRequest;
+import io.meshwire.proto.enrollment.v1.EnrollmentGrpc;
+import io.meshwire.proto.enrollment.v1.IssuedCertificate;
+import io.meshwire.proto.enrollment.v1.RenewRequest;
+import io.meshwire.proto.rendezvous.v1.AnnounceRequest;
+import io.meshwire.proto.rendezvous.v1.ClusterRecord;
+import io.meshwire.proto.rendezvous.v1.PublishViewsRequest;
+import io.meshwire.proto.rendezvous.v1.RendezvousGrpc;
+import io.meshwire.proto.rendezvous.v1.ReportStatusRequest;
+import io.meshwire.proto.rendezvous.v1.WatchEvent;
+import io.meshwire.proto.rendezvous.v1.WatchRequest;
+import io.netty.handler.ssl.SslContextBuilder;
+import java.security.KeyPair;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SSLException;
+
+/**
+ * {@code HubClient} speaks the rendezvous protocol to one of the configured hub addresses over
+ * mutual TLS, authenticating the hub by its SPIFFE ID (role hub) rather than by host name. On a
+ * transport failure {@link #rotate()} moves to the next address. Calls block; run them on a
+ * thread that may block (the agent uses virtual threads).
+ *
+ * <p>Thread-safety: the channel reference is swapped under this object's lock; calls may run
+ * concurrently.
+ */
+public final class HubClient implements AutoCloseable {
+
+  private static final Duration CALL_DEADLINE = Duration.ofSeconds(10);
+
+  private final List<HostPort> hubs;
+  private final InstantSource clock;
+  private final AtomicInteger next = new AtomicInteger();
+  // @GuardedBy("this")
+  private TlsCredentials credentials;
+  // @GuardedBy("this")
+  private ManagedChannel channel;
+  // @GuardedBy("this")
+  private HostPort current;
+
+  public HubClient(List<HostPort> hubs, TlsCredentials credentials, InstantSource clock) {
+    if (hubs.isEmpty()) {
+      throw new IllegalArgumentException("hub addresses: at least one is required");
+    }
+    this.hubs = List.copyOf(hubs);
+    this.credentials = credentials;
+    this.clock = clock;
+  }
+
+  /**
+   * Enrolls with a join token over server-authenticated TLS (no client certificate yet): the key
+   * pair is made here and only the CSR leaves. Tries each hub address once.
+   */
+  public static TlsCredentials enroll(List<HostPort> hubs, X509Certificate caCert, String mesh, String clusterId,
+      String joinToken, InstantSource clock) {
+    KeyPair keys = io.meshwire.certs.Csrs.newKeyPair();
+    byte[] csr = io.meshwire.certs.Csrs.create(keys, new SpiffeId(mesh, Role.CLUSTER, clusterId));
+    StatusRuntimeException last = null;
+    for (HostPort hub : hubs) {
+      ManagedChannel ch = build(hub, null, caCert, mesh, clock);
+      try {
+        IssuedCertificate issued = EnrollmentGrpc.newBlockingStub(ch)
+            .withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
+            .enroll(EnrollRequest.newBuilder().setJoinToken(joinToken).setCsrDer(ByteString.copyFrom(csr)).build())
+            .getCertificate();
+        return credentialsOf(keys, issued);
+      } catch (StatusRuntimeException e) {
+        last = e;
+        if (!HubErrors.isTransient(e)) {
+          throw e; // a refused token or CSR will not get better at another hub
+        }
+      } finally {
+        ch.shutdownNow();
+      }
+    }
+    throw last;
+  }
+
+  private static TlsCredentials credentialsOf(KeyPair keys, IssuedCertificate issued) {
+    List<X509Certificate> chain = new ArrayList<>();
+    issued.getCertificateChainDerList().forEach(d -> chain.add(Pem.certificateFromDer(d.toByteArray(), "hub response")));
+    List<X509Certificate> anchors = new ArrayList<>();
+    issued.getCaBundleDerList().forEach(d -> anchors.add(Pem.certificateFromDer(d.toByteArray(), "hub response")));
+    return new TlsCredentials(keys.getPrivate(), chain, anchors);
+  }
+
+  /** Renews the certificate with a new key pair; the caller persists and then {@link #useCredentials}. */
+  public TlsCredentials renew(SpiffeId self) {
+    KeyPair keys = io.meshwire.certs.Csrs.newKeyPair();
+    byte[] csr = io.meshwire.certs.Csrs.create(keys, self);
+    IssuedCertificate issued = EnrollmentGrpc.newBlockingStub(channel())
+        .withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
+        .renew(RenewRequest.newBuilder().setCsrDer(ByteString.copyFrom(csr)).build())
+        .getCertificate();
+    return credentialsOf(keys, issued);
+  }
+
+  /** Switches to new credentials; the next call reconnects with them. */
+  public synchronized void useCredentials(TlsCredentials renewed) {
+    this.credentials = renewed;
+    closeChannel();
+  }
+
+  /** Announces the cluster's own record; returns the revision it was stored at. */
+  public long announce(ClusterRecord record) {
+    return RendezvousGrpc.newBlockingStub(channel())
+        .withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
+        .announce(AnnounceRequest.newBuilder().setRecord(record).build())
+        .getRevision();
+  }
+
+  public long publishViews(List<View> views, List<String> withdrawn) {
+    PublishViewsRequest.Builder b = PublishViewsRequest.newBuilder().addAllWithdrawnSubjectClusterIds(withdrawn);
+    views.forEach(v -> b.addViews(AgentProtoMapper.toProto(v)));
+    return RendezvousGrpc.newBlockingStub(channel())
+        .withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
+        .publishViews(b.build())
+        .getRevision();
+  }
+
+  public void reportStatus(ReportStatusRequest report) {
+    RendezvousGrpc.newBlockingStub(channel())
+        .withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
+        .reportStatus(report);
+  }
+
+  /**
+   * Runs one Watch stream to its end, delivering events to {@code events} in order.
+   *
+   * @return completes with the status the stream ended with (never exceptionally)
+   */
+  public CompletableFuture<Status> watch(long sinceRevision, String meshUid, HubEvents events) {
+    CompletableFuture<Status> ended = new CompletableFuture<>();
+    SnapshotAssembler assembler = new SnapshotAssembler(events);
+    RendezvousGrpc.newStub(channel()).watch(
+        WatchRequest.newBuilder().setSinceRevision(sinceRevision).setMeshUid(meshUid).build(),
+        new ClientResponseObserver<WatchRequest, WatchEvent>() {
+          @Override
+          public void beforeStart(ClientCallStreamObserver<WatchRequest> stream) {
+            ended.whenComplete((s, t) -> stream.cancel("watch ended", null));
+          }
+
+          @Override
+          public void onNext(WatchEvent event) {
+            if (!ended.isDone()) {
+              assembler.accept(event);
+            }
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            ended.complete(Status.fromThrowable(t));
+          }
+
+          @Override
+          public void onCompleted() {
+            ended.complete(Status.UNAVAILABLE.withDescription("hub ended the stream"));
+          }
+        });
+    return ended;
+  }
+
+  /** Moves to the next hub address (after a transport failure). */
+  public synchronized void rotate() {
+    closeChannel();
+  }
+
+  public synchronized HostPort currentHub() {
+    return current;
+  }
+
+  private synchronized ManagedChannel channel() {
+    if (channel == null) {
+      current = hubs.get(Math.floorMod(next.getAndIncrement(), hubs.size()));
+      channel = build(current, credentials, credentials.trustAnchors().get(0),
+          io.meshwire.certs.MeshCa.meshOf(credentials.trustAnchors().get(0)), clock);
+    }
+    return channel;
+  }
+
+  private static ManagedChannel build(HostPort hub, TlsCredentials credentials, X509Certificate caCert, String mesh,
+      InstantSource clock) {
+    try {
+      SslContextBuilder tls = GrpcSslContexts.forClient()
+          .protocols("TLSv1.3")
+          .trustManager(new SpiffeTrustManager(List.of(caCert), mesh, clock, id -> id.role() == Role.HUB,
+              "a hub certificate of mesh " + mesh));
+      if (credentials != null) {
+        tls.keyManager(credentials.privateKey(), credentials.chain().toArray(X509Certificate[]::new));
+      }
+      return NettyChannelBuilder.forAddress(hub.host(), hub.port())
+          .sslContext(tls.build())
+          .keepAliveTime(30, TimeUnit.SECONDS)
+          .keepAliveTimeout(10, TimeUnit.SECONDS)
+          .keepAliveWithoutCalls(true)
+          .maxInboundMessageSize(16 * 1024 * 1024)
+          .build();
+    } catch (SSLException e) {
+      throw new IllegalStateException("cannot build TLS for hub " + hub + ": " + e.getMessage(), e);
+    }
+  }
+
+  private void closeChannel() {
+    if (channel != null) {
+      channel.shutdownNow();
+      channel = null;
+    }
+  }
+
+  @Override
+  public synchronized void close() {
+    closeChannel();
+  }
+
+  /** Collects snapshot chunks and converts every event to domain types before handing it on. */
+  private static final class SnapshotAssembler {
+    private final HubEvents events;
+    private List<PeerRecord> clusters;
+    private List<View> views;
+    private boolean broken;
+
+    SnapshotAssembler(HubEvents events) {
+      this.events = events;
+    }
+
+    void accept(WatchEvent e) {
+      long revision = e.getRevision();
+      try {
+        switch (e.getEventCase()) {
+          case HELLO -> {
+            clusters = null;
+            events.hello(e.getHello().getMeshUid(), e.getHello().getHeadRevision(), e.getHello().getSnapshotFollows());
+          }
+          case SNAPSHOT -> {
+            if (broken) {
+              broken = !e.getSnapshot().getLast(); // skip the rest of a snapshot that had a bad chunk
+              return;
+            }
+            if (clusters == null) {
+              clusters = new ArrayList<>();
+              views = new ArrayList<>();
+            }
+            for (ClusterRecord r : e.getSnapshot().getClustersList()) {
+              clusters.add(AgentProtoMapper.fromProto(r));
+            }
+            e.getSnapshot().getViewsList().forEach(v -> views.add(AgentProtoMapper.fromProto(v)));
+            if (e.getSnapshot().getLast()) {
+              events.snapshot(revision, clusters, views);
+              clusters = null;
+            }
+          }
+          case CLUSTER_UPSERTED -> events.upserted(revision, AgentProtoMapper.fromProto(e.getClusterUpserted().getRecord()));
+          case CLUSTER_REMOVED -> events.removed(revision, e.getClusterRemoved().getClusterId(),
+              e.getClusterRemoved().getReason() == io.meshwire.proto.rendezvous.v1.RemovalReason.REMOVAL_REASON_REVOKED);
+          case VIEW_UPDATED -> events.viewUpdated(revision, AgentProtoMapper.fromProto(e.getViewUpdated().getView()));
+          case VIEW_REMOVED -> events.viewRemoved(revision, e.getViewRemoved().getObserverClusterId(),
+              e.getViewRemoved().getSubjectClusterId());
+          case CAUGHT_UP -> events.caughtUp(revision);
+          case BOOKMARK -> events.bookmark(revision);
+          case GOAWAY, EVENT_NOT_SET -> { }
+        }
+      } catch (IllegalArgumentException bad) {
+        if (e.hasSnapshot()) {
+          // A snapshot with a bad record is dropped whole, never half-applied.
+          clusters = null;
+          broken = !e.getSnapshot().getLast();
+        }
+        events.malformed(revision, bad.getMessage());
+      }
+    }
+  }
+}

@@ -1,0 +1,40 @@
+package io.meshwire.agent.hub;
+
+import com.google.rpc.RetryInfo;
+import io.grpc.Status;
+import io.grpc.protobuf.StatusProto;
+import java.time.Duration;
+import java.util.Optional;
+
+/** {@code HubErrors} reads what the hub's errors say: retry hints and which ones are worth retrying. */
+final class HubErrors {
+
+  private HubErrors() {}
+
+  /** The google.rpc.RetryInfo delay in a gRPC error, if any. */
+  static Optional<Duration> retryAfter(Throwable t) {
+    com.google.rpc.Status status = StatusProto.fromThrowable(t);
+    if (status == null) {
+      return Optional.empty();
+    }
+    return status.getDetailsList().stream()
+        .filter(d -> d.is(RetryInfo.class))
+        .findFirst()
+        .map(d -> {
+          try {
+            var delay = d.unpack(RetryInfo.class).getRetryDelay();
+            return Duration.ofSeconds(delay.getSeconds(), delay.getNanos());
+          } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+            return Duration.ZERO;
+          }
+        });
+  }
+
+  /** Errors that another attempt may fix (the hub is down, busy or restarting). */
+  static boolean isTransient(Throwable t) {
+    return switch (Status.fromThrowable(t).getCode()) {
+      case UNAVAILABLE, RESOURCE_EXHAUSTED, DEADLINE_EXCEEDED, ABORTED, INTERNAL, UNKNOWN, CANCELLED -> true;
+      default -> false;
+    };
+  }
+}

@@ -1,0 +1,35 @@
+package io.meshwire.agent.hub;
+
+import io.meshwire.agent.state.PeerRecord;
+import io.meshwire.agent.state.View;
+import java.util.List;
+
+/**
+ * {@code HubEvents} receives what a Watch stream says, already converted to domain types and in
+ * stream order, on one thread at a time. A snapshot arrives whole (all chunks collected).
+ */
+public interface HubEvents {
+
+  /** The stream opened; {@code snapshotFollows} tells whether the next event is a snapshot. */
+  void hello(String meshUid, long headRevision, boolean snapshotFollows);
+
+  /** The whole membership at {@code revision}; {@code views} are those addressed to this cluster. */
+  void snapshot(long revision, List<PeerRecord> clusters, List<View> views);
+
+  void upserted(long revision, PeerRecord record);
+
+  void removed(long revision, String clusterId, boolean revoked);
+
+  void viewUpdated(long revision, View view);
+
+  void viewRemoved(long revision, String observerClusterId, String subjectClusterId);
+
+  /** Everything up to {@code revision} has been delivered. */
+  void caughtUp(long revision);
+
+  /** Nothing for this cluster up to {@code revision}: a resume point. */
+  void bookmark(long revision);
+
+  /** An event could not be understood; it was skipped and the reason should be reported. */
+  void malformed(long revision, String problem);
+}

@@ -1,0 +1,47 @@
+package io.meshwire.agent.reconcile;
+
+import io.meshwire.agent.state.AgentState;
+import io.meshwire.agent.state.PeerRecord;
+import io.meshwire.agent.state.View;
+import io.meshwire.agent.wireguard.WgPeer;
+import io.meshwire.agent.wireguard.WireGuardPlan;
+import io.meshwire.netaddr.Cidr;
+import io.meshwire.netaddr.HostPort;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * {@code Planner} computes the desired data plane from the agent's state: one WireGuard peer per
+ * cluster (its public key, its first gateway endpoint, AllowedIPs = its pod CIDRs as this cluster
+ * sees them, keepalive 25 s) and a route per AllowedIP. Pure, apart from resolving a gateway
+ * endpoint given as a DNS name.
+ */
+public final class Planner {
+
+  private Planner() {}
+
+  public static WireGuardPlan plan(String ifName, AgentState state) {
+    List<WgPeer> peers = new ArrayList<>();
+    for (PeerRecord peer : state.peers().values()) {
+      View myView = state.myViews().get(peer.clusterId());
+      List<Cidr> allowed = peer.podCidrs().stream().map(c -> myView == null ? c : myView.seenAs(c)).toList();
+      peers.add(new WgPeer(peer.wireguardPublicKey(), endpoint(peer), allowed, WgPeer.DEFAULT_KEEPALIVE));
+    }
+    return WireGuardPlan.routingAllowedIps(ifName, peers);
+  }
+
+  private static Optional<InetSocketAddress> endpoint(PeerRecord peer) {
+    for (HostPort hp : peer.gatewayEndpoints()) {
+      try {
+        return Optional.of(new InetSocketAddress(InetAddress.getByName(hp.host()), hp.port()));
+      } catch (UnknownHostException e) {
+        // try the next endpoint; a peer without any resolvable endpoint waits for it to dial us
+      }
+    }
+    return Optional.empty();
+  }
+}

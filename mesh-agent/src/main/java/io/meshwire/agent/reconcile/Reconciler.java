@@ -1,0 +1,109 @@
+package io.meshwire.agent.reconcile;
+
+import io.meshwire.agent.state.AgentState;
+import io.meshwire.agent.wireguard.Change;
+import io.meshwire.agent.wireguard.DataPlane;
+import io.meshwire.agent.wireguard.WireGuard;
+import io.meshwire.netaddr.Cidr;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code Reconciler} makes the data plane match the state, level-triggered: each pass reads the
+ * latest state, plans, reads back what WireGuard and the routing table have, and applies only the
+ * difference. Passes run on one executor thread: after a state change ({@link #trigger}) and
+ * periodically, which repairs drift. A failed pass is logged and counted; the next one retries.
+ */
+public final class Reconciler implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(Reconciler.class);
+
+  /** The interface settings that do not come from the state. */
+  public record Interface(String name, int listenPort, Optional<Cidr> address) {}
+
+  private final Interface iface;
+  private final WireGuard wireGuard;
+  private final DataPlane dataPlane;
+  private final Supplier<AgentState> state;
+  private final ScheduledExecutorService executor;
+  private final AtomicBoolean queued = new AtomicBoolean();
+  private final AtomicReference<String> interfaceKey = new AtomicReference<>();
+  private final Counter errors;
+  private final Counter changesApplied;
+  private final Timer passes;
+  private volatile boolean applied;
+
+  public Reconciler(Interface iface, WireGuard wireGuard, DataPlane dataPlane, Supplier<AgentState> state,
+      ScheduledExecutorService executor, Duration period, MeterRegistry meters) {
+    this.iface = iface;
+    this.wireGuard = wireGuard;
+    this.dataPlane = dataPlane;
+    this.state = state;
+    this.executor = executor;
+    this.errors = Counter.builder("meshwire.agent.reconcile.errors").register(meters);
+    this.changesApplied = Counter.builder("meshwire.agent.reconcile.changes").register(meters);
+    this.passes = Timer.builder("meshwire.agent.reconcile.duration").register(meters);
+    executor.scheduleWithFixedDelay(this::trigger, period.toMillis(), period.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** Runs one pass now on the calling thread (start-up: apply the persisted state before anything else). */
+  public List<Change> reconcileNow() {
+    return passes.record(this::pass);
+  }
+
+  /** Asks for a pass soon; passes asked for while one is queued collapse into it. */
+  public void trigger() {
+    if (queued.compareAndSet(false, true)) {
+      executor.execute(() -> {
+        queued.set(false);
+        try {
+          passes.record(this::pass);
+        } catch (RuntimeException e) {
+          errors.increment();
+          log.warn("reconcile failed if={} error=\"{}\"", iface.name(), e.getMessage());
+        }
+      });
+    }
+  }
+
+  /** True once a pass has completed without error. */
+  public boolean applied() {
+    return applied;
+  }
+
+  private synchronized List<Change> pass() {
+    AgentState s = state.get();
+    // ensureInterface is idempotent but runs several tools; only redo it when the key changed
+    // or the interface is gone (a failed show below triggers it next time).
+    if (!s.wireguardPrivateKey().equals(interfaceKey.get())) {
+      wireGuard.ensureInterface(iface.name(), iface.listenPort(), s.wireguardPrivateKey(), iface.address());
+      interfaceKey.set(s.wireguardPrivateKey());
+    }
+    List<Change> changes;
+    try {
+      changes = dataPlane.apply(Planner.plan(iface.name(), s));
+    } catch (RuntimeException e) {
+      interfaceKey.set(null); // the interface may have been deleted under us: recreate next pass
+      throw e;
+    }
+    changesApplied.increment(changes.size());
+    applied = true;
+    return changes;
+  }
+
+  @Override
+  public void close() {
+    executor.shutdownNow();
+  }
+}

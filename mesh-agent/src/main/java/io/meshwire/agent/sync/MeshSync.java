@@ -1,0 +1,224 @@
+package io.meshwire.agent.sync;
+
+import io.meshwire.agent.hub.HubEvents;
+import io.meshwire.agent.state.AgentState;
+import io.meshwire.agent.state.PeerRecord;
+import io.meshwire.agent.state.StateFile;
+import io.meshwire.agent.state.View;
+import java.io.IOException;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code MeshSync} applies what the hub says to the agent's last-known state, persists it, and
+ * tells the data plane. It owns the safety rules: a hub that lost its data (another mesh UID) or a
+ * snapshot that would remove most peers at once is not applied; the agent keeps its peers, flags
+ * the situation ({@link #held()}) and waits for an operator, who restarts the agent with
+ * {@code acceptHubState} to take the hub's word.
+ *
+ * <p>Thread-safety: Watch events arrive on one thread at a time, but {@link #state()} and
+ * {@link #held()} are read from others; all access goes through this object's lock. Listeners run
+ * under that lock and must only enqueue work.
+ */
+public final class MeshSync implements HubEvents {
+
+  private static final Logger log = LoggerFactory.getLogger(MeshSync.class);
+
+  private final String self;
+  private final StateFile file;
+  private final Consumer<AgentState> onChange;
+  private boolean acceptHubState;
+  // @GuardedBy("this")
+  private AgentState state;
+  // @GuardedBy("this")
+  private String pendingMeshUid = "";
+  // @GuardedBy("this")
+  private Optional<String> held = Optional.empty();
+  // @GuardedBy("this")
+  private boolean caughtUp;
+  // @GuardedBy("this")
+  private long malformedEvents;
+  // @GuardedBy("this")
+  private long stateWriteErrors;
+
+  /**
+   * @param onChange told the new state after every applied change (after it is durable)
+   * @param acceptHubState apply the next snapshot even if it fails the safety rules (operator's choice)
+   */
+  public MeshSync(String self, AgentState initial, StateFile file, boolean acceptHubState,
+      Consumer<AgentState> onChange) {
+    this.self = self;
+    this.state = initial;
+    this.file = file;
+    this.acceptHubState = acceptHubState;
+    this.onChange = onChange;
+  }
+
+  public synchronized AgentState state() {
+    return state;
+  }
+
+  /** Why the agent is not applying the hub's state, if it is not. */
+  public synchronized Optional<String> held() {
+    return held;
+  }
+
+  public synchronized boolean caughtUp() {
+    return caughtUp;
+  }
+
+  public synchronized long stateWriteErrors() {
+    return stateWriteErrors;
+  }
+
+  public synchronized long malformedEvents() {
+    return malformedEvents;
+  }
+
+  /** Changes the state outside the Watch stream (own generation, own views) and persists it. */
+  public synchronized AgentState update(java.util.function.UnaryOperator<AgentState> change) {
+    commit(change.apply(state));
+    return state;
+  }
+
+  @Override
+  public synchronized void hello(String meshUid, long headRevision, boolean snapshotFollows) {
+    pendingMeshUid = meshUid;
+    caughtUp = false;
+    if (!state.meshUid().isEmpty() && !state.meshUid().equals(meshUid) && !acceptHubState) {
+      hold("hub mesh_uid " + meshUid + " differs from the state's " + state.meshUid()
+          + " (hub lost its data?); keeping " + state.peers().size() + " peers");
+    }
+  }
+
+  @Override
+  public synchronized void snapshot(long revision, List<PeerRecord> clusters, List<View> views) {
+    if (held.isPresent()) {
+      return;
+    }
+    Map<String, PeerRecord> peers = new HashMap<>();
+    clusters.stream().filter(c -> !c.clusterId().equals(self)).forEach(c -> peers.put(c.clusterId(), c));
+    long removed = state.peers().keySet().stream().filter(id -> !peers.containsKey(id)).count();
+    int before = state.peers().size();
+    if (!acceptHubState && before >= 2 && removed * 2 > before) {
+      hold("snapshot at revision " + revision + " would remove " + removed + " of " + before
+          + " peers at once; keeping them");
+      return;
+    }
+    Map<String, View> viewsOfMe = new HashMap<>();
+    views.stream().filter(v -> v.subjectClusterId().equals(self)).forEach(v -> viewsOfMe.put(v.observerClusterId(), v));
+    Map<String, View> myViews = new HashMap<>(state.myViews());
+    myViews.keySet().retainAll(peers.keySet());
+    acceptHubState = false;
+    log.info("snapshot applied revision={} peers={} removed={}", revision, peers.size(), removed);
+    commit(state.withPeers(peers).withViewsOfMe(viewsOfMe).withMyViews(myViews).atRevision(pendingMeshUid, revision));
+  }
+
+  @Override
+  public synchronized void upserted(long revision, PeerRecord record) {
+    if (held.isPresent()) {
+      return;
+    }
+    AgentState next = state.atRevision(pendingMeshUid, revision);
+    if (!record.clusterId().equals(self)) {
+      Map<String, PeerRecord> peers = new HashMap<>(state.peers());
+      PeerRecord old = peers.put(record.clusterId(), record);
+      if (old == null) {
+        log.info("peer joined cluster={} revision={}", record.clusterId(), revision);
+      }
+      next = next.withPeers(peers);
+    }
+    commit(next);
+  }
+
+  @Override
+  public synchronized void removed(long revision, String clusterId, boolean revoked) {
+    if (held.isPresent()) {
+      return;
+    }
+    Map<String, PeerRecord> peers = new HashMap<>(state.peers());
+    Map<String, View> viewsOfMe = new HashMap<>(state.viewsOfMe());
+    Map<String, View> myViews = new HashMap<>(state.myViews());
+    boolean known = peers.remove(clusterId) != null;
+    viewsOfMe.remove(clusterId);
+    myViews.remove(clusterId);
+    if (known) {
+      log.info("peer removed cluster={} revoked={} revision={}", clusterId, revoked, revision);
+    }
+    commit(state.withPeers(peers).withViewsOfMe(viewsOfMe).withMyViews(myViews).atRevision(pendingMeshUid, revision));
+  }
+
+  @Override
+  public synchronized void viewUpdated(long revision, View view) {
+    if (held.isPresent()) {
+      return;
+    }
+    Map<String, View> viewsOfMe = new HashMap<>(state.viewsOfMe());
+    if (view.subjectClusterId().equals(self)) {
+      viewsOfMe.put(view.observerClusterId(), view);
+    }
+    commit(state.withViewsOfMe(viewsOfMe).atRevision(pendingMeshUid, revision));
+  }
+
+  @Override
+  public synchronized void viewRemoved(long revision, String observerClusterId, String subjectClusterId) {
+    if (held.isPresent()) {
+      return;
+    }
+    Map<String, View> viewsOfMe = new HashMap<>(state.viewsOfMe());
+    if (subjectClusterId.equals(self)) {
+      viewsOfMe.remove(observerClusterId);
+    }
+    commit(state.withViewsOfMe(viewsOfMe).atRevision(pendingMeshUid, revision));
+  }
+
+  @Override
+  public synchronized void caughtUp(long revision) {
+    if (held.isPresent()) {
+      return;
+    }
+    caughtUp = true;
+    if (revision > state.revision()) {
+      commit(state.atRevision(pendingMeshUid, revision));
+    }
+  }
+
+  @Override
+  public synchronized void bookmark(long revision) {
+    if (held.isEmpty() && revision > state.revision()) {
+      commit(state.atRevision(pendingMeshUid, revision));
+    }
+  }
+
+  @Override
+  public synchronized void malformed(long revision, String problem) {
+    malformedEvents++;
+    log.warn("hub event rejected revision={} problem=\"{}\"", revision, problem);
+  }
+
+  private void hold(String reason) {
+    if (held.isEmpty()) {
+      log.warn("not applying hub state reason=\"{}\" action=\"restart the agent with --accept-hub-state to take it\"",
+          reason);
+    }
+    held = Optional.of(reason);
+  }
+
+  private void commit(AgentState next) {
+    try {
+      state = file.save(next);
+    } catch (IOException e) {
+      // Keep going on the in-memory state: the data plane matters more than the file. The next
+      // change retries the write; the error is visible in logs and metrics.
+      log.error("state file write failed file={} error=\"{}\"", file.path(), e.toString());
+      stateWriteErrors++;
+      state = next;
+    }
+    onChange.accept(state);
+  }
+}
