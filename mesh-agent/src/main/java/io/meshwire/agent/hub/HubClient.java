@@ -4,8 +4,6 @@ import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.GrpcSslContexts;
-import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.meshwire.agent.state.PeerRecord;
@@ -14,7 +12,6 @@ import io.meshwire.agent.wire.AgentProtoMapper;
 import io.meshwire.certs.Pem;
 import io.meshwire.certs.Role;
 import io.meshwire.certs.SpiffeId;
-import io.meshwire.certs.tls.SpiffeTrustManager;
 import io.meshwire.certs.tls.TlsCredentials;
 import io.meshwire.netaddr.HostPort;
 import io.meshwire.proto.enrollment.v1.EnrollRequest;
@@ -28,7 +25,6 @@ import io.meshwire.proto.rendezvous.v1.RendezvousGrpc;
 import io.meshwire.proto.rendezvous.v1.ReportStatusRequest;
 import io.meshwire.proto.rendezvous.v1.WatchEvent;
 import io.meshwire.proto.rendezvous.v1.WatchRequest;
-import io.netty.handler.ssl.SslContextBuilder;
 import java.security.KeyPair;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -38,7 +34,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import javax.net.ssl.SSLException;
 
 /**
  * {@code HubClient} speaks the rendezvous protocol to one of the configured hub addresses over
@@ -82,7 +77,7 @@ public final class HubClient implements AutoCloseable {
     byte[] csr = io.meshwire.certs.Csrs.create(keys, new SpiffeId(mesh, Role.CLUSTER, clusterId));
     StatusRuntimeException last = null;
     for (HostPort hub : hubs) {
-      ManagedChannel ch = build(hub, null, caCert, mesh, clock);
+      ManagedChannel ch = HubChannels.open(hub, null, caCert, clock);
       try {
         IssuedCertificate issued = EnrollmentGrpc.newBlockingStub(ch)
             .withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
@@ -149,13 +144,16 @@ public final class HubClient implements AutoCloseable {
         .reportStatus(report);
   }
 
+  /** How a Watch stream ended: its status and the hub's back-off hint, if it gave one. */
+  public record WatchEnd(Status status, java.util.Optional<Duration> retryAfter) {}
+
   /**
    * Runs one Watch stream to its end, delivering events to {@code events} in order.
    *
-   * @return completes with the status the stream ended with (never exceptionally)
+   * @return completes when the stream ends (never exceptionally)
    */
-  public CompletableFuture<Status> watch(long sinceRevision, String meshUid, HubEvents events) {
-    CompletableFuture<Status> ended = new CompletableFuture<>();
+  public CompletableFuture<WatchEnd> watch(long sinceRevision, String meshUid, HubEvents events) {
+    CompletableFuture<WatchEnd> ended = new CompletableFuture<>();
     SnapshotAssembler assembler = new SnapshotAssembler(events);
     RendezvousGrpc.newStub(channel()).watch(
         WatchRequest.newBuilder().setSinceRevision(sinceRevision).setMeshUid(meshUid).build(),
@@ -174,12 +172,13 @@ public final class HubClient implements AutoCloseable {
 
           @Override
           public void onError(Throwable t) {
-            ended.complete(Status.fromThrowable(t));
+            ended.complete(new WatchEnd(Status.fromThrowable(t), HubErrors.retryAfter(t)));
           }
 
           @Override
           public void onCompleted() {
-            ended.complete(Status.UNAVAILABLE.withDescription("hub ended the stream"));
+            ended.complete(new WatchEnd(Status.UNAVAILABLE.withDescription("hub ended the stream"),
+                java.util.Optional.empty()));
           }
         });
     return ended;
@@ -197,32 +196,9 @@ public final class HubClient implements AutoCloseable {
   private synchronized ManagedChannel channel() {
     if (channel == null) {
       current = hubs.get(Math.floorMod(next.getAndIncrement(), hubs.size()));
-      channel = build(current, credentials, credentials.trustAnchors().get(0),
-          io.meshwire.certs.MeshCa.meshOf(credentials.trustAnchors().get(0)), clock);
+      channel = HubChannels.open(current, credentials, clock);
     }
     return channel;
-  }
-
-  private static ManagedChannel build(HostPort hub, TlsCredentials credentials, X509Certificate caCert, String mesh,
-      InstantSource clock) {
-    try {
-      SslContextBuilder tls = GrpcSslContexts.forClient()
-          .protocols("TLSv1.3")
-          .trustManager(new SpiffeTrustManager(List.of(caCert), mesh, clock, id -> id.role() == Role.HUB,
-              "a hub certificate of mesh " + mesh));
-      if (credentials != null) {
-        tls.keyManager(credentials.privateKey(), credentials.chain().toArray(X509Certificate[]::new));
-      }
-      return NettyChannelBuilder.forAddress(hub.host(), hub.port())
-          .sslContext(tls.build())
-          .keepAliveTime(30, TimeUnit.SECONDS)
-          .keepAliveTimeout(10, TimeUnit.SECONDS)
-          .keepAliveWithoutCalls(true)
-          .maxInboundMessageSize(16 * 1024 * 1024)
-          .build();
-    } catch (SSLException e) {
-      throw new IllegalStateException("cannot build TLS for hub " + hub + ": " + e.getMessage(), e);
-    }
   }
 
   private void closeChannel() {

@@ -1,6 +1,7 @@
 package io.meshwire.hub.server;
 
 import io.meshwire.hub.auth.RateLimits;
+import io.meshwire.netaddr.Durations;
 import io.meshwire.netaddr.HostPort;
 import java.io.IOException;
 import java.io.InputStream;

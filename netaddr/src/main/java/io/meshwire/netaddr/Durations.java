@@ -1,4 +1,4 @@
-package io.meshwire.hub.server;
+package io.meshwire.netaddr;
 
 import java.time.Duration;
 import java.util.regex.Matcher;

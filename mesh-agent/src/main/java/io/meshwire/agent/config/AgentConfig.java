@@ -1,0 +1,179 @@
+package io.meshwire.agent.config;
+
+import io.meshwire.netaddr.Cidr;
+import io.meshwire.netaddr.Durations;
+import io.meshwire.netaddr.HostPort;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * {@code AgentConfig} is every setting of the mesh agent, checked at start with a message naming
+ * the setting. Built from kebab-case settings (flags or YAML); lists are comma-separated. Immutable.
+ */
+public record AgentConfig(
+    String clusterId,
+    Path stateDir,
+    List<HostPort> hubs,
+    Optional<Path> hubCa,
+    Optional<String> joinToken,
+    String interfaceName,
+    int listenPort,
+    Optional<Cidr> interfaceAddress,
+    List<HostPort> endpoints,
+    List<Cidr> podCidrs,
+    List<Cidr> serviceCidrs,
+    Optional<HostPort> peerChannel,
+    String wireguard,
+    Duration reconcileInterval,
+    Duration statusInterval,
+    Optional<HostPort> metricsListen,
+    boolean acceptHubState) {
+
+  public static final Set<String> KEYS = Set.of("cluster-id", "state-dir", "hub", "hub-ca", "join-token",
+      "join-token-file", "interface", "listen-port", "interface-address", "endpoint", "pod-cidrs", "service-cidrs",
+      "peer-channel", "wireguard", "reconcile-interval", "status-interval", "metrics-listen", "accept-hub-state");
+
+  static final Map<String, String> DEFAULTS = Map.of(
+      "interface", "mw0",
+      "listen-port", "51820",
+      "wireguard", "auto",
+      "reconcile-interval", "10s",
+      "status-interval", "5s",
+      "metrics-listen", "off",
+      "accept-hub-state", "false");
+
+  public AgentConfig {
+    if (!clusterId.matches("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")) {
+      throw new IllegalArgumentException("agent config: cluster-id: \"" + clusterId + "\" is not a DNS label");
+    }
+    if (!interfaceName.matches("[A-Za-z0-9_.-]{1,15}")) {
+      throw new IllegalArgumentException("agent config: interface: \"" + interfaceName
+          + "\" must be 1..15 characters of [A-Za-z0-9_.-]");
+    }
+    if (listenPort < 1 || listenPort > 65535) {
+      throw new IllegalArgumentException("agent config: listen-port: " + listenPort + " out of range 1..65535");
+    }
+    if (!Set.of("auto", "kernel", "userspace").contains(wireguard)) {
+      throw new IllegalArgumentException("agent config: wireguard: \"" + wireguard + "\" is not auto, kernel or userspace");
+    }
+    if (hubs.isEmpty()) {
+      throw new IllegalArgumentException("agent config: hub: at least one hub address is required");
+    }
+    if (endpoints.isEmpty()) {
+      throw new IllegalArgumentException("agent config: endpoint: at least one gateway endpoint is required");
+    }
+    if (podCidrs.isEmpty()) {
+      throw new IllegalArgumentException("agent config: pod-cidrs: at least one pod CIDR is required");
+    }
+    List<Cidr> all = new ArrayList<>(podCidrs);
+    all.addAll(serviceCidrs);
+    for (int i = 0; i < all.size(); i++) {
+      for (int j = i + 1; j < all.size(); j++) {
+        if (all.get(i).overlaps(all.get(j))) {
+          throw new IllegalArgumentException("agent config: pod-cidrs/service-cidrs: " + all.get(i) + " overlaps "
+              + all.get(j));
+        }
+      }
+    }
+    hubs = List.copyOf(hubs);
+    endpoints = List.copyOf(endpoints);
+    podCidrs = List.copyOf(podCidrs);
+    serviceCidrs = List.copyOf(serviceCidrs);
+  }
+
+  /**
+   * Builds a config from settings by key; missing keys take defaults, required ones are named.
+   *
+   * @throws IllegalArgumentException naming the setting
+   */
+  public static AgentConfig parse(Map<String, String> settings) {
+    for (String key : settings.keySet()) {
+      if (!KEYS.contains(key)) {
+        throw new IllegalArgumentException("agent config: " + key + ": unknown setting (known: "
+            + String.join(", ", KEYS.stream().sorted().toList()) + ")");
+      }
+    }
+    Map<String, String> all = new LinkedHashMap<>(DEFAULTS);
+    all.putAll(settings);
+    Optional<String> token = Optional.ofNullable(all.get("join-token")).filter(t -> !t.isBlank());
+    if (token.isEmpty() && all.containsKey("join-token-file")) {
+      token = Optional.of(get(all, "join-token-file", v -> {
+        try {
+          return java.nio.file.Files.readString(Path.of(v)).trim();
+        } catch (java.io.IOException e) {
+          throw new IllegalArgumentException("cannot read " + v + ": " + e.getMessage());
+        }
+      }));
+    }
+    String metrics = all.get("metrics-listen");
+    return new AgentConfig(
+        required(all, "cluster-id"),
+        Path.of(required(all, "state-dir")),
+        list(all, "hub", HostPort::parse, true),
+        Optional.ofNullable(all.get("hub-ca")).map(Path::of),
+        token,
+        all.get("interface"),
+        get(all, "listen-port", Integer::parseInt),
+        Optional.ofNullable(all.get("interface-address")).map(v -> get(all, "interface-address", Cidr::parse)),
+        list(all, "endpoint", HostPort::parse, true),
+        list(all, "pod-cidrs", Cidr::parse, true),
+        list(all, "service-cidrs", Cidr::parse, false),
+        Optional.ofNullable(all.get("peer-channel")).map(v -> get(all, "peer-channel", HostPort::parse)),
+        all.get("wireguard"),
+        get(all, "reconcile-interval", Durations::parse),
+        get(all, "status-interval", Durations::parse),
+        metrics.equals("off") ? Optional.empty() : Optional.of(get(all, "metrics-listen", HostPort::parseListen)),
+        get(all, "accept-hub-state", v -> switch (v) {
+          case "true" -> true;
+          case "false" -> false;
+          default -> throw new IllegalArgumentException("\"" + v + "\" is not true or false");
+        }));
+  }
+
+  private static String required(Map<String, String> all, String key) {
+    String v = all.get(key);
+    if (v == null || v.isBlank()) {
+      throw new IllegalArgumentException("agent config: " + key + ": is required");
+    }
+    return v;
+  }
+
+  private static <T> T get(Map<String, String> all, String key, Function<String, T> parse) {
+    String v = required(all, key);
+    try {
+      return parse.apply(v.trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("agent config: " + key + ": \"" + v + "\" is not a number", e);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("agent config: " + key + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static <T> List<T> list(Map<String, String> all, String key, Function<String, T> parse, boolean needed) {
+    String v = all.get(key);
+    if (v == null || v.isBlank()) {
+      if (needed) {
+        throw new IllegalArgumentException("agent config: " + key + ": is required");
+      }
+      return List.of();
+    }
+    List<T> out = new ArrayList<>();
+    String[] parts = v.split(",");
+    for (int i = 0; i < parts.length; i++) {
+      String part = parts[i].trim();
+      try {
+        out.add(parse.apply(part));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("agent config: " + key + "[" + i + "]: " + e.getMessage(), e);
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,57 @@
+package io.meshwire.agent.hub;
+
+import io.grpc.ManagedChannel;
+import io.grpc.netty.GrpcSslContexts;
+import io.grpc.netty.NettyChannelBuilder;
+import io.meshwire.certs.MeshCa;
+import io.meshwire.certs.Role;
+import io.meshwire.certs.tls.SpiffeTrustManager;
+import io.meshwire.certs.tls.TlsCredentials;
+import io.meshwire.netaddr.HostPort;
+import java.security.cert.X509Certificate;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLException;
+
+/**
+ * {@code HubChannels} opens gRPC channels to a hub: TLS 1.3, the hub authenticated by its SPIFFE
+ * ID (role hub, the mesh of {@code caCert}) instead of a host name, and the caller's certificate
+ * when it has one. The one place clients (agent, CLI) build hub connections.
+ */
+public final class HubChannels {
+
+  private HubChannels() {}
+
+  /** A channel presenting {@code credentials} and trusting their CA. */
+  public static ManagedChannel open(HostPort hub, TlsCredentials credentials, InstantSource clock) {
+    return open(hub, credentials, credentials.trustAnchors().get(0), clock);
+  }
+
+  /**
+   * A channel trusting {@code caCert}; {@code credentials} may be null (no client certificate,
+   * only for enrollment).
+   */
+  public static ManagedChannel open(HostPort hub, TlsCredentials credentials, X509Certificate caCert,
+      InstantSource clock) {
+    String mesh = MeshCa.meshOf(caCert);
+    try {
+      var tls = GrpcSslContexts.forClient()
+          .protocols("TLSv1.3")
+          .trustManager(new SpiffeTrustManager(List.of(caCert), mesh, clock, id -> id.role() == Role.HUB,
+              "a hub certificate of mesh " + mesh));
+      if (credentials != null) {
+        tls.keyManager(credentials.privateKey(), credentials.chain().toArray(X509Certificate[]::new));
+      }
+      return NettyChannelBuilder.forAddress(hub.host(), hub.port())
+          .sslContext(tls.build())
+          .keepAliveTime(30, TimeUnit.SECONDS)
+          .keepAliveTimeout(10, TimeUnit.SECONDS)
+          .keepAliveWithoutCalls(true)
+          .maxInboundMessageSize(16 * 1024 * 1024)
+          .build();
+    } catch (SSLException e) {
+      throw new IllegalStateException("cannot build TLS for hub " + hub + ": " + e.getMessage(), e);
+    }
+  }
+}
