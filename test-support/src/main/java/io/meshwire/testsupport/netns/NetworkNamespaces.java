@@ -70,6 +70,7 @@ public final class NetworkNamespaces implements AutoCloseable, BeforeAllCallback
   private final List<String> links = new ArrayList<>();
   private final List<Process> spawned = new ArrayList<>();
   private final Map<String, ClusterNet> clusters = new LinkedHashMap<>();
+  private final Map<String, Host> hosts = new LinkedHashMap<>();
   private final Thread shutdownHook;
   private boolean started;
   private boolean closed;
@@ -164,6 +165,58 @@ public final class NetworkNamespaces implements AutoCloseable, BeforeAllCallback
     clusters.put(name, cluster);
     log.debug("netns cluster added id={} cluster={}", id, cluster);
     return cluster;
+  }
+
+  /**
+   * Adds a host on the test internet (a namespace with one address on the bridge and nothing
+   * behind it), e.g. for the hub. Hosts take addresses from {@code 198.18.0.2} up.
+   *
+   * @param name one or two of {@code [a-z0-9]}, unique among this fixture's hosts
+   * @return the namespace and its address
+   */
+  public synchronized Host addHost(String name) {
+    requireStarted();
+    if (name == null || !CLUSTER_NAME.matcher(name).matches() || hosts.containsKey(name)) {
+      throw new IllegalArgumentException("host name \"" + name + "\": must match " + CLUSTER_NAME + " and be new");
+    }
+    if (hosts.size() >= 8) {
+      throw new IllegalArgumentException("host \"" + name + "\": at most 8 hosts");
+    }
+    String address = "198.18.0." + (2 + hosts.size());
+    String ns = id + "-" + name + "-h";
+    String uplink = id + name + "hu";
+    String bridgePort = id + name + "hb";
+    addNamespace(ns);
+    veth(uplink, ns, bridgePort, internet());
+    ip(internet(), "link", "set", "dev", bridgePort, "master", id + "br", "up");
+    ip(ns, "address", "add", address + "/24", "dev", uplink);
+    ip(ns, "link", "set", "dev", uplink, "up");
+    Host host = new Host(name, ns, address);
+    hosts.put(name, host);
+    return host;
+  }
+
+  /** A host on the test internet: its namespace and address (no prefix). */
+  public record Host(String name, String namespace, String address) {}
+
+  /**
+   * Starts a long-running process inside {@code namespace} with stdout and stderr appended to
+   * {@code logFile}. The fixture stops it (by PID) on {@link #close()}.
+   */
+  public synchronized Process spawn(String namespace, List<String> argv, Path logFile) {
+    requireStarted();
+    List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", namespace));
+    command.addAll(argv);
+    try {
+      Process process = new ProcessBuilder(command)
+          .redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
+          .start();
+      spawned.add(process);
+      return process;
+    } catch (IOException e) {
+      throw new IllegalStateException(command + " could not be started: " + e.getMessage(), e);
+    }
   }
 
   /** Runs {@code argv} inside {@code namespace} and returns its exit code and output. */

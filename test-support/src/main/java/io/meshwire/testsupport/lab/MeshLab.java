@@ -1,0 +1,303 @@
+package io.meshwire.testsupport.lab;
+
+import io.meshwire.testsupport.netns.ClusterNet;
+import io.meshwire.testsupport.netns.ExecResult;
+import io.meshwire.testsupport.netns.NetworkNamespaces;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code MeshLab} runs a whole mesh on one machine: network namespaces for "the internet", a hub
+ * host and N clusters (see {@link NetworkNamespaces}), the hub and one agent per cluster as
+ * separate JVM processes from the built {@code meshwire.jar}, and the {@code meshwire} CLI for
+ * admin actions. The end-to-end tests and {@code meshwire demo} both drive it.
+ *
+ * <p>Every process and namespace it makes is removed by {@link #close()}, by PID and name, also
+ * after a failure. Logs of each process go to {@code <workDir>/<name>.log}. Not thread-safe: one
+ * driver thread.
+ */
+public final class MeshLab implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(MeshLab.class);
+  private static final int HUB_PORT = 7443;
+  private static final int HUB_METRICS_PORT = 9464;
+  private static final int AGENT_HTTP_PORT = 9470;
+  private static final int WG_PORT = 51820;
+
+  private final NetworkNamespaces net;
+  private final Path workDir;
+  private final Path jar;
+  private final String javaBin;
+  private final NetworkNamespaces.Host hubHost;
+  private final Map<String, ClusterNet> clusters = new LinkedHashMap<>();
+  private final Map<String, Process> agents = new LinkedHashMap<>();
+  private Process hub;
+
+  private MeshLab(NetworkNamespaces net, Path workDir, Path jar) {
+    this.net = net;
+    this.workDir = workDir;
+    this.jar = jar;
+    this.javaBin = ProcessHandle.current().info().command().orElse("java");
+    this.hubHost = net.addHost("h");
+  }
+
+  /** Builds the namespaces and starts the hub. */
+  public static MeshLab start(Path workDir, Path jar) throws IOException {
+    if (!Files.isRegularFile(jar)) {
+      throw new IllegalStateException("meshwire jar not found at " + jar + " (build it: ./mvnw -pl cli -am package)");
+    }
+    Files.createDirectories(workDir);
+    NetworkNamespaces net = NetworkNamespaces.create();
+    MeshLab lab = new MeshLab(net, workDir, jar);
+    try {
+      lab.startHub();
+      return lab;
+    } catch (RuntimeException | IOException e) {
+      lab.close();
+      throw e;
+    }
+  }
+
+  public NetworkNamespaces net() {
+    return net;
+  }
+
+  public String hubAddress() {
+    return hubHost.address() + ":" + HUB_PORT;
+  }
+
+  public Path hubDataDir() {
+    return workDir.resolve("hub");
+  }
+
+  public ClusterNet cluster(String name) {
+    return clusters.get(name);
+  }
+
+  public List<String> clusterNames() {
+    return List.copyOf(clusters.keySet());
+  }
+
+  /** Starts the hub process and waits (bounded) until it listens. */
+  public void startHub() throws IOException {
+    if (hub != null && hub.isAlive()) {
+      throw new IllegalStateException("hub already running");
+    }
+    hub = net.spawn(hubHost.namespace(), javaCommand("io.meshwire.hub.server.HubMain",
+        "--data-dir", hubDataDir().toString(),
+        "--listen", hubAddress(),
+        "--mesh", "lab.meshwire",
+        "--metrics-listen", "127.0.0.1:" + HUB_METRICS_PORT,
+        "--bookmark-interval", "5s"), workDir.resolve("hub.log"));
+    awaitLine(workDir.resolve("hub.log"), "READY", hub, Duration.ofSeconds(60));
+  }
+
+  /** SIGKILLs the hub process. */
+  public void killHub() throws InterruptedException {
+    hub.destroyForcibly();
+    hub.waitFor(10, TimeUnit.SECONDS);
+  }
+
+  /** Adds a cluster's namespaces, creates its join token and starts its agent. */
+  public ClusterNet addCluster(String name, String podCidr) throws IOException {
+    ClusterNet c = net.addCluster(name, podCidr);
+    clusters.put(name, c);
+    String token = cli("token", "create", "--cluster", name, "--ttl", "1h").orThrow().stdout().strip();
+    Path stateDir = workDir.resolve("agent-" + name);
+    Files.createDirectories(stateDir);
+    Files.writeString(stateDir.resolve("join-token"), token);
+    startAgent(name);
+    return c;
+  }
+
+  /** Starts (or restarts) the agent of cluster {@code name} from its state directory. */
+  public void startAgent(String name) throws IOException {
+    ClusterNet c = clusters.get(name);
+    Path stateDir = workDir.resolve("agent-" + name);
+    Path logFile = workDir.resolve("agent-" + name + ".log");
+    Process p = net.spawn(c.gateway(), javaCommand("io.meshwire.agent.AgentMain",
+        "--cluster-id", name,
+        "--state-dir", stateDir.toString(),
+        "--hub", hubAddress(),
+        "--hub-ca", hubDataDir().resolve("ca").resolve("ca.crt").toString(),
+        "--join-token-file", stateDir.resolve("join-token").toString(),
+        "--interface", c.wireGuardInterface(),
+        "--listen-port", String.valueOf(WG_PORT),
+        "--endpoint", c.publicAddress() + ":" + WG_PORT,
+        "--pod-cidrs", c.podCidr(),
+        "--peer-channel", c.gatewayPodAddress() + ":7444",
+        "--metrics-listen", "127.0.0.1:" + AGENT_HTTP_PORT,
+        "--status-interval", "1s",
+        "--reconcile-interval", "5s"), logFile);
+    agents.put(name, p);
+    awaitLine(logFile, "READY " + name, p, Duration.ofSeconds(60));
+  }
+
+  /**
+   * SIGKILLs the agent of {@code name} and every other process in its gateway namespace (its
+   * wireguard-go too, as when a pod dies), so the restarted agent must rebuild the tunnel.
+   */
+  public void killAgentAndDataPlane(String name) throws InterruptedException {
+    Process p = agents.get(name);
+    p.destroyForcibly();
+    p.waitFor(10, TimeUnit.SECONDS);
+    ExecResult pids = run(List.of("ip", "netns", "pids", clusters.get(name).gateway()));
+    for (String pid : pids.stdout().split("\\s+")) {
+      if (!pid.isBlank()) {
+        ProcessHandle.of(Long.parseLong(pid.strip())).ifPresent(ProcessHandle::destroyForcibly);
+      }
+    }
+    BooleanSupplier gone = () -> !net.exec(clusters.get(name).gateway(), "ip", "link", "show",
+        clusters.get(name).wireGuardInterface()).ok();
+    awaitTrue(gone, Duration.ofSeconds(10), "interface of " + name + " to disappear");
+  }
+
+  /** Runs the meshwire CLI with the hub's admin credential, inside the hub's namespace. */
+  public ExecResult cli(String... args) {
+    List<String> argv = new ArrayList<>(javaCommand("io.meshwire.cli.Main", args));
+    argv.addAll(List.of("--hub", hubAddress(), "--credentials", hubDataDir().resolve("admin").toString()));
+    return net.exec(hubHost.namespace(), argv.toArray(String[]::new));
+  }
+
+  /** Whether a ping from {@code from}'s workload to {@code to}'s workload gets a reply. */
+  public boolean ping(String from, String to, int count) {
+    return net.ping(clusters.get(from).workload(), clusters.get(to).workloadAddress(), count);
+  }
+
+  /** {@code ping -i interval -c count} from one workload to another; returns packets lost. */
+  public int pingLoss(String from, String to, int count, Duration interval) {
+    ExecResult r = net.exec(clusters.get(from).workload(), "ping", "-n", "-q", "-i",
+        String.format(java.util.Locale.ROOT, "%.3f", interval.toMillis() / 1000.0), "-W", "1",
+        "-c", String.valueOf(count), clusters.get(to).workloadAddress());
+    var m = java.util.regex.Pattern.compile("(\\d+) packets transmitted, (\\d+) received").matcher(r.stdout());
+    if (!m.find()) {
+      throw new IllegalStateException("ping output not understood: " + r.stdout() + r.stderr());
+    }
+    return Integer.parseInt(m.group(1)) - Integer.parseInt(m.group(2));
+  }
+
+  /** {@code wg show <if> dump} in the gateway of {@code name}. */
+  public String wgDump(String name) {
+    ClusterNet c = clusters.get(name);
+    return net.exec(c.gateway(), "wg", "show", c.wireGuardInterface(), "dump").stdout();
+  }
+
+  /** The agent's {@code /status} JSON, fetched inside its namespace. */
+  public String agentStatus(String name) {
+    return httpGet(clusters.get(name).gateway(), AGENT_HTTP_PORT, "/status");
+  }
+
+  /** The hub's Prometheus metrics. */
+  public String hubMetrics() {
+    return httpGet(hubHost.namespace(), HUB_METRICS_PORT, "/metrics");
+  }
+
+  /** One Prometheus sample's value (summed over label sets), or empty. */
+  public static Optional<Double> metric(String scrape, String name) {
+    double sum = 0;
+    boolean found = false;
+    for (String line : scrape.split("\n")) {
+      if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
+        sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+        found = true;
+      }
+    }
+    return found ? Optional.of(sum) : Optional.empty();
+  }
+
+  private String httpGet(String namespace, int port, String path) {
+    // No curl on a minimal machine: bash's /dev/tcp speaks enough HTTP/1.0.
+    String script = "exec 3<>/dev/tcp/127.0.0.1/" + port + " && printf 'GET " + path
+        + " HTTP/1.0\\r\\nHost: x\\r\\n\\r\\n' >&3 && cat <&3";
+    ExecResult r = net.exec(namespace, "bash", "-c", script);
+    String out = r.stdout();
+    int body = out.indexOf("\r\n\r\n");
+    return body < 0 ? "" : out.substring(body + 4);
+  }
+
+  private List<String> javaCommand(String mainClass, String... args) {
+    List<String> argv = new ArrayList<>(List.of(javaBin, "--enable-native-access=ALL-UNNAMED", "-Xmx256m",
+        "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", jar.toString(), mainClass));
+    argv.addAll(List.of(args));
+    return argv;
+  }
+
+  private static ExecResult run(List<String> argv) {
+    try {
+      Process p = new ProcessBuilder(argv).start();
+      String out = new String(p.getInputStream().readAllBytes());
+      String err = new String(p.getErrorStream().readAllBytes());
+      p.waitFor(30, TimeUnit.SECONDS);
+      return new ExecResult(argv, p.exitValue(), out, err);
+    } catch (IOException e) {
+      throw new IllegalStateException(argv + ": " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(argv + ": interrupted", e);
+    }
+  }
+
+  /** Waits (bounded) until {@code logFile} has a line starting with {@code prefix}. */
+  private static void awaitLine(Path logFile, String prefix, Process process, Duration timeout) throws IOException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (Files.exists(logFile)) {
+        try (BufferedReader r = Files.newBufferedReader(logFile)) {
+          if (r.lines().anyMatch(l -> l.startsWith(prefix))) {
+            return;
+          }
+        }
+      }
+      if (!process.isAlive()) {
+        throw new IllegalStateException("process exited with " + process.exitValue() + " before \"" + prefix
+            + "\"; see " + logFile);
+      }
+      pause(Duration.ofMillis(100));
+    }
+    throw new IllegalStateException("no \"" + prefix + "\" in " + logFile + " within " + timeout);
+  }
+
+  /** Polls {@code condition} every 100 ms until true or {@code timeout}; throws naming {@code what}. */
+  public static void awaitTrue(BooleanSupplier condition, Duration timeout, String what) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("timed out after " + timeout + " waiting for " + what);
+      }
+      pause(Duration.ofMillis(100));
+    }
+  }
+
+  private static void pause(Duration d) {
+    try {
+      Thread.sleep(d); // the poll interval of a bounded wait on another process
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+  }
+
+  @Override
+  public void close() {
+    for (Process p : agents.values()) {
+      p.destroyForcibly();
+    }
+    if (hub != null) {
+      hub.destroyForcibly();
+    }
+    net.close();
+    log.info("mesh lab closed work_dir={}", workDir);
+  }
+}
