@@ -63,6 +63,13 @@ public record AgentConfig(
     if (!Set.of("auto", "kernel", "userspace").contains(wireguard)) {
       throw new IllegalArgumentException("agent config: wireguard: \"" + wireguard + "\" is not auto, kernel or userspace");
     }
+    // Both drive scheduleWithFixedDelay, which refuses a zero period at start with no setting named.
+    if (reconcileInterval.isNegative() || reconcileInterval.isZero()) {
+      throw new IllegalArgumentException("agent config: reconcile-interval: must be greater than zero");
+    }
+    if (statusInterval.isNegative() || statusInterval.isZero()) {
+      throw new IllegalArgumentException("agent config: status-interval: must be greater than zero");
+    }
     if (hubs.isEmpty()) {
       throw new IllegalArgumentException("agent config: hub: at least one hub address is required");
     }

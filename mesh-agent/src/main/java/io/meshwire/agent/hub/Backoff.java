@@ -8,17 +8,23 @@ import java.util.random.RandomGenerator;
 
 /**
  * {@code Backoff} is how long the agent waits before calling the hub again: exponential with full
- * jitter (a uniform random delay between zero and {@code min(cap, base * 2^attempt)}), added to
- * the hub's own hint when it gave one, so a thousand agents that lost the hub at the same moment
+ * jitter (a uniform random delay between zero and {@code min(cap, base * 2^(attempt - 1))}), added
+ * to the hub's own hint when it gave one, so a thousand agents that lost the hub at the same moment
  * come back spread out and never sooner than the hub asked. Thread-safe if the random generator is.
  */
 public final class Backoff {
+
+  /** Doubling stops here; {@code base << 20} is already far beyond any sensible cap. */
+  private static final int MAX_DOUBLINGS = 20;
 
   private final Duration base;
   private final Duration cap;
   private final RandomGenerator random;
 
   public Backoff(Duration base, Duration cap, RandomGenerator random) {
+    if (base.isNegative() || cap.isNegative()) {
+      throw new IllegalArgumentException("backoff: base " + base + " and cap " + cap + " must not be negative");
+    }
     this.base = base;
     this.cap = cap;
     this.random = random;
@@ -28,11 +34,19 @@ public final class Backoff {
     return new Backoff(Duration.ofMillis(200), Duration.ofSeconds(30), RandomGenerator.getDefault());
   }
 
-  /** The wait before attempt {@code attempt} (1-based) after a failure carrying {@code hint}. */
+  /**
+   * The wait before attempt {@code attempt} (1-based; anything lower counts as 1) after a failure
+   * carrying {@code hint}. A negative hint counts as none.
+   */
   public Duration delay(int attempt, Optional<Duration> hint) {
-    long ceiling = Math.min(cap.toMillis(), base.toMillis() << Math.min(attempt - 1, 20));
+    int doublings = Math.clamp(attempt - 1L, 0, MAX_DOUBLINGS);
+    long baseMillis = base.toMillis();
+    long capMillis = cap.toMillis();
+    // Saturate instead of overflowing for a huge base.
+    long grown = baseMillis > (Long.MAX_VALUE >> doublings) ? Long.MAX_VALUE : baseMillis << doublings;
+    long ceiling = Math.min(Math.min(capMillis, grown), Long.MAX_VALUE - 1);
     long jitter = ceiling <= 0 ? 0 : random.nextLong(ceiling + 1);
-    return hint.orElse(Duration.ZERO).plusMillis(jitter);
+    return hint.filter(h -> !h.isNegative()).orElse(Duration.ZERO).plusMillis(jitter);
   }
 
   /** The same policy as a Resilience4j interval function, reading hints from gRPC errors. */

@@ -73,6 +73,9 @@ public final class HubClient implements AutoCloseable {
    */
   public static TlsCredentials enroll(List<HostPort> hubs, X509Certificate caCert, String mesh, String clusterId,
       String joinToken, InstantSource clock) {
+    if (hubs.isEmpty()) {
+      throw new IllegalArgumentException("hub addresses: at least one is required");
+    }
     KeyPair keys = io.meshwire.certs.Csrs.newKeyPair();
     byte[] csr = io.meshwire.certs.Csrs.create(keys, new SpiffeId(mesh, Role.CLUSTER, clusterId));
     StatusRuntimeException last = null;
@@ -148,13 +151,17 @@ public final class HubClient implements AutoCloseable {
   public record WatchEnd(Status status, java.util.Optional<Duration> retryAfter) {}
 
   /**
-   * Runs one Watch stream to its end, delivering events to {@code events} in order.
+   * Runs one Watch stream to its end, delivering events to {@code events} in order. A snapshot
+   * with a malformed record is reported through {@link HubEvents#malformed} and ends the stream
+   * ({@code INTERNAL}): it cannot be applied in part, and only a new stream brings it again.
    *
-   * @return completes when the stream ends (never exceptionally)
+   * @return completes when the stream ends (never exceptionally unless the caller cancels it,
+   *     which also cancels the stream)
    */
   public CompletableFuture<WatchEnd> watch(long sinceRevision, String meshUid, HubEvents events) {
     CompletableFuture<WatchEnd> ended = new CompletableFuture<>();
-    SnapshotAssembler assembler = new SnapshotAssembler(events);
+    SnapshotAssembler assembler = new SnapshotAssembler(events, problem -> ended.complete(
+        new WatchEnd(Status.INTERNAL.withDescription(problem), java.util.Optional.empty())));
     RendezvousGrpc.newStub(channel()).watch(
         WatchRequest.newBuilder().setSinceRevision(sinceRevision).setMeshUid(meshUid).build(),
         new ClientResponseObserver<WatchRequest, WatchEvent>() {
@@ -213,15 +220,20 @@ public final class HubClient implements AutoCloseable {
     closeChannel();
   }
 
-  /** Collects snapshot chunks and converts every event to domain types before handing it on. */
+  /**
+   * Collects snapshot chunks and converts every event to domain types before handing it on. Runs
+   * on the stream's callback thread (one at a time).
+   */
   private static final class SnapshotAssembler {
     private final HubEvents events;
+    private final java.util.function.Consumer<String> snapshotDropped;
     private List<PeerRecord> clusters;
     private List<View> views;
     private boolean broken;
 
-    SnapshotAssembler(HubEvents events) {
+    SnapshotAssembler(HubEvents events, java.util.function.Consumer<String> snapshotDropped) {
       this.events = events;
+      this.snapshotDropped = snapshotDropped;
     }
 
     void accept(WatchEvent e) {
@@ -230,6 +242,7 @@ public final class HubClient implements AutoCloseable {
         switch (e.getEventCase()) {
           case HELLO -> {
             clusters = null;
+            broken = false;
             events.hello(e.getHello().getMeshUid(), e.getHello().getHeadRevision(), e.getHello().getSnapshotFollows());
           }
           case SNAPSHOT -> {
@@ -267,6 +280,9 @@ public final class HubClient implements AutoCloseable {
           broken = !e.getSnapshot().getLast();
         }
         events.malformed(revision, bad.getMessage());
+        if (e.hasSnapshot()) {
+          snapshotDropped.accept("snapshot at revision " + revision + " dropped: " + bad.getMessage());
+        }
       }
     }
   }

@@ -69,14 +69,27 @@ public final class StateFile {
       try {
         byte[] payload = java.util.Arrays.copyOfRange(bytes, HEADER, bytes.length);
         return new Loaded.Found(AgentProtoMapper.fromProto(io.meshwire.proto.agent.v1.AgentState.parseFrom(payload)));
-      } catch (InvalidProtocolBufferException | IllegalArgumentException e) {
+      } catch (InvalidProtocolBufferException | IllegalArgumentException | java.time.DateTimeException e) {
         problem = "payload does not decode: " + e.getMessage();
       }
     }
-    Path aside = file.resolveSibling(file.getFileName() + ".corrupt-" + clock.instant().toEpochMilli());
-    Files.move(file, aside, StandardCopyOption.ATOMIC_MOVE);
+    Path aside = moveAside();
     log.warn("state file corrupt, moved aside file={} moved_to={} problem=\"{}\"", file, aside, problem);
     return new Loaded.Corrupt(problem, aside);
+  }
+
+  /**
+   * Moves the file to an unused {@code <name>.corrupt-<millis>[-n]}: rename(2) replaces an existing
+   * target, so an earlier corrupt file from the same millisecond must not be overwritten.
+   */
+  private Path moveAside() throws IOException {
+    String base = file.getFileName() + ".corrupt-" + clock.instant().toEpochMilli();
+    Path aside = file.resolveSibling(base);
+    for (int n = 1; Files.exists(aside, java.nio.file.LinkOption.NOFOLLOW_LINKS); n++) {
+      aside = file.resolveSibling(base + "-" + n);
+    }
+    Files.move(file, aside, StandardCopyOption.ATOMIC_MOVE);
+    return aside;
   }
 
   private static String check(byte[] bytes) {
@@ -119,17 +132,26 @@ public final class StateFile {
     Files.createDirectories(dir);
     Path tmp = dir.resolve(file.getFileName() + ".tmp");
     Files.deleteIfExists(tmp);
-    try (FileChannel ch = FileChannel.open(tmp, java.util.Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
-        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
-      while (out.hasRemaining()) {
-        ch.write(out);
-      }
-      ch.force(true);
-    }
     try {
+      try (FileChannel ch = FileChannel.open(tmp, java.util.Set.of(StandardOpenOption.CREATE_NEW,
+          StandardOpenOption.WRITE), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
+        while (out.hasRemaining()) {
+          ch.write(out);
+        }
+        ch.force(true);
+      }
       Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    } catch (AtomicMoveNotSupportedException e) {
-      throw new IOException("state dir " + dir + " does not support atomic rename", e);
+    } catch (IOException e) {
+      // A half-written temporary file (disk full, no atomic rename) is of no use to anyone.
+      try {
+        Files.deleteIfExists(tmp);
+      } catch (IOException cleanup) {
+        e.addSuppressed(cleanup);
+      }
+      if (e instanceof AtomicMoveNotSupportedException) {
+        throw new IOException("state dir " + dir + " does not support atomic rename", e);
+      }
+      throw e;
     }
     try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
       d.force(true); // make the rename itself durable

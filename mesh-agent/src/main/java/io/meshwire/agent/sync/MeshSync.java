@@ -21,6 +21,10 @@ import org.slf4j.LoggerFactory;
  * the situation ({@link #held()}) and waits for an operator, who restarts the agent with
  * {@code acceptHubState} to take the hub's word.
  *
+ * <p>The persisted revision is a resume point: everything up to it has been applied. So after a
+ * hello that announces a snapshot, nothing is applied (and the revision does not move) until that
+ * snapshot is; if it never comes (it was dropped as malformed), the next Watch gets it again.
+ *
  * <p>Thread-safety: Watch events arrive on one thread at a time, but {@link #state()} and
  * {@link #held()} are read from others; all access goes through this object's lock. Listeners run
  * under that lock and must only enqueue work.
@@ -41,6 +45,8 @@ public final class MeshSync implements HubEvents {
   private Optional<String> held = Optional.empty();
   // @GuardedBy("this")
   private boolean caughtUp;
+  // @GuardedBy("this")
+  private boolean awaitingSnapshot;
   // @GuardedBy("this")
   private long malformedEvents;
   // @GuardedBy("this")
@@ -90,6 +96,7 @@ public final class MeshSync implements HubEvents {
   public synchronized void hello(String meshUid, long headRevision, boolean snapshotFollows) {
     pendingMeshUid = meshUid;
     caughtUp = false;
+    awaitingSnapshot = snapshotFollows;
     if (!state.meshUid().isEmpty() && !state.meshUid().equals(meshUid) && !acceptHubState) {
       hold("hub mesh_uid " + meshUid + " differs from the state's " + state.meshUid()
           + " (hub lost its data?); keeping " + state.peers().size() + " peers");
@@ -115,13 +122,14 @@ public final class MeshSync implements HubEvents {
     Map<String, View> myViews = new HashMap<>(state.myViews());
     myViews.keySet().retainAll(peers.keySet());
     acceptHubState = false;
+    awaitingSnapshot = false;
     log.info("snapshot applied revision={} peers={} removed={}", revision, peers.size(), removed);
     commit(state.withPeers(peers).withViewsOfMe(viewsOfMe).withMyViews(myViews).atRevision(pendingMeshUid, revision));
   }
 
   @Override
   public synchronized void upserted(long revision, PeerRecord record) {
-    if (held.isPresent()) {
+    if (!applying()) {
       return;
     }
     AgentState next = state.atRevision(pendingMeshUid, revision);
@@ -138,7 +146,7 @@ public final class MeshSync implements HubEvents {
 
   @Override
   public synchronized void removed(long revision, String clusterId, boolean revoked) {
-    if (held.isPresent()) {
+    if (!applying()) {
       return;
     }
     Map<String, PeerRecord> peers = new HashMap<>(state.peers());
@@ -155,7 +163,7 @@ public final class MeshSync implements HubEvents {
 
   @Override
   public synchronized void viewUpdated(long revision, View view) {
-    if (held.isPresent()) {
+    if (!applying()) {
       return;
     }
     Map<String, View> viewsOfMe = new HashMap<>(state.viewsOfMe());
@@ -167,7 +175,7 @@ public final class MeshSync implements HubEvents {
 
   @Override
   public synchronized void viewRemoved(long revision, String observerClusterId, String subjectClusterId) {
-    if (held.isPresent()) {
+    if (!applying()) {
       return;
     }
     Map<String, View> viewsOfMe = new HashMap<>(state.viewsOfMe());
@@ -179,7 +187,7 @@ public final class MeshSync implements HubEvents {
 
   @Override
   public synchronized void caughtUp(long revision) {
-    if (held.isPresent()) {
+    if (!applying()) {
       return;
     }
     caughtUp = true;
@@ -190,7 +198,7 @@ public final class MeshSync implements HubEvents {
 
   @Override
   public synchronized void bookmark(long revision) {
-    if (held.isEmpty() && revision > state.revision()) {
+    if (applying() && revision > state.revision()) {
       commit(state.atRevision(pendingMeshUid, revision));
     }
   }
@@ -199,6 +207,11 @@ public final class MeshSync implements HubEvents {
   public synchronized void malformed(long revision, String problem) {
     malformedEvents++;
     log.warn("hub event rejected revision={} problem=\"{}\"", revision, problem);
+  }
+
+  /** Whether stream events may change the state: not held, and no announced snapshot missing. */
+  private boolean applying() {
+    return held.isEmpty() && !awaitingSnapshot;
   }
 
   private void hold(String reason) {

@@ -25,23 +25,33 @@ import java.util.Optional;
  */
 public final class AgentProtoMapper {
 
+  private static final java.util.regex.Pattern CLUSTER_ID =
+      java.util.regex.Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
+
   private AgentProtoMapper() {}
 
   public static PeerRecord fromProto(ClusterRecord p) {
     String id = p.getClusterId();
+    String where = "record " + id;
+    clusterId(where, "cluster_id", id);
     if (p.getWireguardPublicKey().size() != 32) {
-      throw new IllegalArgumentException("record " + id + ": wireguard_public_key must be 32 bytes, got "
+      throw new IllegalArgumentException(where + ": wireguard_public_key must be 32 bytes, got "
           + p.getWireguardPublicKey().size());
+    }
+    // uint32 on the wire: a value above 2^31 arrives negative here.
+    if (p.getWireguardListenPort() < 1 || p.getWireguardListenPort() > 65535) {
+      throw new IllegalArgumentException(where + ": wireguard_listen_port "
+          + Integer.toUnsignedString(p.getWireguardListenPort()) + " out of range 1..65535");
     }
     List<HostPort> endpoints = new ArrayList<>();
     for (int i = 0; i < p.getGatewayEndpointsCount(); i++) {
       String endpoint = p.getGatewayEndpoints(i);
-      endpoints.add(field(id, "gateway_endpoints[" + i + "]", () -> HostPort.parse(endpoint)));
+      endpoints.add(field(where, "gateway_endpoints[" + i + "]", () -> HostPort.parse(endpoint)));
     }
-    List<Cidr> pods = cidrs(id, "pod_cidrs", p.getPodCidrsList());
-    List<Cidr> services = cidrs(id, "service_cidrs", p.getServiceCidrsList());
+    List<Cidr> pods = cidrs(where, "pod_cidrs", p.getPodCidrsList());
+    List<Cidr> services = cidrs(where, "service_cidrs", p.getServiceCidrsList());
     Optional<HostPort> peerChannel = p.getPeerChannelAddress().isEmpty() ? Optional.empty()
-        : Optional.of(field(id, "peer_channel_address", () -> HostPort.parse(p.getPeerChannelAddress())));
+        : Optional.of(field(where, "peer_channel_address", () -> HostPort.parse(p.getPeerChannelAddress())));
     return new PeerRecord(id, Base64.getEncoder().encodeToString(p.getWireguardPublicKey().toByteArray()),
         p.getWireguardListenPort(), endpoints, pods, services, peerChannel, p.getLabelsMap(), p.getGeneration(),
         p.getRevision());
@@ -63,15 +73,18 @@ public final class AgentProtoMapper {
   }
 
   public static View fromProto(PeerView p) {
+    String view = "view " + p.getObserverClusterId() + "->" + p.getSubjectClusterId();
+    clusterId(view, "observer_cluster_id", p.getObserverClusterId());
+    clusterId(view, "subject_cluster_id", p.getSubjectClusterId());
     List<View.Mapping> mappings = new ArrayList<>();
     for (int i = 0; i < p.getMappingsCount(); i++) {
       CidrMapping m = p.getMappings(i);
-      String where = "view " + p.getObserverClusterId() + "->" + p.getSubjectClusterId() + " mappings[" + i + "]";
-      Cidr original = field(where, "original", () -> Cidr.parse(m.getOriginal()));
-      Cidr seenAs = field(where, "seen_as", () -> Cidr.parse(m.getSeenAs()));
+      String mapping = "mappings[" + i + "]";
+      Cidr original = field(view, mapping + ".original", () -> Cidr.parse(m.getOriginal()));
+      Cidr seenAs = field(view, mapping + ".seen_as", () -> Cidr.parse(m.getSeenAs()));
       if (original.isIpv4() != seenAs.isIpv4() || original.prefixLength() != seenAs.prefixLength()) {
-        throw new IllegalArgumentException(where + ": seen_as \"" + seenAs + "\" does not match the size of \""
-            + original + "\"");
+        throw new IllegalArgumentException(view + ": " + mapping + ".seen_as: \"" + seenAs
+            + "\" does not match the family and prefix length of \"" + original + "\"");
       }
       mappings.add(new View.Mapping(original, seenAs));
     }
@@ -120,20 +133,27 @@ public final class AgentProtoMapper {
     return Instant.ofEpochSecond(t.getSeconds(), t.getNanos());
   }
 
-  private static List<Cidr> cidrs(String id, String field, List<String> values) {
+  private static List<Cidr> cidrs(String where, String field, List<String> values) {
     List<Cidr> out = new ArrayList<>();
     for (int i = 0; i < values.size(); i++) {
       String v = values.get(i);
-      out.add(field(id, field + "[" + i + "]", () -> Cidr.parse(v)));
+      out.add(field(where, field + "[" + i + "]", () -> Cidr.parse(v)));
     }
     return out;
   }
 
-  private static <T> T field(String owner, String field, java.util.function.Supplier<T> parse) {
+  private static void clusterId(String where, String field, String id) {
+    if (!CLUSTER_ID.matcher(id).matches()) {
+      throw new IllegalArgumentException(where + ": " + field + ": \"" + id + "\" is not a DNS label");
+    }
+  }
+
+  /** Parses one field; {@code where} names the object ("record east"), {@code field} the field in it. */
+  private static <T> T field(String where, String field, java.util.function.Supplier<T> parse) {
     try {
       return parse.get();
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("record " + owner + ": " + field + ": " + e.getMessage(), e);
+      throw new IllegalArgumentException(where + ": " + field + ": " + e.getMessage(), e);
     }
   }
 }
