@@ -1,6 +1,12 @@
 package io.meshwire.cli;
 
+import io.meshwire.cli.admin.AuditCommand;
+import io.meshwire.cli.admin.ClustersCommand;
+import io.meshwire.cli.admin.RevokeCommand;
+import io.meshwire.cli.admin.StatusCommand;
+import io.meshwire.cli.admin.TokenCommand;
 import io.meshwire.cli.ca.CaCommand;
+import io.meshwire.cli.hub.HubCommand;
 import io.meshwire.cli.keys.KeysCommand;
 import java.io.PrintWriter;
 import java.time.InstantSource;
@@ -27,6 +33,15 @@ import picocli.CommandLine.Spec;
     scope = ScopeType.INHERIT, // --help and --version on every subcommand
     description = "Links Kubernetes clusters into a WireGuard mesh.",
     subcommands = {
+      HubCommand.class,
+      io.meshwire.cli.agent.AgentCommand.class,
+      io.meshwire.cli.agent.AgentStatusCommand.class,
+      io.meshwire.cli.demo.DemoCommand.class,
+      ClustersCommand.class,
+      RevokeCommand.class,
+      TokenCommand.class,
+      StatusCommand.class,
+      AuditCommand.class,
       CaCommand.class,
       KeysCommand.class,
       VersionCommand.class,

@@ -37,10 +37,8 @@ public final class AdminOptions {
   private HostPort hub;
 
   @Option(names = "--credentials", paramLabel = "DIR", defaultValue = "${env:MESHWIRE_CREDENTIALS}",
-      description = {
-        "Directory with the admin credential: admin.crt, admin.key, ca.crt",
-        "(the hub writes one to <data-dir>/admin; default: $MESHWIRE_CREDENTIALS)."
-      })
+      description = "Directory with the admin credential: admin.crt, admin.key, ca.crt (the hub writes one "
+          + "to <data-dir>/admin; default: $MESHWIRE_CREDENTIALS).")
   private Path credentials;
 
   @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", defaultValue = "table",

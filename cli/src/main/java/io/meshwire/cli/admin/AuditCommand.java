@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -26,9 +27,10 @@ import picocli.CommandLine.Option;
 @Command(
     name = "audit",
     description = {
-      "Print the hub's audit events (kept in memory by the hub, newest last).",
-      "Without --follow, prints the kept events and exits; with --follow, prints new events as they",
-      "happen until Ctrl-C (one line per event, or one JSON object per line with -o json)."
+      "Print the hub's audit events: enrollments, revocations, tokens, refused calls.",
+      "Without --follow, prints the events the hub keeps in memory and exits. With --follow, it goes "
+          + "on printing new events as they happen until Ctrl-C: one line per event, or one JSON object per "
+          + "line with -o json."
     })
 public final class AuditCommand implements Runnable {
 
@@ -60,7 +62,7 @@ public final class AuditCommand implements Runnable {
     BlockingQueue<Item> items = new LinkedBlockingQueue<>();
     try (AdminConnection hub = admin.connect()) {
       hub.awaitConnected(AdminConnection.CALL_DEADLINE);
-      var call = new java.util.concurrent.atomic.AtomicReference<ClientCallStreamObserver<WatchAuditRequest>>();
+      AtomicReference<ClientCallStreamObserver<WatchAuditRequest>> call = new AtomicReference<>();
       hub.stream().watchAudit(WatchAuditRequest.newBuilder().setSinceSequence(since).build(),
           new ClientResponseObserver<WatchAuditRequest, AuditEvent>() {
             @Override

@@ -10,7 +10,7 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "remove",
     description = {
-      "Remove a cluster's record; every other cluster tears its tunnel to it down.",
+      "Remove a cluster's record; the other clusters tear their tunnels to it down.",
       "The cluster may announce again with its certificate; to keep it out, use 'meshwire revoke'."
     })
 public final class ClustersRemoveCommand implements Runnable {

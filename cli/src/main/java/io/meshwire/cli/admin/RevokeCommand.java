@@ -11,9 +11,10 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "revoke",
     description = {
-      "Revoke a cluster: the hub refuses its certificates from now on, closes its streams,",
-      "revokes its unused join tokens and removes its record, so every other cluster tears",
-      "its tunnel down. Enrolling it again takes a new join token."
+      "Revoke a cluster's certificates and remove it from the mesh.",
+      "The hub refuses the cluster's certificates from now on, closes its streams, revokes its unused "
+          + "join tokens and removes its record, so every other cluster tears its tunnel down. Enrolling "
+          + "it again takes a new join token."
     })
 public final class RevokeCommand implements Runnable {
 

@@ -16,9 +16,9 @@ import picocli.CommandLine.Mixin;
 @Command(
     name = "status",
     description = {
-      "Show the mesh's link matrix from the agents' latest reports: one row per direction",
-      "(FROM's view of its tunnel to TO), after a line with the mesh UID, the hub's revision",
-      "and the number of connected agents."
+      "Show the mesh's link matrix as the agents last reported it.",
+      "A line with the mesh UID, the hub's revision and the number of connected agents, then one row "
+          + "per direction: FROM's view of its tunnel to TO."
     })
 public final class StatusCommand implements Runnable {
 

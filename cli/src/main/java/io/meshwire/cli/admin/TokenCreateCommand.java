@@ -16,8 +16,9 @@ import picocli.CommandLine.Option;
     name = "create",
     description = {
       "Create a one-time join token that can enroll one cluster ID.",
-      "Prints only the token (shown once; the hub keeps its hash): TOKEN=$(meshwire token create --cluster east).",
-      "With -o json, prints the token and its info (token ID, expiry)."
+      "Prints the token alone, for scripts: TOKEN=$(meshwire token create --cluster east). It is shown "
+          + "once; the hub keeps only its hash. With -o json, prints the token and its info (token ID, "
+          + "expiry)."
     })
 public final class TokenCreateCommand implements Runnable {
 

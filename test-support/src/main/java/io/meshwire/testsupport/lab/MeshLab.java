@@ -168,7 +168,7 @@ public final class MeshLab implements AutoCloseable {
   public ExecResult cli(String... args) {
     List<String> argv = new ArrayList<>(javaCommand("io.meshwire.cli.Main", args));
     argv.addAll(List.of("--hub", hubAddress(), "--credentials", hubDataDir().resolve("admin").toString()));
-    return net.exec(hubHost.namespace(), argv.toArray(String[]::new));
+    return net.exec(hubHost.namespace(), Duration.ofSeconds(60), argv.toArray(String[]::new));
   }
 
   /** Whether a ping from {@code from}'s workload to {@code to}'s workload gets a reply. */
@@ -178,7 +178,8 @@ public final class MeshLab implements AutoCloseable {
 
   /** {@code ping -i interval -c count} from one workload to another; returns packets lost. */
   public int pingLoss(String from, String to, int count, Duration interval) {
-    ExecResult r = net.exec(clusters.get(from).workload(), "ping", "-n", "-q", "-i",
+    Duration budget = interval.multipliedBy(count).plusSeconds(10);
+    ExecResult r = net.exec(clusters.get(from).workload(), budget, "ping", "-n", "-q", "-i",
         String.format(java.util.Locale.ROOT, "%.3f", interval.toMillis() / 1000.0), "-W", "1",
         "-c", String.valueOf(count), clusters.get(to).workloadAddress());
     var m = java.util.regex.Pattern.compile("(\\d+) packets transmitted, (\\d+) received").matcher(r.stdout());

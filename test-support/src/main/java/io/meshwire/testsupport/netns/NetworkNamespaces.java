@@ -221,9 +221,14 @@ public final class NetworkNamespaces implements AutoCloseable, BeforeAllCallback
 
   /** Runs {@code argv} inside {@code namespace} and returns its exit code and output. */
   public ExecResult exec(String namespace, String... argv) {
+    return exec(namespace, Exec.TIMEOUT, argv);
+  }
+
+  /** Like {@link #exec(String, String...)}, killing the command after {@code timeout}. */
+  public ExecResult exec(String namespace, Duration timeout, String... argv) {
     List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", namespace));
     command.addAll(List.of(argv));
-    return Exec.run(command);
+    return Exec.run(command, timeout);
   }
 
   /** Whether {@code ping -c count -W 1} from {@code namespace} gets at least one reply. */

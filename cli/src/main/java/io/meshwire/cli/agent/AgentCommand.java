@@ -1,0 +1,102 @@
+package io.meshwire.cli.agent;
+
+import io.meshwire.agent.AgentMain;
+import io.meshwire.agent.config.AgentConfig;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * {@code AgentCommand} is {@code meshwire agent}: runs one cluster's mesh agent until stopped. Every
+ * option maps to the {@link AgentConfig} setting of the same name, where it is validated.
+ */
+@Command(name = "agent", description = {
+    "Run the mesh agent of one cluster: apply the last-known state, enroll (first start), announce,",
+    "follow the hub and keep WireGuard tunnels and routes to every peer. Needs NET_ADMIN (root)."})
+public final class AgentCommand implements Callable<Integer> {
+
+  @Spec private CommandSpec spec;
+
+  @Option(names = "--cluster-id", required = true, description = "This cluster's ID (a DNS label).")
+  String clusterId;
+  @Option(names = "--state-dir", required = true, description = "Directory for the state file, key and certificate.")
+  Path stateDir;
+  @Option(names = "--hub", required = true, split = ",", description = "Hub address(es), host:port, comma-separated.")
+  java.util.List<String> hubs;
+  @Option(names = "--hub-ca", description = "CA certificate to verify the hub at first enrollment.")
+  Path hubCa;
+  @Option(names = "--join-token-file", description = "File holding the join token (first start only).")
+  Path joinTokenFile;
+  @Option(names = "--interface", defaultValue = "mw0", description = "WireGuard interface name (default: ${DEFAULT-VALUE}).")
+  String iface;
+  @Option(names = "--listen-port", defaultValue = "51820", description = "WireGuard UDP port (default: ${DEFAULT-VALUE}).")
+  String listenPort;
+  @Option(names = "--interface-address", description = "Address of the tunnel interface, a /32 or /128.")
+  String interfaceAddress;
+  @Option(names = "--endpoint", required = true, split = ",", description = "Gateway endpoint(s) peers dial, host:port.")
+  java.util.List<String> endpoints;
+  @Option(names = "--pod-cidrs", required = true, split = ",", description = "This cluster's pod CIDRs.")
+  java.util.List<String> podCidrs;
+  @Option(names = "--service-cidrs", split = ",", description = "This cluster's service CIDRs.")
+  java.util.List<String> serviceCidrs;
+  @Option(names = "--peer-channel", description = "host:port of the peer channel, reachable through the tunnel.")
+  String peerChannel;
+  @Option(names = "--wireguard", defaultValue = "auto", description = "auto, kernel or userspace (default: ${DEFAULT-VALUE}).")
+  String wireguard;
+  @Option(names = "--reconcile-interval", defaultValue = "10s", description = "Drift repair period (default: ${DEFAULT-VALUE}).")
+  String reconcileInterval;
+  @Option(names = "--status-interval", defaultValue = "5s", description = "Link status period (default: ${DEFAULT-VALUE}).")
+  String statusInterval;
+  @Option(names = "--metrics-listen", defaultValue = "127.0.0.1:9470",
+      description = "HTTP for /metrics, /status, /ready; 'off' to disable (default: ${DEFAULT-VALUE}).")
+  String metricsListen;
+  @Option(names = "--accept-hub-state",
+      description = "Apply the hub's state even if its mesh UID changed or it would remove most peers.")
+  boolean acceptHubState;
+
+  @Override
+  public Integer call() throws Exception {
+    Map<String, String> settings = new LinkedHashMap<>();
+    settings.put("cluster-id", clusterId);
+    settings.put("state-dir", stateDir.toString());
+    settings.put("hub", String.join(",", hubs));
+    if (hubCa != null) {
+      settings.put("hub-ca", hubCa.toString());
+    }
+    if (joinTokenFile != null) {
+      settings.put("join-token-file", joinTokenFile.toString());
+    }
+    settings.put("interface", iface);
+    settings.put("listen-port", listenPort);
+    if (interfaceAddress != null) {
+      settings.put("interface-address", interfaceAddress);
+    }
+    settings.put("endpoint", String.join(",", endpoints));
+    settings.put("pod-cidrs", String.join(",", podCidrs));
+    if (serviceCidrs != null) {
+      settings.put("service-cidrs", String.join(",", serviceCidrs));
+    }
+    if (peerChannel != null) {
+      settings.put("peer-channel", peerChannel);
+    }
+    settings.put("wireguard", wireguard);
+    settings.put("reconcile-interval", reconcileInterval);
+    settings.put("status-interval", statusInterval);
+    settings.put("metrics-listen", metricsListen);
+    settings.put("accept-hub-state", String.valueOf(acceptHubState));
+    AgentConfig config;
+    try {
+      config = AgentConfig.parse(settings);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage(), e);
+    }
+    AgentMain.run(config);
+    return 0;
+  }
+}

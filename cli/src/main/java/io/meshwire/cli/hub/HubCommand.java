@@ -1,0 +1,95 @@
+package io.meshwire.cli.hub;
+
+import io.meshwire.hub.server.HubConfig;
+import io.meshwire.hub.server.HubMain;
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code HubCommand} is {@code meshwire hub}: runs the hub in this process until SIGTERM or
+ * Ctrl-C. Settings are layered: defaults, then {@code --config}, then {@code --set}, then the named
+ * flags; a bad setting is a usage error (exit code 2) whose message names it.
+ */
+@Command(
+    name = "hub",
+    description = {
+      "Run the hub (rendezvous server) until SIGTERM or Ctrl-C.",
+      "Prints READY <port> once listening. On first start with an empty data directory it creates "
+          + "the mesh CA (<data-dir>/ca) and an admin credential for the admin commands "
+          + "(<data-dir>/admin: admin.crt, admin.key, ca.crt).",
+      "Settings: the defaults, overridden by --config, then by --set, then by the named options."
+    })
+public final class HubCommand implements Callable<Integer> {
+
+  @Spec private CommandSpec spec;
+
+  @Option(names = "--config", paramLabel = "FILE", description = "YAML file mapping setting names to values.")
+  private Path config;
+
+  @Option(names = "--data-dir", paramLabel = "DIR", description = "Where the hub keeps its CA, log and tokens (required).")
+  private String dataDir;
+
+  @Option(names = "--listen", paramLabel = "HOST:PORT", description = "gRPC address (default: 127.0.0.1:7443; port 0: any).")
+  private String listen;
+
+  @Option(names = "--mesh", paramLabel = "NAME", description = "Trust domain of a new mesh CA (default: meshwire).")
+  private String mesh;
+
+  @Option(names = "--hub-name", paramLabel = "NAME", description = "This hub's name in its certificate (default: hub-0).")
+  private String hubName;
+
+  @Option(names = "--metrics-listen", paramLabel = "HOST:PORT",
+      description = "Prometheus /metrics address, or off (default: off).")
+  private String metricsListen;
+
+  @Option(names = "--set", paramLabel = "KEY=VALUE", completionCandidates = SettingKeys.class,
+      description = "Any setting by name, repeatable, e.g. --set cert-validity=30d. Names: ${COMPLETION-CANDIDATES}.")
+  private Map<String, String> settings = new LinkedHashMap<>();
+
+  @Override
+  public Integer call() throws Exception {
+    HubMain.run(config());
+    return 0;
+  }
+
+  /**
+   * The configuration the options describe.
+   *
+   * @throws ParameterException (exit code 2) naming the setting that is unknown or invalid
+   */
+  public HubConfig config() {
+    Map<String, String> overrides = new LinkedHashMap<>(settings);
+    putIfGiven(overrides, "data-dir", dataDir);
+    putIfGiven(overrides, "listen", listen);
+    putIfGiven(overrides, "mesh", mesh);
+    putIfGiven(overrides, "hub-name", hubName);
+    putIfGiven(overrides, "metrics-listen", metricsListen);
+    try {
+      return config == null ? HubConfig.parse(overrides) : HubConfig.fromYaml(config, overrides);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage(), e);
+    }
+  }
+
+  private static void putIfGiven(Map<String, String> settings, String key, String value) {
+    if (value != null) {
+      settings.put(key, value);
+    }
+  }
+
+  /** The setting names {@code --set} accepts, sorted, for its help. */
+  static final class SettingKeys implements Iterable<String> {
+    @Override
+    public Iterator<String> iterator() {
+      return HubConfig.KEYS.stream().sorted().iterator();
+    }
+  }
+}

@@ -1,0 +1,97 @@
+package io.meshwire.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.meshwire.cli.hub.HubCommand;
+import io.meshwire.hub.server.HubConfig;
+import io.meshwire.netaddr.HostPort;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** How {@code meshwire hub} builds the hub's config; the hub itself is not started here. */
+class HubCommandTest {
+
+  @TempDir Path dir;
+
+  /** The config {@code meshwire hub args...} would run with. */
+  private static HubConfig configOf(String... args) {
+    CommandLine root = Main.commandLine(InstantSource.system());
+    CommandLine.ParseResult parsed = root.parseArgs(args);
+    HubCommand hub = parsed.subcommand().commandSpec().commandLine().getCommand();
+    return hub.config();
+  }
+
+  @Test
+  void namedOptionsWinOverSetWhichWinsOverTheConfigFile() throws Exception {
+    Path yaml = dir.resolve("hub.yaml");
+    Files.writeString(yaml, """
+        data-dir: /var/lib/meshwire-hub
+        listen: 0.0.0.0:7443
+        mesh: prod.example
+        cert-validity: 30d
+        bookmark-interval: 10s
+        """);
+    HubConfig config = configOf("hub", "--config", yaml.toString(), "--set", "listen=127.0.0.1:9000",
+        "--set", "cert-validity=60d", "--listen", "127.0.0.1:7000", "--metrics-listen", "127.0.0.1:9090");
+    assertEquals(Path.of("/var/lib/meshwire-hub"), config.dataDir());
+    assertEquals(HostPort.parse("127.0.0.1:7000"), config.listen());
+    assertEquals("prod.example", config.mesh());
+    assertEquals(Duration.ofDays(60), config.certValidity());
+    assertEquals(Duration.ofSeconds(10), config.bookmarkInterval());
+    assertEquals(Optional.of(HostPort.parse("127.0.0.1:9090")), config.metricsListen());
+  }
+
+  @Test
+  void flagsAloneNeedOnlyTheDataDirectory() {
+    HubConfig config = configOf("hub", "--data-dir", dir.toString(), "--mesh", "test.mesh", "--hub-name", "hub-1");
+    assertEquals(dir, config.dataDir());
+    assertEquals("test.mesh", config.mesh());
+    assertEquals("hub-1", config.hubName());
+    assertEquals(HostPort.parse("127.0.0.1:7443"), config.listen());
+  }
+
+  @Test
+  void unknownSettingIsAUsageErrorNamingIt() {
+    CliRun run = CliRun.of("hub", "--data-dir", dir.toString(), "--set", "bogus=1");
+    assertEquals(2, run.exitCode(), run.toString());
+    assertTrue(run.err().startsWith("hub config: bogus: unknown setting (known: "), run.err());
+  }
+
+  @Test
+  void invalidValueIsAUsageErrorNamingTheSetting() {
+    CliRun run = CliRun.of("hub", "--data-dir", dir.toString(), "--listen", "nowhere");
+    assertEquals(2, run.exitCode(), run.toString());
+    assertTrue(run.err().startsWith("hub config: listen: \"nowhere\": expected host:port"), run.err());
+  }
+
+  @Test
+  void missingDataDirectoryIsAUsageError() {
+    CliRun run = CliRun.of("hub");
+    assertEquals(2, run.exitCode(), run.toString());
+    assertTrue(run.err().startsWith("hub config: data-dir: is required"), run.err());
+  }
+
+  @Test
+  void unreadableConfigFileIsAUsageErrorNamingTheFile() {
+    CliRun run = CliRun.of("hub", "--config", dir.resolve("nope.yaml").toString());
+    assertEquals(2, run.exitCode(), run.toString());
+    assertTrue(run.err().startsWith("hub config " + dir.resolve("nope.yaml") + ": cannot read"), run.err());
+  }
+
+  @Test
+  void helpListsTheSettingsSetAccepts() {
+    CliRun run = CliRun.of("hub", "--help");
+    assertEquals(0, run.exitCode(), run.toString());
+    for (String option : new String[] {"--config", "--data-dir", "--listen", "--mesh", "--hub-name", "--metrics-listen", "--set"}) {
+      assertTrue(run.out().contains(option), option + "\n" + run.out());
+    }
+    assertTrue(run.out().contains("cert-validity"), run.out());
+  }
+}
