@@ -248,6 +248,9 @@ public final class WatchHub implements AutoCloseable {
         return;
       }
       if (!helloSent) {
+        if (!sink.isReady()) {
+          return; // even the hello waits for flow control; onReady brings us back
+        }
         if (cursor < 0 && !snapshotPermits.tryAcquire()) {
           snapshotsRefused.increment();
           finish();

@@ -1,0 +1,163 @@
+package io.meshwire.hub.watch;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.meshwire.hub.log.MembershipLog;
+import io.meshwire.hub.membership.ClusterRecord;
+import io.meshwire.hub.membership.PeerView;
+import io.meshwire.hub.store.FileLogStore;
+import io.meshwire.hub.wire.ProtoEventCodec;
+import io.meshwire.hub.wire.ProtoMapper;
+import io.meshwire.netaddr.Cidr;
+import io.meshwire.proto.rendezvous.v1.WatchEvent;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The fan-out on its own (no gRPC): cursors, flow control, addressing, falling behind. */
+class WatchHubTest {
+
+  @TempDir Path dir;
+  MembershipLog log;
+  WatchHub hub;
+  ScheduledExecutorService scheduler;
+  FileLogStore store;
+
+  @BeforeEach
+  void start() throws Exception {
+    store = FileLogStore.open(dir, FileLogStore.Options.defaults(), new SimpleMeterRegistry());
+    var pool = Executors.newFixedThreadPool(2);
+    scheduler = Executors.newSingleThreadScheduledExecutor();
+    log = new MembershipLog(store, new ProtoEventCodec(), InstantSource.system(), new MembershipLog.Options(32, 16),
+        pool, pool);
+    hub = new WatchHub(log, new ProtoWatchCodec(), new WatchHub.Options(Duration.ofHours(1), 2, 4,
+        Duration.ofSeconds(1), 8), pool, scheduler, new SimpleMeterRegistry());
+  }
+
+  @AfterEach
+  void stop() {
+    hub.close();
+    scheduler.shutdownNow();
+    log.close();
+  }
+
+  /** A sink that records what it gets and is ready only while {@code ready} is set. */
+  static final class RecordingSink implements WatchSink {
+    final List<WatchEvent> events = new CopyOnWriteArrayList<>();
+    final AtomicBoolean ready = new AtomicBoolean(true);
+    volatile int budget = Integer.MAX_VALUE; // messages accepted before flow control says "full"
+    volatile Failure failure;
+
+    @Override
+    public boolean isReady() {
+      return ready.get() && events.size() < budget;
+    }
+
+    @Override
+    public void send(byte[] encodedEvent) {
+      try {
+        events.add(WatchEvent.parseFrom(encodedEvent));
+      } catch (InvalidProtocolBufferException e) {
+        throw new AssertionError(e);
+      }
+    }
+
+    @Override
+    public void fail(Failure f) {
+      failure = f;
+    }
+
+    long lastRevision() {
+      return events.isEmpty() ? 0 : events.get(events.size() - 1).getRevision();
+    }
+  }
+
+  private long upsert(String id, int n, long generation) throws Exception {
+    ClusterRecord r = ProtoMapper.fromProto(io.meshwire.hub.HubFixture.record(id, n, generation), id);
+    return log.upsert(r).get();
+  }
+
+  @Test
+  void aWatcherThatIsNeverReadyDoesNotHoldBackTheOthers() throws Exception {
+    RecordingSink slow = new RecordingSink();
+    slow.ready.set(false);
+    RecordingSink fast = new RecordingSink();
+    WatchHub.Subscription slowSub = hub.subscribe("slow", 0, "", slow);
+    hub.subscribe("fast", 0, "", fast);
+    long last = 0;
+    for (int g = 1; g <= 20; g++) {
+      last = upsert("c" + (g % 3), g % 3 + 1, g);
+    }
+    long expected = last;
+    Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> fast.lastRevision() == expected);
+    assertTrue(slow.events.isEmpty(), "nothing is written while flow control says not ready");
+    // Once the transport says ready (as gRPC's onReady handler does), it catches up from its cursor.
+    slow.ready.set(true);
+    slowSub.onReady();
+    Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> slow.events.stream().anyMatch(WatchEvent::hasCaughtUp));
+    assertEquals(expected, slow.events.stream().filter(WatchEvent::hasCaughtUp).findFirst().orElseThrow().getRevision());
+  }
+
+  @Test
+  void viewsGoOnlyToTheirSubject() throws Exception {
+    upsert("east", 1, 1);
+    upsert("west", 2, 1);
+    RecordingSink east = new RecordingSink();
+    RecordingSink west = new RecordingSink();
+    hub.subscribe("east", 2, log.meshUid(), east);
+    hub.subscribe("west", 2, log.meshUid(), west);
+    PeerView view = new PeerView("east", "west",
+        List.of(new PeerView.Mapping(Cidr.parse("10.2.0.0/16"), Cidr.parse("172.16.0.0/16"))), 1);
+    long revision = log.publishViews("east", List.of(view), List.of()).get();
+    Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> west.events.stream().anyMatch(WatchEvent::hasViewUpdated));
+    assertTrue(east.events.stream().noneMatch(WatchEvent::hasViewUpdated), "the observer does not get its own view");
+    // The observer's cursor still moves past it: a bookmark or later event carries the revision.
+    upsert("west", 2, 2);
+    Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> east.lastRevision() > revision);
+  }
+
+  @Test
+  void aWatcherBelowTheFloorGetsASnapshotAndTheRestInOrder() throws Exception {
+    for (int g = 1; g <= 40; g++) {
+      upsert("c" + (g % 4), g % 4 + 1, g);
+    }
+    RecordingSink late = new RecordingSink();
+    hub.subscribe("c1", 1, log.meshUid(), late);
+    Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> late.events.stream().anyMatch(WatchEvent::hasCaughtUp));
+    assertTrue(late.events.get(0).getHello().getSnapshotFollows());
+    long chunks = late.events.stream().filter(WatchEvent::hasSnapshot).count();
+    assertEquals(3, chunks, "4 records in chunks of 2, then the last chunk with the views");
+    assertEquals(40, late.events.stream().filter(WatchEvent::hasCaughtUp).findFirst().orElseThrow().getRevision());
+  }
+
+  @Test
+  void snapshotsBeyondTheBoundAreRefusedWithARetryHint() throws Exception {
+    upsert("east", 1, 1);
+    List<RecordingSink> stuck = new CopyOnWriteArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      RecordingSink s = new RecordingSink();
+      s.budget = 1; // takes the hello, then never the snapshot: holds a permit
+      stuck.add(s);
+      hub.subscribe("w" + i, 0, "", s);
+    }
+    Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> hub.watcherCount() == 4);
+    RecordingSink refused = new RecordingSink();
+    hub.subscribe("w9", 0, "", refused);
+    Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> refused.failure != null);
+    assertEquals(WatchSink.Failure.Kind.OVERLOADED, refused.failure.kind());
+    assertEquals(Duration.ofSeconds(1), refused.failure.retryAfter());
+  }
+}
