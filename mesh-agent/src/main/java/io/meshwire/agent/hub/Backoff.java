@@ -30,8 +30,12 @@ public final class Backoff {
     this.random = random;
   }
 
+  /**
+   * 200 ms doubling to a 15 s ceiling: a returning hub sees its agents back within ~15 s, spread
+   * evenly over that window by the jitter (the hub's own hint comes on top when it is overloaded).
+   */
   public static Backoff defaults() {
-    return new Backoff(Duration.ofMillis(200), Duration.ofSeconds(30), RandomGenerator.getDefault());
+    return new Backoff(Duration.ofMillis(200), Duration.ofSeconds(15), RandomGenerator.getDefault());
   }
 
   /**
