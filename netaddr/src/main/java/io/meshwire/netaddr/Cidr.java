@@ -168,6 +168,45 @@ public record Cidr(byte[] network, int prefixLength) implements Comparable<Cidr>
     return new BigInteger(1, network);
   }
 
+  /**
+   * Prefix-preserving translation: {@code address} of {@code from} as it appears in {@code to}, a
+   * CIDR of the same family and size ({@code 10.244.3.7} from {@code 10.244.0.0/16} to {@code
+   * 10.1.0.0/16} is {@code 10.1.3.7}). See {@link Translation}.
+   *
+   * @throws IllegalArgumentException if the CIDRs differ in family or size, or {@code address} is
+   *     not in {@code from}
+   */
+  public static InetAddress translate(InetAddress address, Cidr from, Cidr to) {
+    return new Translation(from, to).forward(address);
+  }
+
+  /** The address right after the last of this prefix, as an unsigned number (exclusive end). */
+  public BigInteger end() {
+    return first().add(size());
+  }
+
+  /**
+   * The prefix of {@code prefixLength} bits whose first address is {@code first}.
+   *
+   * @param ipv4 the family
+   * @throws IllegalArgumentException if {@code first} is out of the family's range or has host bits set
+   */
+  public static Cidr of(BigInteger first, int prefixLength, boolean ipv4) {
+    int bytes = ipv4 ? 4 : 16;
+    if (first.signum() < 0 || first.bitLength() > bytes * 8) {
+      throw new IllegalArgumentException("address " + first + " out of range for " + (ipv4 ? "IPv4" : "IPv6"));
+    }
+    byte[] raw = first.toByteArray(); // big-endian, maybe with a leading sign byte
+    byte[] out = new byte[bytes];
+    int copy = Math.min(raw.length, bytes);
+    System.arraycopy(raw, raw.length - copy, out, bytes - copy, copy);
+    Cidr cidr = new Cidr(out, prefixLength);
+    if (!Arrays.equals(mask(out, prefixLength), out)) {
+      throw new IllegalArgumentException(cidr + ": host bits set");
+    }
+    return cidr;
+  }
+
   /** Number of addresses in the prefix. */
   public BigInteger size() {
     return BigInteger.ONE.shiftLeft(addressBits() - prefixLength);

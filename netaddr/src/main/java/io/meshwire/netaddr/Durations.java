@@ -25,4 +25,20 @@ public final class Durations {
       default -> Duration.ofDays(n);
     };
   }
+
+  /** Formats {@code d} the way {@link #parse} reads it, in the largest whole unit. */
+  public static String format(Duration d) {
+    long ms = d.toMillis();
+    if (ms % 1000 != 0) {
+      return ms + "ms";
+    }
+    long s = ms / 1000;
+    if (s != 0 && s % 86_400 == 0) {
+      return s / 86_400 + "d";
+    }
+    if (s != 0 && s % 3_600 == 0) {
+      return s / 3_600 + "h";
+    }
+    return s != 0 && s % 60 == 0 ? s / 60 + "m" : s + "s";
+  }
 }
