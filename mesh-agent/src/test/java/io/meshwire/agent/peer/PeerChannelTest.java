@@ -1,0 +1,182 @@
+package io.meshwire.agent.peer;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.NettyChannelBuilder;
+import io.meshwire.agent.hub.Backoff;
+import io.meshwire.certs.IssuedCredential;
+import io.meshwire.certs.MeshCa;
+import io.meshwire.certs.Role;
+import io.meshwire.certs.SpiffeId;
+import io.meshwire.certs.tls.TlsCredentials;
+import io.meshwire.netaddr.Cidr;
+import io.meshwire.netaddr.HostPort;
+import io.meshwire.proto.peer.v1.PeerGrpc;
+import io.meshwire.proto.peer.v1.ProbeRequest;
+import io.meshwire.reflection.catalog.Catalog;
+import io.meshwire.reflection.catalog.CatalogHistory;
+import io.meshwire.reflection.catalog.CatalogLimits;
+import io.meshwire.reflection.catalog.Endpoint;
+import io.meshwire.reflection.catalog.ExportedService;
+import io.meshwire.reflection.catalog.ServicePort;
+import io.meshwire.reflection.catalog.ServiceType;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.random.RandomGenerator;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The peer channel over real TLS on 127.0.0.1: two peer servers, watchers in both directions. */
+class PeerChannelTest {
+
+  private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
+  private final MeshCa ca = MeshCa.create("test", Duration.ofDays(30), InstantSource.system());
+  private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+  private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
+  private final Backoff fast = new Backoff(Duration.ofMillis(20), Duration.ofMillis(200), RandomGenerator.getDefault());
+  private final List<AutoCloseable> closing = new ArrayList<>();
+  private final Set<String> peers = ConcurrentHashMap.newKeySet();
+
+  @AfterEach
+  void close() throws Exception {
+    for (AutoCloseable c : closing.reversed()) {
+      c.close();
+    }
+    scheduler.shutdownNow();
+  }
+
+  private TlsCredentials creds(String cluster) {
+    IssuedCredential issued = ca.issue(new SpiffeId("test", Role.CLUSTER, cluster), Duration.ofDays(1));
+    return new TlsCredentials(issued.privateKey(), List.of(issued.certificate()), List.of(issued.ca()));
+  }
+
+  private PeerServer server(String cluster, CatalogHistory history, int port) throws Exception {
+    PeerServer s = PeerServer.start(new HostPort("127.0.0.1", port), creds(cluster), cluster, history, peers::contains,
+        Duration.ofMillis(200), InstantSource.system(), meters);
+    closing.add(s);
+    return s;
+  }
+
+  private PeerCatalogWatcher watcher(String self, String peer, int port, Map<String, Catalog> sink) {
+    PeerCatalogWatcher w = new PeerCatalogWatcher(peer, new HostPort("127.0.0.1", port), creds(self),
+        InstantSource.system(), fast, scheduler, CatalogLimits.defaults(), meters, Optional.empty(), sink::put);
+    closing.add(w);
+    w.start();
+    return w;
+  }
+
+  private static ExportedService web(String ns, String address) {
+    return new ExportedService(ns, "web", ServiceType.CLUSTER_SET_IP, List.of(ServicePort.of("http", "TCP", 80)),
+        List.of(Endpoint.ready(Cidr.parseAddress(address), Map.of("http", 8080))), T0);
+  }
+
+  @Test
+  void catalogsFlowBothWaysAndResumeAfterReconnectWithoutAFullCatalog() throws Exception {
+    peers.addAll(Set.of("a", "b"));
+    CatalogHistory historyA = new CatalogHistory(Catalog.empty("ua").next(List.of(web("shop", "10.1.0.1"))), 100);
+    CatalogHistory historyB = new CatalogHistory(Catalog.empty("ub").next(List.of(web("blog", "10.2.0.1"))), 100);
+    server("a", historyA, 0);
+    PeerServer serverB = server("b", historyB, 0);
+    int portB = serverB.port();
+    Map<String, Catalog> atA = new ConcurrentHashMap<>();
+    Map<String, Catalog> atB = new ConcurrentHashMap<>();
+    PeerCatalogWatcher aWatchesB = watcher("a", "b", portB, atA);
+    // b watches a
+    PeerServer serverA2 = closingServerPort(historyA);
+    watcher("b", "a", serverA2.port(), atB);
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> atA.containsKey("b") && atB.containsKey("a"));
+    assertEquals(historyB.latest(), atA.get("b"));
+    assertEquals(historyA.latest(), atB.get("a"));
+
+    // Live change.
+    historyB.record(historyB.latest().next(List.of(web("blog", "10.2.0.1"), web("shop", "10.2.0.7"))));
+    await().atMost(Duration.ofSeconds(10)).until(() -> atA.get("b").equals(historyB.latest()));
+    assertEquals(1, aWatchesB.fullCatalogs());
+    assertEquals(1, aWatchesB.changesApplied());
+
+    // b's server goes away; b changes meanwhile; b comes back on the same port.
+    serverB.close();
+    historyB.record(historyB.latest().next(List.of(web("shop", "10.2.0.7"))));
+    server("b", historyB, portB);
+    await().atMost(Duration.ofSeconds(15)).until(() -> atA.get("b").equals(historyB.latest()));
+    assertEquals(1, aWatchesB.fullCatalogs(), "resumed from its revision: no full catalog again");
+    assertEquals(2, aWatchesB.changesApplied());
+  }
+
+  private PeerServer closingServerPort(CatalogHistory history) throws Exception {
+    return server("a", history, 0);
+  }
+
+  @Test
+  void aClusterThatIsNotACurrentPeerIsRefused() throws Exception {
+    peers.add("a");
+    PeerServer b = server("b", new CatalogHistory(Catalog.empty("ub"), 10), 0);
+    ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", b.port())
+        .sslContext(PeerTls.client(creds("mallory"), "b", InstantSource.system())).build();
+    try {
+      StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
+          () -> PeerGrpc.newBlockingStub(channel).probe(ProbeRequest.getDefaultInstance()));
+      assertEquals(io.grpc.Status.Code.PERMISSION_DENIED, e.getStatus().getCode());
+      assertEquals(1.0, meters.counter("meshwire.peer.auth.failures", "reason", "not_a_peer").count());
+      peers.add("mallory");
+      assertEquals("b", PeerGrpc.newBlockingStub(channel).probe(ProbeRequest.getDefaultInstance()).getClusterId());
+    } finally {
+      channel.shutdownNow();
+    }
+  }
+
+  @Test
+  void aServerPresentingAnotherClustersIdentityIsRefused() throws Exception {
+    peers.add("a");
+    // c answers at the address where a expects b.
+    PeerServer impostor = server("c", new CatalogHistory(Catalog.empty("uc").next(List.of(web("shop", "10.3.0.1"))), 10), 0);
+    Map<String, Catalog> atA = new ConcurrentHashMap<>();
+    watcher("a", "b", impostor.port(), atA);
+    ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", impostor.port())
+        .sslContext(PeerTls.client(creds("a"), "b", InstantSource.system())).build();
+    try {
+      StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
+          () -> PeerGrpc.newBlockingStub(channel).probe(ProbeRequest.getDefaultInstance()));
+      assertEquals(io.grpc.Status.Code.UNAVAILABLE, e.getStatus().getCode(), e.toString());
+    } finally {
+      channel.shutdownNow();
+    }
+    assertTrue(atA.isEmpty(), "nothing accepted from the impostor");
+  }
+
+  @Test
+  void anOversizedCatalogIsRejectedAndTheLastGoodOneKept() throws Exception {
+    peers.addAll(Set.of("a", "b"));
+    CatalogHistory historyB = new CatalogHistory(Catalog.empty("ub").next(List.of(web("shop", "10.2.0.1"))), 100);
+    PeerServer b = server("b", historyB, 0);
+    Map<String, Catalog> atA = new ConcurrentHashMap<>();
+    PeerCatalogWatcher w = watcher("a", "b", b.port(), atA);
+    await().atMost(Duration.ofSeconds(10)).until(() -> atA.containsKey("b"));
+    Catalog good = atA.get("b");
+    List<Endpoint> tooMany = new ArrayList<>();
+    for (int i = 0; i < 1001; i++) {
+      tooMany.add(Endpoint.ready(Cidr.parseAddress("10.2." + (i / 200) + "." + (i % 200 + 1)), Map.of("http", 8080)));
+    }
+    historyB.record(historyB.latest().next(List.of(web("shop", "10.2.0.1").withEndpoints(tooMany))));
+    await().atMost(Duration.ofSeconds(10))
+        .until(() -> meters.find("meshwire.peer.catalog.rejected").counter() != null
+            && meters.find("meshwire.peer.catalog.rejected").counter().count() >= 1);
+    assertEquals(good, atA.get("b"));
+    assertEquals(good, w.current().orElseThrow());
+  }
+}
