@@ -11,6 +11,12 @@ import io.meshwire.agent.config.AgentConfig;
 import io.meshwire.agent.exec.ProcessCommandRunner;
 import io.meshwire.agent.hub.Backoff;
 import io.meshwire.agent.hub.HubClient;
+import io.meshwire.agent.ipam.IpamSettings;
+import io.meshwire.agent.ipam.PeerDecision;
+import io.meshwire.agent.ipam.ViewChecks;
+import io.meshwire.agent.ipam.ViewDecisions;
+import io.meshwire.agent.ipam.ViewPublisher;
+import io.meshwire.agent.nat.Nat;
 import io.meshwire.agent.reconcile.Reconciler;
 import io.meshwire.agent.state.AgentState;
 import io.meshwire.agent.state.StateFile;
@@ -32,6 +38,7 @@ import io.meshwire.proto.rendezvous.v1.ClusterRecord;
 import io.meshwire.proto.rendezvous.v1.LinkState;
 import io.meshwire.proto.rendezvous.v1.PeerLinkStatus;
 import io.meshwire.proto.rendezvous.v1.ReportStatusRequest;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -74,6 +81,10 @@ public final class Agent implements AutoCloseable {
   private final Reconciler reconciler;
   private final MeshSync sync;
   private final LinkMonitor links;
+  // Overlap remapping (issue 5): IPAM decisions, their publication to the hub, the NAT driver.
+  private final ViewDecisions viewDecisions;
+  private final ViewPublisher viewPublisher;
+  private final Nat nat;
   private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
     Thread t = new Thread(r, "agent-status");
     t.setDaemon(true);
@@ -114,11 +125,28 @@ public final class Agent implements AutoCloseable {
       if (r != null) {
         r.trigger();
       }
-    });
+    }, v -> ViewChecks.problemAsViewOfMe(v, config.podCidrs()));
+    // --- overlap remapping (issue 5) ---
+    this.nat = Nat.forHost(runner);
+    this.viewPublisher = new ViewPublisher(sync,
+        () -> hubConnected ? Optional.ofNullable(hub.get()).map(c -> (ViewPublisher.Hub) c::publishViews)
+            : Optional.empty(),
+        clock, Executors.newSingleThreadScheduledExecutor(r -> {
+          Thread t = new Thread(r, "agent-views");
+          t.setDaemon(true);
+          return t;
+        }), backoff, meters);
+    // The tunnel address is routed here too: no peer may be seen as it.
+    List<io.meshwire.netaddr.Cidr> reserved = java.util.stream.Stream.concat(config.reservedCidrs().stream(),
+        config.interfaceAddress().stream()).toList();
+    this.viewDecisions = new ViewDecisions(config.clusterId(), new IpamSettings(config.podCidrs(),
+        config.serviceCidrs(), reserved, config.remapPools()), sync, clock, meters, viewPublisher::trigger);
+    Reconciler.Remapping remapping = new Reconciler.Remapping(viewDecisions, nat, config.podCidrs());
+    // --- end overlap remapping ---
     this.reconciler = new Reconciler(
         new Reconciler.Interface(config.interfaceName(), config.listenPort(), config.interfaceAddress()),
-        wireGuard, new DataPlane(wireGuard, new IpRoutes(runner)), sync::state, reconcileThread,
-        config.reconcileInterval(), meters);
+        wireGuard, new DataPlane(wireGuard, new IpRoutes(runner)), Optional.of(remapping), sync::state,
+        reconcileThread, config.reconcileInterval(), meters);
     reconcilerRef.set(reconciler);
     this.links = new LinkMonitor(wireGuard, config.interfaceName(), sync::state, clock);
     this.hubBreaker = CircuitBreaker.of("hub", CircuitBreakerConfig.custom()
@@ -163,6 +191,8 @@ public final class Agent implements AutoCloseable {
     config.metricsListen().ifPresent(listen ->
         agent.http = AgentHttp.start(listen, agent.meters, agent::statusJson, agent.reconciler::applied));
     agent.timer.scheduleWithFixedDelay(agent::observeLinks, 0, config.statusInterval().toMillis(), TimeUnit.MILLISECONDS);
+    // A session can outlive 2/3 of the certificate's lifetime: check renewal hourly, not only on connect.
+    agent.timer.scheduleWithFixedDelay(agent::renewInBackground, 1, 1, TimeUnit.HOURS);
     agent.session = Thread.ofVirtual().name("agent-hub-session").start(agent::hubSession);
     return agent;
   }
@@ -179,6 +209,8 @@ public final class Agent implements AutoCloseable {
         .description("1 while the agent refuses the hub's state (mesh_uid changed or mass removal)").register(meters);
     Gauge.builder("meshwire.agent.state.corrupt", this, a -> a.stateProblem.isPresent() ? 1 : 0).register(meters);
     Gauge.builder("meshwire.agent.hub.events.malformed", sync, MeshSync::malformedEvents).register(meters);
+    FunctionCounter.builder("meshwire.agent.views.rejected", sync, MeshSync::rejectedViews)
+        .description("Views of this cluster refused (wrong size, or not of its pod CIDRs)").register(meters);
   }
 
   /** The hub session: enroll if needed, announce, then Watch, reconnecting with backoff forever. */
@@ -191,6 +223,7 @@ public final class Agent implements AutoCloseable {
         renewIfDue(client);
         announce(client);
         hubConnected = true;
+        viewPublisher.trigger(); // views go after the announce: the hub needs our record first
         HubClient.WatchEnd ended = client.watch(sync.state().revision(), sync.state().meshUid(), sync).get();
         Status end = ended.status();
         hint = ended.retryAfter();
@@ -254,6 +287,18 @@ public final class Agent implements AutoCloseable {
     Pem.writePrivateKey(dir.resolve("cluster.key"), creds.privateKey());
     Pem.writeCertificates(dir.resolve("cluster.crt"), creds.chain());
     Pem.writeCertificates(dir.resolve("ca.crt"), creds.trustAnchors());
+  }
+
+  private void renewInBackground() {
+    HubClient client = hub.get();
+    if (client == null || !hubConnected) {
+      return;
+    }
+    try {
+      renewIfDue(client);
+    } catch (RuntimeException e) {
+      log.warn("certificate renewal failed error=\"{}\"; retrying within the hour", e.getMessage());
+    }
   }
 
   /** Renews the certificate once 2/3 of its lifetime has passed. */
@@ -364,9 +409,17 @@ public final class Agent implements AutoCloseable {
           .append(",\"rx_bytes\":").append(l.rxBytes())
           .append(",\"tx_bytes\":").append(l.txBytes())
           .append(",\"pod_cidrs\":").append(Json.quote(peer == null ? "" : peer.podCidrs().toString()))
+          .append(",\"view\":").append(viewStatus(l.clusterId()))
           .append('}');
     }
     return json.append("]}\n").toString();
+  }
+
+  /** The IPAM condition of one peer as JSON, e.g. {@code {"condition":"REMAPPED","detail":"..."}}; null before deciding. */
+  private String viewStatus(String peer) {
+    PeerDecision d = viewDecisions.last().decisions().get(peer);
+    return d == null ? "null"
+        : "{\"condition\":" + Json.quote(d.condition()) + ",\"detail\":" + Json.quote(d.describe()) + "}";
   }
 
   public MeshSync sync() {
@@ -396,6 +449,7 @@ public final class Agent implements AutoCloseable {
       c.close();
     }
     timer.shutdownNow();
+    viewPublisher.close();
     reconciler.close();
     if (http != null) {
       http.close();
@@ -403,8 +457,9 @@ public final class Agent implements AutoCloseable {
     // The WireGuard interface stays up: an agent restart must not drop traffic (teardown() removes it).
   }
 
-  /** Removes the WireGuard interface (and its routes): for uninstall, not for restarts. */
+  /** Removes the WireGuard interface (and its routes) and the NAT tables: for uninstall, not for restarts. */
   public void teardown() {
     wireGuard.deleteInterface(config.interfaceName());
+    nat.removeAll();
   }
 }

@@ -59,6 +59,12 @@ public final class AgentCommand implements Callable<Integer> {
   @Option(names = "--accept-hub-state",
       description = "Apply the hub's state even if its mesh UID changed or it would remove most peers.")
   boolean acceptHubState;
+  @Option(names = "--remap-pools", split = ",",
+      description = "Ranges to remap overlapping peer pod CIDRs into (default: 10.0.0.0/8,172.16.0.0/12,192.168.0.0/16).")
+  java.util.List<String> remapPools;
+  @Option(names = "--reserved-cidrs", split = ",",
+      description = "Ranges no peer may be seen as (node, tunnel networks).")
+  java.util.List<String> reservedCidrs;
 
   @Override
   public Integer call() throws Exception {
@@ -90,6 +96,12 @@ public final class AgentCommand implements Callable<Integer> {
     settings.put("status-interval", statusInterval);
     settings.put("metrics-listen", metricsListen);
     settings.put("accept-hub-state", String.valueOf(acceptHubState));
+    if (remapPools != null) {
+      settings.put("remap-pools", String.join(",", remapPools));
+    }
+    if (reservedCidrs != null) {
+      settings.put("reserved-cidrs", String.join(",", reservedCidrs));
+    }
     AgentConfig config;
     try {
       config = AgentConfig.parse(settings);

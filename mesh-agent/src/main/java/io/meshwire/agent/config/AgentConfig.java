@@ -16,6 +16,12 @@ import java.util.function.Function;
 /**
  * {@code AgentConfig} is every setting of the mesh agent, checked at start with a message naming
  * the setting. Built from kebab-case settings (flags or YAML); lists are comma-separated. Immutable.
+ *
+ * @param remapPools where blocks for peers whose pod CIDRs overlap something here are taken from
+ *     ({@code remap-pools}, default the RFC 1918 ranges; empty turns remapping off, so overlapping
+ *     peers are left out); pairwise disjoint
+ * @param reservedCidrs ranges no peer may be seen as, e.g. node and tunnel networks
+ *     ({@code reserved-cidrs})
  */
 public record AgentConfig(
     String clusterId,
@@ -34,11 +40,14 @@ public record AgentConfig(
     Duration reconcileInterval,
     Duration statusInterval,
     Optional<HostPort> metricsListen,
-    boolean acceptHubState) {
+    boolean acceptHubState,
+    List<Cidr> remapPools,
+    List<Cidr> reservedCidrs) {
 
   public static final Set<String> KEYS = Set.of("cluster-id", "state-dir", "hub", "hub-ca", "join-token",
       "join-token-file", "interface", "listen-port", "interface-address", "endpoint", "pod-cidrs", "service-cidrs",
-      "peer-channel", "wireguard", "reconcile-interval", "status-interval", "metrics-listen", "accept-hub-state");
+      "peer-channel", "wireguard", "reconcile-interval", "status-interval", "metrics-listen", "accept-hub-state",
+      "remap-pools", "reserved-cidrs");
 
   static final Map<String, String> DEFAULTS = Map.of(
       "interface", "mw0",
@@ -47,7 +56,8 @@ public record AgentConfig(
       "reconcile-interval", "10s",
       "status-interval", "5s",
       "metrics-listen", "off",
-      "accept-hub-state", "false");
+      "accept-hub-state", "false",
+      "remap-pools", "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16");
 
   public AgentConfig {
     if (!clusterId.matches("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")) {
@@ -89,8 +99,18 @@ public record AgentConfig(
         }
       }
     }
+    for (int i = 0; i < remapPools.size(); i++) {
+      for (int j = 0; j < i; j++) {
+        if (remapPools.get(i).overlaps(remapPools.get(j))) {
+          throw new IllegalArgumentException("agent config: remap-pools[" + i + "]: " + remapPools.get(i)
+              + " overlaps remap-pools[" + j + "] " + remapPools.get(j));
+        }
+      }
+    }
     hubs = List.copyOf(hubs);
     endpoints = List.copyOf(endpoints);
+    remapPools = List.copyOf(remapPools);
+    reservedCidrs = List.copyOf(reservedCidrs);
     podCidrs = List.copyOf(podCidrs);
     serviceCidrs = List.copyOf(serviceCidrs);
   }
@@ -141,7 +161,9 @@ public record AgentConfig(
           case "true" -> true;
           case "false" -> false;
           default -> throw new IllegalArgumentException("\"" + v + "\" is not true or false");
-        }));
+        }),
+        list(all, "remap-pools", Cidr::parse, false),
+        list(all, "reserved-cidrs", Cidr::parse, false));
   }
 
   private static String required(Map<String, String> all, String key) {

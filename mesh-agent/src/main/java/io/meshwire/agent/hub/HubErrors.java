@@ -7,12 +7,12 @@ import java.time.Duration;
 import java.util.Optional;
 
 /** {@code HubErrors} reads what the hub's errors say: retry hints and which ones are worth retrying. */
-final class HubErrors {
+public final class HubErrors {
 
   private HubErrors() {}
 
   /** The google.rpc.RetryInfo delay in a gRPC error, if any. */
-  static Optional<Duration> retryAfter(Throwable t) {
+  public static Optional<Duration> retryAfter(Throwable t) {
     com.google.rpc.Status status = StatusProto.fromThrowable(t);
     if (status == null) {
       return Optional.empty();
@@ -31,7 +31,7 @@ final class HubErrors {
   }
 
   /** Errors that another attempt may fix (the hub is down, busy or restarting). */
-  static boolean isTransient(Throwable t) {
+  public static boolean isTransient(Throwable t) {
     return switch (Status.fromThrowable(t).getCode()) {
       case UNAVAILABLE, RESOURCE_EXHAUSTED, DEADLINE_EXCEEDED, ABORTED, INTERNAL, UNKNOWN, CANCELLED -> true;
       default -> false;

@@ -13,6 +13,7 @@ import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * {@code Planner} computes the desired data plane from the agent's state: one WireGuard peer per
@@ -25,10 +26,20 @@ public final class Planner {
   private Planner() {}
 
   public static WireGuardPlan plan(String ifName, AgentState state) {
+    return plan(ifName, state, Set.of());
+  }
+
+  /**
+   * The plan with the peers in {@code excluded} left out of routing: they stay WireGuard peers (so
+   * link health is still observed) but get no AllowedIPs and no routes. The IPAM excludes peers it
+   * found no room for.
+   */
+  public static WireGuardPlan plan(String ifName, AgentState state, Set<String> excluded) {
     List<WgPeer> peers = new ArrayList<>();
     for (PeerRecord peer : state.peers().values()) {
       View myView = state.myViews().get(peer.clusterId());
-      List<Cidr> allowed = peer.podCidrs().stream().map(c -> myView == null ? c : myView.seenAs(c)).toList();
+      List<Cidr> allowed = excluded.contains(peer.clusterId()) ? List.of()
+          : peer.podCidrs().stream().map(c -> myView == null ? c : myView.seenAs(c)).toList();
       peers.add(new WgPeer(peer.wireguardPublicKey(), endpoint(peer), allowed, WgPeer.DEFAULT_KEEPALIVE));
     }
     return WireGuardPlan.routingAllowedIps(ifName, peers);

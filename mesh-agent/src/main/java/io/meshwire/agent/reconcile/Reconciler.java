@@ -1,5 +1,9 @@
 package io.meshwire.agent.reconcile;
 
+import io.meshwire.agent.ipam.ViewDecisions;
+import io.meshwire.agent.nat.Nat;
+import io.meshwire.agent.nat.NatChange;
+import io.meshwire.agent.nat.NatPlanner;
 import io.meshwire.agent.state.AgentState;
 import io.meshwire.agent.wireguard.Change;
 import io.meshwire.agent.wireguard.DataPlane;
@@ -11,6 +15,7 @@ import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -24,6 +29,10 @@ import org.slf4j.LoggerFactory;
  * latest state, plans, reads back what WireGuard and the routing table have, and applies only the
  * difference. Passes run on one executor thread: after a state change ({@link #trigger}) and
  * periodically, which repairs drift. A failed pass is logged and counted; the next one retries.
+ *
+ * <p>With {@link Remapping}, a pass first lets the IPAM decide the views (persisting any change),
+ * leaves exhausted peers out of routing, and after WireGuard brings the NAT tables to the NETMAP
+ * rules of {@link NatPlanner}.
  */
 public final class Reconciler implements AutoCloseable {
 
@@ -32,10 +41,22 @@ public final class Reconciler implements AutoCloseable {
   /** The interface settings that do not come from the state. */
   public record Interface(String name, int listenPort, Optional<Cidr> address) {}
 
+  /**
+   * Overlap remapping: the IPAM that decides the views and the NAT driver.
+   *
+   * @param ownPodCidrs this cluster's pod CIDRs, the ones NAT translates
+   */
+  public record Remapping(ViewDecisions decisions, Nat nat, List<Cidr> ownPodCidrs) {
+    public Remapping {
+      ownPodCidrs = List.copyOf(ownPodCidrs);
+    }
+  }
+
   private final Interface iface;
   private final WireGuard wireGuard;
   private final DataPlane dataPlane;
   private final Supplier<AgentState> state;
+  private final Optional<Remapping> remapping;
   private final ScheduledExecutorService executor;
   private final AtomicBoolean queued = new AtomicBoolean();
   private final AtomicReference<String> interfaceKey = new AtomicReference<>();
@@ -46,9 +67,16 @@ public final class Reconciler implements AutoCloseable {
 
   public Reconciler(Interface iface, WireGuard wireGuard, DataPlane dataPlane, Supplier<AgentState> state,
       ScheduledExecutorService executor, Duration period, MeterRegistry meters) {
+    this(iface, wireGuard, dataPlane, Optional.empty(), state, executor, period, meters);
+  }
+
+  /** A reconciler that also decides views and keeps the NAT tables, when {@code remapping} is present. */
+  public Reconciler(Interface iface, WireGuard wireGuard, DataPlane dataPlane, Optional<Remapping> remapping,
+      Supplier<AgentState> state, ScheduledExecutorService executor, Duration period, MeterRegistry meters) {
     this.iface = iface;
     this.wireGuard = wireGuard;
     this.dataPlane = dataPlane;
+    this.remapping = remapping;
     this.state = state;
     this.executor = executor;
     this.errors = Counter.builder("meshwire.agent.reconcile.errors").register(meters);
@@ -84,6 +112,12 @@ public final class Reconciler implements AutoCloseable {
 
   private synchronized List<Change> pass() {
     AgentState s = state.get();
+    Set<String> excluded = Set.of();
+    if (remapping.isPresent()) {
+      ViewDecisions.Decided decided = remapping.get().decisions().decide();
+      s = decided.state();
+      excluded = decided.allocation().exhausted();
+    }
     // ensureInterface is idempotent but runs several tools; only redo it when the key changed
     // or the interface is gone (a failed show below triggers it next time).
     if (!s.wireguardPrivateKey().equals(interfaceKey.get())) {
@@ -92,12 +126,17 @@ public final class Reconciler implements AutoCloseable {
     }
     List<Change> changes;
     try {
-      changes = dataPlane.apply(Planner.plan(iface.name(), s));
+      changes = dataPlane.apply(Planner.plan(iface.name(), s, excluded));
     } catch (RuntimeException e) {
       interfaceKey.set(null); // the interface may have been deleted under us: recreate next pass
       throw e;
     }
     changesApplied.increment(changes.size());
+    if (remapping.isPresent()) {
+      Remapping r = remapping.get();
+      List<NatChange> nat = r.nat().sync(NatPlanner.plan(iface.name(), r.ownPodCidrs(), s, excluded));
+      changesApplied.increment(nat.size());
+    }
     applied = true;
     return changes;
   }

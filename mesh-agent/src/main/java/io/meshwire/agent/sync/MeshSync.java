@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,6 +26,10 @@ import org.slf4j.LoggerFactory;
  * hello that announces a snapshot, nothing is applied (and the revision does not move) until that
  * snapshot is; if it never comes (it was dropped as malformed), the next Watch gets it again.
  *
+ * <p>Views of this cluster pass a check ({@code viewProblem}, e.g. {@code ViewChecks}) before they
+ * are stored: a view that fails it is not applied (the previous one, if any, stays), and is logged
+ * at WARN and counted ({@link #rejectedViews()}).
+ *
  * <p>Thread-safety: Watch events arrive on one thread at a time, but {@link #state()} and
  * {@link #held()} are read from others; all access goes through this object's lock. Listeners run
  * under that lock and must only enqueue work.
@@ -36,6 +41,7 @@ public final class MeshSync implements HubEvents {
   private final String self;
   private final StateFile file;
   private final Consumer<AgentState> onChange;
+  private final Function<View, Optional<String>> viewProblem;
   private boolean acceptHubState;
   // @GuardedBy("this")
   private AgentState state;
@@ -51,6 +57,8 @@ public final class MeshSync implements HubEvents {
   private long malformedEvents;
   // @GuardedBy("this")
   private long stateWriteErrors;
+  // @GuardedBy("this")
+  private long rejectedViews;
 
   /**
    * @param onChange told the new state after every applied change (after it is durable)
@@ -58,6 +66,15 @@ public final class MeshSync implements HubEvents {
    */
   public MeshSync(String self, AgentState initial, StateFile file, boolean acceptHubState,
       Consumer<AgentState> onChange) {
+    this(self, initial, file, acceptHubState, onChange, v -> Optional.empty());
+  }
+
+  /**
+   * @param viewProblem why a view of this cluster cannot be applied, empty when it can
+   */
+  public MeshSync(String self, AgentState initial, StateFile file, boolean acceptHubState,
+      Consumer<AgentState> onChange, Function<View, Optional<String>> viewProblem) {
+    this.viewProblem = viewProblem;
     this.self = self;
     this.state = initial;
     this.file = file;
@@ -84,6 +101,11 @@ public final class MeshSync implements HubEvents {
 
   public synchronized long malformedEvents() {
     return malformedEvents;
+  }
+
+  /** Views of this cluster refused by the view check since start. */
+  public synchronized long rejectedViews() {
+    return rejectedViews;
   }
 
   /** Changes the state outside the Watch stream (own generation, own views) and persists it. */
@@ -118,7 +140,13 @@ public final class MeshSync implements HubEvents {
       return;
     }
     Map<String, View> viewsOfMe = new HashMap<>();
-    views.stream().filter(v -> v.subjectClusterId().equals(self)).forEach(v -> viewsOfMe.put(v.observerClusterId(), v));
+    views.stream().filter(v -> v.subjectClusterId().equals(self)).forEach(v -> {
+      if (acceptable(revision, v)) {
+        viewsOfMe.put(v.observerClusterId(), v);
+      } else if (state.viewsOfMe().containsKey(v.observerClusterId())) {
+        viewsOfMe.put(v.observerClusterId(), state.viewsOfMe().get(v.observerClusterId()));
+      }
+    });
     Map<String, View> myViews = new HashMap<>(state.myViews());
     myViews.keySet().retainAll(peers.keySet());
     acceptHubState = false;
@@ -167,7 +195,7 @@ public final class MeshSync implements HubEvents {
       return;
     }
     Map<String, View> viewsOfMe = new HashMap<>(state.viewsOfMe());
-    if (view.subjectClusterId().equals(self)) {
+    if (view.subjectClusterId().equals(self) && acceptable(revision, view)) {
       viewsOfMe.put(view.observerClusterId(), view);
     }
     commit(state.withViewsOfMe(viewsOfMe).atRevision(pendingMeshUid, revision));
@@ -207,6 +235,17 @@ public final class MeshSync implements HubEvents {
   public synchronized void malformed(long revision, String problem) {
     malformedEvents++;
     log.warn("hub event rejected revision={} problem=\"{}\"", revision, problem);
+  }
+
+  private boolean acceptable(long revision, View view) {
+    Optional<String> problem = viewProblem.apply(view);
+    if (problem.isPresent()) {
+      rejectedViews++;
+      log.warn("view rejected observer={} revision={} problem=\"{}\"", view.observerClusterId(), revision,
+          problem.get());
+      return false;
+    }
+    return true;
   }
 
   /** Whether stream events may change the state: not held, and no announced snapshot missing. */

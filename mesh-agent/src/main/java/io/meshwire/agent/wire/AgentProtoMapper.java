@@ -82,10 +82,8 @@ public final class AgentProtoMapper {
       String mapping = "mappings[" + i + "]";
       Cidr original = field(view, mapping + ".original", () -> Cidr.parse(m.getOriginal()));
       Cidr seenAs = field(view, mapping + ".seen_as", () -> Cidr.parse(m.getSeenAs()));
-      if (original.isIpv4() != seenAs.isIpv4() || original.prefixLength() != seenAs.prefixLength()) {
-        throw new IllegalArgumentException(view + ": " + mapping + ".seen_as: \"" + seenAs
-            + "\" does not match the family and prefix length of \"" + original + "\"");
-      }
+      // A seen_as of another size is well-formed data but an unusable view: the agent refuses it
+      // per view (ViewChecks, in MeshSync) instead of dropping the event, or a whole snapshot, here.
       mappings.add(new View.Mapping(original, seenAs));
     }
     return new View(p.getObserverClusterId(), p.getSubjectClusterId(), mappings, p.getGeneration());

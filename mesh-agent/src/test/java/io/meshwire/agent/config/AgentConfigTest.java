@@ -114,6 +114,21 @@ class AgentConfigTest {
     assertTrue(c.acceptHubState());
   }
 
+  @Test
+  void remapPoolsDefaultToTheRfc1918RangesAndCanBeSetOrTurnedOff() {
+    assertEquals(List.of(Cidr.parse("10.0.0.0/8"), Cidr.parse("172.16.0.0/12"), Cidr.parse("192.168.0.0/16")),
+        AgentConfig.parse(minimal()).remapPools());
+    assertEquals(List.of(), AgentConfig.parse(minimal()).reservedCidrs());
+
+    AgentConfig c = AgentConfig.parse(Map.of("cluster-id", "east", "state-dir", "/s", "hub", "h:1",
+        "endpoint", "198.18.0.1:51820", "pod-cidrs", "10.1.0.0/16", "remap-pools", "100.64.0.0/10, fd99::/48",
+        "reserved-cidrs", "198.18.0.0/15,100.96.0.0/16"));
+    assertEquals(List.of(Cidr.parse("100.64.0.0/10"), Cidr.parse("fd99::/48")), c.remapPools());
+    assertEquals(List.of(Cidr.parse("198.18.0.0/15"), Cidr.parse("100.96.0.0/16")), c.reservedCidrs());
+
+    assertEquals(List.of(), AgentConfig.parse(with("remap-pools", "")).remapPools());
+  }
+
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"cluster-id", "state-dir", "hub", "endpoint", "pod-cidrs"})
   void aMissingRequiredSettingIsNamed(String key) {
@@ -170,7 +185,11 @@ class AgentConfigTest {
       "reconcile-interval | 0s              | agent config: reconcile-interval: must be greater than zero",
       "status-interval    | 0ms             | agent config: status-interval: must be greater than zero",
       "metrics-listen     | everywhere      | agent config: metrics-listen: ",
-      "accept-hub-state   | yes             | agent config: accept-hub-state: \"yes\" is not true or false"})
+      "accept-hub-state   | yes             | agent config: accept-hub-state: \"yes\" is not true or false",
+      "remap-pools        | 10.0.0.0/8,nope | agent config: remap-pools[1]: \"nope\": expected address/prefix",
+      "remap-pools        | 10.0.0.1/8      | agent config: remap-pools[0]: \"10.0.0.1/8\": host bits set",
+      "remap-pools        | 10.0.0.0/8,192.168.0.0/16,10.9.0.0/16 | agent config: remap-pools[2]: 10.9.0.0/16 overlaps remap-pools[0] 10.0.0.0/8",
+      "reserved-cidrs     | 10.0.0.0/33     | agent config: reserved-cidrs[0]: \"10.0.0.0/33\": prefix length out of range"})
   void aBadValueIsRejectedNamingTheSetting(String key, String value, String start) {
     String message = rejection(with(key, value));
 

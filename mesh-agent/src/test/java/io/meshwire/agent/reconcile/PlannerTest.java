@@ -110,6 +110,17 @@ class PlannerTest {
   }
 
   @Test
+  void anExcludedPeerStaysAWireGuardPeerWithoutAllowedIpsOrRoutes() {
+    AgentState s = state(List.of(TestStates.peer("west", 2), TestStates.peer("north", 3)), Map.of());
+
+    WireGuardPlan plan = Planner.plan(IF, s, java.util.Set.of("west"));
+
+    assertEquals(List.of(key(3), key(2)), plan.peers().stream().map(WgPeer::publicKey).toList());
+    assertEquals(List.of(), plan.peers().get(1).allowedIps(), "west: no pool had room for it");
+    assertEquals(cidrs("10.3.0.0/16"), plan.routes());
+  }
+
+  @Test
   void serviceCidrsAreNotRouted() {
     WireGuardPlan plan = Planner.plan(IF, state(List.of(TestStates.peer("west", 2)), Map.of()));
 

@@ -413,4 +413,45 @@ class MeshSyncTest {
       throw new UncheckedIOException(e);
     }
   }
+
+  /** A sync that checks views of this cluster against its pod CIDR 10.1.0.0/16, following {@code peers}. */
+  private MeshSync checking(PeerRecord... peers) {
+    MeshSync s = new MeshSync(SELF, AgentState.initial(TestStates.key(0x77)), file, false, changes::add,
+        v -> io.meshwire.agent.ipam.ViewChecks.problemAsViewOfMe(v,
+            List.of(io.meshwire.netaddr.Cidr.parse("10.1.0.0/16"))));
+    s.hello(MESH, 10, true);
+    s.snapshot(10, List.of(peers), List.of());
+    s.caughtUp(10);
+    return s;
+  }
+
+  @Test
+  void aViewOfTheWrongSizeOrOfAnotherCidrIsRejectedCountedAndNotApplied() {
+    MeshSync s = checking(peer("west", 2));
+    View good = view("west", SELF, "10.1.0.0/16", "100.64.0.0/16");
+    s.viewUpdated(11, good);
+
+    s.viewUpdated(12, view("west", SELF, "10.1.0.0/16", "100.64.0.0/24"));
+    s.viewUpdated(13, view("west", SELF, "10.9.0.0/16", "100.65.0.0/16"));
+
+    assertEquals(Map.of("west", good), s.state().viewsOfMe(), "the previous view stays");
+    assertEquals(2, s.rejectedViews());
+    assertEquals(13, s.state().revision(), "a rejected view still moves the resume point");
+  }
+
+  @Test
+  void aSnapshotKeepsThePreviousViewInPlaceOfARejectedOne() {
+    MeshSync s = checking(peer("west", 2), peer("north", 3));
+    View good = view("west", SELF, "10.1.0.0/16", "100.64.0.0/16");
+    s.viewUpdated(11, good);
+
+    s.hello(MESH, 20, true);
+    s.snapshot(20, List.of(peer("west", 2), peer("north", 3)), List.of(
+        view("west", SELF, "10.1.0.0/16", "100.0.0.0/8"),
+        view("north", SELF, "10.1.0.0/16", "100.99.0.0/16")));
+
+    assertEquals(Map.of("west", good, "north", view("north", SELF, "10.1.0.0/16", "100.99.0.0/16")),
+        s.state().viewsOfMe());
+    assertEquals(1, s.rejectedViews());
+  }
 }
