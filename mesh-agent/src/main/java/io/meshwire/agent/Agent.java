@@ -410,9 +410,22 @@ public final class Agent implements AutoCloseable {
           .append(",\"tx_bytes\":").append(l.txBytes())
           .append(",\"pod_cidrs\":").append(Json.quote(peer == null ? "" : peer.podCidrs().toString()))
           .append(",\"view\":").append(viewStatus(l.clusterId()))
+          .append(",\"seen_as\":").append(seenAs(s, l.clusterId()))
           .append('}');
     }
     return json.append("]}\n").toString();
+  }
+
+  /** The peer's pod CIDRs as this cluster sees them (its view), as a JSON array. */
+  private static String seenAs(AgentState s, String peer) {
+    var record = s.peers().get(peer);
+    if (record == null) {
+      return "[]";
+    }
+    var view = s.myViews().get(peer);
+    return record.podCidrs().stream()
+        .map(c -> Json.quote((view == null ? c : view.seenAs(c)).toString()))
+        .collect(java.util.stream.Collectors.joining(",", "[", "]"));
   }
 
   /** The IPAM condition of one peer as JSON, e.g. {@code {"condition":"REMAPPED","detail":"..."}}; null before deciding. */

@@ -189,6 +189,29 @@ public final class MeshLab implements AutoCloseable {
     return Integer.parseInt(m.group(1)) - Integer.parseInt(m.group(2));
   }
 
+  /** How cluster {@code observer} sees {@code peer}'s first pod CIDR, from the agent's /status. */
+  public Optional<String> seenAs(String observer, String peer) {
+    var m = java.util.regex.Pattern.compile("\\{\"cluster\":\"" + java.util.regex.Pattern.quote(peer)
+        + "\"[^{}]*?(?:\\{[^{}]*\\}[^{}]*?)?\"seen_as\":\\[\"([^\"]+)\"").matcher(agentStatus(observer));
+    return m.find() ? Optional.of(m.group(1)) : Optional.empty();
+  }
+
+  /**
+   * Starts a TCP server in {@code name}'s workload that answers each connection with the
+   * client's address as it arrived (socat's SOCAT_PEERADDR), then closes.
+   */
+  public Process startEchoServer(String name, int port) {
+    return net.spawn(clusters.get(name).workload(), List.of("socat", "TCP-LISTEN:" + port + ",fork,reuseaddr",
+        "SYSTEM:echo $SOCAT_PEERADDR"), workDir.resolve("echo-" + name + ".log"));
+  }
+
+  /** Connects from {@code from}'s workload to {@code address:port}; returns the server's answer, or "". */
+  public String tcpAsk(String from, String address, int port) {
+    ExecResult r = net.exec(clusters.get(from).workload(), Duration.ofSeconds(10), "socat", "-T", "3", "-",
+        "TCP:" + address + ":" + port + ",connect-timeout=2");
+    return r.stdout().strip();
+  }
+
   /** {@code wg show <if> dump} in the gateway of {@code name}. */
   public String wgDump(String name) {
     ClusterNet c = clusters.get(name);
