@@ -55,8 +55,7 @@ public final class ProcStats {
    * launched the child.
    */
   public static long heapAfterGcBytes(long pid) {
-    jcmd(pid, "GC.run");
-    String info = jcmd(pid, "GC.heap_info");
+    String info = jcmd(pid, "GC.run", "GC.heap_info");
     Matcher m = HEAP_USED.matcher(info);
     if (!m.find()) {
       throw new IllegalStateException("jcmd GC.heap_info for " + pid + " printed no \"used NK\": " + info);
@@ -64,10 +63,15 @@ public final class ProcStats {
     return Long.parseLong(m.group(1)) * 1024;
   }
 
-  private static String jcmd(long pid, String command) {
+  /** Runs {@code commands} in order through one attach ({@code jcmd -f}); a JVM start each costs a second here. */
+  private static String jcmd(long pid, String... commands) {
     Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+    String command = String.join(", ", commands);
+    Path script = null;
     try {
-      Process p = new ProcessBuilder(List.of(jcmd.toString(), Long.toString(pid), command))
+      script = Files.createTempFile("meshwire-jcmd-", ".txt");
+      Files.writeString(script, String.join("\n", commands) + "\n");
+      Process p = new ProcessBuilder(List.of(jcmd.toString(), Long.toString(pid), "-f", script.toString()))
           .redirectErrorStream(true).start();
       byte[] out = p.getInputStream().readAllBytes();
       if (!p.waitFor(Duration.ofSeconds(60).toMillis(), TimeUnit.MILLISECONDS)) {
@@ -84,6 +88,10 @@ public final class ProcStats {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted running jcmd", e);
+    } finally {
+      if (script != null) {
+        script.toFile().delete();
+      }
     }
   }
 

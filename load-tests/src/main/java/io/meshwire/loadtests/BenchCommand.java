@@ -1,0 +1,28 @@
+package io.meshwire.loadtests;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code BenchCommand} is {@code meshwire bench}: load tests and benchmarks of meshwire's parts.
+ * Its one subcommand today is {@code hub} ({@link HubBenchCommand}). It declares no help options
+ * of its own so that it inherits the root's when registered under {@code meshwire};
+ * {@link BenchMain} adds them when it runs standalone.
+ */
+@Command(
+    name = "bench",
+    description = "Load tests and benchmarks (see load-tests/README.md).",
+    subcommands = {HubBenchCommand.class})
+public final class BenchCommand implements Runnable {
+
+  @Spec private CommandSpec spec;
+
+  /** {@code bench} alone is a usage error. */
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(spec.commandLine(),
+        "Missing command: choose one of " + String.join(", ", spec.subcommands().keySet()));
+  }
+}

@@ -1,0 +1,283 @@
+package io.meshwire.loadtests;
+
+import io.meshwire.netaddr.Durations;
+import io.meshwire.loadtests.process.EtcdProcess;
+import io.meshwire.loadtests.report.BenchReport;
+import io.meshwire.loadtests.report.Json;
+import io.meshwire.loadtests.report.Machine;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code HubBenchCommand} is {@code bench hub}: runs {@link HubBench} at one or more agent counts,
+ * writes the JSON result (and, with {@code --report-dir}, the plot and Markdown table), prints a
+ * summary, and exits 3 when a regression threshold is exceeded.
+ */
+@Command(name = "hub", description = "Load-tests a hub in a child JVM with N simulated agents (mTLS, one "
+    + "connection each): join, fan-out of M changes, reconnect storm after SIGKILL, memory; and the same fan-out "
+    + "on etcd.")
+public final class HubBenchCommand implements Callable<Integer> {
+
+  /** Exit code when a run exceeded a regression threshold. */
+  public static final int THRESHOLD_EXCEEDED = 3;
+
+  @Spec private CommandSpec spec;
+
+  @Option(names = "--agents", split = ",", paramLabel = "N", defaultValue = "1000",
+      description = "Agent counts, one run each (a sweep), e.g. 100,1000,5000,10000. Default: ${DEFAULT-VALUE}.")
+  private List<Integer> agents;
+
+  @Option(names = "--changes", paramLabel = "M", description = "Membership changes in the fan-out phase. "
+      + "Default: 200, or 50 with --quick.")
+  private Integer changes;
+
+  @Option(names = "--quick", description = "Fewer changes and shorter settling pauses: a regression check "
+      + "(under 2 minutes at 1000 agents on 2 cores).")
+  private boolean quick;
+
+  @Option(names = "--with-etcd", description = "Also run the fan-out against etcd (the default; needs --etcd-binary).")
+  private boolean withEtcd;
+
+  @Option(names = "--no-etcd", description = "Run the hub only.")
+  private boolean noEtcd;
+
+  @Option(names = "--etcd-binary", paramLabel = "PATH", defaultValue = "/usr/bin/etcd",
+      description = "etcd 3.4 binary. Default: ${DEFAULT-VALUE}.")
+  private Path etcdBinary;
+
+  @Option(names = "--etcd-max-clients", paramLabel = "C", defaultValue = "1000",
+      description = "At most C jetcd clients (connections); more watchers share them. Default: ${DEFAULT-VALUE}.")
+  private int etcdMaxClients;
+
+  @Option(names = "--json", paramLabel = "FILE", description = "Write the result document here.")
+  private Path json;
+
+  @Option(names = "--report-dir", paramLabel = "DIR",
+      description = "Write results.json, fanout.svg and results.md here.")
+  private Path reportDir;
+
+  @Option(names = "--replot", paramLabel = "FILE",
+      description = "Run nothing: write --report-dir's plot and table from a saved result document.")
+  private Path replot;
+
+  @Option(names = "--change-interval", paramLabel = "DURATION", defaultValue = "20ms",
+      converter = DurationConverter.class,
+      description = "Pause after a change reached every watcher, before the next. Default: ${DEFAULT-VALUE}.")
+  private Duration changeInterval;
+
+  @Option(names = "--join-concurrency", paramLabel = "K", defaultValue = "256",
+      description = "Agents connecting and announcing at once. Default: ${DEFAULT-VALUE}.")
+  private int joinConcurrency;
+
+  @Option(names = "--client-threads", paramLabel = "T", defaultValue = "2",
+      description = "Netty event loop threads shared by all simulated agents. Default: ${DEFAULT-VALUE}.")
+  private int clientThreads;
+
+  @Option(names = "--backoff-base", paramLabel = "DURATION", defaultValue = "200ms",
+      converter = DurationConverter.class,
+      description = "Agents' reconnect back-off: first ceiling of the full jitter. Default: ${DEFAULT-VALUE} (the agent's).")
+  private Duration backoffBase;
+
+  @Option(names = "--backoff-cap", paramLabel = "DURATION", defaultValue = "15s",
+      converter = DurationConverter.class,
+      description = "Agents' reconnect back-off: largest ceiling. Default: ${DEFAULT-VALUE} (the agent's).")
+  private Duration backoffCap;
+
+  @Option(names = "--phase-timeout", paramLabel = "DURATION", defaultValue = "180s",
+      converter = DurationConverter.class,
+      description = "Bound on each phase and on each change's fan-out. Default: ${DEFAULT-VALUE}.")
+  private Duration phaseTimeout;
+
+  @Option(names = "--hub-jvm-arg", paramLabel = "ARG", description = "Extra JVM argument for the hub (repeatable).")
+  private List<String> hubJvmArgs = new ArrayList<>();
+
+  @Option(names = "--hub-setting", paramLabel = "KEY=VALUE",
+      description = "Extra hub setting (a HubConfig key, e.g. snapshot-chunk-size=1000; repeatable).")
+  private Map<String, String> hubSettings = new LinkedHashMap<>();
+
+  @Option(names = "--work-dir", paramLabel = "DIR", description = "Where hub and etcd data go. Default: the temp dir.")
+  private Path workDir;
+
+  @Option(names = "--keep-work", description = "Keep the data directories and logs after the run.")
+  private boolean keepWork;
+
+  @Option(names = "--threshold-fanout-p99", paramLabel = "DURATION", defaultValue = "5s",
+      converter = DurationConverter.class, description = "Fail when the fan-out p99 exceeds this. Default: ${DEFAULT-VALUE}.")
+  private Duration thresholdFanoutP99;
+
+  @Option(names = "--threshold-join", paramLabel = "DURATION", defaultValue = "60s",
+      converter = DurationConverter.class, description = "Fail when the join takes longer. Default: ${DEFAULT-VALUE}.")
+  private Duration thresholdJoin;
+
+  @Option(names = "--threshold-storm", paramLabel = "DURATION", defaultValue = "60s",
+      converter = DurationConverter.class,
+      description = "Fail when the reconnect storm takes longer (kill to all caught up). Default: ${DEFAULT-VALUE}.")
+  private Duration thresholdStorm;
+
+  @Option(names = "--threshold-all-caught-up", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "Fail when any agent is not caught up after a phase, or a change missed a watcher. Default: on.")
+  private boolean thresholdAllCaughtUp;
+
+  /** Parses durations as operators write them: 500ms, 5s, 2m. */
+  static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+    @Override
+    public Duration convert(String value) {
+      return Durations.parse(value);
+    }
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    if (replot != null) {
+      if (reportDir == null) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "--replot needs --report-dir");
+      }
+      BenchReport.write(Json.parse(Files.readString(replot)), reportDir);
+      spec.commandLine().getOut().print(BenchReport.markdown(Json.parse(Files.readString(replot))));
+      spec.commandLine().getOut().flush();
+      return 0;
+    }
+    if (withEtcd && noEtcd) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--with-etcd and --no-etcd: choose one");
+    }
+    HubBenchConfig config;
+    try {
+      config = config();
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+    }
+    if (config.withEtcd() && !Files.isExecutable(config.etcdBinary())) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--etcd-binary: " + config.etcdBinary()
+          + " is not an executable (install Debian's etcd-server, or pass --no-etcd)");
+    }
+    List<RunResult> runs = new HubBench(config).run(partial -> write(config, partial));
+    List<String> violations = violations(config.thresholds(), runs);
+    String text = write(config, runs);
+    PrintWriter out = spec.commandLine().getOut();
+    out.print(BenchReport.markdown(Json.parse(text)));
+    violations.forEach(v -> spec.commandLine().getErr().println("bench: threshold exceeded: " + v));
+    out.flush();
+    return violations.isEmpty() ? 0 : THRESHOLD_EXCEEDED;
+  }
+
+  /** Writes the result document (and the report files) for the runs so far; returns the JSON. */
+  private String write(HubBenchConfig config, List<RunResult> runs) {
+    Map<String, Object> doc = new LinkedHashMap<>();
+    doc.put("bench", "hub");
+    doc.put("machine", Machine.current().toJson());
+    doc.put("settings", settingsJson(config));
+    doc.put("runs", runs.stream().map(RunResult::toJson).toList());
+    doc.put("violations", violations(config.thresholds(), runs));
+    String text = Json.write(doc);
+    try {
+      if (json != null) {
+        Path parent = json.toAbsolutePath().getParent();
+        if (parent != null) {
+          Files.createDirectories(parent);
+        }
+        Files.writeString(json, text);
+      }
+      if (reportDir != null) {
+        Files.createDirectories(reportDir);
+        Files.writeString(reportDir.resolve("results.json"), text);
+        BenchReport.write(Json.parse(text), reportDir);
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("cannot write the results: " + e.getMessage(), e);
+    }
+    return text;
+  }
+
+  HubBenchConfig config() {
+    Path work = workDir != null ? workDir : Path.of(System.getProperty("java.io.tmpdir"));
+    return new HubBenchConfig(
+        agents.stream().sorted().toList(),
+        changes != null ? changes : quick ? 50 : 200,
+        quick,
+        !noEtcd,
+        etcdBinary == null ? EtcdProcess.DEFAULT_BINARY : etcdBinary,
+        json,
+        reportDir,
+        changeInterval,
+        joinConcurrency,
+        clientThreads,
+        etcdMaxClients,
+        phaseTimeout,
+        quick ? Duration.ofMillis(500) : Duration.ofSeconds(2),
+        hubJvmArgs,
+        hubSettings,
+        work,
+        keepWork,
+        new io.meshwire.loadtests.agent.Backoff(backoffBase, backoffCap),
+        new HubBenchConfig.Thresholds(thresholdFanoutP99, thresholdJoin, thresholdStorm, thresholdAllCaughtUp));
+  }
+
+  /** Each exceeded threshold as one line naming the run and the figure. */
+  static List<String> violations(HubBenchConfig.Thresholds t, List<RunResult> runs) {
+    List<String> out = new ArrayList<>();
+    for (RunResult r : runs) {
+      String at = "N=" + r.agents() + ": ";
+      double p99 = r.hubFanout().allWatchers().p99Ms();
+      if (Double.isNaN(p99) || p99 > t.fanoutP99().toMillis()) {
+        out.add(at + String.format(Locale.ROOT, "fan-out p99 %.1f ms > %d ms", p99, t.fanoutP99().toMillis()));
+      }
+      if (r.join().seconds() * 1000 > t.join().toMillis()) {
+        out.add(at + String.format(Locale.ROOT, "join %.1f s > %d s", r.join().seconds(), t.join().toSeconds()));
+      }
+      if (r.storm().totalSeconds() * 1000 > t.storm().toMillis()) {
+        out.add(at + String.format(Locale.ROOT, "storm %.1f s > %d s", r.storm().totalSeconds(), t.storm().toSeconds()));
+      }
+      if (t.allCaughtUp()) {
+        if (r.join().caughtUp() < r.agents() || r.join().announceFailures() > 0) {
+          out.add(at + "join: " + r.join().caughtUp() + " of " + r.agents() + " caught up, "
+              + r.join().announceFailures() + " announces failed");
+        }
+        if (r.storm().caughtUp() < r.agents()) {
+          out.add(at + "storm: " + r.storm().caughtUp() + " of " + r.agents() + " caught up");
+        }
+        if (r.hubFanout().incomplete() > 0 || r.hubFanout().changes() < r.changes()) {
+          out.add(at + "fan-out: " + r.hubFanout().incomplete() + " of " + r.hubFanout().changes()
+              + " changes missed a watcher");
+        }
+      }
+    }
+    return out;
+  }
+
+  private static Map<String, Object> settingsJson(HubBenchConfig c) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("agents", c.agents());
+    m.put("changes", c.changes());
+    m.put("quick", c.quick());
+    m.put("with_etcd", c.withEtcd());
+    m.put("etcd_max_clients", c.etcdMaxClients());
+    m.put("change_interval_ms", c.changeInterval().toMillis());
+    m.put("join_concurrency", c.joinConcurrency());
+    m.put("client_threads", c.eventLoopThreads());
+    m.put("phase_timeout_s", c.phaseTimeout().toSeconds());
+    m.put("backoff_base_ms", c.backoff().base().toMillis());
+    m.put("backoff_cap_ms", c.backoff().cap().toMillis());
+    m.put("hub_jvm_args", c.hubJvmArgs());
+    m.put("hub_settings", new LinkedHashMap<>(c.hubSettings()));
+    Map<String, Object> t = new LinkedHashMap<>();
+    t.put("fanout_p99_ms", c.thresholds().fanoutP99().toMillis());
+    t.put("join_s", c.thresholds().join().toSeconds());
+    t.put("storm_s", c.thresholds().storm().toSeconds());
+    t.put("all_caught_up", c.thresholds().allCaughtUp());
+    m.put("thresholds", t);
+    return m;
+  }
+}
