@@ -37,6 +37,7 @@ import picocli.CommandLine.Spec;
       io.meshwire.cli.agent.AgentCommand.class,
       io.meshwire.cli.agent.AgentStatusCommand.class,
       io.meshwire.cli.demo.DemoCommand.class,
+      io.meshwire.loadtests.BenchCommand.class,
       ClustersCommand.class,
       RevokeCommand.class,
       TokenCommand.class,

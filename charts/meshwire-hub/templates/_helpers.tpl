@@ -1,0 +1,81 @@
+{{/* Name of the chart, overridable. */}}
+{{- define "meshwire-hub.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Full name of the release's objects: the release name, with the chart name unless it holds it. */}}
+{{- define "meshwire-hub.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "meshwire-hub.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "meshwire-hub.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "meshwire-hub.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "meshwire-hub.labels" -}}
+helm.sh/chart: {{ include "meshwire-hub.chart" . }}
+{{ include "meshwire-hub.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/component: hub
+app.kubernetes.io/part-of: meshwire
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{- define "meshwire-hub.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "meshwire-hub.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "meshwire-hub.image" -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+
+{{- define "meshwire-hub.caSecret" -}}
+{{- default (printf "%s-ca" (include "meshwire-hub.fullname" .)) .Values.ca.existingSecret }}
+{{- end }}
+
+{{- define "meshwire-hub.hasCaSecret" -}}
+{{- if or .Values.ca.existingSecret .Values.ca.certificate }}true{{- end }}
+{{- end }}
+
+{{/* The data directory on the volume: the file store, tokens, revocations, ca/ and admin/. */}}
+{{- define "meshwire-hub.dataDir" -}}/var/lib/meshwire-hub{{- end }}
+
+{{/* The content of hub.yaml. */}}
+{{- define "meshwire-hub.config" -}}
+data-dir: {{ include "meshwire-hub.dataDir" . | quote }}
+listen: "0.0.0.0:{{ .Values.grpcPort }}"
+mesh: {{ .Values.mesh | quote }}
+metrics-listen: {{ if .Values.metrics.enabled }}"0.0.0.0:{{ .Values.metrics.port }}"{{ else }}"off"{{ end }}
+cert-validity: {{ .Values.config.certValidity | quote }}
+bookmark-interval: {{ .Values.config.bookmarkInterval | quote }}
+snapshot-chunk-size: "{{ .Values.config.snapshotChunkSize | int64 }}"
+max-concurrent-snapshots: "{{ .Values.config.maxConcurrentSnapshots | int64 }}"
+overload-retry-after: {{ .Values.config.overloadRetryAfter | quote }}
+retained-entries: "{{ .Values.config.retainedEntries | int64 }}"
+checkpoint-interval: "{{ .Values.config.checkpointInterval | int64 }}"
+enroll-rate: {{ .Values.config.enrollRate | quote }}
+announce-rate: {{ .Values.config.announceRate | quote }}
+max-message-bytes: "{{ .Values.config.maxMessageBytes | int64 }}"
+{{- with .Values.etcd.endpoints }}
+# Not implemented by this hub yet: it refuses the setting by name rather than run unshared replicas.
+etcd-endpoints: {{ join "," . | quote }}
+{{- end }}
+{{- end }}
