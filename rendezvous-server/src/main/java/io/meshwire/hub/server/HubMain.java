@@ -64,6 +64,11 @@ public final class HubMain {
   /** Starts the hub and blocks until it is shut down (a JVM shutdown hook closes it). */
   public static void run(HubConfig config) throws Exception {
     MeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    // Heap, GC and CPU next to the hub's own metrics: memory per agent is a capacity figure.
+    new io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics().bindTo(meters);
+    new io.micrometer.core.instrument.binder.jvm.JvmGcMetrics().bindTo(meters);
+    new io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics().bindTo(meters);
+    new io.micrometer.core.instrument.binder.system.ProcessorMetrics().bindTo(meters);
     HubServer hub = HubServer.start(config, InstantSource.system(), meters);
     Runtime.getRuntime().addShutdownHook(new Thread(hub::close, "hub-shutdown"));
     System.out.println("READY " + hub.port());
