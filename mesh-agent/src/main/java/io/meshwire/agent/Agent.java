@@ -7,6 +7,7 @@ import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
 import io.grpc.Status;
+import io.kubernetes.client.openapi.ApiClient;
 import io.meshwire.agent.config.AgentConfig;
 import io.meshwire.agent.exec.ProcessCommandRunner;
 import io.meshwire.agent.hub.Backoff;
@@ -18,6 +19,7 @@ import io.meshwire.agent.ipam.ViewDecisions;
 import io.meshwire.agent.ipam.ViewPublisher;
 import io.meshwire.agent.nat.Nat;
 import io.meshwire.agent.reconcile.Reconciler;
+import io.meshwire.agent.reflect.ReflectionService;
 import io.meshwire.agent.state.AgentState;
 import io.meshwire.agent.state.StateFile;
 import io.meshwire.agent.status.AgentHttp;
@@ -56,6 +58,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,6 +70,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Threads: the hub session runs on one virtual thread; reconcile passes on the reconciler's
  * single thread; link observation on the status timer. Shared state lives in {@link MeshSync}.
+ * With {@code kubeconfig} set, {@link ReflectionService} reflects Multi-Cluster Services on its own
+ * threads, fed state changes and link health from here.
  */
 public final class Agent implements AutoCloseable {
 
@@ -98,11 +103,15 @@ public final class Agent implements AutoCloseable {
   private volatile boolean hubConnected;
   private volatile boolean running = true;
   private volatile Thread session;
+  // Multi-Cluster Services reflection: null without kubeconfig, and until the cluster certificate exists.
+  private final Optional<ApiClient> kube;
+  private volatile ReflectionService reflection;
   private AgentHttp http;
 
   private Agent(AgentConfig config, InstantSource clock, AgentState initial, Optional<String> stateProblem,
-      StateFile file) {
+      StateFile file, Optional<ApiClient> kube) {
     this.config = config;
+    this.kube = kube;
     this.clock = clock;
     this.stateProblem = stateProblem;
     WgToolsWireGuard.Backend backend = switch (config.wireguard()) {
@@ -124,6 +133,10 @@ public final class Agent implements AutoCloseable {
       Reconciler r = reconcilerRef.get();
       if (r != null) {
         r.trigger();
+      }
+      ReflectionService reflect = reflection;
+      if (reflect != null) {
+        reflect.stateChanged();
       }
     }, v -> ViewChecks.problemAsViewOfMe(v, config.podCidrs()));
     // --- overlap remapping (issue 5) ---
@@ -178,7 +191,10 @@ public final class Agent implements AutoCloseable {
     if (initial == null) {
       initial = file.save(AgentState.initial(WireGuardKeyPair.generate().privateKeyBase64()));
     }
-    Agent agent = new Agent(config, clock, initial, problem, file);
+    // A bad kubeconfig fails the start, not some later hub session.
+    Optional<ApiClient> kube = config.kubeconfig().isEmpty() ? Optional.empty()
+        : Optional.of(ReflectionService.kubeClient(config.kubeconfig().get()));
+    Agent agent = new Agent(config, clock, initial, problem, file, kube);
     long started = System.nanoTime();
     try {
       agent.reconciler.reconcileNow();
@@ -193,6 +209,9 @@ public final class Agent implements AutoCloseable {
     agent.timer.scheduleWithFixedDelay(agent::observeLinks, 0, config.statusInterval().toMillis(), TimeUnit.MILLISECONDS);
     // A session can outlive 2/3 of the certificate's lifetime: check renewal hourly, not only on connect.
     agent.timer.scheduleWithFixedDelay(agent::renewInBackground, 1, 1, TimeUnit.HOURS);
+    if (Files.exists(config.stateDir().resolve("cluster.crt"))) {
+      agent.startReflection(TlsCredentials.load(config.stateDir(), "cluster")); // else once enrolled
+    }
     agent.session = Thread.ofVirtual().name("agent-hub-session").start(agent::hubSession);
     return agent;
   }
@@ -280,7 +299,18 @@ public final class Agent implements AutoCloseable {
     }
     HubClient client = new HubClient(config.hubs(), creds, clock);
     hub.set(client);
+    startReflection(creds);
     return client;
+  }
+
+  /** Starts reflection once, when configured; the peer channel needs the cluster certificate. */
+  private synchronized void startReflection(TlsCredentials creds) {
+    if (kube.isEmpty() || reflection != null || !running) {
+      return;
+    }
+    reflection = ReflectionService.start(
+        ReflectionService.Settings.defaults(config.clusterId(), config.peerListen().orElseThrow(), config.podCidrs()),
+        kube.get(), creds, sync::state, clock, meters);
   }
 
   private static void write(Path dir, TlsCredentials creds) {
@@ -356,6 +386,11 @@ public final class Agent implements AutoCloseable {
       return;
     }
     lastLinks.set(observed);
+    ReflectionService reflect = reflection;
+    if (reflect != null) {
+      reflect.linksObserved(observed.stream().collect(Collectors.toMap(PeerLink::clusterId,
+          PeerLink::health, (x, y) -> y)));
+    }
     HubClient client = hub.get();
     if (client == null || !hubConnected) {
       return;
@@ -393,6 +428,7 @@ public final class Agent implements AutoCloseable {
         .append(",\"state_written_at\":").append(Json.quote(s.writtenAt().toString()))
         .append(",\"held\":").append(sync.held().map(Json::quote).orElse("null"))
         .append(",\"state_problem\":").append(stateProblem.map(Json::quote).orElse("null"))
+        .append(",\"reflection\":").append(reflection == null ? "null" : reflection.statusJson())
         .append(",\"peers\":[");
     List<PeerLink> observed = lastLinks.get();
     for (int i = 0; i < observed.size(); i++) {
@@ -464,6 +500,11 @@ public final class Agent implements AutoCloseable {
     timer.shutdownNow();
     viewPublisher.close();
     reconciler.close();
+    synchronized (this) {
+      if (reflection != null) {
+        reflection.close();
+      }
+    }
     if (http != null) {
       http.close();
     }

@@ -65,6 +65,12 @@ public final class AgentCommand implements Callable<Integer> {
   @Option(names = "--reserved-cidrs", split = ",",
       description = "Ranges no peer may be seen as (node, tunnel networks).")
   java.util.List<String> reservedCidrs;
+  @Option(names = "--kubeconfig",
+      description = "Kubeconfig of this cluster's API server: turns on Multi-Cluster Services reflection.")
+  Path kubeconfig;
+  @Option(names = "--peer-listen",
+      description = "host:port the peer channel's server listens on (default: the --peer-channel address).")
+  String peerListen;
 
   @Override
   public Integer call() throws Exception {
@@ -101,6 +107,12 @@ public final class AgentCommand implements Callable<Integer> {
     }
     if (reservedCidrs != null) {
       settings.put("reserved-cidrs", String.join(",", reservedCidrs));
+    }
+    if (kubeconfig != null) {
+      settings.put("kubeconfig", kubeconfig.toString());
+    }
+    if (peerListen != null) {
+      settings.put("peer-listen", peerListen);
     }
     AgentConfig config;
     try {

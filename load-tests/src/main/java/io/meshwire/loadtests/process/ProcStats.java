@@ -56,11 +56,24 @@ public final class ProcStats {
    */
   public static long heapAfterGcBytes(long pid) {
     String info = jcmd(pid, "GC.run", "GC.heap_info");
-    Matcher m = HEAP_USED.matcher(info);
-    if (!m.find()) {
+    // G1 prints one heap line; Serial and Parallel print one per generation (young, old), and
+    // the young one is empty right after a full GC. Sum the heap lines; Metaspace is not heap.
+    long usedKb = 0;
+    boolean found = false;
+    for (String line : info.split("\n")) {
+      if (line.strip().startsWith("Metaspace") || line.strip().startsWith("class space")) {
+        continue;
+      }
+      Matcher m = HEAP_USED.matcher(line);
+      if (m.find()) {
+        usedKb += Long.parseLong(m.group(1));
+        found = true;
+      }
+    }
+    if (!found) {
       throw new IllegalStateException("jcmd GC.heap_info for " + pid + " printed no \"used NK\": " + info);
     }
-    return Long.parseLong(m.group(1)) * 1024;
+    return usedKb * 1024;
   }
 
   /** Runs {@code commands} in order through one attach ({@code jcmd -f}); a JVM start each costs a second here. */

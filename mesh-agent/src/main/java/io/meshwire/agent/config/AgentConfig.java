@@ -22,6 +22,10 @@ import java.util.function.Function;
  *     peers are left out); pairwise disjoint
  * @param reservedCidrs ranges no peer may be seen as, e.g. node and tunnel networks
  *     ({@code reserved-cidrs})
+ * @param kubeconfig the cluster's API server ({@code kubeconfig}); when given, the agent runs
+ *     Multi-Cluster Services reflection, otherwise none
+ * @param peerListen where the peer channel's server listens ({@code peer-listen}, default the
+ *     announced {@code peer-channel}); present whenever {@code kubeconfig} is
  */
 public record AgentConfig(
     String clusterId,
@@ -42,12 +46,14 @@ public record AgentConfig(
     Optional<HostPort> metricsListen,
     boolean acceptHubState,
     List<Cidr> remapPools,
-    List<Cidr> reservedCidrs) {
+    List<Cidr> reservedCidrs,
+    Optional<Path> kubeconfig,
+    Optional<HostPort> peerListen) {
 
   public static final Set<String> KEYS = Set.of("cluster-id", "state-dir", "hub", "hub-ca", "join-token",
       "join-token-file", "interface", "listen-port", "interface-address", "endpoint", "pod-cidrs", "service-cidrs",
       "peer-channel", "wireguard", "reconcile-interval", "status-interval", "metrics-listen", "accept-hub-state",
-      "remap-pools", "reserved-cidrs");
+      "remap-pools", "reserved-cidrs", "kubeconfig", "peer-listen");
 
   static final Map<String, String> DEFAULTS = Map.of(
       "interface", "mw0",
@@ -107,6 +113,12 @@ public record AgentConfig(
         }
       }
     }
+    if (kubeconfig.isPresent() && peerListen.isEmpty()) {
+      peerListen = peerChannel;
+      if (peerListen.isEmpty()) {
+        throw new IllegalArgumentException("agent config: peer-listen: required with kubeconfig when peer-channel is not set");
+      }
+    }
     hubs = List.copyOf(hubs);
     endpoints = List.copyOf(endpoints);
     remapPools = List.copyOf(remapPools);
@@ -163,7 +175,9 @@ public record AgentConfig(
           default -> throw new IllegalArgumentException("\"" + v + "\" is not true or false");
         }),
         list(all, "remap-pools", Cidr::parse, false),
-        list(all, "reserved-cidrs", Cidr::parse, false));
+        list(all, "reserved-cidrs", Cidr::parse, false),
+        Optional.ofNullable(all.get("kubeconfig")).filter(v -> !v.isBlank()).map(v -> Path.of(v.trim())),
+        Optional.ofNullable(all.get("peer-listen")).map(v -> get(all, "peer-listen", HostPort::parseListen)));
   }
 
   private static String required(Map<String, String> all, String key) {

@@ -220,4 +220,26 @@ class AgentConfigTest {
 
     assertTrue(message.startsWith("agent config: join-token-file: cannot read "), message);
   }
+
+  @Test
+  void reflectionIsOffWithoutKubeconfigAndListensOnThePeerChannelByDefault() {
+    AgentConfig off = AgentConfig.parse(minimal());
+    assertEquals(Optional.empty(), off.kubeconfig());
+
+    Map<String, String> m = with("kubeconfig", "/etc/meshwire/kubeconfig");
+    m.put("peer-channel", "10.1.0.1:7444");
+    AgentConfig on = AgentConfig.parse(m);
+    assertEquals(Optional.of(Path.of("/etc/meshwire/kubeconfig")), on.kubeconfig());
+    assertEquals(Optional.of(HostPort.parse("10.1.0.1:7444")), on.peerListen());
+
+    m.put("peer-listen", "0.0.0.0:7444");
+    assertEquals(Optional.of(HostPort.parse("0.0.0.0:7444")), AgentConfig.parse(m).peerListen());
+  }
+
+  @Test
+  void kubeconfigWithoutAnyPeerListenAddressIsRejected() {
+    String message = rejection(with("kubeconfig", "/etc/meshwire/kubeconfig"));
+
+    assertTrue(message.startsWith("agent config: peer-listen: required with kubeconfig"), message);
+  }
 }
