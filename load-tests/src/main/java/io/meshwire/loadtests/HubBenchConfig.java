@@ -38,7 +38,7 @@ public record HubBenchConfig(
     Map<String, String> hubSettings,
     Path workBase,
     boolean keepWork,
-    io.meshwire.loadtests.agent.Backoff backoff,
+    io.meshwire.agent.hub.Backoff backoff,
     Thresholds thresholds) {
 
   public HubBenchConfig {

@@ -1,5 +1,7 @@
 package io.meshwire.loadtests.agent;
 
+import io.meshwire.agent.hub.Backoff;
+
 import io.grpc.ManagedChannel;
 import io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.NettyChannelBuilder;

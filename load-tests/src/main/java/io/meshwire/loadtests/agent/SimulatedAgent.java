@@ -118,7 +118,7 @@ public final class SimulatedAgent {
                   + ": announce failed after " + attempt + " attempts: " + s, t));
               return;
             }
-            Duration wait = fleet.backoff().delay(attempt, retryAfter(s, Status.trailersFromThrowable(t)));
+            Duration wait = fleet.backoff().delay(attempt, java.util.Optional.of(retryAfter(s, Status.trailersFromThrowable(t))));
             fleet.timer().schedule(() -> announce(record, attempt + 1, done), wait.toMillis(), TimeUnit.MILLISECONDS);
           }
 
@@ -206,7 +206,7 @@ public final class SimulatedAgent {
         refusals.incrementAndGet();
       }
       int attempt = ++failedStreams;
-      Duration wait = fleet.backoff().delay(attempt, retryAfter(status, trailers));
+      Duration wait = fleet.backoff().delay(attempt, java.util.Optional.of(retryAfter(status, trailers)));
       fleet.timer().schedule(SimulatedAgent.this::watch, wait.toMillis(), TimeUnit.MILLISECONDS);
     }
   }

@@ -34,6 +34,16 @@ public final class Backoff {
    * 200 ms doubling to a 15 s ceiling: a returning hub sees its agents back within ~15 s, spread
    * evenly over that window by the jitter (the hub's own hint comes on top when it is overloaded).
    */
+  /** The smallest ceiling (attempt 1). */
+  public Duration base() {
+    return base;
+  }
+
+  /** The largest ceiling, whatever the attempt. */
+  public Duration cap() {
+    return cap;
+  }
+
   public static Backoff defaults() {
     return new Backoff(Duration.ofMillis(200), Duration.ofSeconds(15), RandomGenerator.getDefault());
   }
