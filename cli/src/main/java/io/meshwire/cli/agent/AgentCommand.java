@@ -66,7 +66,7 @@ public final class AgentCommand implements Callable<Integer> {
       description = "Ranges no peer may be seen as (node, tunnel networks).")
   java.util.List<String> reservedCidrs;
   @Option(names = "--kubeconfig",
-      description = "Kubeconfig of this cluster's API server: turns on Multi-Cluster Services reflection.")
+      description = "Kubeconfig of this cluster's API server, or 'in-cluster' inside a pod: turns on Multi-Cluster Services reflection.")
   Path kubeconfig;
   @Option(names = "--peer-listen",
       description = "host:port the peer channel's server listens on (default: the --peer-channel address).")

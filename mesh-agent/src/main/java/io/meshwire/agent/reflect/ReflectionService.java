@@ -156,8 +156,18 @@ public final class ReflectionService implements AutoCloseable {
     return s;
   }
 
-  /** A client of the API server in {@code kubeconfig}, with no read timeout (informers hold long watches). */
+  /** The {@code kubeconfig} value that means "the cluster this pod runs in". */
+  public static final String IN_CLUSTER = "in-cluster";
+
+  /**
+   * A client of the API server in {@code kubeconfig} (or of this pod's own cluster for
+   * {@value #IN_CLUSTER}), with no read timeout (informers hold long watches).
+   */
   public static ApiClient kubeClient(Path kubeconfig) throws IOException {
+    if (kubeconfig.toString().equals(IN_CLUSTER)) {
+      // Inside a pod: the service account's token and CA, and KUBERNETES_SERVICE_HOST/PORT.
+      return ClientBuilder.cluster().setReadTimeout(Duration.ZERO).build();
+    }
     try (Reader reader = Files.newBufferedReader(kubeconfig)) {
       KubeConfig config = KubeConfig.loadKubeConfig(reader);
       config.setFile(kubeconfig.toFile()); // relative certificate paths resolve against it
