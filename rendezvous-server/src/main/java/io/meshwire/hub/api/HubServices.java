@@ -21,12 +21,11 @@ import java.util.Map;
 public final class HubServices {
 
   private final List<ServerServiceDefinition> definitions;
-  private final AuditLog audit;
 
   public HubServices(MeshCa ca, JoinTokens tokens, RevocationList revocations, MembershipLog membership,
       WatchHub watches, RateLimits limits, Duration certValidity, Map<String, Instant> lastSeen,
       InstantSource clock, MeterRegistry meters) {
-    this.audit = new AuditLog(clock, 10_000);
+    AuditLog audit = new AuditLog(clock, 10_000);
     LinkReports reports = new LinkReports();
     this.definitions = List.of(
         new EnrollmentService(ca, tokens, certValidity, limits, audit, meters).bindService(),
@@ -37,9 +36,5 @@ public final class HubServices {
 
   public List<ServerServiceDefinition> definitions() {
     return definitions;
-  }
-
-  public AuditLog audit() {
-    return audit;
   }
 }

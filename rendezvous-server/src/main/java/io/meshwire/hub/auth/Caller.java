@@ -1,7 +1,6 @@
 package io.meshwire.hub.auth;
 
 import io.grpc.Context;
-import io.meshwire.certs.Role;
 import io.meshwire.certs.SpiffeId;
 import java.net.SocketAddress;
 import java.util.Optional;
@@ -27,10 +26,6 @@ public record Caller(Optional<SpiffeId> id, SocketAddress remote) {
   /** The verified ID; only call after the access policy required one. */
   public SpiffeId requireId() {
     return id.orElseThrow(() -> new IllegalStateException("anonymous caller"));
-  }
-
-  public boolean hasRole(Role role) {
-    return id.map(i -> i.role() == role).orElse(false);
   }
 
   /** A short name for logs and rate limits: the SPIFFE ID, or the remote address. */

@@ -19,8 +19,4 @@ public record SnapshotImage(long revision, List<ClusterRecord> clusters, Map<Str
   public List<PeerView> viewsFor(String subjectClusterId) {
     return viewsBySubject.getOrDefault(subjectClusterId, List.of());
   }
-
-  public static SnapshotImage empty() {
-    return new SnapshotImage(0, List.of(), Map.of());
-  }
 }

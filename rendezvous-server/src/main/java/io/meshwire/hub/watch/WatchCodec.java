@@ -1,6 +1,5 @@
 package io.meshwire.hub.watch;
 
-import io.meshwire.hub.log.SnapshotImage;
 import io.meshwire.hub.membership.ClusterRecord;
 import io.meshwire.hub.membership.PeerView;
 import java.time.Duration;
@@ -24,9 +23,4 @@ public interface WatchCodec {
   byte[] caughtUp(long revision);
 
   byte[] bookmark(long revision);
-
-  /** Splits a snapshot's records into chunks of at most {@code chunkSize} records. */
-  static int chunkCount(SnapshotImage image, int chunkSize) {
-    return (image.clusters().size() + chunkSize - 1) / chunkSize;
-  }
 }
