@@ -157,11 +157,12 @@ public final class Agent implements AutoCloseable {
     Reconciler.Remapping remapping = new Reconciler.Remapping(viewDecisions, nat, config.podCidrs());
     // --- end overlap remapping ---
     this.reconciler = new Reconciler(
-        new Reconciler.Interface(config.interfaceName(), config.listenPort(), config.interfaceAddress()),
+        new Reconciler.Interface(config.interfaceName(), config.listenPort(), config.interfaceAddress(),
+            config.persistentKeepalive()),
         wireGuard, new DataPlane(wireGuard, new IpRoutes(runner)), Optional.of(remapping), sync::state,
         reconcileThread, config.reconcileInterval(), meters);
     reconcilerRef.set(reconciler);
-    this.links = new LinkMonitor(wireGuard, config.interfaceName(), sync::state, clock);
+    this.links = new LinkMonitor(wireGuard, config.interfaceName(), config.linkDownAfter(), sync::state, clock);
     this.hubBreaker = CircuitBreaker.of("hub", CircuitBreakerConfig.custom()
         .failureRateThreshold(50)
         .slidingWindowSize(6)
@@ -309,7 +310,8 @@ public final class Agent implements AutoCloseable {
       return;
     }
     reflection = ReflectionService.start(
-        ReflectionService.Settings.defaults(config.clusterId(), config.peerListen().orElseThrow(), config.podCidrs()),
+        ReflectionService.Settings.defaults(config.clusterId(), config.peerListen().orElseThrow(), config.podCidrs(),
+            config.peerChannel()),
         kube.get(), creds, sync::state, clock, meters);
   }
 

@@ -71,6 +71,12 @@ public final class AgentCommand implements Callable<Integer> {
   @Option(names = "--peer-listen",
       description = "host:port the peer channel's server listens on (default: the --peer-channel address).")
   String peerListen;
+  @Option(names = "--persistent-keepalive", defaultValue = "25s",
+      description = "WireGuard keepalive to every peer, whole seconds (default: ${DEFAULT-VALUE}).")
+  String persistentKeepalive;
+  @Option(names = "--link-down-after", defaultValue = "75s",
+      description = "A peer silent this long counts as down; more than twice the keepalive (default: ${DEFAULT-VALUE}).")
+  String linkDownAfter;
 
   @Override
   public Integer call() throws Exception {
@@ -102,6 +108,8 @@ public final class AgentCommand implements Callable<Integer> {
     settings.put("status-interval", statusInterval);
     settings.put("metrics-listen", metricsListen);
     settings.put("accept-hub-state", String.valueOf(acceptHubState));
+    settings.put("persistent-keepalive", persistentKeepalive);
+    settings.put("link-down-after", linkDownAfter);
     if (remapPools != null) {
       settings.put("remap-pools", String.join(",", remapPools));
     }

@@ -26,6 +26,11 @@ import java.util.function.Function;
  *     Multi-Cluster Services reflection, otherwise none
  * @param peerListen where the peer channel's server listens ({@code peer-listen}, default the
  *     announced {@code peer-channel}); present whenever {@code kubeconfig} is
+ * @param persistentKeepalive how often WireGuard sends a keepalive to an idle peer
+ *     ({@code persistent-keepalive}, whole seconds 1..65535, default 25 s): keeps NAT mappings open
+ *     and gives the link monitor traffic to judge by
+ * @param linkDownAfter a link whose peer sent nothing for this long is down ({@code link-down-after},
+ *     default 75 s); more than twice the keepalive, so one lost keepalive does not flap the link
  */
 public record AgentConfig(
     String clusterId,
@@ -48,12 +53,14 @@ public record AgentConfig(
     List<Cidr> remapPools,
     List<Cidr> reservedCidrs,
     Optional<Path> kubeconfig,
-    Optional<HostPort> peerListen) {
+    Optional<HostPort> peerListen,
+    Duration persistentKeepalive,
+    Duration linkDownAfter) {
 
   public static final Set<String> KEYS = Set.of("cluster-id", "state-dir", "hub", "hub-ca", "join-token",
       "join-token-file", "interface", "listen-port", "interface-address", "endpoint", "pod-cidrs", "service-cidrs",
       "peer-channel", "wireguard", "reconcile-interval", "status-interval", "metrics-listen", "accept-hub-state",
-      "remap-pools", "reserved-cidrs", "kubeconfig", "peer-listen");
+      "remap-pools", "reserved-cidrs", "kubeconfig", "peer-listen", "persistent-keepalive", "link-down-after");
 
   static final Map<String, String> DEFAULTS = Map.of(
       "interface", "mw0",
@@ -63,6 +70,8 @@ public record AgentConfig(
       "status-interval", "5s",
       "metrics-listen", "off",
       "accept-hub-state", "false",
+      "persistent-keepalive", "25s",
+      "link-down-after", "75s",
       "remap-pools", "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16");
 
   public AgentConfig {
@@ -85,6 +94,16 @@ public record AgentConfig(
     }
     if (statusInterval.isNegative() || statusInterval.isZero()) {
       throw new IllegalArgumentException("agent config: status-interval: must be greater than zero");
+    }
+    if (persistentKeepalive.isNegative() || persistentKeepalive.isZero()
+        || persistentKeepalive.toNanos() % 1_000_000_000L != 0 || persistentKeepalive.getSeconds() > 65535) {
+      throw new IllegalArgumentException("agent config: persistent-keepalive: " + Durations.format(persistentKeepalive)
+          + " is not a whole number of seconds in 1s..65535s");
+    }
+    if (linkDownAfter.compareTo(persistentKeepalive.multipliedBy(2)) <= 0) {
+      throw new IllegalArgumentException("agent config: link-down-after: " + Durations.format(linkDownAfter)
+          + " must be more than twice persistent-keepalive (" + Durations.format(persistentKeepalive)
+          + "), or every lost keepalive marks the link down");
     }
     if (hubs.isEmpty()) {
       throw new IllegalArgumentException("agent config: hub: at least one hub address is required");
@@ -177,7 +196,9 @@ public record AgentConfig(
         list(all, "remap-pools", Cidr::parse, false),
         list(all, "reserved-cidrs", Cidr::parse, false),
         Optional.ofNullable(all.get("kubeconfig")).filter(v -> !v.isBlank()).map(v -> Path.of(v.trim())),
-        Optional.ofNullable(all.get("peer-listen")).map(v -> get(all, "peer-listen", HostPort::parseListen)));
+        Optional.ofNullable(all.get("peer-listen")).map(v -> get(all, "peer-listen", HostPort::parseListen)),
+        get(all, "persistent-keepalive", Durations::parse),
+        get(all, "link-down-after", Durations::parse));
   }
 
   private static String required(Map<String, String> all, String key) {

@@ -1,5 +1,6 @@
 package io.meshwire.agent.peer;
 
+import io.grpc.Attributes;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.netty.NettyChannelBuilder;
@@ -17,6 +18,9 @@ import io.meshwire.reflection.catalog.CatalogLimits;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.InstantSource;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
@@ -68,8 +72,28 @@ public final class PeerCatalogWatcher implements AutoCloseable {
   public PeerCatalogWatcher(String peer, HostPort address, TlsCredentials credentials, InstantSource clock,
       Backoff backoff, ScheduledExecutorService scheduler, CatalogLimits limits, MeterRegistry meters,
       Optional<Catalog> resumeFrom, BiConsumer<String, Catalog> onCatalog) {
+    this(peer, address, Optional.empty(), credentials, clock, backoff, scheduler, limits, meters, resumeFrom,
+        onCatalog);
+  }
+
+  /**
+   * @param source the local address connections start from, if not the kernel's choice: the peer's
+   *     tunnel carries only this cluster's pod addresses, and a gateway's default source address
+   *     may be another one (its node or uplink address)
+   * @param resumeFrom the catalog held from an earlier session, if any
+   */
+  public PeerCatalogWatcher(String peer, HostPort address, Optional<InetAddress> source, TlsCredentials credentials,
+      InstantSource clock, Backoff backoff, ScheduledExecutorService scheduler, CatalogLimits limits,
+      MeterRegistry meters, Optional<Catalog> resumeFrom, BiConsumer<String, Catalog> onCatalog) {
     this.peer = peer;
-    this.channel = NettyChannelBuilder.forAddress(address.host(), address.port())
+    NettyChannelBuilder builder = NettyChannelBuilder.forAddress(address.host(), address.port());
+    source.ifPresent(from -> builder.localSocketPicker(new NettyChannelBuilder.LocalSocketPicker() {
+      @Override
+      public SocketAddress createSocketAddress(SocketAddress remote, Attributes attrs) {
+        return new InetSocketAddress(from, 0);
+      }
+    }));
+    this.channel = builder
         .sslContext(PeerTls.client(credentials, peer, clock))
         .keepAliveTime(30, TimeUnit.SECONDS)
         .maxInboundMessageSize(64 * 1024 * 1024)

@@ -10,6 +10,7 @@ import io.meshwire.netaddr.HostPort;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -18,7 +19,7 @@ import java.util.Set;
 /**
  * {@code Planner} computes the desired data plane from the agent's state: one WireGuard peer per
  * cluster (its public key, its first gateway endpoint, AllowedIPs = its pod CIDRs as this cluster
- * sees them, keepalive 25 s) and a route per AllowedIP. Pure, apart from resolving a gateway
+ * sees them, the configured keepalive, 25 s by default) and a route per AllowedIP. Pure, apart from resolving a gateway
  * endpoint given as a DNS name.
  */
 public final class Planner {
@@ -35,12 +36,17 @@ public final class Planner {
    * found no room for.
    */
   public static WireGuardPlan plan(String ifName, AgentState state, Set<String> excluded) {
+    return plan(ifName, state, excluded, WgPeer.DEFAULT_KEEPALIVE);
+  }
+
+  /** Like {@link #plan(String, AgentState, Set)}, every peer with {@code keepalive}. */
+  public static WireGuardPlan plan(String ifName, AgentState state, Set<String> excluded, Duration keepalive) {
     List<WgPeer> peers = new ArrayList<>();
     for (PeerRecord peer : state.peers().values()) {
       View myView = state.myViews().get(peer.clusterId());
       List<Cidr> allowed = excluded.contains(peer.clusterId()) ? List.of()
           : peer.podCidrs().stream().map(c -> myView == null ? c : myView.seenAs(c)).toList();
-      peers.add(new WgPeer(peer.wireguardPublicKey(), endpoint(peer), allowed, WgPeer.DEFAULT_KEEPALIVE));
+      peers.add(new WgPeer(peer.wireguardPublicKey(), endpoint(peer), allowed, keepalive));
     }
     return WireGuardPlan.routingAllowedIps(ifName, peers);
   }

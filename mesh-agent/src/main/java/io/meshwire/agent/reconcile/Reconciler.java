@@ -7,6 +7,7 @@ import io.meshwire.agent.nat.NatPlanner;
 import io.meshwire.agent.state.AgentState;
 import io.meshwire.agent.wireguard.Change;
 import io.meshwire.agent.wireguard.DataPlane;
+import io.meshwire.agent.wireguard.WgPeer;
 import io.meshwire.agent.wireguard.WireGuard;
 import io.meshwire.netaddr.Cidr;
 import io.micrometer.core.instrument.Counter;
@@ -38,8 +39,18 @@ public final class Reconciler implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(Reconciler.class);
 
-  /** The interface settings that do not come from the state. */
-  public record Interface(String name, int listenPort, Optional<Cidr> address) {}
+  /**
+   * The interface settings that do not come from the state.
+   *
+   * @param persistentKeepalive the keepalive every peer gets
+   */
+  public record Interface(String name, int listenPort, Optional<Cidr> address, Duration persistentKeepalive) {
+
+    /** With WireGuard peers at {@link WgPeer#DEFAULT_KEEPALIVE}. */
+    public Interface(String name, int listenPort, Optional<Cidr> address) {
+      this(name, listenPort, address, WgPeer.DEFAULT_KEEPALIVE);
+    }
+  }
 
   /**
    * Overlap remapping: the IPAM that decides the views and the NAT driver.
@@ -126,7 +137,7 @@ public final class Reconciler implements AutoCloseable {
     }
     List<Change> changes;
     try {
-      changes = dataPlane.apply(Planner.plan(iface.name(), s, excluded));
+      changes = dataPlane.apply(Planner.plan(iface.name(), s, excluded, iface.persistentKeepalive()));
     } catch (RuntimeException e) {
       interfaceKey.set(null); // the interface may have been deleted under us: recreate next pass
       throw e;

@@ -79,18 +79,51 @@ public final class ReflectionService implements AutoCloseable {
    * @param podCidrs this cluster's pod CIDRs (for the address translator)
    * @param startupGrace how long the import gate waits for every peer's first catalog
    * @param resync how often imports are reconciled without a change (drift repair)
+   * @param dialFrom the source address of connections to peers' channels, when the kernel's choice
+   *     would not do (see {@link PeerCatalogWatcher}): this cluster's announced peer-channel address
    */
   public record Settings(String clusterId, HostPort peerListen, List<Cidr> podCidrs, Duration startupGrace,
-      Duration resync, Duration bookmarkInterval, Backoff backoff, KubeExportWatcher.Options export) {
+      Duration resync, Duration bookmarkInterval, Backoff backoff, KubeExportWatcher.Options export,
+      Optional<InetAddress> dialFrom) {
 
     public Settings {
       podCidrs = List.copyOf(podCidrs);
     }
 
-    public static Settings defaults(String clusterId, HostPort peerListen, List<Cidr> podCidrs) {
+    /**
+     * @param peerChannel the address announced to peers; when it is an address literal, peers'
+     *     channels are dialled from it
+     */
+    public static Settings defaults(String clusterId, HostPort peerListen, List<Cidr> podCidrs,
+        Optional<HostPort> peerChannel) {
       return new Settings(clusterId, peerListen, podCidrs, Duration.ofSeconds(60), Duration.ofSeconds(30),
-          Duration.ofSeconds(30), Backoff.defaults(), KubeExportWatcher.Options.defaults());
+          Duration.ofSeconds(30), Backoff.defaults(), KubeExportWatcher.Options.defaults(),
+          peerChannel.flatMap(p -> addressLiteral(p.host())));
     }
+  }
+
+  private static Optional<InetAddress> addressLiteral(String host) {
+    try {
+      return Optional.of(Cidr.parseAddress(host));
+    } catch (IllegalArgumentException aName) {
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * Where this cluster dials {@code record}'s peer channel. An announced address inside the peer's
+   * pod CIDRs is one of the peer's pod addresses, so it is reached through this cluster's view of
+   * them (empty until the view is decided: overlapping clusters all announce the same addresses);
+   * a name or any other address is dialled as announced.
+   */
+  static Optional<HostPort> dialAddress(ViewTranslator translator, PeerRecord record) {
+    Optional<HostPort> announced = record.peerChannelAddress();
+    Optional<InetAddress> literal = announced.flatMap(a -> addressLiteral(a.host()));
+    if (literal.isEmpty() || record.podCidrs().stream().noneMatch(c -> c.contains(literal.get()))) {
+      return announced;
+    }
+    return translator.toLocal(record.clusterId(), literal.get())
+        .map(local -> new HostPort(local.getHostAddress(), announced.get().port()));
   }
 
   private record Link(HostPort address, PeerCatalogWatcher watcher) {}
@@ -248,10 +281,11 @@ public final class ReflectionService implements AutoCloseable {
     }
     AgentState s = state.get();
     Map<String, PeerRecord> peers = s.peers();
+    ViewTranslator translator = ViewTranslator.of(settings.clusterId(), settings.podCidrs(), s);
     boolean changed = false;
     for (String peer : List.copyOf(links.keySet())) {
       PeerRecord record = peers.get(peer);
-      Optional<HostPort> address = record == null ? Optional.empty() : record.peerChannelAddress();
+      Optional<HostPort> address = record == null ? Optional.empty() : dialAddress(translator, record);
       if (address.isEmpty() || !address.get().equals(links.get(peer).address())) {
         links.remove(peer).watcher().close();
       }
@@ -267,12 +301,13 @@ public final class ReflectionService implements AutoCloseable {
         log.info("import source removed peer={}", gone);
       }
     }
-    ViewTranslator translator = ViewTranslator.of(settings.clusterId(), settings.podCidrs(), s);
     for (PeerRecord record : peers.values()) {
       String peer = record.clusterId();
-      if (record.peerChannelAddress().isPresent() && !links.containsKey(peer)) {
-        HostPort address = record.peerChannelAddress().get();
-        PeerCatalogWatcher watcher = new PeerCatalogWatcher(peer, address, credentials, clock, settings.backoff(),
+      Optional<HostPort> dial = dialAddress(translator, record);
+      if (dial.isPresent() && !links.containsKey(peer)) {
+        HostPort address = dial.get();
+        PeerCatalogWatcher watcher = new PeerCatalogWatcher(peer, address, settings.dialFrom(), credentials, clock,
+            settings.backoff(),
             peerTimer, CatalogLimits.defaults(), meters, Optional.ofNullable(catalogs.get(peer)),
             (p, c) -> execute(() -> peerCatalog(p, c)));
         links.put(peer, new Link(address, watcher));

@@ -18,9 +18,19 @@ import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
- * {@code LinkMonitor} reads the tunnel's counters and turns them into per-peer link status: up
- * while the latest handshake is younger than WireGuard's reject-after time (180 s). Pure apart from
- * the one {@code wg show} it runs per observation.
+ * {@code LinkMonitor} reads the tunnel's counters and turns them into per-peer link status. A link
+ * is up while its latest handshake is younger than WireGuard's reject-after time (180 s) and the
+ * peer has sent something (its received-bytes counter grew) within {@code downAfter}.
+ *
+ * <p>Why the counter: a session stays valid up to 180 s after its handshake, so the handshake
+ * alone notices a cut tunnel only minutes later. Every peer carries a persistent keepalive shorter
+ * than half of {@code downAfter} (checked by the agent config), so a live peer's counter grows even
+ * when no workload talks; a counter that stood still for {@code downAfter} means the peer's packets
+ * stopped arriving. A peer first seen (or whose key changed) gets a full {@code downAfter} before
+ * its silence counts.
+ *
+ * <p>Keeps the last counter per peer between observations; one {@code wg show} per observation.
+ * Thread-safe (observations are serialized).
  */
 public final class LinkMonitor {
 
@@ -28,20 +38,30 @@ public final class LinkMonitor {
   public record PeerLink(String clusterId, LinkHealth health, Optional<Instant> latestHandshake,
       Optional<Duration> handshakeAge, Optional<InetSocketAddress> endpoint, long rxBytes, long txBytes) {}
 
+  /** The received-bytes counter of one peer key and when it last changed. */
+  private record Received(long rxBytes, Instant since) {}
+
   private final WireGuard wireGuard;
   private final String ifName;
+  private final Duration downAfter;
   private final Supplier<AgentState> state;
   private final InstantSource clock;
+  private final Map<String, Received> received = new HashMap<>(); // by public key
 
-  public LinkMonitor(WireGuard wireGuard, String ifName, Supplier<AgentState> state, InstantSource clock) {
+  /**
+   * @param downAfter how long a peer may send nothing before its link counts as down
+   */
+  public LinkMonitor(WireGuard wireGuard, String ifName, Duration downAfter, Supplier<AgentState> state,
+      InstantSource clock) {
     this.wireGuard = wireGuard;
     this.ifName = ifName;
+    this.downAfter = downAfter;
     this.state = state;
     this.clock = clock;
   }
 
   /** Every peer of the state, with what WireGuard reports for its key (DOWN when it has no entry). */
-  public List<PeerLink> observe() {
+  public synchronized List<PeerLink> observe() {
     Instant now = clock.instant();
     WgInterfaceState wg = wireGuard.show(ifName);
     Map<String, WgPeerState> byKey = new HashMap<>();
@@ -54,9 +74,20 @@ public final class LinkMonitor {
             0, 0));
         continue;
       }
-      out.add(new PeerLink(peer.clusterId(), LinkHealth.of(p, now), p.latestHandshake(),
+      out.add(new PeerLink(peer.clusterId(), health(p, now), p.latestHandshake(),
           p.latestHandshake().map(t -> Duration.between(t, now)), p.endpoint(), p.rxBytes(), p.txBytes()));
     }
+    received.keySet().retainAll(byKey.keySet());
     return out;
+  }
+
+  private LinkHealth health(WgPeerState peer, Instant now) {
+    Received last = received.get(peer.publicKey());
+    if (last == null || last.rxBytes() != peer.rxBytes()) {
+      last = new Received(peer.rxBytes(), now);
+      received.put(peer.publicKey(), last);
+    }
+    boolean silent = Duration.between(last.since(), now).compareTo(downAfter) > 0;
+    return silent ? LinkHealth.DOWN : LinkHealth.of(peer, now);
   }
 }

@@ -74,6 +74,8 @@ class AgentConfigTest {
     assertEquals(Optional.empty(), c.hubCa());
     assertEquals(Optional.empty(), c.joinToken());
     assertFalse(c.acceptHubState());
+    assertEquals(Duration.ofSeconds(25), c.persistentKeepalive());
+    assertEquals(Duration.ofSeconds(75), c.linkDownAfter());
   }
 
   @Test
@@ -189,11 +191,27 @@ class AgentConfigTest {
       "remap-pools        | 10.0.0.0/8,nope | agent config: remap-pools[1]: \"nope\": expected address/prefix",
       "remap-pools        | 10.0.0.1/8      | agent config: remap-pools[0]: \"10.0.0.1/8\": host bits set",
       "remap-pools        | 10.0.0.0/8,192.168.0.0/16,10.9.0.0/16 | agent config: remap-pools[2]: 10.9.0.0/16 overlaps remap-pools[0] 10.0.0.0/8",
-      "reserved-cidrs     | 10.0.0.0/33     | agent config: reserved-cidrs[0]: \"10.0.0.0/33\": prefix length out of range"})
+      "reserved-cidrs     | 10.0.0.0/33     | agent config: reserved-cidrs[0]: \"10.0.0.0/33\": prefix length out of range",
+      "persistent-keepalive | 0s            | agent config: persistent-keepalive: 0s is not a whole number of seconds",
+      "persistent-keepalive | 1500ms        | agent config: persistent-keepalive: 1500ms is not a whole number of seconds",
+      "persistent-keepalive | 20h           | agent config: persistent-keepalive: 20h is not a whole number of seconds",
+      "link-down-after    | 50s             | agent config: link-down-after: 50s must be more than twice persistent-keepalive (25s)",
+      "link-down-after    | soon            | agent config: link-down-after: "})
   void aBadValueIsRejectedNamingTheSetting(String key, String value, String start) {
     String message = rejection(with(key, value));
 
     assertTrue(message.startsWith(start), message);
+  }
+
+  @Test
+  void aShortKeepaliveAllowsAShortLinkThreshold() {
+    Map<String, String> m = with("persistent-keepalive", "2s");
+    m.put("link-down-after", "5s");
+
+    AgentConfig c = AgentConfig.parse(m);
+
+    assertEquals(Duration.ofSeconds(2), c.persistentKeepalive());
+    assertEquals(Duration.ofSeconds(5), c.linkDownAfter());
   }
 
   @Test

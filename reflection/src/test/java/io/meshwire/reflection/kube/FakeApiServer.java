@@ -38,6 +38,11 @@ public final class FakeApiServer implements AutoCloseable {
         .withKind(kind).withPlural(plural).withScope("Namespaced").withStatusSubresource(true).build();
   }
 
+  /** The port on 127.0.0.1 where clients connect (the bridge in front of the mock). */
+  public int port() {
+    return URI.create(bridge.url()).getPort();
+  }
+
   /** A new client of this API; read timeout 0 as informers' long watches need. */
   public ApiClient client() {
     ApiClient client = new ClientBuilder().setBasePath(bridge.url()).setReadTimeout(Duration.ZERO).build();

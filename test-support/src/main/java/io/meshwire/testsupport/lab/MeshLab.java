@@ -43,6 +43,8 @@ public final class MeshLab implements AutoCloseable {
   private final NetworkNamespaces.Host hubHost;
   private final Map<String, ClusterNet> clusters = new LinkedHashMap<>();
   private final Map<String, Process> agents = new LinkedHashMap<>();
+  private final Map<String, List<String>> agentFlags = new LinkedHashMap<>();
+  private final List<UnixSocketRelay> relays = new ArrayList<>();
   private Process hub;
 
   private MeshLab(NetworkNamespaces net, Path workDir, Path jar) {
@@ -112,8 +114,37 @@ public final class MeshLab implements AutoCloseable {
 
   /** Adds a cluster's namespaces, creates its join token and starts its agent. */
   public ClusterNet addCluster(String name, String podCidr) throws IOException {
+    return addCluster(name, podCidr, List.of());
+  }
+
+  /**
+   * Adds a cluster whose agent runs Multi-Cluster Services reflection against the Kubernetes API
+   * server listening on this JVM's loopback at {@code apiPort} (a test's fake API server). The
+   * agent, in its gateway namespace, reaches it at {@code 127.0.0.1:6443} through a relay (a Unix
+   * socket served by this JVM, and socat in the namespace); its peer channel listens on the
+   * gateway's pod address, port 7444.
+   *
+   * @param extraAgentFlags more {@code --setting value} flags for this agent, also on restarts
+   */
+  public ClusterNet addClusterWithApiServer(String name, String podCidr, int apiPort, List<String> extraAgentFlags)
+      throws IOException {
+    List<String> flags = new ArrayList<>(List.of("--kubeconfig", workDir.resolve("kubeconfig-" + name).toString()));
+    flags.addAll(extraAgentFlags);
+    return addCluster(name, podCidr, apiPort, flags);
+  }
+
+  private ClusterNet addCluster(String name, String podCidr, List<String> extraAgentFlags) throws IOException {
+    return addCluster(name, podCidr, 0, extraAgentFlags);
+  }
+
+  private ClusterNet addCluster(String name, String podCidr, int apiPort, List<String> extraAgentFlags)
+      throws IOException {
     ClusterNet c = net.addCluster(name, podCidr);
     clusters.put(name, c);
+    agentFlags.put(name, List.copyOf(extraAgentFlags));
+    if (apiPort != 0) {
+      connectApiServer(c, apiPort);
+    }
     String token = cli("token", "create", "--cluster", name, "--ttl", "1h").orThrow().stdout().strip();
     Path stateDir = workDir.resolve("agent-" + name);
     Files.createDirectories(stateDir);
@@ -127,7 +158,7 @@ public final class MeshLab implements AutoCloseable {
     ClusterNet c = clusters.get(name);
     Path stateDir = workDir.resolve("agent-" + name);
     Path logFile = workDir.resolve("agent-" + name + ".log");
-    Process p = net.spawn(c.gateway(), javaCommand("io.meshwire.agent.AgentMain",
+    Process p = net.spawn(c.gateway(), withFlags(javaCommand("io.meshwire.agent.AgentMain",
         "--cluster-id", name,
         "--state-dir", stateDir.toString(),
         "--hub", hubAddress(),
@@ -140,9 +171,55 @@ public final class MeshLab implements AutoCloseable {
         "--peer-channel", c.gatewayPodAddress() + ":7444",
         "--metrics-listen", "127.0.0.1:" + AGENT_HTTP_PORT,
         "--status-interval", "1s",
-        "--reconcile-interval", "5s"), logFile);
+        "--reconcile-interval", "5s"), agentFlags.getOrDefault(name, List.of())), logFile);
     agents.put(name, p);
     awaitLine(logFile, "READY " + name, p, Duration.ofSeconds(60));
+  }
+
+  private static List<String> withFlags(List<String> command, List<String> extra) {
+    List<String> out = new ArrayList<>(command);
+    out.addAll(extra);
+    return out;
+  }
+
+  /**
+   * Relays {@code 127.0.0.1:6443} in {@code c}'s gateway namespace to {@code 127.0.0.1:apiPort}
+   * here, and writes {@code kubeconfig-<name>} pointing at it (plain HTTP, no credentials: the
+   * fake API server asks for none).
+   */
+  private void connectApiServer(ClusterNet c, int apiPort) throws IOException {
+    Path socket = workDir.resolve("api-" + c.name() + ".sock");
+    relays.add(UnixSocketRelay.start(socket, apiPort));
+    Process socat = net.spawn(c.gateway(), List.of("socat", "TCP-LISTEN:6443,bind=127.0.0.1,reuseaddr,fork",
+        "UNIX-CONNECT:" + socket), workDir.resolve("api-relay-" + c.name() + ".log"));
+    awaitTrue(() -> !socat.isAlive() || net.exec(c.gateway(), "bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/6443").ok(),
+        Duration.ofSeconds(10), "the API relay in " + c.gateway());
+    if (!socat.isAlive()) {
+      throw new IllegalStateException("API relay (socat) exited; see api-relay-" + c.name() + ".log");
+    }
+    Files.writeString(workDir.resolve("kubeconfig-" + c.name()), """
+        apiVersion: v1
+        kind: Config
+        clusters:
+        - name: %1$s
+          cluster:
+            server: http://127.0.0.1:6443
+        users:
+        - name: %1$s
+          user: {}
+        contexts:
+        - name: %1$s
+          context:
+            cluster: %1$s
+            user: %1$s
+        current-context: %1$s
+        """.formatted(c.name()));
+  }
+
+  /** Takes {@code name}'s gateway off the test internet (its tunnels and hub link with it), or back on. */
+  public void setUplink(String name, boolean up) {
+    ClusterNet c = clusters.get(name);
+    net.exec(c.gateway(), "ip", "link", "set", "dev", c.uplink(), up ? "up" : "down").orThrow();
   }
 
   /**
@@ -318,6 +395,7 @@ public final class MeshLab implements AutoCloseable {
     for (Process p : agents.values()) {
       p.destroyForcibly();
     }
+    relays.forEach(UnixSocketRelay::close);
     if (hub != null) {
       hub.destroyForcibly();
     }

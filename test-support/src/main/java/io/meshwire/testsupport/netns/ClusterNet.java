@@ -14,6 +14,7 @@ package io.meshwire.testsupport.netns;
  * @param workloadAddress the workload's address (network + 10), no prefix
  * @param wireGuardInterface a name for the gateway's WireGuard interface, unique on the host
  *     (wireguard-go's sockets share {@code /var/run/wireguard} across namespaces)
+ * @param uplink the gateway's interface on the test internet (down = the cluster is cut off)
  */
 public record ClusterNet(
     String name,
@@ -23,4 +24,5 @@ public record ClusterNet(
     String podCidr,
     String gatewayPodAddress,
     String workloadAddress,
-    String wireGuardInterface) {}
+    String wireGuardInterface,
+    String uplink) {}

@@ -161,7 +161,7 @@ public final class NetworkNamespaces implements AutoCloseable, BeforeAllCallback
     exec(gw, "sysctl", "-qw", "net.ipv4.ip_forward=1").orThrow();
 
     ClusterNet cluster = new ClusterNet(name, gw, wl, publicAddress, formatIpv4(pod[0]) + "/" + prefix,
-        gatewayPod, workloadPod, id + name + "wg");
+        gatewayPod, workloadPod, id + name + "wg", uplink);
     clusters.put(name, cluster);
     log.debug("netns cluster added id={} cluster={}", id, cluster);
     return cluster;

@@ -34,7 +34,7 @@ class NetworkNamespacesIT {
       ClusterNet b = net.addCluster("b", "10.102.0.0/16");
 
       assertEquals(new ClusterNet("a", id + "-a-gw", id + "-a-wl", "198.18.0.11", "10.101.0.0/16",
-          "10.101.0.1", "10.101.0.10", id + "awg"), a);
+          "10.101.0.1", "10.101.0.10", id + "awg", id + "au"), a);
       assertTrue(net.ping(a.gateway(), b.publicAddress(), 1), "gateway a reaches gateway b");
       assertTrue(net.ping(a.workload(), a.gatewayPodAddress(), 1), "workload a reaches its gateway");
       assertTrue(net.ping(a.workload(), a.publicAddress(), 1), "workload a reaches its gateway's uplink");
