@@ -21,6 +21,12 @@ import java.util.List;
  */
 public final class FakeApiServer implements AutoCloseable {
 
+  /**
+   * The mock logs every request at INFO through java.util.logging, straight to stderr: thousands of
+   * lines per test. Held here because JUL keeps loggers only weakly.
+   */
+  private static final java.util.logging.Logger MOCK_LOG = quiet("io.fabric8.mockwebserver");
+
   private final KubernetesMockServer mock;
   private final ChunkedWatchBridge bridge;
 
@@ -31,6 +37,12 @@ public final class FakeApiServer implements AutoCloseable {
         new KubernetesCrudDispatcher(crds), false);
     mock.init(InetAddress.getLoopbackAddress(), 0);
     bridge = new ChunkedWatchBridge(URI.create("http://127.0.0.1:" + mock.getPort()));
+  }
+
+  private static java.util.logging.Logger quiet(String name) {
+    java.util.logging.Logger logger = java.util.logging.Logger.getLogger(name);
+    logger.setLevel(java.util.logging.Level.WARNING);
+    return logger;
   }
 
   private static CustomResourceDefinitionContext crd(String kind, String plural) {
