@@ -311,14 +311,13 @@ class AgentChartTest {
   private static Set<String> rules(V1ClusterRole role) {
     assertNull(role.getAggregationRule());
     return role.getRules().stream()
-        .map(r -> sorted(r.getApiGroups()) + " " + sorted(r.getResources()) + " " + sorted(r.getVerbs())
-            + (r.getResourceNames() == null ? "" : " names=" + sorted(r.getResourceNames()))
-            + (r.getNonResourceURLs() == null ? "" : " urls=" + sorted(r.getNonResourceURLs())))
+        .map(r -> String.join(" ", sorted(r.getApiGroups()), sorted(r.getResources()), sorted(r.getVerbs()),
+            "names=" + sorted(r.getResourceNames()), "urls=" + sorted(r.getNonResourceURLs())))
         .collect(Collectors.toCollection(java.util.TreeSet::new));
   }
 
-  private static List<String> sorted(List<String> list) {
-    return list == null ? List.of() : list.stream().sorted().toList();
+  private static String sorted(List<String> list) {
+    return list == null ? "[]" : list.stream().sorted().toList().toString();
   }
 
   @Test
@@ -380,6 +379,23 @@ class AgentChartTest {
         agentContainer(template).getArgs()::toString);
     assertEquals(Boolean.TRUE, template.getSpec().getAutomountServiceAccountToken());
     assertTrue(agentConfig(required().set("rbac.create", false)).kubeconfig().isPresent());
+  }
+
+  /** NOTES.txt (helm install --dry-run=client) names what reflection still needs from the operator. */
+  @Test
+  void notesSayWhatReflectionNeedsFromTheOperator() {
+    String defaults = required().installOutput();
+    assertTrue(defaults.contains("Service reflection (Multi-Cluster Services) is on"), defaults);
+    assertTrue(defaults.contains("It needs the ServiceExport and ServiceImport CRDs"), defaults);
+    assertFalse(defaults.contains("rbac.create is off"), defaults);
+    String ownRbac = required().set("rbac.create", false).set("crds.install", true).installOutput();
+    assertTrue(ownRbac.contains("rbac.create is off: bind a ClusterRole with reflection's rules to ServiceAccount\n"
+        + "meshwire/" + FULLNAME), ownRbac);
+    assertFalse(ownRbac.contains("CRDs"), ownRbac);
+    String hostNetwork = required().values("agent/host-network.yaml").installOutput();
+    assertTrue(hostNetwork.contains("WARNING: with hostNetwork the pod's IP is the node's"), hostNetwork);
+    String off = required().set("reflection.enabled", false).set("rbac.create", false).installOutput();
+    assertFalse(off.contains("reflection"), off);
   }
 
   @Test
