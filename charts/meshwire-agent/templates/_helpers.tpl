@@ -93,6 +93,18 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 {{- end }}
 
+{{/*
+The announced peer channel: the value, else (reflection) the pod's IP and the peer port, expanded by
+the kubelet. Peers dial it through the tunnel, so it must lie in this cluster's pod CIDRs.
+*/}}
+{{- define "meshwire-agent.peerChannel" -}}
+{{- if .Values.peerChannel }}
+{{- .Values.peerChannel }}
+{{- else if .Values.reflection.enabled }}
+{{- printf "$(POD_IP):%v" .Values.reflection.peerPort }}
+{{- end }}
+{{- end }}
+
 {{- define "meshwire-agent.metricsServiceEnabled" -}}
 {{- if or .Values.metrics.service.enabled .Values.serviceMonitor.enabled }}true{{- end }}
 {{- end }}

@@ -18,6 +18,9 @@ metadata:
     {{- end }}
 spec:
   serviceAccountName: {{ include "meshwire-agent.serviceAccountName" . }}
+  # Reflection reads and writes the API with the ServiceAccount's token (--kubeconfig=in-cluster):
+  # mounted even where the ServiceAccount opts out; without reflection the agent needs none.
+  automountServiceAccountToken: {{ .Values.reflection.enabled }}
   {{- with .Values.imagePullSecrets }}
   imagePullSecrets:
     {{- toYaml . | nindent 4 }}
@@ -61,7 +64,11 @@ spec:
         {{- with .Values.serviceCidrs }}
         - --service-cidrs={{ join "," . }}
         {{- end }}
-        {{- with .Values.peerChannel }}
+        {{- if .Values.reflection.enabled }}
+        - --kubeconfig=in-cluster
+        - --peer-listen=0.0.0.0:{{ .Values.reflection.peerPort }}
+        {{- end }}
+        {{- with include "meshwire-agent.peerChannel" . }}
         - --peer-channel={{ . }}
         {{- end }}
         {{- /* A list, even empty, is passed (empty turns remapping off); null keeps the agent's default. */}}
@@ -87,7 +94,7 @@ spec:
           valueFrom:
             fieldRef:
               fieldPath: status.hostIP
-        # $(POD_IP) is the metrics bind address that values may choose.
+        # $(POD_IP): the default peer channel with reflection, and a metrics bind address values may choose.
         - name: POD_IP
           valueFrom:
             fieldRef:
@@ -101,6 +108,11 @@ spec:
         - name: metrics
           containerPort: {{ .Values.metrics.port }}
           protocol: TCP
+        {{- if .Values.reflection.enabled }}
+        - name: peer
+          containerPort: {{ .Values.reflection.peerPort }}
+          protocol: TCP
+        {{- end }}
       {{- with .Values.probes.startup }}
       {{- if .enabled }}
       startupProbe:

@@ -32,6 +32,16 @@ this first, so `helm template` and `helm install` stop before anything renders.
 {{- if and (eq .Values.workload.kind "DaemonSet") (not .Values.nodeSelector) }}
 {{- $errors = append $errors "nodeSelector: workload.kind DaemonSet needs a nodeSelector that picks the gateway node (one cluster runs one agent, on one state volume)" }}
 {{- end }}
+{{- if .Values.reflection.enabled }}
+{{- if eq (int .Values.reflection.peerPort) (int .Values.metrics.port) }}
+{{- $errors = append $errors (printf "reflection.peerPort: %v is metrics.port too; the peer channel and the metrics listener are both TCP listeners of the agent" .Values.reflection.peerPort) }}
+{{- end }}
+{{- range .Values.extraArgs }}
+{{- if or (hasPrefix "--kubeconfig" .) (hasPrefix "--peer-listen" .) (hasPrefix "--peer-channel" .) }}
+{{- $errors = append $errors (printf "extraArgs: %q is set by reflection.enabled (peerChannel, reflection.peerPort); the agent refuses a flag given twice" .) }}
+{{- end }}
+{{- end }}
+{{- end }}
 {{- if $errors }}
 {{- fail (printf "\nmeshwire-agent: invalid values:\n- %s" (join "\n- " $errors)) }}
 {{- end }}

@@ -2,6 +2,7 @@ package io.meshwire.charts;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,13 +11,13 @@ import io.kubernetes.client.openapi.models.V1ClusterRole;
 import io.kubernetes.client.openapi.models.V1ClusterRoleBinding;
 import io.kubernetes.client.openapi.models.V1ConfigMap;
 import io.kubernetes.client.openapi.models.V1Container;
+import io.kubernetes.client.openapi.models.V1ContainerPort;
 import io.kubernetes.client.openapi.models.V1CustomResourceDefinition;
 import io.kubernetes.client.openapi.models.V1DaemonSet;
 import io.kubernetes.client.openapi.models.V1Deployment;
 import io.kubernetes.client.openapi.models.V1PersistentVolumeClaim;
 import io.kubernetes.client.openapi.models.V1PodSpec;
 import io.kubernetes.client.openapi.models.V1PodTemplateSpec;
-import io.kubernetes.client.openapi.models.V1PolicyRule;
 import io.kubernetes.client.openapi.models.V1Secret;
 import io.kubernetes.client.openapi.models.V1Service;
 import io.kubernetes.client.openapi.models.V1ServicePort;
@@ -25,11 +26,17 @@ import io.kubernetes.client.openapi.models.V1ValidatingAdmissionPolicyBinding;
 import io.kubernetes.client.openapi.models.V1Volume;
 import io.meshwire.agent.AgentMain;
 import io.meshwire.agent.config.AgentConfig;
+import io.meshwire.agent.reflect.ReflectionService;
 import io.meshwire.netaddr.Cidr;
 import io.meshwire.netaddr.HostPort;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
@@ -44,6 +51,8 @@ class AgentChartTest {
 
   private static final String CHART = "meshwire-agent";
   private static final String FULLNAME = "mw-meshwire-agent";
+  /** The reflection module's ClusterRole, the one place its rules are written. */
+  private static final String CANONICAL_RBAC = "/rbac/clusterrole.yaml";
 
   private static HelmCharts.Render required() {
     return HelmCharts.render(CHART).values("agent/required.yaml");
@@ -99,6 +108,9 @@ class AgentChartTest {
             "--endpoint=203.0.113.10:51820",
             "--pod-cidrs=10.244.0.0/16",
             "--service-cidrs=10.96.0.0/12",
+            "--kubeconfig=in-cluster",
+            "--peer-listen=0.0.0.0:7444",
+            "--peer-channel=$(POD_IP):7444",
             "--wireguard=auto",
             "--reconcile-interval=10s",
             "--status-interval=5s",
@@ -274,25 +286,38 @@ class AgentChartTest {
     assertEquals(9470, metrics.getSpec().getPorts().get(0).getPort());
   }
 
+  /**
+   * The chart's ClusterRole has exactly the rules of reflection's canonical
+   * {@code rbac/clusterrole.yaml} (one place for them): rule order and verb order aside.
+   */
   @Test
-  void clusterRoleGrantsReflectionAndNothingElse() {
+  void clusterRoleRulesAreReflectionsCanonicalRules() throws IOException {
     Manifests m = required().manifests();
-    List<V1PolicyRule> rules = m.only(V1ClusterRole.class).getRules();
-    Map<String, Set<String>> verbs = rules.stream().collect(Collectors.toMap(
-        r -> r.getApiGroups().get(0) + "/" + String.join(",", r.getResources()), r -> Set.copyOf(r.getVerbs())));
-    Set<String> readWrite = Set.of("get", "list", "watch", "create", "update", "delete");
-    assertEquals(Map.of(
-            "/services", readWrite,
-            "discovery.k8s.io/endpointslices", readWrite,
-            "multicluster.x-k8s.io/serviceexports", Set.of("get", "list", "watch"),
-            "multicluster.x-k8s.io/serviceexports/status", Set.of("patch"),
-            "multicluster.x-k8s.io/serviceimports", readWrite,
-            "multicluster.x-k8s.io/serviceimports/status", Set.of("patch")),
-        verbs);
+    String canonical;
+    try (InputStream in = AgentChartTest.class.getResourceAsStream(CANONICAL_RBAC)) {
+      assertNotNull(in, () -> CANONICAL_RBAC + " is not on the classpath (meshwire-reflection)");
+      canonical = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+    assertEquals(rules(Manifests.parse(canonical).only(V1ClusterRole.class)), rules(m.only(V1ClusterRole.class)),
+        "the chart's ClusterRole (templates/rbac.yaml) differs from reflection's " + CANONICAL_RBAC);
     V1ClusterRoleBinding binding = m.only(V1ClusterRoleBinding.class);
     assertEquals(m.only(V1ClusterRole.class).getMetadata().getName(), binding.getRoleRef().getName());
+    assertEquals("ClusterRole", binding.getRoleRef().getKind());
     assertEquals(FULLNAME, binding.getSubjects().get(0).getName());
     assertEquals(HelmCharts.NAMESPACE, binding.getSubjects().get(0).getNamespace());
+  }
+
+  /** Each rule as "groups resources verbs" with every list sorted, so order does not count. */
+  private static Set<String> rules(V1ClusterRole role) {
+    assertNull(role.getAggregationRule());
+    return role.getRules().stream()
+        .map(r -> String.join(" ", sorted(r.getApiGroups()), sorted(r.getResources()), sorted(r.getVerbs()),
+            "names=" + sorted(r.getResourceNames()), "urls=" + sorted(r.getNonResourceURLs())))
+        .collect(Collectors.toCollection(java.util.TreeSet::new));
+  }
+
+  private static String sorted(List<String> list) {
+    return list == null ? "[]" : list.stream().sorted().toList().toString();
   }
 
   @Test
@@ -319,6 +344,105 @@ class AgentChartTest {
     Manifests noRbac = required().set("rbac.create", false).manifests();
     assertTrue(noRbac.ofKind("ClusterRole").isEmpty() && noRbac.ofKind("ValidatingAdmissionPolicy").isEmpty(),
         () -> noRbac.kinds().toString());
+  }
+
+  @Test
+  void reflectionIsOnByDefaultAndAnnouncesThePodsIpThroughTheTunnel() {
+    V1PodTemplateSpec template = required().manifests().only(V1Deployment.class).getSpec().getTemplate();
+    V1Container agent = agentContainer(template);
+    assertTrue(agent.getArgs().containsAll(List.of("--kubeconfig=in-cluster", "--peer-listen=0.0.0.0:7444",
+        "--peer-channel=$(POD_IP):7444")), agent.getArgs()::toString);
+    assertEquals("status.podIP", agent.getEnv().stream().filter(e -> e.getName().equals("POD_IP")).findFirst()
+        .orElseThrow().getValueFrom().getFieldRef().getFieldPath());
+    var peer = port(agent, "peer");
+    assertEquals(7444, peer.getContainerPort());
+    assertEquals("TCP", peer.getProtocol());
+    assertEquals(Boolean.TRUE, template.getSpec().getAutomountServiceAccountToken(),
+        "reflection's in-cluster client needs the ServiceAccount token");
+
+    // What the agent gets once the kubelet has put the pod's IP (10.244.1.9) in $(POD_IP).
+    AgentConfig config = agentConfig(required());
+    assertEquals(Optional.of(Path.of(ReflectionService.IN_CLUSTER)), config.kubeconfig());
+    assertEquals(Optional.of(new HostPort("0.0.0.0", 7444)), config.peerListen());
+    assertEquals(Optional.of(new HostPort("10.244.1.9", 7444)), config.peerChannel());
+    InetAddress announced = Cidr.parseAddress(config.peerChannel().orElseThrow().host());
+    assertTrue(config.podCidrs().stream().anyMatch(c -> c.contains(announced)),
+        "peers dial the peer channel through the tunnel: it must be in the pod CIDRs " + config.podCidrs());
+  }
+
+  @Test
+  void reflectionWithoutChartRbacStillRunsForAnOperatorsOwnBinding() {
+    Manifests m = required().set("rbac.create", false).manifests();
+    assertTrue(m.ofKind("ClusterRole").isEmpty() && m.ofKind("ClusterRoleBinding").isEmpty(), m.kinds()::toString);
+    V1PodTemplateSpec template = m.only(V1Deployment.class).getSpec().getTemplate();
+    assertTrue(agentContainer(template).getArgs().contains("--kubeconfig=in-cluster"),
+        agentContainer(template).getArgs()::toString);
+    assertEquals(Boolean.TRUE, template.getSpec().getAutomountServiceAccountToken());
+    assertTrue(agentConfig(required().set("rbac.create", false)).kubeconfig().isPresent());
+  }
+
+  /** NOTES.txt (helm install --dry-run=client) names what reflection still needs from the operator. */
+  @Test
+  void notesSayWhatReflectionNeedsFromTheOperator() {
+    String defaults = required().installOutput();
+    assertTrue(defaults.contains("Service reflection (Multi-Cluster Services) is on"), defaults);
+    assertTrue(defaults.contains("It needs the ServiceExport and ServiceImport CRDs"), defaults);
+    assertFalse(defaults.contains("rbac.create is off"), defaults);
+    String ownRbac = required().set("rbac.create", false).set("crds.install", true).installOutput();
+    assertTrue(ownRbac.contains("rbac.create is off: bind a ClusterRole with reflection's rules to ServiceAccount\n"
+        + "meshwire/" + FULLNAME), ownRbac);
+    assertFalse(ownRbac.contains("CRDs"), ownRbac);
+    String hostNetwork = required().values("agent/host-network.yaml").installOutput();
+    assertTrue(hostNetwork.contains("WARNING: with hostNetwork the pod's IP is the node's"), hostNetwork);
+    String off = required().set("reflection.enabled", false).set("rbac.create", false).installOutput();
+    assertFalse(off.contains("reflection"), off);
+  }
+
+  @Test
+  void reflectionOffRendersNoneOfItsFlagsPortOrToken() {
+    HelmCharts.Render off = required().set("reflection.enabled", false);
+    V1PodTemplateSpec template = off.manifests().only(V1Deployment.class).getSpec().getTemplate();
+    V1Container agent = agentContainer(template);
+    assertTrue(agent.getArgs().stream().noneMatch(a -> a.startsWith("--kubeconfig") || a.startsWith("--peer-listen")
+        || a.startsWith("--peer-channel")), agent.getArgs()::toString);
+    assertTrue(agent.getPorts().stream().noneMatch(p -> "peer".equals(p.getName())), agent.getPorts()::toString);
+    assertEquals(Boolean.FALSE, template.getSpec().getAutomountServiceAccountToken(),
+        "without reflection the agent needs no API token");
+    AgentConfig config = agentConfig(off);
+    assertEquals(Optional.empty(), config.kubeconfig());
+    assertEquals(Optional.empty(), config.peerListen());
+    assertEquals(Optional.empty(), config.peerChannel());
+  }
+
+  @Test
+  void anExplicitPeerChannelWinsOverThePodsIp() {
+    HelmCharts.Render explicit = required().set("peerChannel", "10.244.0.10:7000");
+    List<String> args = agentContainer(explicit.manifests().only(V1Deployment.class).getSpec().getTemplate()).getArgs();
+    assertTrue(args.containsAll(List.of("--peer-channel=10.244.0.10:7000", "--peer-listen=0.0.0.0:7444")),
+        args::toString);
+    assertTrue(args.stream().noneMatch(a -> a.contains("$(POD_IP)")), args::toString);
+    assertEquals(1, args.stream().filter(a -> a.startsWith("--peer-channel")).count(), args::toString);
+    AgentConfig config = agentConfig(explicit);
+    assertEquals(Optional.of(new HostPort("10.244.0.10", 7000)), config.peerChannel());
+    assertEquals(Optional.of(new HostPort("0.0.0.0", 7444)), config.peerListen());
+
+    // Without reflection an explicit peerChannel is still announced, as before reflection existed.
+    AgentConfig announcedOnly = agentConfig(required().set("peerChannel", "10.244.0.10:7000")
+        .set("reflection.enabled", false));
+    assertEquals(Optional.of(new HostPort("10.244.0.10", 7000)), announcedOnly.peerChannel());
+    assertEquals(Optional.empty(), announcedOnly.kubeconfig());
+  }
+
+  @Test
+  void peerPortMovesTheListenerTheAnnouncedChannelAndTheContainerPort() {
+    HelmCharts.Render moved = required().set("reflection.peerPort", 7555);
+    V1Container agent = agentContainer(moved.manifests().only(V1Deployment.class).getSpec().getTemplate());
+    assertTrue(agent.getArgs().containsAll(List.of("--peer-listen=0.0.0.0:7555", "--peer-channel=$(POD_IP):7555")),
+        agent.getArgs()::toString);
+    assertEquals(7555, port(agent, "peer").getContainerPort());
+    AgentConfig config = agentConfig(moved);
+    assertEquals(7555, config.peerListen().orElseThrow().port());
+    assertEquals(7555, config.peerChannel().orElseThrow().port());
   }
 
   @Test
@@ -376,6 +500,8 @@ class AgentChartTest {
     assertEquals(List.of(Cidr.parse("10.244.0.0/16")), config.podCidrs());
     assertEquals(9470, config.metricsListen().orElseThrow().port());
     assertEquals("/var/lib/meshwire", config.stateDir().toString());
+    assertEquals(Optional.of(Path.of(ReflectionService.IN_CLUSTER)), config.kubeconfig());
+    assertEquals(7444, config.peerListen().orElseThrow().port());
   }
 
   static Stream<Arguments> valueSets() {
@@ -430,7 +556,23 @@ class AgentChartTest {
         invalid("two join token sources", "joinToken.existingSecret", "other",
             "joinToken: set only one of joinToken.value, joinToken.existingSecret"),
         invalid("two hub CA sources", "hub.ca.existingSecret", "other", "hub.ca: set only one of"),
-        invalid("misspelt value", "hostNetwrok", true, "Additional property hostNetwrok is not allowed"));
+        invalid("misspelt value", "hostNetwrok", true, "Additional property hostNetwrok is not allowed"),
+        invalid("peer port 0", "reflection.peerPort", 0, "reflection.peerPort: Must be greater than or equal to 1"),
+        invalid("peer port 70000", "reflection.peerPort", 70000,
+            "reflection.peerPort: Must be less than or equal to 65535"),
+        invalid("peer port not a number", "reflection.peerPort", "seven",
+            "reflection.peerPort: Invalid type. Expected: integer, given: string"),
+        Arguments.of("peer port not an integer",
+            (UnaryOperator<HelmCharts.Render>) r -> r.values("agent/peer-port-fraction.yaml"),
+            "reflection.peerPort: Invalid type. Expected: integer, given: number"),
+        invalid("reflection not a boolean", "reflection.enabled", "yes",
+            "reflection.enabled: Invalid type. Expected: boolean, given: string"),
+        invalid("misspelt reflection value", "reflection.peerport", 7444,
+            "Additional property peerport is not allowed"),
+        invalid("peer port is the metrics port", "reflection.peerPort", 9470,
+            "reflection.peerPort: 9470 is metrics.port too"),
+        invalid("reflection flag in extraArgs", "extraArgs[0]", "--kubeconfig=/etc/kube/config",
+            "extraArgs: \"--kubeconfig=/etc/kube/config\" is set by reflection.enabled"));
   }
 
   private static Arguments invalid(String name, String key, Object value, String expected) {
@@ -464,6 +606,11 @@ class AgentChartTest {
     assertEquals(1, containers.size());
     assertEquals("agent", containers.get(0).getName());
     return containers.get(0);
+  }
+
+  private static V1ContainerPort port(V1Container container, String name) {
+    return container.getPorts().stream().filter(p -> name.equals(p.getName())).findFirst()
+        .orElseThrow(() -> new AssertionError("no container port " + name + " in " + container.getPorts()));
   }
 
   private static V1Volume volume(V1PodSpec pod, String name) {

@@ -84,6 +84,14 @@ final class HelmCharts {
       return template.call();
     }
 
+    /** What {@code helm install --dry-run=client} prints: the rendered NOTES.txt among it. */
+    String installOutput() {
+      var install = new Helm(chart(chart)).install().withName(RELEASE).withNamespace(NAMESPACE).dryRun().clientOnly();
+      valuesFiles.forEach(install::withValuesFile);
+      sets.forEach(install::set);
+      return install.call().getOutput();
+    }
+
     /** The message of Helm's refusal; fails the test if the chart renders. */
     String failure() {
       try {
