@@ -41,7 +41,7 @@ import org.slf4j.LoggerFactory;
  * peer channel through the tunnel. A Service exported in a, with its endpoint at a's workload,
  * shows up in b as an EndpointSlice whose address (b's view of a's workload) reaches a's echo
  * server; an endpoint added in a while the hub is down still reaches b; cutting a off turns b's
- * slice not-ready, and reconnecting it ready again.
+ * slice not-ready, and reconnecting it ready again; revoking a removes all b imported from it.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ReflectionIT {
@@ -197,5 +197,22 @@ class ReflectionIT {
     log.info("reflection tunnel_cut_to_not_ready_ms={} reconnect_to_ready_ms={} (link-down-after 4s)", notReadyMs,
         (System.nanoTime() - restoredAt) / 1_000_000);
     MeshLab.awaitTrue(() -> !askFromB(before.get(0)).isEmpty(), Duration.ofSeconds(30), "b -> a after reconnect");
+  }
+
+  @Test
+  @Order(4)
+  void revokingAGarbageCollectsEverythingBImportedFromIt() throws Exception {
+    lab.startHub();
+    var revoke = lab.cli("revoke", "a", "--reason", "e2e");
+    assertEquals(0, revoke.exitCode(), revoke.stdout() + revoke.stderr());
+    long revokedAt = System.nanoTime();
+    // b learns it when its hub session is back (backoff after the outage), then deletes a's imports.
+    MeshLab.awaitTrue(() -> importedSlices().isEmpty() && KubeApis.serviceImports(kubeB).list(NS).getObject()
+        .getItems().isEmpty(), WAIT, "b to drop everything imported from revoked a");
+    log.info("reflection revoked_to_imports_deleted_ms={}", (System.nanoTime() - revokedAt) / 1_000_000);
+    assertTrue(KubeApis.services(kubeB).list(NS, new ListOptions()
+        .labelSelector(Mcs.LABEL_MANAGED_BY + "=" + Mcs.MANAGER)).getObject().getItems().isEmpty(),
+        "the derived Service goes too");
+    assertEquals(1, KubeApis.services(kubeA).list(NS).getObject().getItems().size(), "a's own Service is untouched");
   }
 }
