@@ -6,7 +6,7 @@ import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.meshwire.agent.hub.Backoff;
-import io.meshwire.certs.tls.TlsCredentials;
+import io.meshwire.certs.tls.RenewableKeyManager;
 import io.meshwire.netaddr.HostPort;
 import io.meshwire.proto.peer.v1.CatalogEvent;
 import io.meshwire.proto.peer.v1.PeerGrpc;
@@ -53,6 +53,8 @@ public final class PeerCatalogWatcher implements AutoCloseable {
   private final MeterRegistry meters;
   private final AtomicLong fullCatalogs = new AtomicLong();
   private final AtomicLong changes = new AtomicLong();
+  private final Counter fullCounter;
+  private final Counter streamsCounter;
   // @GuardedBy("this")
   private Catalog current;
   // @GuardedBy("this")
@@ -63,14 +65,17 @@ public final class PeerCatalogWatcher implements AutoCloseable {
   private boolean closed;
 
   /**
-   * @param resumeFrom the catalog held from an earlier session, if any
+   * @param keys the cluster certificate presented, read at every handshake (so reconnects after a
+   *     renewal present the new one)
+   * @param resumeFrom the catalog held from an earlier session (or an earlier run of the agent,
+   *     restored from disk), if any: the first stream resumes from its revision
    */
-  public PeerCatalogWatcher(String peer, HostPort address, TlsCredentials credentials, InstantSource clock,
+  public PeerCatalogWatcher(String peer, HostPort address, RenewableKeyManager keys, InstantSource clock,
       Backoff backoff, ScheduledExecutorService scheduler, CatalogLimits limits, MeterRegistry meters,
       Optional<Catalog> resumeFrom, BiConsumer<String, Catalog> onCatalog) {
     this.peer = peer;
     this.channel = NettyChannelBuilder.forAddress(address.host(), address.port())
-        .sslContext(PeerTls.client(credentials, peer, clock))
+        .sslContext(PeerTls.client(keys, peer, clock))
         .keepAliveTime(30, TimeUnit.SECONDS)
         .maxInboundMessageSize(64 * 1024 * 1024)
         .build();
@@ -80,6 +85,12 @@ public final class PeerCatalogWatcher implements AutoCloseable {
     this.meters = meters;
     this.onCatalog = onCatalog;
     this.current = resumeFrom.orElse(null);
+    // Per peer, across watcher instances of the same peer: a steady rise of full catalogs next to
+    // streams means resumes do not work (history too short, or the peer restarting).
+    this.fullCounter = Counter.builder("meshwire.agent.peer.catalog.full").tag("peer", peer)
+        .description("Full catalogs accepted from a peer (resumes that needed none do not count)").register(meters);
+    this.streamsCounter = Counter.builder("meshwire.agent.peer.catalog.streams").tag("peer", peer)
+        .description("WatchCatalog streams started to a peer (every reconnect attempt counts)").register(meters);
   }
 
   public void start() {
@@ -105,6 +116,7 @@ public final class PeerCatalogWatcher implements AutoCloseable {
     if (closed) {
       return;
     }
+    streamsCounter.increment();
     WatchCatalogRequest request = current == null ? WatchCatalogRequest.getDefaultInstance()
         : WatchCatalogRequest.newBuilder().setCatalogUid(current.catalogUid()).setSinceRevision(current.revision()).build();
     PeerGrpc.newStub(channel).watchCatalog(request, new ClientResponseObserver<WatchCatalogRequest, CatalogEvent>() {
@@ -146,6 +158,7 @@ public final class PeerCatalogWatcher implements AutoCloseable {
             check(c);
             current = c;
             fullCatalogs.incrementAndGet();
+            fullCounter.increment();
           }
           case SERVICE_UPSERTED -> {
             requireNext(event);

@@ -12,6 +12,7 @@ import io.meshwire.certs.IssuedCredential;
 import io.meshwire.certs.MeshCa;
 import io.meshwire.certs.Role;
 import io.meshwire.certs.SpiffeId;
+import io.meshwire.certs.tls.RenewableKeyManager;
 import io.meshwire.certs.tls.TlsCredentials;
 import io.meshwire.netaddr.Cidr;
 import io.meshwire.netaddr.HostPort;
@@ -65,14 +66,15 @@ class PeerChannelTest {
   }
 
   private PeerServer server(String cluster, CatalogHistory history, int port) throws Exception {
-    PeerServer s = PeerServer.start(new HostPort("127.0.0.1", port), creds(cluster), cluster, history, peers::contains,
+    PeerServer s = PeerServer.start(new HostPort("127.0.0.1", port), new RenewableKeyManager(creds(cluster)), cluster,
+        history, peers::contains,
         Duration.ofMillis(200), InstantSource.system(), meters);
     closing.add(s);
     return s;
   }
 
   private PeerCatalogWatcher watcher(String self, String peer, int port, Map<String, Catalog> sink) {
-    PeerCatalogWatcher w = new PeerCatalogWatcher(peer, new HostPort("127.0.0.1", port), creds(self),
+    PeerCatalogWatcher w = new PeerCatalogWatcher(peer, new HostPort("127.0.0.1", port), new RenewableKeyManager(creds(self)),
         InstantSource.system(), fast, scheduler, CatalogLimits.defaults(), meters, Optional.empty(), sink::put);
     closing.add(w);
     w.start();

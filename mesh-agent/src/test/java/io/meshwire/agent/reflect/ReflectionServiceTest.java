@@ -89,7 +89,8 @@ class ReflectionServiceTest {
     ReflectionService.Settings settings = new ReflectionService.Settings(cluster, new HostPort("127.0.0.1", 0),
         List.of(Cidr.parse(podCidr)), startupGrace, Duration.ofMillis(300), Duration.ofSeconds(1),
         new Backoff(Duration.ofMillis(20), Duration.ofMillis(200), RandomGenerator.getDefault()),
-        new KubeExportWatcher.Options(Duration.ofMillis(50), Duration.ofHours(1), CatalogLimits.defaults()));
+        new KubeExportWatcher.Options(Duration.ofMillis(50), Duration.ofHours(1), CatalogLimits.defaults()),
+        Optional.empty());
     ReflectionService s = ReflectionService.start(settings, client, creds(cluster), state::get, InstantSource.system(),
         meters);
     closing.add(s);
