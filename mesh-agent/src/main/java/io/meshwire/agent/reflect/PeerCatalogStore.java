@@ -19,8 +19,6 @@ import java.time.InstantSource;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * {@code PeerCatalogStore} keeps the last catalog received from each peer in one file of the
@@ -43,8 +41,6 @@ import org.slf4j.LoggerFactory;
  * meant for start-up.
  */
 public final class PeerCatalogStore {
-
-  private static final Logger log = LoggerFactory.getLogger(PeerCatalogStore.class);
 
   /** The file's name in the state directory. */
   public static final String FILE_NAME = "peer-catalogs.bin";
@@ -119,10 +115,8 @@ public final class PeerCatalogStore {
         }
       }
     }
-    Path aside = FramedFile.moveAside(file, clock);
-    log.warn("peer catalog file refused, moved aside file={} moved_to={} reason={} problem=\"{}\"", file, aside, reason,
-        problem);
-    return new Loaded.Corrupt(reason, problem, aside);
+    // The caller logs it, with what it does next.
+    return new Loaded.Corrupt(reason, problem, FramedFile.moveAside(file, clock));
   }
 
   /** A stored catalog that does not decode or breaks the limits. */

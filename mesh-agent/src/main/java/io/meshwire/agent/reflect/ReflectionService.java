@@ -170,6 +170,7 @@ public final class ReflectionService implements AutoCloseable {
   private final Counter storeWrites;
   private final Counter storeWriteFailures;
   private final AtomicBoolean reconcilePending = new AtomicBoolean();
+  private final AtomicBoolean closing = new AtomicBoolean();
   private volatile int exported;
   // Owned by the loop thread.
   private final Map<String, Link> links = new HashMap<>();
@@ -343,8 +344,8 @@ public final class ReflectionService implements AutoCloseable {
       case PeerCatalogStore.Loaded.Corrupt corrupt -> {
         Counter.builder("meshwire.agent.peer.catalogs.corrupt").tag("reason", corrupt.reason())
             .description("Peer catalog files refused at start (moved aside)").register(meters).increment();
-        log.warn("stored peer catalogs refused, starting without them reason={} moved_to={} problem=\"{}\"",
-            corrupt.reason(), corrupt.movedTo(), corrupt.problem());
+        log.warn("peer catalog file refused, moved aside; starting without stored catalogs file={} moved_to={} reason={}"
+            + " problem=\"{}\"", store.get().path(), corrupt.movedTo(), corrupt.reason(), corrupt.problem());
       }
       case PeerCatalogStore.Loaded.Found found -> {
         Map<String, PeerRecord> peers = state.get().peers();
@@ -524,6 +525,9 @@ public final class ReflectionService implements AutoCloseable {
 
   @Override
   public void close() {
+    if (!closing.compareAndSet(false, true)) {
+      return;
+    }
     try {
       loop.submit(() -> {
         closed = true;
