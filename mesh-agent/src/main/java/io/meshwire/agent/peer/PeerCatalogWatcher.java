@@ -36,7 +36,12 @@ import org.slf4j.LoggerFactory;
  * <p>Everything received is checked before use ({@link PeerCatalogMapper}, {@link CatalogLimits}):
  * a catalog or change that breaks a rule is refused whole, logged and counted
  * ({@code meshwire.peer.catalog.rejected}); the last good catalog stays in place and the watcher
- * reconnects later. The server's identity is checked by TLS ({@link PeerTls#client}).
+ * reconnects later. The server's identity is checked by TLS ({@link PeerTls#client}); this
+ * cluster's certificate is read from a {@link RenewableKeyManager} at every handshake.
+ *
+ * <p>Counted per peer: full catalogs accepted ({@code meshwire.agent.peer.catalog.full}) and
+ * streams started ({@code meshwire.agent.peer.catalog.streams}); resumes work while the first stays
+ * flat as the second grows.
  *
  * <p>Threads: stream callbacks are serialized by gRPC; the catalog is guarded by this object.
  */
