@@ -311,7 +311,8 @@ public final class Agent implements AutoCloseable {
     }
     reflection = ReflectionService.start(
         ReflectionService.Settings.defaults(config.clusterId(), config.peerListen().orElseThrow(), config.podCidrs(),
-            config.peerChannel()),
+            config.peerChannel())
+            .withStateDir(config.stateDir()), // peer catalogs survive restarts next to the state file
         kube.get(), creds, sync::state, clock, meters);
   }
 
@@ -346,6 +347,10 @@ public final class Agent implements AutoCloseable {
         io.meshwire.certs.Role.CLUSTER, config.clusterId()));
     write(config.stateDir(), renewed);
     client.useCredentials(renewed);
+    ReflectionService reflect = reflection;
+    if (reflect != null) {
+      reflect.useCredentials(renewed); // new peer connections only; established streams stay up
+    }
     log.info("certificate renewed cluster={} not_after={}", config.clusterId(), renewed.leaf().getNotAfter().toInstant());
   }
 

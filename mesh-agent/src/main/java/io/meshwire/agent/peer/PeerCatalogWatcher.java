@@ -7,7 +7,7 @@ import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.meshwire.agent.hub.Backoff;
-import io.meshwire.certs.tls.TlsCredentials;
+import io.meshwire.certs.tls.RenewableKeyManager;
 import io.meshwire.netaddr.HostPort;
 import io.meshwire.proto.peer.v1.CatalogEvent;
 import io.meshwire.proto.peer.v1.PeerGrpc;
@@ -40,7 +40,12 @@ import org.slf4j.LoggerFactory;
  * <p>Everything received is checked before use ({@link PeerCatalogMapper}, {@link CatalogLimits}):
  * a catalog or change that breaks a rule is refused whole, logged and counted
  * ({@code meshwire.peer.catalog.rejected}); the last good catalog stays in place and the watcher
- * reconnects later. The server's identity is checked by TLS ({@link PeerTls#client}).
+ * reconnects later. The server's identity is checked by TLS ({@link PeerTls#client}); this
+ * cluster's certificate is read from a {@link RenewableKeyManager} at every handshake.
+ *
+ * <p>Counted per peer: full catalogs accepted ({@code meshwire.agent.peer.catalog.full}) and
+ * streams started ({@code meshwire.agent.peer.catalog.streams}); resumes work while the first stays
+ * flat as the second grows.
  *
  * <p>Threads: stream callbacks are serialized by gRPC; the catalog is guarded by this object.
  */
@@ -57,6 +62,8 @@ public final class PeerCatalogWatcher implements AutoCloseable {
   private final MeterRegistry meters;
   private final AtomicLong fullCatalogs = new AtomicLong();
   private final AtomicLong changes = new AtomicLong();
+  private final Counter fullCounter;
+  private final Counter streamsCounter;
   // @GuardedBy("this")
   private Catalog current;
   // @GuardedBy("this")
@@ -67,22 +74,25 @@ public final class PeerCatalogWatcher implements AutoCloseable {
   private boolean closed;
 
   /**
-   * @param resumeFrom the catalog held from an earlier session, if any
+   * @param keys the cluster certificate presented, read at every handshake (so reconnects after a
+   *     renewal present the new one)
+   * @param resumeFrom the catalog held from an earlier session (or an earlier run of the agent,
+   *     restored from disk), if any: the first stream resumes from its revision
    */
-  public PeerCatalogWatcher(String peer, HostPort address, TlsCredentials credentials, InstantSource clock,
+  public PeerCatalogWatcher(String peer, HostPort address, RenewableKeyManager keys, InstantSource clock,
       Backoff backoff, ScheduledExecutorService scheduler, CatalogLimits limits, MeterRegistry meters,
       Optional<Catalog> resumeFrom, BiConsumer<String, Catalog> onCatalog) {
-    this(peer, address, Optional.empty(), credentials, clock, backoff, scheduler, limits, meters, resumeFrom,
-        onCatalog);
+    this(peer, address, Optional.empty(), keys, clock, backoff, scheduler, limits, meters, resumeFrom, onCatalog);
   }
 
   /**
    * @param source the local address connections start from, if not the kernel's choice: the peer's
    *     tunnel carries only this cluster's pod addresses, and a gateway's default source address
    *     may be another one (its node or uplink address)
-   * @param resumeFrom the catalog held from an earlier session, if any
+   * @param keys the cluster certificate presented, read at every handshake
+   * @param resumeFrom the catalog held from an earlier session or run, if any
    */
-  public PeerCatalogWatcher(String peer, HostPort address, Optional<InetAddress> source, TlsCredentials credentials,
+  public PeerCatalogWatcher(String peer, HostPort address, Optional<InetAddress> source, RenewableKeyManager keys,
       InstantSource clock, Backoff backoff, ScheduledExecutorService scheduler, CatalogLimits limits,
       MeterRegistry meters, Optional<Catalog> resumeFrom, BiConsumer<String, Catalog> onCatalog) {
     this.peer = peer;
@@ -94,7 +104,7 @@ public final class PeerCatalogWatcher implements AutoCloseable {
       }
     }));
     this.channel = builder
-        .sslContext(PeerTls.client(credentials, peer, clock))
+        .sslContext(PeerTls.client(keys, peer, clock))
         .keepAliveTime(30, TimeUnit.SECONDS)
         .maxInboundMessageSize(64 * 1024 * 1024)
         .build();
@@ -104,6 +114,12 @@ public final class PeerCatalogWatcher implements AutoCloseable {
     this.meters = meters;
     this.onCatalog = onCatalog;
     this.current = resumeFrom.orElse(null);
+    // Per peer, across watcher instances of the same peer: a steady rise of full catalogs next to
+    // streams means resumes do not work (history too short, or the peer restarting).
+    this.fullCounter = Counter.builder("meshwire.agent.peer.catalog.full").tag("peer", peer)
+        .description("Full catalogs accepted from a peer (resumes that needed none do not count)").register(meters);
+    this.streamsCounter = Counter.builder("meshwire.agent.peer.catalog.streams").tag("peer", peer)
+        .description("WatchCatalog streams started to a peer (every reconnect attempt counts)").register(meters);
   }
 
   public void start() {
@@ -129,6 +145,7 @@ public final class PeerCatalogWatcher implements AutoCloseable {
     if (closed) {
       return;
     }
+    streamsCounter.increment();
     WatchCatalogRequest request = current == null ? WatchCatalogRequest.getDefaultInstance()
         : WatchCatalogRequest.newBuilder().setCatalogUid(current.catalogUid()).setSinceRevision(current.revision()).build();
     PeerGrpc.newStub(channel).watchCatalog(request, new ClientResponseObserver<WatchCatalogRequest, CatalogEvent>() {
@@ -170,6 +187,7 @@ public final class PeerCatalogWatcher implements AutoCloseable {
             check(c);
             current = c;
             fullCatalogs.incrementAndGet();
+            fullCounter.increment();
           }
           case SERVICE_UPSERTED -> {
             requireNext(event);

@@ -3,7 +3,7 @@ package io.meshwire.agent.peer;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.NettyServerBuilder;
-import io.meshwire.certs.tls.TlsCredentials;
+import io.meshwire.certs.tls.RenewableKeyManager;
 import io.meshwire.netaddr.HostPort;
 import io.meshwire.reflection.catalog.CatalogHistory;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -35,9 +35,11 @@ public final class PeerServer implements AutoCloseable {
   }
 
   /**
+   * @param keys the cluster certificate presented, read at every handshake (renewals reach new
+   *     connections; established ones are left alone)
    * @param isPeer whether a cluster is a current peer (asked on every call)
    */
-  public static PeerServer start(HostPort listen, TlsCredentials credentials, String clusterId, CatalogHistory history,
+  public static PeerServer start(HostPort listen, RenewableKeyManager keys, String clusterId, CatalogHistory history,
       Predicate<String> isPeer, Duration bookmarkInterval, InstantSource clock, MeterRegistry meters) throws IOException {
     ExecutorService sends = Executors.newVirtualThreadPerTaskExecutor();
     ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -47,7 +49,7 @@ public final class PeerServer implements AutoCloseable {
     });
     PeerService service = new PeerService(clusterId, history, sends, timer, bookmarkInterval);
     Server server = NettyServerBuilder.forAddress(new InetSocketAddress(listen.host(), listen.port()))
-        .sslContext(PeerTls.server(credentials, clock))
+        .sslContext(PeerTls.server(keys, clock))
         .maxInboundMessageSize(1024 * 1024)
         .permitKeepAliveTime(10, TimeUnit.SECONDS)
         .addService(ServerInterceptors.intercept(service, new PeerAuthInterceptor(isPeer, meters)))

@@ -10,6 +10,7 @@ import io.meshwire.agent.peer.PeerServer;
 import io.meshwire.agent.state.AgentState;
 import io.meshwire.agent.state.PeerRecord;
 import io.meshwire.agent.wireguard.LinkHealth;
+import io.meshwire.certs.tls.RenewableKeyManager;
 import io.meshwire.certs.tls.TlsCredentials;
 import io.meshwire.netaddr.Cidr;
 import io.meshwire.netaddr.HostPort;
@@ -20,6 +21,7 @@ import io.meshwire.reflection.export.KubeExportWatcher;
 import io.meshwire.reflection.imports.KubeApiException;
 import io.meshwire.reflection.imports.KubeImportApi;
 import io.meshwire.reflection.imports.ServiceImporter;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.io.Reader;
@@ -29,16 +31,19 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -62,13 +67,31 @@ import org.slf4j.LoggerFactory;
  * with peers unreachable deletes nothing. (With no such peer known, only the grace opens it: an
  * agent with a lost state file must not wipe what it imported before.) Once open it stays open.
  *
+ * <p>Restarts: with {@link Settings#stateDir} set, the last catalog of every peer is kept in a
+ * {@link PeerCatalogStore} file there, rewritten (coalesced, see {@link #PERSIST_DELAY}) when a
+ * new revision arrives or a peer leaves. On start, peers still in the agent state get their stored
+ * catalog back: it is imported as it was, and their watchers resume from its revision and uid
+ * (only the changes missed come over the wire). A restored peer's endpoints are not-ready until
+ * {@link #linksObserved} reports its link UP: nothing says its tunnel works yet, and traffic must
+ * not be sent into a tunnel that may be down. For the same reason a restored peer counts for the
+ * startup gate once its link health is known, not once it delivers, so a healthy restart does not
+ * flap endpoints to not-ready while the first link observation is on its way. Stored catalogs of
+ * peers no longer in the state are dropped (their imports go, as for any departed peer). A
+ * corrupt, oversized or unknown file is moved aside, logged and counted
+ * ({@code meshwire.agent.peer.catalogs.corrupt}), and the service starts as if there were none.
+ *
+ * <p>Certificates: the peer server and the watchers present the certificate held by one
+ * {@link RenewableKeyManager}, read at every handshake; {@link #useCredentials} swaps it, so a
+ * renewal reaches new connections and reconnects while established streams stay up.
+ *
  * <p>The peer server starts only once the first local catalog is recorded: before that it would
  * serve an empty catalog, which a peer would take for a mass unexport.
  *
  * <p>Threads: every mutable field below is owned by the private {@code reflection} thread; public
  * methods and callbacks only enqueue work on it, and importer reconciliations run there too
  * (serialized, coalesced). Watcher reconnects run on a second thread ({@code reflection-peers}) so
- * a slow API server never delays them. Thread-safe.
+ * a slow API server never delays them; catalog file writes (fsync) on a third
+ * ({@code reflection-store}). Thread-safe.
  */
 public final class ReflectionService implements AutoCloseable {
 
@@ -81,10 +104,12 @@ public final class ReflectionService implements AutoCloseable {
    * @param resync how often imports are reconciled without a change (drift repair)
    * @param dialFrom the source address of connections to peers' channels, when the kernel's choice
    *     would not do (see {@link PeerCatalogWatcher}): this cluster's announced peer-channel address
+   * @param stateDir the agent's state directory, where peer catalogs are kept across restarts
+   *     ({@link PeerCatalogStore}); empty: not kept
    */
   public record Settings(String clusterId, HostPort peerListen, List<Cidr> podCidrs, Duration startupGrace,
       Duration resync, Duration bookmarkInterval, Backoff backoff, KubeExportWatcher.Options export,
-      Optional<InetAddress> dialFrom) {
+      Optional<InetAddress> dialFrom, Optional<Path> stateDir) {
 
     public Settings {
       podCidrs = List.copyOf(podCidrs);
@@ -98,7 +123,13 @@ public final class ReflectionService implements AutoCloseable {
         Optional<HostPort> peerChannel) {
       return new Settings(clusterId, peerListen, podCidrs, Duration.ofSeconds(60), Duration.ofSeconds(30),
           Duration.ofSeconds(30), Backoff.defaults(), KubeExportWatcher.Options.defaults(),
-          peerChannel.flatMap(p -> addressLiteral(p.host())));
+          peerChannel.flatMap(p -> addressLiteral(p.host())), Optional.empty());
+    }
+
+    /** These settings with peer catalogs kept in {@code dir}. */
+    public Settings withStateDir(Path dir) {
+      return new Settings(clusterId, peerListen, podCidrs, startupGrace, resync, bookmarkInterval, backoff, export,
+          dialFrom, Optional.of(dir));
     }
   }
 
@@ -126,10 +157,23 @@ public final class ReflectionService implements AutoCloseable {
         .map(local -> new HostPort(local.getHostAddress(), announced.get().port()));
   }
 
+  /**
+   * How long a new catalog waits before it is written, so that a burst (endpoints flapping in a
+   * large service, a rolling update) costs one fsync'd write instead of one per change. The file
+   * is a starting point, not a source of truth: a crash inside this window loses at most the last
+   * revisions, and the watcher then resumes from an older one (the peer sends what was missed, or
+   * its full catalog), while imports in Kubernetes are left as they are until then. An fsync per
+   * event would tie the catalog churn of every peer to this node's disk latency for no gain.
+   */
+  static final Duration PERSIST_DELAY = Duration.ofSeconds(1);
+
+  /** How long a failed catalog write waits before it is tried again (when nothing newer comes). */
+  private static final Duration PERSIST_RETRY = Duration.ofSeconds(10);
+
   private record Link(HostPort address, PeerCatalogWatcher watcher) {}
 
   private final Settings settings;
-  private final TlsCredentials credentials;
+  private final RenewableKeyManager keys;
   private final Supplier<AgentState> state;
   private final InstantSource clock;
   private final MeterRegistry meters;
@@ -147,12 +191,25 @@ public final class ReflectionService implements AutoCloseable {
     t.setDaemon(true);
     return t;
   });
+  private final ScheduledExecutorService storeThread = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "reflection-store");
+    t.setDaemon(true);
+    return t;
+  });
+  private final Optional<PeerCatalogStore> store;
+  // The catalogs still to write (the latest only), handed from the loop thread to the store thread.
+  private final AtomicReference<Map<String, Catalog>> unsaved = new AtomicReference<>();
+  private final Counter storeWrites;
+  private final Counter storeWriteFailures;
   private final AtomicBoolean reconcilePending = new AtomicBoolean();
+  private final AtomicBoolean closing = new AtomicBoolean();
   private volatile int exported;
   // Owned by the loop thread.
   private final Map<String, Link> links = new HashMap<>();
   private final Map<String, Catalog> catalogs = new HashMap<>();
   private final Set<String> delivered = new HashSet<>();
+  // Peers whose catalog came from the store at start (readiness unknown until a link observation).
+  private final Set<String> restored = new HashSet<>();
   private final Map<String, Boolean> ready = new HashMap<>();
   private volatile PeerServer server; // written on the loop thread only
   private boolean gateOpen;
@@ -161,11 +218,16 @@ public final class ReflectionService implements AutoCloseable {
   private ReflectionService(Settings settings, ApiClient client, TlsCredentials credentials, Supplier<AgentState> state,
       InstantSource clock, MeterRegistry meters) {
     this.settings = settings;
-    this.credentials = credentials;
+    this.keys = new RenewableKeyManager(credentials);
     this.state = state;
     this.clock = clock;
     this.meters = meters;
     this.started = clock.instant();
+    this.store = settings.stateDir().map(dir -> new PeerCatalogStore(dir, CatalogLimits.defaults(), clock));
+    this.storeWrites = Counter.builder("meshwire.agent.peer.catalogs.writes")
+        .description("Writes of the peer catalog file").register(meters);
+    this.storeWriteFailures = Counter.builder("meshwire.agent.peer.catalogs.write.failures")
+        .description("Failed writes of the peer catalog file (retried)").register(meters);
     this.importer = new ServiceImporter(new KubeImportApi(client));
     this.exports = new KubeExportWatcher(client, settings.clusterId(), settings.export(), clock,
         c -> loop.execute(() -> localCatalog(c)));
@@ -180,12 +242,13 @@ public final class ReflectionService implements AutoCloseable {
       Supplier<AgentState> state, InstantSource clock, MeterRegistry meters) {
     ReflectionService s = new ReflectionService(settings, client, credentials, state, clock, meters);
     s.exports.start();
+    s.execute(s::restore); // first on the loop: the watchers syncPeers starts resume from it
     s.stateChanged();
     s.loop.schedule(s::reconcileSoon, settings.startupGrace().toMillis(), TimeUnit.MILLISECONDS);
     s.loop.scheduleWithFixedDelay(s::reconcileSoon, settings.resync().toMillis(), settings.resync().toMillis(),
         TimeUnit.MILLISECONDS);
-    log.info("reflection started cluster={} peer_listen={} startup_grace={}", settings.clusterId(),
-        settings.peerListen(), settings.startupGrace());
+    log.info("reflection started cluster={} peer_listen={} startup_grace={} catalog_file={}", settings.clusterId(),
+        settings.peerListen(), settings.startupGrace(), s.store.map(PeerCatalogStore::path).orElse(null));
     return s;
   }
 
@@ -232,6 +295,23 @@ public final class ReflectionService implements AutoCloseable {
     });
   }
 
+  /**
+   * Presents {@code renewed} (the same cluster's renewed certificate) on the peer channel from the
+   * next handshake on: new connections to the peer server and watcher reconnects. Established
+   * streams keep their session. The trust anchors stay those of the start: a changed CA bundle
+   * is logged and takes effect on restart.
+   */
+  public void useCredentials(TlsCredentials renewed) {
+    TlsCredentials before = keys.current();
+    if (!renewed.trustAnchors().equals(before.trustAnchors())) {
+      log.warn("peer channel trust anchors changed with the renewal; the new CA bundle applies after a restart"
+          + " cluster={}", settings.clusterId());
+    }
+    keys.use(renewed);
+    log.info("peer channel certificate swapped cluster={} serial={} not_after={}", settings.clusterId(),
+        renewed.leaf().getSerialNumber().toString(16), renewed.leaf().getNotAfter().toInstant());
+  }
+
   /** {@code {"exported":N,"sources":M}}: local services exported, peers imported from. */
   public String statusJson() {
     return "{\"exported\":" + exported + ",\"sources\":" + importer.sources().size() + "}";
@@ -264,7 +344,7 @@ public final class ReflectionService implements AutoCloseable {
       return;
     }
     try {
-      server = PeerServer.start(settings.peerListen(), credentials, settings.clusterId(), history,
+      server = PeerServer.start(settings.peerListen(), keys, settings.clusterId(), history,
           peer -> state.get().peers().containsKey(peer), settings.bookmarkInterval(), clock, meters);
       log.info("peer server listening cluster={} listen={} port={}", settings.clusterId(), settings.peerListen(),
           server.port());
@@ -272,6 +352,54 @@ public final class ReflectionService implements AutoCloseable {
       log.error("peer server cannot listen peer-listen={} error=\"{}\"; retrying in 10s", settings.peerListen(),
           e.getMessage());
       loop.schedule(this::startServer, 10, TimeUnit.SECONDS);
+    }
+  }
+
+  /**
+   * Loads the stored catalogs: those of peers in the agent state become their starting point
+   * (not-ready until their link is observed UP), the others are dropped.
+   */
+  private void restore() {
+    if (store.isEmpty() || closed) {
+      return;
+    }
+    PeerCatalogStore.Loaded loaded;
+    try {
+      loaded = store.get().load();
+    } catch (IOException e) {
+      log.warn("peer catalog file unreadable file={} error=\"{}\"; starting without stored catalogs",
+          store.get().path(), e.toString());
+      return;
+    }
+    switch (loaded) {
+      case PeerCatalogStore.Loaded.Missing missing -> log.info("no stored peer catalogs file={}", store.get().path());
+      case PeerCatalogStore.Loaded.Corrupt corrupt -> {
+        Counter.builder("meshwire.agent.peer.catalogs.corrupt").tag("reason", corrupt.reason())
+            .description("Peer catalog files refused at start (moved aside)").register(meters).increment();
+        log.warn("peer catalog file refused, moved aside; starting without stored catalogs file={} moved_to={} reason={}"
+            + " problem=\"{}\"", store.get().path(), corrupt.movedTo(), corrupt.reason(), corrupt.problem());
+      }
+      case PeerCatalogStore.Loaded.Found found -> {
+        Map<String, PeerRecord> peers = state.get().peers();
+        List<String> dropped = new ArrayList<>();
+        for (Map.Entry<String, Catalog> e : new TreeMap<>(found.catalogs()).entrySet()) {
+          String peer = e.getKey();
+          if (!peers.containsKey(peer)) {
+            dropped.add(peer); // left the mesh while this agent was down
+            continue;
+          }
+          catalogs.put(peer, e.getValue());
+          restored.add(peer);
+          importer.setSourceReady(peer, false);
+          log.info("peer catalog restored peer={} catalog_uid={} revision={} services={}", peer,
+              e.getValue().catalogUid(), e.getValue().revision(), e.getValue().services().size());
+        }
+        log.info("stored peer catalogs loaded restored={} dropped={} written_at={}", restored.size(), dropped,
+            found.writtenAt());
+        if (!dropped.isEmpty()) {
+          persistSoon();
+        }
+      }
     }
   }
 
@@ -295,8 +423,10 @@ public final class ReflectionService implements AutoCloseable {
         // Removed or revoked through the hub (an outage never removes peers from the state).
         catalogs.remove(gone);
         delivered.remove(gone);
+        restored.remove(gone);
         ready.remove(gone);
         importer.removeSource(gone);
+        persistSoon();
         changed = true;
         log.info("import source removed peer={}", gone);
       }
@@ -306,7 +436,7 @@ public final class ReflectionService implements AutoCloseable {
       Optional<HostPort> dial = dialAddress(translator, record);
       if (dial.isPresent() && !links.containsKey(peer)) {
         HostPort address = dial.get();
-        PeerCatalogWatcher watcher = new PeerCatalogWatcher(peer, address, settings.dialFrom(), credentials, clock,
+        PeerCatalogWatcher watcher = new PeerCatalogWatcher(peer, address, settings.dialFrom(), keys, clock,
             settings.backoff(),
             peerTimer, CatalogLimits.defaults(), meters, Optional.ofNullable(catalogs.get(peer)),
             (p, c) -> execute(() -> peerCatalog(p, c)));
@@ -332,10 +462,50 @@ public final class ReflectionService implements AutoCloseable {
     }
     catalogs.put(peer, catalog);
     delivered.add(peer);
+    persistSoon();
     importer.putSource(peer, catalog,
         translate(ViewTranslator.of(settings.clusterId(), settings.podCidrs(), state.get()), peer));
     exports.remoteCatalogs(catalogs);
     reconcileSoon();
+  }
+
+  /** Hands the current catalogs to the store thread, which writes them after {@link #PERSIST_DELAY}. */
+  private void persistSoon() {
+    if (store.isEmpty()) {
+      return;
+    }
+    // Only the first change of a burst schedules a write; later ones replace what it will write.
+    if (unsaved.getAndSet(Map.copyOf(catalogs)) == null) {
+      scheduleWrite(PERSIST_DELAY);
+    }
+  }
+
+  private void scheduleWrite(Duration delay) {
+    try {
+      storeThread.schedule(this::persist, delay.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // closing: close() writes what is left
+    }
+  }
+
+  /** On the store thread: writes the latest catalogs handed over, if any. */
+  private void persist() {
+    Map<String, Catalog> latest = unsaved.getAndSet(null);
+    if (latest == null) {
+      return;
+    }
+    try {
+      store.orElseThrow().save(latest);
+      storeWrites.increment();
+    } catch (IOException | RuntimeException e) {
+      storeWriteFailures.increment();
+      log.warn("peer catalog file write failed file={} peers={} error=\"{}\"; retrying in {}",
+          store.orElseThrow().path(), latest.size(), e.getMessage(), PERSIST_RETRY);
+      // Unless something newer is waiting already, try these again later.
+      if (unsaved.compareAndSet(null, latest)) {
+        scheduleWrite(PERSIST_RETRY);
+      }
+    }
   }
 
   private static Function<InetAddress, InetAddress> translate(ViewTranslator translator, String peer) {
@@ -369,18 +539,29 @@ public final class ReflectionService implements AutoCloseable {
     if (gateOpen) {
       return true;
     }
-    boolean allDelivered = !links.isEmpty() && delivered.containsAll(links.keySet());
+    boolean allSettled = !links.isEmpty() && links.keySet().stream().allMatch(this::settled);
     boolean graceOver = !clock.instant().isBefore(started.plus(settings.startupGrace()));
-    if (allDelivered || graceOver) {
+    if (allSettled || graceOver) {
       gateOpen = true;
-      log.info("import gate open reason={} delivered={} peers={}", allDelivered ? "all_peers_delivered" : "grace_over",
-          delivered.size(), links.size());
+      log.info("import gate open reason={} delivered={} restored={} peers={}",
+          allSettled ? "all_peers_settled" : "grace_over", delivered.size(), restored.size(), links.size());
     }
     return gateOpen;
   }
 
+  /**
+   * Whether the import gate may stop waiting for {@code peer}: it delivered a catalog, or its
+   * catalog was restored from disk and its link health (hence its readiness) is known.
+   */
+  private boolean settled(String peer) {
+    return restored.contains(peer) ? ready.containsKey(peer) : delivered.contains(peer);
+  }
+
   @Override
   public void close() {
+    if (!closing.compareAndSet(false, true)) {
+      return;
+    }
     try {
       loop.submit(() -> {
         closed = true;
@@ -399,5 +580,13 @@ public final class ReflectionService implements AutoCloseable {
     exports.close();
     loop.shutdownNow();
     peerTimer.shutdownNow();
+    try {
+      storeThread.submit(this::persist).get(15, TimeUnit.SECONDS); // what the delay still held back
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Exception e) {
+      log.warn("peer catalog file not written at close error=\"{}\"", e.toString());
+    }
+    storeThread.shutdownNow();
   }
 }

@@ -13,15 +13,14 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.InstantSource;
-import java.util.zip.CRC32C;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * {@code StateFile} keeps the agent's {@link AgentState} in one file, mode 0600, written atomically
  * (temporary file, fsync, rename, fsync of the directory) so a crash leaves either the old or the
- * new state, never a mix. The file is {@code "MWAS"}, a format version byte, the payload length and
- * its CRC32C, then the payload. A file that fails any check is moved aside (never applied, never
+ * new state, never a mix. The file is framed ({@link FramedFile}) with magic {@code "MWAS"} and a
+ * CRC32C of the payload. A file that fails any check is moved aside (never applied, never
  * deleted) and reported through {@link Loaded.Corrupt}.
  *
  * <p>Thread-safety: {@link #save} calls are serialized by this object's lock; {@link #load} is
@@ -30,10 +29,8 @@ import org.slf4j.LoggerFactory;
 public final class StateFile {
 
   private static final Logger log = LoggerFactory.getLogger(StateFile.class);
-  private static final byte[] MAGIC = {'M', 'W', 'A', 'S'};
-  private static final byte VERSION = 1;
-  private static final int HEADER = MAGIC.length + 1 + 4 + 4;
-  private static final int MAX_PAYLOAD = 64 * 1024 * 1024;
+  private static final FramedFile.Format FORMAT = new FramedFile.Format("MWAS", (byte) 1, "meshwire agent state",
+      64 * 1024 * 1024);
 
   private final Path file;
   private final InstantSource clock;
@@ -64,69 +61,32 @@ public final class StateFile {
     } catch (NoSuchFileException e) {
       return new Loaded.Missing();
     }
-    String problem = check(bytes);
-    if (problem == null) {
-      try {
-        byte[] payload = java.util.Arrays.copyOfRange(bytes, HEADER, bytes.length);
-        return new Loaded.Found(AgentProtoMapper.fromProto(io.meshwire.proto.agent.v1.AgentState.parseFrom(payload)));
-      } catch (InvalidProtocolBufferException | IllegalArgumentException | java.time.DateTimeException e) {
-        problem = "payload does not decode: " + e.getMessage();
+    String problem;
+    switch (FramedFile.unframe(FORMAT, bytes)) {
+      case FramedFile.Unframed.Refused refused -> problem = refused.problem();
+      case FramedFile.Unframed.Payload payload -> {
+        try {
+          return new Loaded.Found(AgentProtoMapper.fromProto(
+              io.meshwire.proto.agent.v1.AgentState.parseFrom(payload.bytes())));
+        } catch (InvalidProtocolBufferException | IllegalArgumentException | java.time.DateTimeException e) {
+          problem = "payload does not decode: " + e.getMessage();
+        }
       }
     }
-    Path aside = moveAside();
+    Path aside = FramedFile.moveAside(file, clock);
     log.warn("state file corrupt, moved aside file={} moved_to={} problem=\"{}\"", file, aside, problem);
     return new Loaded.Corrupt(problem, aside);
-  }
-
-  /**
-   * Moves the file to an unused {@code <name>.corrupt-<millis>[-n]}: rename(2) replaces an existing
-   * target, so an earlier corrupt file from the same millisecond must not be overwritten.
-   */
-  private Path moveAside() throws IOException {
-    String base = file.getFileName() + ".corrupt-" + clock.instant().toEpochMilli();
-    Path aside = file.resolveSibling(base);
-    for (int n = 1; Files.exists(aside, java.nio.file.LinkOption.NOFOLLOW_LINKS); n++) {
-      aside = file.resolveSibling(base + "-" + n);
-    }
-    Files.move(file, aside, StandardCopyOption.ATOMIC_MOVE);
-    return aside;
-  }
-
-  private static String check(byte[] bytes) {
-    if (bytes.length < HEADER) {
-      return "file is " + bytes.length + " bytes, shorter than its " + HEADER + "-byte header";
-    }
-    ByteBuffer b = ByteBuffer.wrap(bytes);
-    byte[] magic = new byte[4];
-    b.get(magic);
-    if (!java.util.Arrays.equals(magic, MAGIC)) {
-      return "not a meshwire agent state file (bad magic)";
-    }
-    byte version = b.get();
-    if (version != VERSION) {
-      return "format version " + version + " is not supported (expected " + VERSION + ")";
-    }
-    int length = b.getInt();
-    int crc = b.getInt();
-    if (length < 0 || length > MAX_PAYLOAD || length != bytes.length - HEADER) {
-      return "payload length " + length + " does not match the file (" + (bytes.length - HEADER) + " bytes)";
-    }
-    CRC32C c = new CRC32C();
-    c.update(bytes, HEADER, length);
-    if ((int) c.getValue() != crc) {
-      return "checksum mismatch";
-    }
-    return null;
   }
 
   /** Writes {@code state} durably; returns it with {@code writtenAt} set. */
   public synchronized AgentState save(AgentState state) throws IOException {
     AgentState stamped = state.writtenAt(clock.instant());
-    byte[] payload = AgentProtoMapper.toProto(stamped).toByteArray();
-    CRC32C c = new CRC32C();
-    c.update(payload);
-    ByteBuffer out = ByteBuffer.allocate(HEADER + payload.length);
-    out.put(MAGIC).put(VERSION).putInt(payload.length).putInt((int) c.getValue()).put(payload).flip();
+    ByteBuffer out;
+    try {
+      out = ByteBuffer.wrap(FramedFile.frame(FORMAT, AgentProtoMapper.toProto(stamped).toByteArray()));
+    } catch (IllegalArgumentException tooLarge) {
+      throw new IOException(tooLarge.getMessage(), tooLarge); // a file that could never load again
+    }
 
     Path dir = file.toAbsolutePath().getParent();
     Files.createDirectories(dir);

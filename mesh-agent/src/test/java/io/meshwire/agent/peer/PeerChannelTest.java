@@ -12,6 +12,7 @@ import io.meshwire.certs.IssuedCredential;
 import io.meshwire.certs.MeshCa;
 import io.meshwire.certs.Role;
 import io.meshwire.certs.SpiffeId;
+import io.meshwire.certs.tls.RenewableKeyManager;
 import io.meshwire.certs.tls.TlsCredentials;
 import io.meshwire.netaddr.Cidr;
 import io.meshwire.netaddr.HostPort;
@@ -36,6 +37,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.random.RandomGenerator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -65,18 +67,14 @@ class PeerChannelTest {
   }
 
   private PeerServer server(String cluster, CatalogHistory history, int port) throws Exception {
-    PeerServer s = PeerServer.start(new HostPort("127.0.0.1", port), creds(cluster), cluster, history, peers::contains,
-        Duration.ofMillis(200), InstantSource.system(), meters);
+    PeerServer s = PeerServer.start(new HostPort("127.0.0.1", port), new RenewableKeyManager(creds(cluster)), cluster,
+        history, peers::contains, Duration.ofMillis(200), InstantSource.system(), meters);
     closing.add(s);
     return s;
   }
 
   private PeerCatalogWatcher watcher(String self, String peer, int port, Map<String, Catalog> sink) {
-    PeerCatalogWatcher w = new PeerCatalogWatcher(peer, new HostPort("127.0.0.1", port), creds(self),
-        InstantSource.system(), fast, scheduler, CatalogLimits.defaults(), meters, Optional.empty(), sink::put);
-    closing.add(w);
-    w.start();
-    return w;
+    return watcher(new RenewableKeyManager(creds(self)), peer, port, sink);
   }
 
   private static ExportedService web(String ns, String address) {
@@ -116,6 +114,52 @@ class PeerChannelTest {
     await().atMost(Duration.ofSeconds(15)).until(() -> atA.get("b").equals(historyB.latest()));
     assertEquals(1, aWatchesB.fullCatalogs(), "resumed from its revision: no full catalog again");
     assertEquals(2, aWatchesB.changesApplied());
+  }
+
+  @Test
+  void aWatcherReconnectsWithTheCertificateItWasRenewedTo() throws Exception {
+    peers.addAll(Set.of("a", "b"));
+    // b's server judges certificates by its own clock, which the test moves past a's first certificate.
+    AtomicReference<Instant> serverTime = new AtomicReference<>(Instant.now());
+    InstantSource serverClock = serverTime::get;
+    CatalogHistory historyB = new CatalogHistory(Catalog.empty("ub").next(List.of(web("shop", "10.2.0.1"))), 100);
+    PeerServer serverB = serverWithClock(historyB, 0, serverClock);
+    int portB = serverB.port();
+    RenewableKeyManager keysA = new RenewableKeyManager(creds("a")); // valid one day
+    Map<String, Catalog> atA = new ConcurrentHashMap<>();
+    PeerCatalogWatcher renewedWatcher = watcher(keysA, "b", portB, atA);
+    await().atMost(Duration.ofSeconds(10)).until(() -> atA.containsKey("b"));
+
+    IssuedCredential longer = ca.issue(new SpiffeId("test", Role.CLUSTER, "a"), Duration.ofDays(10));
+    keysA.use(new TlsCredentials(longer.privateKey(), List.of(longer.certificate()), List.of(longer.ca())));
+    // b restarts two days later: a's first certificate has expired in its eyes, and the old
+    // connection (and any TLS session to resume) is gone.
+    serverB.close();
+    historyB.record(historyB.latest().next(List.of(web("shop", "10.2.0.7"))));
+    serverTime.set(Instant.now().plus(Duration.ofDays(2)));
+    serverWithClock(historyB, portB, serverClock);
+
+    await().atMost(Duration.ofSeconds(15)).until(() -> atA.get("b").equals(historyB.latest()));
+    assertEquals(1, renewedWatcher.fullCatalogs(), "the same watcher, resumed");
+    // A watcher still holding the first certificate is refused by b now.
+    Map<String, Catalog> stale = new ConcurrentHashMap<>();
+    watcher(new RenewableKeyManager(creds("a")), "b", portB, stale);
+    await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(2)).until(stale::isEmpty);
+  }
+
+  private PeerServer serverWithClock(CatalogHistory history, int port, InstantSource clock) throws Exception {
+    PeerServer s = PeerServer.start(new HostPort("127.0.0.1", port), new RenewableKeyManager(creds("b")), "b", history,
+        peers::contains, Duration.ofMillis(200), clock, meters);
+    closing.add(s);
+    return s;
+  }
+
+  private PeerCatalogWatcher watcher(RenewableKeyManager keys, String peer, int port, Map<String, Catalog> sink) {
+    PeerCatalogWatcher w = new PeerCatalogWatcher(peer, new HostPort("127.0.0.1", port), keys, InstantSource.system(),
+        fast, scheduler, CatalogLimits.defaults(), meters, Optional.empty(), sink::put);
+    closing.add(w);
+    w.start();
+    return w;
   }
 
   private PeerServer closingServerPort(CatalogHistory history) throws Exception {

@@ -5,8 +5,12 @@ import static io.meshwire.reflection.kube.KubeObjects.service;
 import static io.meshwire.reflection.kube.KubeObjects.slice;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.grpc.ManagedChannel;
+import io.grpc.netty.NettyChannelBuilder;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.models.V1Endpoint;
 import io.kubernetes.client.openapi.models.V1EndpointSlice;
@@ -24,6 +28,8 @@ import io.meshwire.certs.SpiffeId;
 import io.meshwire.certs.tls.TlsCredentials;
 import io.meshwire.netaddr.Cidr;
 import io.meshwire.netaddr.HostPort;
+import io.meshwire.proto.peer.v1.PeerGrpc;
+import io.meshwire.proto.peer.v1.ProbeRequest;
 import io.meshwire.reflection.catalog.Catalog;
 import io.meshwire.reflection.catalog.CatalogLimits;
 import io.meshwire.reflection.catalog.Endpoint;
@@ -38,10 +44,13 @@ import io.meshwire.reflection.kube.KubeApis;
 import io.meshwire.reflection.kube.Mcs;
 import io.meshwire.reflection.kube.V1alpha1ServiceExport;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.math.BigInteger;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.cert.CertificateException;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -49,6 +58,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.random.RandomGenerator;
 import org.junit.jupiter.api.AfterEach;
@@ -86,10 +96,16 @@ class ReflectionServiceTest {
 
   private ReflectionService start(String cluster, String podCidr, ApiClient client, AtomicReference<AgentState> state,
       Duration startupGrace) {
+    return start(cluster, podCidr, client, state, startupGrace, Optional.empty());
+  }
+
+  private ReflectionService start(String cluster, String podCidr, ApiClient client, AtomicReference<AgentState> state,
+      Duration startupGrace, Optional<Path> stateDir) {
     ReflectionService.Settings settings = new ReflectionService.Settings(cluster, new HostPort("127.0.0.1", 0),
         List.of(Cidr.parse(podCidr)), startupGrace, Duration.ofMillis(300), Duration.ofSeconds(1),
         new Backoff(Duration.ofMillis(20), Duration.ofMillis(200), RandomGenerator.getDefault()),
-        new KubeExportWatcher.Options(Duration.ofMillis(50), Duration.ofHours(1), CatalogLimits.defaults()), Optional.empty());
+        new KubeExportWatcher.Options(Duration.ofMillis(50), Duration.ofHours(1), CatalogLimits.defaults()),
+        Optional.empty(), stateDir);
     ReflectionService s = ReflectionService.start(settings, client, creds(cluster), state::get, InstantSource.system(),
         meters);
     closing.add(s);
@@ -223,6 +239,282 @@ class ReflectionServiceTest {
 
     assertEquals("https://10.96.0.1:6443", client.getBasePath());
     assertEquals(0, client.getReadTimeout());
+  }
+
+  /** A exports shop/web (one endpoint, 10.1.0.5) and B, which sees a's pods as 10.201.0.0/16, imports it. */
+  private record Pair(ReflectionService a, ReflectionService b, ApiClient apiA, ApiClient apiB,
+      AtomicReference<AgentState> stateA, AtomicReference<AgentState> stateB) {}
+
+  private Pair exportFromAToB(Optional<Path> stateDirB, java.util.function.IntUnaryOperator addressOfA)
+      throws Exception {
+    ApiClient apiA = api().client();
+    ApiClient apiB = api().client();
+    AtomicReference<AgentState> stateA = new AtomicReference<>(TestStates.state("m", 1, peer("b", 2, 0)));
+    AtomicReference<AgentState> stateB = new AtomicReference<>(TestStates.state("m", 1, peer("a", 1, 0))
+        .withMyViews(Map.of("a", TestStates.view("b", "a", "10.1.0.0/16", "10.201.0.0/16"))));
+    ReflectionService a = start("a", "10.1.0.0/16", apiA, stateA);
+    ReflectionService b = start("b", "10.2.0.0/16", apiB, stateB, Duration.ofSeconds(60), stateDirB);
+    await().atMost(WAIT).until(() -> a.peerPort().isPresent() && b.peerPort().isPresent());
+    stateA.set(stateA.get().withPeers(TestStates.byId(peer("b", 2, b.peerPort().get()))));
+    stateB.set(stateB.get().withPeers(TestStates.byId(peer("a", 1, addressOfA.applyAsInt(a.peerPort().get())))));
+    a.stateChanged();
+    b.stateChanged();
+    assertTrue(KubeApis.services(apiA).create(service("shop", "web", 80)).isSuccess());
+    assertTrue(KubeApis.endpointSlices(apiA).create(slice("shop", "web-1", "web", 8080, endpoint("10.1.0.5", true)))
+        .isSuccess());
+    assertTrue(KubeApis.serviceExports(apiA).create(new V1alpha1ServiceExport()
+        .metadata(new V1ObjectMeta().namespace("shop").name("web"))
+        .status(new V1alpha1ServiceExport.Status())).isSuccess());
+    await().atMost(WAIT).until(() -> imports(apiB).equals(List.of("web"))
+        && addresses(apiB).equals(List.of("10.201.0.5")));
+    return new Pair(a, b, apiA, apiB, stateA, stateB);
+  }
+
+  /** Adds an endpoint to a's shop/web. */
+  private static void addEndpoint(ApiClient apiA, String address) {
+    var slices = KubeApis.endpointSlices(apiA);
+    V1EndpointSlice web1 = slices.get("shop", "web-1").getObject();
+    List<V1Endpoint> endpoints = new ArrayList<>(web1.getEndpoints());
+    endpoints.add(endpoint(address, true));
+    web1.endpoints(endpoints);
+    assertTrue(slices.update(web1).isSuccess());
+  }
+
+  private double counter(String name, String peer) {
+    var c = meters.find(name).tag("peer", peer).counter();
+    return c == null ? 0 : c.count();
+  }
+
+  @Test
+  void aRestartWhileThePeerIsUnreachableKeepsItsImportsNotReadyAndResumesFromTheStoredRevision(@TempDir Path dirB)
+      throws Exception {
+    // b reaches a through a relay: cutting it makes a unreachable while a keeps its catalog (uid, history).
+    Relay relay = new Relay();
+    closing.add(relay);
+    Pair p = exportFromAToB(Optional.of(dirB), relay::forwardTo);
+    p.b().close(); // b stops; what it had is on disk
+    assertTrue(Files.exists(dirB.resolve(PeerCatalogStore.FILE_NAME)));
+    assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+        Files.getPosixFilePermissions(dirB.resolve(PeerCatalogStore.FILE_NAME))));
+    double fullBefore = counter("meshwire.agent.peer.catalog.full", "a");
+    assertEquals(1.0, fullBefore);
+
+    relay.cut(); // a is unreachable (tunnel down) ...
+    addEndpoint(p.apiA(), "10.1.0.6"); // ... and changes meanwhile
+
+    // b comes back with a short grace: a never answers, yet its imports stay, turned not-ready.
+    ReflectionService b = start("b", "10.2.0.0/16", p.apiB(), p.stateB(), Duration.ofSeconds(2), Optional.of(dirB));
+    await().atMost(WAIT).until(() -> endpoints(p.apiB()).size() == 1
+        && endpoints(p.apiB()).stream().noneMatch(e -> Boolean.TRUE.equals(e.getConditions().getReady())));
+    await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(2))
+        .until(() -> imports(p.apiB()).equals(List.of("web")) && addresses(p.apiB()).equals(List.of("10.201.0.5")));
+
+    // a is reachable again: b resumes from the stored revision and gets only the change it missed.
+    relay.restore();
+    await().atMost(WAIT).until(() -> addresses(p.apiB()).equals(List.of("10.201.0.5", "10.201.0.6")));
+    assertEquals(fullBefore, counter("meshwire.agent.peer.catalog.full", "a"), "resumed: no full catalog again");
+    assertTrue(endpoints(p.apiB()).stream().noneMatch(e -> Boolean.TRUE.equals(e.getConditions().getReady())),
+        "not ready before the link is seen up");
+    b.linksObserved(Map.of("a", LinkHealth.UP));
+    await().atMost(WAIT).until(() -> endpoints(p.apiB()).size() == 2
+        && endpoints(p.apiB()).stream().allMatch(e -> Boolean.TRUE.equals(e.getConditions().getReady())));
+  }
+
+  @Test
+  void aStoredCatalogOfAPeerThatLeftIsDroppedAndItsImportsGo(@TempDir Path dirB) throws Exception {
+    ApiClient apiB = api().client();
+    Catalog ofA = Catalog.empty("ua").next(List.of(new ExportedService("shop", "web", ServiceType.CLUSTER_SET_IP,
+        List.of(ServicePort.of("http", "TCP", 80)), List.of(Endpoint.ready(Cidr.parseAddress("10.1.0.5"),
+            Map.of("http", 8080))), Instant.now())));
+    ServiceImporter before = new ServiceImporter(new KubeImportApi(apiB));
+    before.putSource("a", ofA, x -> x);
+    assertTrue(before.reconcile().converged());
+    PeerCatalogStore store = new PeerCatalogStore(dirB, CatalogLimits.defaults(), InstantSource.system());
+    store.save(Map.of("a", ofA));
+
+    // a was removed through the hub while b was down: b's state no longer has it.
+    start("b", "10.2.0.0/16", apiB, new AtomicReference<>(TestStates.state("m", 1)), Duration.ofSeconds(1),
+        Optional.of(dirB));
+
+    await().atMost(WAIT).until(() -> imports(apiB).isEmpty() && importedSlices(apiB).isEmpty());
+    await().atMost(WAIT).until(() -> store.load() instanceof PeerCatalogStore.Loaded.Found f && f.catalogs().isEmpty());
+  }
+
+  @Test
+  void aCorruptCatalogFileIsSetAsideCountedAndStartsAsIfNone(@TempDir Path dirB) throws Exception {
+    Files.writeString(dirB.resolve(PeerCatalogStore.FILE_NAME), "garbage");
+
+    ReflectionService b = start("b", "10.2.0.0/16", api().client(), new AtomicReference<>(TestStates.state("m", 1)),
+        Duration.ofSeconds(60), Optional.of(dirB));
+
+    await().atMost(WAIT).until(() -> meters.find("meshwire.agent.peer.catalogs.corrupt").tag("reason", "header")
+        .counter() != null);
+    assertEquals(1.0, meters.counter("meshwire.agent.peer.catalogs.corrupt", "reason", "header").count());
+    assertFalse(Files.exists(dirB.resolve(PeerCatalogStore.FILE_NAME)));
+    try (var files = Files.list(dirB)) {
+      assertEquals(1, files.filter(f -> f.getFileName().toString().startsWith(PeerCatalogStore.FILE_NAME + ".corrupt-"))
+          .count());
+    }
+    await().atMost(WAIT).until(() -> b.peerPort().isPresent()); // and it runs on
+  }
+
+  @Test
+  void renewedCredentialsAreShownToNewPeerConnectionsWhileEstablishedStreamsStayUp() throws Exception {
+    Pair p = exportFromAToB(Optional.empty(), port -> port);
+    int port = p.a().peerPort().orElseThrow();
+    BigInteger first = serialPresented(port);
+    double streams = counter("meshwire.agent.peer.catalog.streams", "a");
+    TlsCredentials renewed = creds("a");
+    assertNotEquals(first, renewed.leaf().getSerialNumber());
+
+    p.a().useCredentials(renewed);
+
+    assertEquals(renewed.leaf().getSerialNumber(), serialPresented(port), "a new connection sees the new certificate");
+    // b's stream to a, opened before the swap, carries on: a change arrives with no new stream.
+    addEndpoint(p.apiA(), "10.1.0.6");
+    await().atMost(WAIT).until(() -> addresses(p.apiB()).equals(List.of("10.201.0.5", "10.201.0.6")));
+    assertEquals(streams, counter("meshwire.agent.peer.catalog.streams", "a"), "the established stream stayed up");
+  }
+
+  /** The serial number of the certificate the peer server at {@code port} presents to a new connection (as b). */
+  private BigInteger serialPresented(int port) throws Exception {
+    AtomicReference<X509Certificate> seen = new AtomicReference<>();
+    TlsCredentials b = creds("b");
+    var tls = io.grpc.netty.GrpcSslContexts.forClient().protocols("TLSv1.3")
+        .keyManager(b.privateKey(), b.chain().toArray(X509Certificate[]::new))
+        .trustManager(new RecordingTrustManager(seen)).build();
+    ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", port).sslContext(tls).build();
+    try {
+      assertEquals("a", PeerGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
+          .probe(ProbeRequest.getDefaultInstance()).getClusterId());
+    } finally {
+      channel.shutdownNow();
+    }
+    return seen.get().getSerialNumber();
+  }
+
+  /** Accepts any server and remembers its leaf certificate (test only: what is presented is the question). */
+  private static final class RecordingTrustManager extends javax.net.ssl.X509ExtendedTrustManager {
+    private final AtomicReference<X509Certificate> seen;
+
+    RecordingTrustManager(AtomicReference<X509Certificate> seen) {
+      this.seen = seen;
+    }
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType) {
+      seen.set(chain[0]);
+    }
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType, java.net.Socket socket) {
+      seen.set(chain[0]);
+    }
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType, javax.net.ssl.SSLEngine engine) {
+      seen.set(chain[0]);
+    }
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+      throw new CertificateException("client side only");
+    }
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType, java.net.Socket socket)
+        throws CertificateException {
+      throw new CertificateException("client side only");
+    }
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType, javax.net.ssl.SSLEngine engine)
+        throws CertificateException {
+      throw new CertificateException("client side only");
+    }
+
+    @Override
+    public X509Certificate[] getAcceptedIssuers() {
+      return new X509Certificate[0];
+    }
+  }
+
+  /**
+   * A TCP relay on a fixed loopback port to another one: {@link #cut} closes the port and every
+   * relayed connection (the peer looks unreachable), {@link #restore} listens on the same port again.
+   */
+  private static final class Relay implements AutoCloseable {
+    private final List<java.net.Socket> sockets = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private volatile java.net.ServerSocket listener;
+    private volatile int target;
+    private int port;
+
+    /** Starts relaying to {@code targetPort}; returns the relay's port. */
+    synchronized int forwardTo(int targetPort) {
+      target = targetPort;
+      listen(0);
+      port = listener.getLocalPort();
+      return port;
+    }
+
+    synchronized void cut() throws java.io.IOException {
+      listener.close();
+      for (java.net.Socket s : sockets) {
+        s.close();
+      }
+      sockets.clear();
+    }
+
+    synchronized void restore() {
+      listen(port);
+    }
+
+    private void listen(int onPort) {
+      try {
+        java.net.ServerSocket server = new java.net.ServerSocket();
+        server.setReuseAddress(true);
+        server.bind(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), onPort));
+        listener = server;
+        Thread.ofVirtual().start(() -> accept(server));
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
+
+    private void accept(java.net.ServerSocket server) {
+      while (!server.isClosed()) {
+        try {
+          java.net.Socket in = server.accept();
+          sockets.add(in);
+          java.net.Socket out = new java.net.Socket(InetAddress.getLoopbackAddress(), target);
+          sockets.add(out);
+          Thread.ofVirtual().start(() -> pump(in, out));
+          Thread.ofVirtual().start(() -> pump(out, in));
+        } catch (java.io.IOException e) {
+          // closed by cut(), or the target refused: the caller sees a closed connection
+        }
+      }
+    }
+
+    private static void pump(java.net.Socket from, java.net.Socket to) {
+      try {
+        from.getInputStream().transferTo(to.getOutputStream());
+      } catch (java.io.IOException e) {
+        // one side closed
+      } finally {
+        try {
+          from.close();
+          to.close();
+        } catch (java.io.IOException ignored) {
+          // closing anyway
+        }
+      }
+    }
+
+    @Override
+    public synchronized void close() throws java.io.IOException {
+      cut();
+    }
   }
 
   /** Names of the ServiceImports in namespace shop (a get of a missing one throws instead of answering 404). */
