@@ -41,7 +41,9 @@ import org.slf4j.LoggerFactory;
  * peer channel through the tunnel. A Service exported in a, with its endpoint at a's workload,
  * shows up in b as an EndpointSlice whose address (b's view of a's workload) reaches a's echo
  * server; an endpoint added in a while the hub is down still reaches b; cutting a off turns b's
- * slice not-ready, and reconnecting it ready again; revoking a removes all b imported from it.
+ * slice not-ready, and reconnecting it ready again; b restarted while the hub is down and a is cut
+ * off keeps its imports (from its stored catalog of a), not ready; revoking a removes all b
+ * imported from it.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ReflectionIT {
@@ -201,6 +203,27 @@ class ReflectionIT {
 
   @Test
   @Order(4)
+  void bRestartedWithTheHubDownAndACutOffKeepsItsImportsNotReady() throws Exception {
+    List<String> before = importedAddresses();
+    assertTrue(allReady(true));
+    lab.killAgentAndDataPlane("b");
+    lab.setUplink("a", false);
+    long startedAt = System.nanoTime();
+    lab.startAgent("b");
+    // b knows a's catalog only from its own disk (no hub, no peer channel): its first import pass
+    // marks a's endpoints not-ready, and deletes nothing.
+    MeshLab.awaitTrue(() -> allReady(false), WAIT, "restarted b to mark a's endpoints not-ready");
+    log.info("reflection restart_to_not_ready_ms={}", (System.nanoTime() - startedAt) / 1_000_000);
+    assertEquals(before, importedAddresses(), "a restart with the peer unreachable deletes nothing");
+    assertEquals(1, KubeApis.serviceImports(kubeB).list(NS).getObject().getItems().size());
+
+    lab.setUplink("a", true);
+    MeshLab.awaitTrue(() -> allReady(true), WAIT, "b's imports of a to turn ready once a is back");
+    MeshLab.awaitTrue(() -> !askFromB(before.get(0)).isEmpty(), Duration.ofSeconds(30), "b -> a after b's restart");
+  }
+
+  @Test
+  @Order(5)
   void revokingAGarbageCollectsEverythingBImportedFromIt() throws Exception {
     lab.startHub();
     var revoke = lab.cli("revoke", "a", "--reason", "e2e");

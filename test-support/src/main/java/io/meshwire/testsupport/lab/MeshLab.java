@@ -3,7 +3,6 @@ package io.meshwire.testsupport.lab;
 import io.meshwire.testsupport.netns.ClusterNet;
 import io.meshwire.testsupport.netns.ExecResult;
 import io.meshwire.testsupport.netns.NetworkNamespaces;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,6 +44,7 @@ public final class MeshLab implements AutoCloseable {
   private final Map<String, Process> agents = new LinkedHashMap<>();
   private final Map<String, List<String>> agentFlags = new LinkedHashMap<>();
   private final List<UnixSocketRelay> relays = new ArrayList<>();
+  private final Map<String, Process> apiRelays = new LinkedHashMap<>();
   private Process hub;
 
   private MeshLab(NetworkNamespaces net, Path workDir, Path jar) {
@@ -97,13 +97,14 @@ public final class MeshLab implements AutoCloseable {
     if (hub != null && hub.isAlive()) {
       throw new IllegalStateException("hub already running");
     }
+    long logOffset = sizeOf(workDir.resolve("hub.log"));
     hub = net.spawn(hubHost.namespace(), javaCommand("io.meshwire.hub.server.HubMain",
         "--data-dir", hubDataDir().toString(),
         "--listen", hubAddress(),
         "--mesh", "lab.meshwire",
         "--metrics-listen", "127.0.0.1:" + HUB_METRICS_PORT,
         "--bookmark-interval", "5s"), workDir.resolve("hub.log"));
-    awaitLine(workDir.resolve("hub.log"), "READY", hub, Duration.ofSeconds(60));
+    awaitLine(workDir.resolve("hub.log"), logOffset, "READY", hub, Duration.ofSeconds(60));
   }
 
   /** SIGKILLs the hub process. */
@@ -156,8 +157,13 @@ public final class MeshLab implements AutoCloseable {
   /** Starts (or restarts) the agent of cluster {@code name} from its state directory. */
   public void startAgent(String name) throws IOException {
     ClusterNet c = clusters.get(name);
+    Process apiRelay = apiRelays.get(name);
+    if (apiRelay != null && !apiRelay.isAlive()) {
+      apiRelays.put(name, startApiRelay(c)); // killed with the rest of the gateway's processes
+    }
     Path stateDir = workDir.resolve("agent-" + name);
     Path logFile = workDir.resolve("agent-" + name + ".log");
+    long logOffset = sizeOf(logFile);
     Process p = net.spawn(c.gateway(), withFlags(javaCommand("io.meshwire.agent.AgentMain",
         "--cluster-id", name,
         "--state-dir", stateDir.toString(),
@@ -173,7 +179,7 @@ public final class MeshLab implements AutoCloseable {
         "--status-interval", "1s",
         "--reconcile-interval", "5s"), agentFlags.getOrDefault(name, List.of())), logFile);
     agents.put(name, p);
-    awaitLine(logFile, "READY " + name, p, Duration.ofSeconds(60));
+    awaitLine(logFile, logOffset, "READY " + name, p, Duration.ofSeconds(60));
   }
 
   private static List<String> withFlags(List<String> command, List<String> extra) {
@@ -188,15 +194,8 @@ public final class MeshLab implements AutoCloseable {
    * fake API server asks for none).
    */
   private void connectApiServer(ClusterNet c, int apiPort) throws IOException {
-    Path socket = workDir.resolve("api-" + c.name() + ".sock");
-    relays.add(UnixSocketRelay.start(socket, apiPort));
-    Process socat = net.spawn(c.gateway(), List.of("socat", "TCP-LISTEN:6443,bind=127.0.0.1,reuseaddr,fork",
-        "UNIX-CONNECT:" + socket), workDir.resolve("api-relay-" + c.name() + ".log"));
-    awaitTrue(() -> !socat.isAlive() || net.exec(c.gateway(), "bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/6443").ok(),
-        Duration.ofSeconds(10), "the API relay in " + c.gateway());
-    if (!socat.isAlive()) {
-      throw new IllegalStateException("API relay (socat) exited; see api-relay-" + c.name() + ".log");
-    }
+    relays.add(UnixSocketRelay.start(apiSocket(c.name()), apiPort));
+    apiRelays.put(c.name(), startApiRelay(c));
     Files.writeString(workDir.resolve("kubeconfig-" + c.name()), """
         apiVersion: v1
         kind: Config
@@ -214,6 +213,22 @@ public final class MeshLab implements AutoCloseable {
             user: %1$s
         current-context: %1$s
         """.formatted(c.name()));
+  }
+
+  private Path apiSocket(String name) {
+    return workDir.resolve("api-" + name + ".sock");
+  }
+
+  /** socat in the gateway namespace: 127.0.0.1:6443 there to the relay's Unix socket. */
+  private Process startApiRelay(ClusterNet c) {
+    Process socat = net.spawn(c.gateway(), List.of("socat", "TCP-LISTEN:6443,bind=127.0.0.1,reuseaddr,fork",
+        "UNIX-CONNECT:" + apiSocket(c.name())), workDir.resolve("api-relay-" + c.name() + ".log"));
+    awaitTrue(() -> !socat.isAlive() || net.exec(c.gateway(), "bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/6443").ok(),
+        Duration.ofSeconds(10), "the API relay in " + c.gateway());
+    if (!socat.isAlive()) {
+      throw new IllegalStateException("API relay (socat) exited; see api-relay-" + c.name() + ".log");
+    }
+    return socat;
   }
 
   /** Takes {@code name}'s gateway off the test internet (its tunnels and hub link with it), or back on. */
@@ -350,13 +365,23 @@ public final class MeshLab implements AutoCloseable {
     }
   }
 
-  /** Waits (bounded) until {@code logFile} has a line starting with {@code prefix}. */
-  private static void awaitLine(Path logFile, String prefix, Process process, Duration timeout) throws IOException {
+  private static long sizeOf(Path file) throws IOException {
+    return Files.exists(file) ? Files.size(file) : 0;
+  }
+
+  /**
+   * Waits (bounded) until {@code logFile} has, after its first {@code offset} bytes (what earlier
+   * runs of the process wrote), a line starting with {@code prefix}.
+   */
+  private static void awaitLine(Path logFile, long offset, String prefix, Process process, Duration timeout)
+      throws IOException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       if (Files.exists(logFile)) {
-        try (BufferedReader r = Files.newBufferedReader(logFile)) {
-          if (r.lines().anyMatch(l -> l.startsWith(prefix))) {
+        try (var in = Files.newInputStream(logFile)) {
+          in.skipNBytes(Math.min(offset, Files.size(logFile)));
+          String written = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+          if (written.lines().anyMatch(l -> l.startsWith(prefix))) {
             return;
           }
         }
