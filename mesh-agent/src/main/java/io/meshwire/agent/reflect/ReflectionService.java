@@ -13,15 +13,19 @@ import io.meshwire.agent.wireguard.LinkHealth;
 import io.meshwire.certs.tls.RenewableKeyManager;
 import io.meshwire.certs.tls.TlsCredentials;
 import io.meshwire.netaddr.Cidr;
+import io.meshwire.netaddr.Durations;
 import io.meshwire.netaddr.HostPort;
 import io.meshwire.reflection.catalog.Catalog;
 import io.meshwire.reflection.catalog.CatalogHistory;
 import io.meshwire.reflection.catalog.CatalogLimits;
 import io.meshwire.reflection.export.KubeExportWatcher;
+import io.meshwire.reflection.kube.Mcs;
+import io.meshwire.reflection.kube.McsCrds;
 import io.meshwire.reflection.imports.KubeApiException;
 import io.meshwire.reflection.imports.KubeImportApi;
 import io.meshwire.reflection.imports.ServiceImporter;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.io.Reader;
@@ -43,6 +47,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -83,6 +88,10 @@ import org.slf4j.LoggerFactory;
  * <p>Certificates: the peer server and the watchers present the certificate held by one
  * {@link RenewableKeyManager}, read at every handshake; {@link #useCredentials} swaps it, so a
  * renewal reaches new connections and reconnects while established streams stay up.
+ *
+ * <p>Nothing starts (no informer, no import) until the API server serves the MCS kinds: a cluster
+ * without the CRDs gets one warning and a gauge, and reflection begins when they appear
+ * ({@link #startExportsWhenServed}).
  *
  * <p>The peer server starts only once the first local catalog is recorded: before that it would
  * serve an empty catalog, which a peer would take for a mass unexport.
@@ -214,6 +223,10 @@ public final class ReflectionService implements AutoCloseable {
   private volatile PeerServer server; // written on the loop thread only
   private boolean gateOpen;
   private boolean closed;
+  private final ApiClient client;
+  private final AtomicInteger crdsMissing = new AtomicInteger();
+  private boolean crdsServed; // owned by the loop thread
+  private boolean crdsReported;
 
   private ReflectionService(Settings settings, ApiClient client, TlsCredentials credentials, Supplier<AgentState> state,
       InstantSource clock, MeterRegistry meters) {
@@ -228,6 +241,10 @@ public final class ReflectionService implements AutoCloseable {
         .description("Writes of the peer catalog file").register(meters);
     this.storeWriteFailures = Counter.builder("meshwire.agent.peer.catalogs.write.failures")
         .description("Failed writes of the peer catalog file (retried)").register(meters);
+    this.client = client;
+    Gauge.builder("meshwire.agent.reflection.crds.missing", crdsMissing, AtomicInteger::get)
+        .description("1 while the API server does not serve the Multi-Cluster Services CRDs (reflection waits)")
+        .register(meters);
     this.importer = new ServiceImporter(new KubeImportApi(client));
     this.exports = new KubeExportWatcher(client, settings.clusterId(), settings.export(), clock,
         c -> loop.execute(() -> localCatalog(c)));
@@ -241,7 +258,7 @@ public final class ReflectionService implements AutoCloseable {
   public static ReflectionService start(Settings settings, ApiClient client, TlsCredentials credentials,
       Supplier<AgentState> state, InstantSource clock, MeterRegistry meters) {
     ReflectionService s = new ReflectionService(settings, client, credentials, state, clock, meters);
-    s.exports.start();
+    s.execute(s::startExportsWhenServed);
     s.execute(s::restore); // first on the loop: the watchers syncPeers starts resume from it
     s.stateChanged();
     s.loop.schedule(s::reconcileSoon, settings.startupGrace().toMillis(), TimeUnit.MILLISECONDS);
@@ -535,9 +552,47 @@ public final class ReflectionService implements AutoCloseable {
     }
   }
 
+  /**
+   * Starts the export informers once the API server serves the MCS kinds ({@link McsCrds}); until
+   * then checks again every {@code resync}, with one warning (not an error per second from the
+   * informers) and {@code meshwire_agent_reflection_crds_missing} 1. Imports wait too
+   * ({@link #gateOpen}). Tunnels are not affected.
+   */
+  private void startExportsWhenServed() {
+    if (closed || crdsServed) {
+      return;
+    }
+    McsCrds.Served served = McsCrds.check(client);
+    if (served instanceof McsCrds.Served.Yes) {
+      crdsServed = true;
+      crdsMissing.set(0);
+      if (crdsReported) {
+        log.info("reflection resumes: the Multi-Cluster Services CRDs are served now");
+      }
+      exports.start();
+      reconcileSoon();
+      return;
+    }
+    crdsMissing.set(1);
+    String why = served instanceof McsCrds.Served.Missing m
+        ? "the API server does not serve " + String.join(", ", m.kinds())
+            + ": install the Multi-Cluster Services CRDs (" + Mcs.API_VERSION + "; Helm: crds.install=true)"
+        : "cannot tell whether the Multi-Cluster Services CRDs are served: " + ((McsCrds.Served.Unknown) served).reason();
+    if (!crdsReported) {
+      log.warn("reflection waiting: {}; checking every {}", why, Durations.format(settings.resync()));
+      crdsReported = true;
+    } else {
+      log.debug("reflection still waiting: {}", why);
+    }
+    loop.schedule(this::startExportsWhenServed, settings.resync().toMillis(), TimeUnit.MILLISECONDS);
+  }
+
   private boolean gateOpen() {
     if (gateOpen) {
       return true;
+    }
+    if (!crdsServed) {
+      return false;
     }
     boolean allSettled = !links.isEmpty() && links.keySet().stream().allMatch(this::settled);
     boolean graceOver = !clock.instant().isBefore(started.plus(settings.startupGrace()));

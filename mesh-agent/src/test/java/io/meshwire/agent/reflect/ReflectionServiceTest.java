@@ -137,6 +137,37 @@ class ReflectionServiceTest {
   }
 
   @Test
+  void withoutTheMcsCrdsReflectionWaitsWithOneWarningAndStartsOnceTheyAreServed() throws Exception {
+    FakeApiServer api = api();
+    api.mcsCrdsInstalled(false);
+    ch.qos.logback.classic.Logger root = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
+        .getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    var logs = new ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent>();
+    logs.start();
+    root.addAppender(logs);
+    try {
+      ReflectionService a = start("a", "10.1.0.0/16", api.client(), new AtomicReference<>(TestStates.state("m", 1)));
+      var missing = meters.find("meshwire.agent.reflection.crds.missing").gauge();
+      await().atMost(WAIT).until(() -> missing.value() == 1.0);
+      // Many checks (every 300 ms here) later: still waiting, no catalog, no peer server.
+      await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(3)).until(() -> a.peerPort().isEmpty());
+      List<String> warnings = logs.list.stream()
+          .filter(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN).map(e -> e.getFormattedMessage()).toList();
+      assertEquals(1, warnings.size(), warnings.toString());
+      assertTrue(warnings.get(0).contains("serviceexports.multicluster.x-k8s.io, serviceimports.multicluster.x-k8s.io"),
+          warnings.get(0));
+      assertEquals(List.of(), logs.list.stream().filter(e -> e.getLevel() == ch.qos.logback.classic.Level.ERROR)
+          .map(e -> e.getLoggerName() + ": " + e.getFormattedMessage()).toList(), "no informer errors");
+
+      api.mcsCrdsInstalled(true);
+      await().atMost(WAIT).until(() -> a.peerPort().isPresent()); // the first catalog was published
+      assertEquals(0.0, missing.value());
+    } finally {
+      root.detachAppender(logs);
+    }
+  }
+
+  @Test
   void exportsOfAAreImportedIntoBFollowLinkHealthAndLeaveWithThePeer() throws Exception {
     ApiClient apiA = api().client();
     ApiClient apiB = api().client();

@@ -42,6 +42,7 @@ public final class ChunkedWatchBridge implements AutoCloseable {
   private final HttpServer server;
   private final HttpClient http;
   private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+  private volatile String hiddenPrefix;
 
   /** Starts a bridge to the mock at {@code target} (e.g. {@code http://127.0.0.1:40000}). */
   public ChunkedWatchBridge(URI target) throws IOException {
@@ -59,8 +60,29 @@ public final class ChunkedWatchBridge implements AutoCloseable {
     return "http://127.0.0.1:" + server.getAddress().getPort();
   }
 
+  /**
+   * Answers 404 (a {@code Status} as the API server sends for a resource it does not serve) to
+   * every request whose path starts with {@code pathPrefix}, e.g. an API group whose CRDs are
+   * not installed; {@code null} serves everything again.
+   */
+  public void hide(String pathPrefix) {
+    hiddenPrefix = pathPrefix;
+  }
+
   private void handle(HttpExchange exchange) throws IOException {
     try (exchange) {
+      String hidden = hiddenPrefix;
+      if (hidden != null && exchange.getRequestURI().getPath().startsWith(hidden)) {
+        byte[] body = ("{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
+            + "\"message\":\"the server could not find the requested resource\",\"reason\":\"NotFound\","
+            + "\"details\":{},\"code\":404}").getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", "application/json");
+        exchange.sendResponseHeaders(404, body.length);
+        try (OutputStream os = exchange.getResponseBody()) {
+          os.write(body);
+        }
+        return;
+      }
       String query = exchange.getRequestURI().getRawQuery();
       boolean watch = "GET".equals(exchange.getRequestMethod()) && query != null
           && (query.contains("watch=true") || query.contains("watch=1"));

@@ -55,6 +55,11 @@ public final class FakeApiServer implements AutoCloseable {
     return URI.create(bridge.url()).getPort();
   }
 
+  /** Whether the MCS CRDs look installed: when not, their API group answers 404. */
+  public void mcsCrdsInstalled(boolean installed) {
+    bridge.hide(installed ? null : "/apis/" + Mcs.GROUP + "/");
+  }
+
   /** A new client of this API; read timeout 0 as informers' long watches need. */
   public ApiClient client() {
     ApiClient client = new ClientBuilder().setBasePath(bridge.url()).setReadTimeout(Duration.ZERO).build();
