@@ -61,7 +61,7 @@ public final class PeerAuthInterceptor implements ServerInterceptor {
   }
 
   private <Q, R> ServerCall.Listener<Q> refuse(ServerCall<Q, R> call, Status status, String reason, String message) {
-    Counter.builder("meshwire.peer.auth.failures").tag("reason", reason).register(meters).increment();
+    Counter.builder("meshwire.agent.peer.auth.failures").tag("reason", reason).register(meters).increment();
     log.info("peer call refused method={} remote={} reason={} detail=\"{}\"", call.getMethodDescriptor().getFullMethodName(),
         call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR), reason, message);
     call.close(status.withDescription(message), new Metadata());

@@ -39,7 +39,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Everything received is checked before use ({@link PeerCatalogMapper}, {@link CatalogLimits}):
  * a catalog or change that breaks a rule is refused whole, logged and counted
- * ({@code meshwire.peer.catalog.rejected}); the last good catalog stays in place and the watcher
+ * ({@code meshwire_agent_peer_catalog_rejected_total}); the last good catalog stays in place and the watcher
  * reconnects later. The server's identity is checked by TLS ({@link PeerTls#client}); this
  * cluster's certificate is read from a {@link RenewableKeyManager} at every handshake.
  *
@@ -236,7 +236,7 @@ public final class PeerCatalogWatcher implements AutoCloseable {
 
   // @GuardedBy("this")
   private void reject(String reason, String detail) {
-    Counter.builder("meshwire.peer.catalog.rejected").tag("peer", peer).tag("reason", reason).register(meters).increment();
+    Counter.builder("meshwire.agent.peer.catalog.rejected").tag("peer", peer).tag("reason", reason).register(meters).increment();
     log.warn("peer catalog rejected peer={} reason={} detail=\"{}\"; keeping revision {}", peer, reason, detail,
         current == null ? "none" : current.revision());
     if (call != null) {

@@ -176,7 +176,7 @@ class PeerChannelTest {
       StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
           () -> PeerGrpc.newBlockingStub(channel).probe(ProbeRequest.getDefaultInstance()));
       assertEquals(io.grpc.Status.Code.PERMISSION_DENIED, e.getStatus().getCode());
-      assertEquals(1.0, meters.counter("meshwire.peer.auth.failures", "reason", "not_a_peer").count());
+      assertEquals(1.0, meters.counter("meshwire.agent.peer.auth.failures", "reason", "not_a_peer").count());
       peers.add("mallory");
       assertEquals("b", PeerGrpc.newBlockingStub(channel).probe(ProbeRequest.getDefaultInstance()).getClusterId());
     } finally {
@@ -218,8 +218,8 @@ class PeerChannelTest {
     }
     historyB.record(historyB.latest().next(List.of(web("shop", "10.2.0.1").withEndpoints(tooMany))));
     await().atMost(Duration.ofSeconds(10))
-        .until(() -> meters.find("meshwire.peer.catalog.rejected").counter() != null
-            && meters.find("meshwire.peer.catalog.rejected").counter().count() >= 1);
+        .until(() -> meters.find("meshwire.agent.peer.catalog.rejected").counter() != null
+            && meters.find("meshwire.agent.peer.catalog.rejected").counter().count() >= 1);
     assertEquals(good, atA.get("b"));
     assertEquals(good, w.current().orElseThrow());
   }
