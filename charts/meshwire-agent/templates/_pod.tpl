@@ -81,6 +81,8 @@ spec:
         - --wireguard={{ .Values.wireguard.implementation }}
         - --reconcile-interval={{ .Values.reconcileInterval }}
         - --status-interval={{ .Values.statusInterval }}
+        - --persistent-keepalive={{ .Values.persistentKeepalive }}
+        - --link-down-after={{ .Values.linkDownAfter }}
         - --metrics-listen={{ .Values.metrics.bindAddress }}:{{ .Values.metrics.port }}
         {{- if .Values.acceptHubState }}
         - --accept-hub-state

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.marcnuri.helm.LintResult;
@@ -34,6 +35,7 @@ import java.io.InputStream;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -114,6 +116,8 @@ class AgentChartTest {
             "--wireguard=auto",
             "--reconcile-interval=10s",
             "--status-interval=5s",
+            "--persistent-keepalive=25s",
+            "--link-down-after=75s",
             "--metrics-listen=0.0.0.0:9470"),
         agent.getArgs());
     assertEquals(List.of("NET_ADMIN"), agent.getSecurityContext().getCapabilities().getAdd());
@@ -371,6 +375,20 @@ class AgentChartTest {
   }
 
   @Test
+  void linkHealthSettingsReachTheAgentAndATooShortThresholdIsRefusedByIt() {
+    AgentConfig defaults = agentConfig(required());
+    assertEquals(Duration.ofSeconds(25), defaults.persistentKeepalive());
+    assertEquals(Duration.ofSeconds(75), defaults.linkDownAfter());
+    AgentConfig fast = agentConfig(required().set("persistentKeepalive", "2s").set("linkDownAfter", "5s"));
+    assertEquals(Duration.ofSeconds(5), fast.linkDownAfter());
+    // The schema cannot compare the two; the agent refuses at start, naming both.
+    IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
+        () -> agentConfig(required().set("linkDownAfter", "50s")));
+    assertTrue(refused.getMessage().contains("link-down-after: 50s must be more than twice persistent-keepalive (25s)"),
+        refused.getMessage());
+  }
+
+  @Test
   void reflectionWithoutChartRbacStillRunsForAnOperatorsOwnBinding() {
     Manifests m = required().set("rbac.create", false).manifests();
     assertTrue(m.ofKind("ClusterRole").isEmpty() && m.ofKind("ClusterRoleBinding").isEmpty(), m.kinds()::toString);
@@ -453,7 +471,8 @@ class AgentChartTest {
     assertTrue(agent.getArgs().containsAll(List.of("--interface=wg-mesh", "--listen-port=51821",
         "--interface-address=100.64.0.1/32", "--peer-channel=100.64.0.1:7444", "--wireguard=userspace",
         "--remap-pools=100.96.0.0/12", "--reserved-cidrs=192.168.0.0/16",
-        "--reconcile-interval=30s", "--status-interval=10s", "--accept-hub-state",
+        "--reconcile-interval=30s", "--status-interval=10s", "--persistent-keepalive=5s",
+        "--link-down-after=20s", "--accept-hub-state",
         "--metrics-listen=$(POD_IP):9470")), agent.getArgs()::toString);
     assertEquals("status.podIP", agent.getEnv().stream().filter(e -> e.getName().equals("POD_IP")).findFirst()
         .orElseThrow().getValueFrom().getFieldRef().getFieldPath());
@@ -553,6 +572,9 @@ class AgentChartTest {
             "nodeSelector: workload.kind DaemonSet needs a nodeSelector"),
         invalid("service type ClusterIP", "service.type", "ClusterIP", "service.type: service.type must be one of the following"),
         invalid("duration in words", "reconcileInterval", "10 seconds", "reconcileInterval: Does not match pattern"),
+        invalid("keepalive in milliseconds", "persistentKeepalive", "1500ms", "persistentKeepalive: Does not match pattern"),
+        invalid("keepalive of zero", "persistentKeepalive", "0s", "persistentKeepalive: Does not match pattern"),
+        invalid("link threshold in words", "linkDownAfter", "soon", "linkDownAfter: Does not match pattern"),
         invalid("two join token sources", "joinToken.existingSecret", "other",
             "joinToken: set only one of joinToken.value, joinToken.existingSecret"),
         invalid("two hub CA sources", "hub.ca.existingSecret", "other", "hub.ca: set only one of"),
