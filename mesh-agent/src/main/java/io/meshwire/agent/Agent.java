@@ -12,6 +12,7 @@ import io.meshwire.agent.config.AgentConfig;
 import io.meshwire.agent.exec.ProcessCommandRunner;
 import io.meshwire.agent.hub.Backoff;
 import io.meshwire.agent.hub.HubClient;
+import io.meshwire.agent.hub.HubErrors;
 import io.meshwire.agent.ipam.IpamSettings;
 import io.meshwire.agent.ipam.PeerDecision;
 import io.meshwire.agent.ipam.ViewChecks;
@@ -238,6 +239,7 @@ public final class Agent implements AutoCloseable {
     int attempt = 0;
     while (running) {
       Optional<Duration> hint = Optional.empty();
+      boolean refused = false;
       try {
         HubClient client = hubClient();
         renewIfDue(client);
@@ -247,6 +249,7 @@ public final class Agent implements AutoCloseable {
         HubClient.WatchEnd ended = client.watch(sync.state().revision(), sync.state().meshUid(), sync).get();
         Status end = ended.status();
         hint = ended.retryAfter();
+        refused = end.getCause() != null && HubErrors.connectionRefused(end.getCause());
         if (sync.caughtUp()) {
           attempt = 0; // a healthy session: start the backoff over
         }
@@ -258,6 +261,7 @@ public final class Agent implements AutoCloseable {
         return;
       } catch (RuntimeException | java.util.concurrent.ExecutionException | IOException e) {
         log.info("hub unreachable error=\"{}\"", e.getMessage());
+        refused = HubErrors.connectionRefused(e);
         HubClient c = hub.get();
         if (c != null) {
           c.rotate();
@@ -267,7 +271,7 @@ public final class Agent implements AutoCloseable {
       if (!running) {
         return;
       }
-      Duration delay = backoff.delay(++attempt, hint);
+      Duration delay = backoff.delay(++attempt, hint, refused);
       try {
         Thread.sleep(delay); // the backoff itself: waiting is the point here
       } catch (InterruptedException e) {

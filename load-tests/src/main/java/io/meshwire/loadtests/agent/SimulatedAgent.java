@@ -118,7 +118,8 @@ public final class SimulatedAgent {
                   + ": announce failed after " + attempt + " attempts: " + s, t));
               return;
             }
-            Duration wait = fleet.backoff().delay(attempt, java.util.Optional.of(retryAfter(s, Status.trailersFromThrowable(t))));
+            Duration wait = fleet.backoff().delay(attempt, java.util.Optional.of(retryAfter(s, Status.trailersFromThrowable(t))),
+                io.meshwire.agent.hub.HubErrors.connectionRefused(t));
             fleet.timer().schedule(() -> announce(record, attempt + 1, done), wait.toMillis(), TimeUnit.MILLISECONDS);
           }
 
@@ -206,7 +207,8 @@ public final class SimulatedAgent {
         refusals.incrementAndGet();
       }
       int attempt = ++failedStreams;
-      Duration wait = fleet.backoff().delay(attempt, java.util.Optional.of(retryAfter(status, trailers)));
+      Duration wait = fleet.backoff().delay(attempt, java.util.Optional.of(retryAfter(status, trailers)),
+          status.getCause() != null && io.meshwire.agent.hub.HubErrors.connectionRefused(status.getCause()));
       fleet.timer().schedule(SimulatedAgent.this::watch, wait.toMillis(), TimeUnit.MILLISECONDS);
     }
   }

@@ -31,9 +31,14 @@ public final class Backoff {
   }
 
   /**
-   * 200 ms doubling to a 15 s ceiling: a returning hub sees its agents back within ~15 s, spread
-   * evenly over that window by the jitter (the hub's own hint comes on top when it is overloaded).
+   * The ceiling while connections are refused. A refusal means nothing listens (the hub process is
+   * down or restarting): the hub's host answers each attempt with a reset, which costs the hub
+   * nothing, so agents keep trying often and a restarted hub has them back within this window
+   * instead of the full {@code cap}. Once connections are accepted again, any further failure
+   * (a handshake timing out, an overload refusal and its hint) gets the full ceiling of its attempt.
    */
+  public static final Duration REFUSED_CAP = Duration.ofSeconds(2);
+
   /** The smallest ceiling (attempt 1). */
   public Duration base() {
     return base;
@@ -44,6 +49,10 @@ public final class Backoff {
     return cap;
   }
 
+  /**
+   * 200 ms doubling to a 15 s ceiling: a returning hub sees its agents back within ~15 s, spread
+   * evenly over that window by the jitter (the hub's own hint comes on top when it is overloaded).
+   */
   public static Backoff defaults() {
     return new Backoff(Duration.ofMillis(200), Duration.ofSeconds(15), RandomGenerator.getDefault());
   }
@@ -53,9 +62,17 @@ public final class Backoff {
    * carrying {@code hint}. A negative hint counts as none.
    */
   public Duration delay(int attempt, Optional<Duration> hint) {
+    return delay(attempt, hint, false);
+  }
+
+  /**
+   * Like {@link #delay(int, Optional)}; when the attempt failed because the connection was
+   * {@code refused}, the ceiling is at most {@link #REFUSED_CAP}.
+   */
+  public Duration delay(int attempt, Optional<Duration> hint, boolean refused) {
     int doublings = Math.clamp(attempt - 1L, 0, MAX_DOUBLINGS);
     long baseMillis = base.toMillis();
-    long capMillis = cap.toMillis();
+    long capMillis = refused ? Math.min(cap.toMillis(), REFUSED_CAP.toMillis()) : cap.toMillis();
     // Saturate instead of overflowing for a huge base.
     long grown = baseMillis > (Long.MAX_VALUE >> doublings) ? Long.MAX_VALUE : baseMillis << doublings;
     long ceiling = Math.min(Math.min(capMillis, grown), Long.MAX_VALUE - 1);
@@ -65,7 +82,8 @@ public final class Backoff {
 
   /** The same policy as a Resilience4j interval function, reading hints from gRPC errors. */
   public IntervalBiFunction<Object> asIntervalFunction() {
-    return (attempt, either) -> delay(attempt, hintOf(either)).toMillis();
+    return (attempt, either) -> delay(attempt, hintOf(either),
+        either.isLeft() && HubErrors.connectionRefused(either.getLeft())).toMillis();
   }
 
   private static Optional<Duration> hintOf(Either<Throwable, Object> either) {

@@ -30,6 +30,20 @@ public final class HubErrors {
         });
   }
 
+  /**
+   * Whether {@code t} (or a cause of it, e.g. of a gRPC {@code UNAVAILABLE}) is a refused TCP
+   * connection: the address answered, nothing listens there. A connect that timed out is not one.
+   */
+  public static boolean connectionRefused(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof java.net.ConnectException && !(c instanceof io.netty.channel.ConnectTimeoutException)
+          && c.getMessage() != null && c.getMessage().toLowerCase(java.util.Locale.ROOT).contains("refused")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Errors that another attempt may fix (the hub is down, busy or restarting). */
   public static boolean isTransient(Throwable t) {
     return switch (Status.fromThrowable(t).getCode()) {

@@ -159,4 +159,37 @@ class BackoffTest {
     assertEquals(Optional.empty(), HubErrors.retryAfter(Status.UNAVAILABLE.asRuntimeException()));
     assertEquals(Optional.empty(), HubErrors.retryAfter(new IllegalStateException("not gRPC")));
   }
+
+  @Test
+  void refusedConnectionsKeepTheCeilingAtTwoSecondsWhateverTheAttempt() {
+    Backoff backoff = new Backoff(BASE, CAP, HIGHEST);
+    assertEquals(Duration.ofMillis(200), backoff.delay(1, Optional.empty(), true));
+    assertEquals(Backoff.REFUSED_CAP, backoff.delay(12, Optional.empty(), true));
+    assertEquals(CAP, backoff.delay(12, Optional.empty(), false), "other failures grow to the full cap");
+    Backoff tight = new Backoff(BASE, Duration.ofSeconds(1), HIGHEST);
+    assertEquals(Duration.ofSeconds(1), tight.delay(12, Optional.empty(), true), "a lower cap still wins");
+  }
+
+  @Test
+  void theIntervalFunctionRecognisesARefusedConnectionInsideAGrpcError() {
+    Backoff backoff = new Backoff(BASE, CAP, HIGHEST);
+    var refused = Status.UNAVAILABLE.withDescription("io exception")
+        .withCause(new java.net.ConnectException("Connection refused: /198.18.0.2:7443")).asRuntimeException();
+    var other = Status.UNAVAILABLE.withDescription("io exception")
+        .withCause(new java.io.IOException("Connection reset by peer")).asRuntimeException();
+    assertEquals(Backoff.REFUSED_CAP.toMillis(), backoff.asIntervalFunction().apply(12, Either.left(refused)));
+    assertEquals(CAP.toMillis(), backoff.asIntervalFunction().apply(12, Either.left(other)));
+  }
+
+  @Test
+  void onlyARefusalCountsAsRefusedNotATimeoutOrAReset() {
+    assertTrue(HubErrors.connectionRefused(Status.UNAVAILABLE
+        .withCause(new java.net.ConnectException("Connection refused")).asRuntimeException()));
+    assertEquals(false, HubErrors.connectionRefused(Status.UNAVAILABLE
+        .withCause(new io.netty.channel.ConnectTimeoutException("connection timed out: /198.18.0.2:7443"))
+        .asRuntimeException()));
+    assertEquals(false, HubErrors.connectionRefused(Status.UNAVAILABLE.asRuntimeException()));
+    assertEquals(false, HubErrors.connectionRefused(Status.RESOURCE_EXHAUSTED.withCause(
+        new java.io.IOException("Connection refused, said someone")).asRuntimeException()));
+  }
 }
