@@ -37,6 +37,8 @@ import io.meshwire.certs.Pem;
 import io.meshwire.certs.SpiffeId;
 import io.meshwire.certs.WireGuardKeyPair;
 import io.meshwire.certs.tls.TlsCredentials;
+import io.meshwire.observability.JsonString;
+import io.meshwire.observability.MetricsListener;
 import io.meshwire.proto.rendezvous.v1.ClusterRecord;
 import io.meshwire.proto.rendezvous.v1.LinkState;
 import io.meshwire.proto.rendezvous.v1.PeerLinkStatus;
@@ -107,7 +109,7 @@ public final class Agent implements AutoCloseable {
   // Multi-Cluster Services reflection: null without kubeconfig, and until the cluster certificate exists.
   private final Optional<ApiClient> kube;
   private volatile ReflectionService reflection;
-  private AgentHttp http;
+  private MetricsListener http;
 
   private Agent(AgentConfig config, InstantSource clock, AgentState initial, Optional<String> stateProblem,
       StateFile file, Optional<ApiClient> kube) {
@@ -431,14 +433,14 @@ public final class Agent implements AutoCloseable {
   public String statusJson() {
     AgentState s = sync.state();
     StringBuilder json = new StringBuilder();
-    json.append("{\"cluster\":").append(Json.quote(config.clusterId()))
+    json.append("{\"cluster\":").append(JsonString.quote(config.clusterId()))
         .append(",\"hub_connected\":").append(hubConnected)
         .append(",\"caught_up\":").append(sync.caughtUp())
-        .append(",\"mesh_uid\":").append(Json.quote(s.meshUid()))
+        .append(",\"mesh_uid\":").append(JsonString.quote(s.meshUid()))
         .append(",\"revision\":").append(s.revision())
-        .append(",\"state_written_at\":").append(Json.quote(s.writtenAt().toString()))
-        .append(",\"held\":").append(sync.held().map(Json::quote).orElse("null"))
-        .append(",\"state_problem\":").append(stateProblem.map(Json::quote).orElse("null"))
+        .append(",\"state_written_at\":").append(JsonString.quote(s.writtenAt().toString()))
+        .append(",\"held\":").append(sync.held().map(JsonString::quote).orElse("null"))
+        .append(",\"state_problem\":").append(stateProblem.map(JsonString::quote).orElse("null"))
         .append(",\"reflection\":").append(reflection == null ? "null" : reflection.statusJson())
         .append(",\"peers\":[");
     List<PeerLink> observed = lastLinks.get();
@@ -448,14 +450,14 @@ public final class Agent implements AutoCloseable {
       if (i > 0) {
         json.append(',');
       }
-      json.append("{\"cluster\":").append(Json.quote(l.clusterId()))
-          .append(",\"state\":").append(Json.quote(l.health().name()))
+      json.append("{\"cluster\":").append(JsonString.quote(l.clusterId()))
+          .append(",\"state\":").append(JsonString.quote(l.health().name()))
           .append(",\"endpoint\":").append(l.endpoint()
-              .map(e -> Json.quote(e.getAddress().getHostAddress() + ":" + e.getPort())).orElse("null"))
+              .map(e -> JsonString.quote(e.getAddress().getHostAddress() + ":" + e.getPort())).orElse("null"))
           .append(",\"handshake_age_seconds\":").append(l.handshakeAge().map(d -> String.valueOf(d.toSeconds())).orElse("null"))
           .append(",\"rx_bytes\":").append(l.rxBytes())
           .append(",\"tx_bytes\":").append(l.txBytes())
-          .append(",\"pod_cidrs\":").append(Json.quote(peer == null ? "" : peer.podCidrs().toString()))
+          .append(",\"pod_cidrs\":").append(JsonString.quote(peer == null ? "" : peer.podCidrs().toString()))
           .append(",\"view\":").append(viewStatus(l.clusterId()))
           .append(",\"seen_as\":").append(seenAs(s, l.clusterId()))
           .append('}');
@@ -471,7 +473,7 @@ public final class Agent implements AutoCloseable {
     }
     var view = s.myViews().get(peer);
     return record.podCidrs().stream()
-        .map(c -> Json.quote((view == null ? c : view.seenAs(c)).toString()))
+        .map(c -> JsonString.quote((view == null ? c : view.seenAs(c)).toString()))
         .collect(java.util.stream.Collectors.joining(",", "[", "]"));
   }
 
@@ -479,7 +481,7 @@ public final class Agent implements AutoCloseable {
   private String viewStatus(String peer) {
     PeerDecision d = viewDecisions.last().decisions().get(peer);
     return d == null ? "null"
-        : "{\"condition\":" + Json.quote(d.condition()) + ",\"detail\":" + Json.quote(d.describe()) + "}";
+        : "{\"condition\":" + JsonString.quote(d.condition()) + ",\"detail\":" + JsonString.quote(d.describe()) + "}";
   }
 
   public MeshSync sync() {
@@ -491,7 +493,7 @@ public final class Agent implements AutoCloseable {
   }
 
   public Optional<Integer> httpPort() {
-    return Optional.ofNullable(http).map(AgentHttp::port);
+    return Optional.ofNullable(http).map(MetricsListener::port);
   }
 
   /**

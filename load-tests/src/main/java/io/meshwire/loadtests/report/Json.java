@@ -1,5 +1,6 @@
 package io.meshwire.loadtests.report;
 
+import io.meshwire.observability.JsonString;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -8,7 +9,8 @@ import java.util.Map;
 /**
  * {@code Json} writes and reads the small JSON documents of the bench reports: maps (kept in
  * insertion order), lists, strings, numbers, booleans and null. Not a general-purpose library:
- * enough for results written here and read back by tests and {@code --replot}. Stateless.
+ * enough for results written here and read back by tests and {@code --replot}. Strings are
+ * written by {@link JsonString}. Stateless.
  */
 public final class Json {
 
@@ -24,7 +26,7 @@ public final class Json {
   private static void write(Object value, StringBuilder out, int indent) {
     switch (value) {
       case null -> out.append("null");
-      case String s -> quote(s, out);
+      case String s -> JsonString.appendQuoted(out, s);
       case Boolean b -> out.append(b);
       case Double d -> out.append(d.isNaN() || d.isInfinite() ? "null" : format(d));
       case Float f -> write(f.doubleValue(), out, indent);
@@ -38,7 +40,7 @@ public final class Json {
         int i = 0;
         for (Map.Entry<?, ?> e : map.entrySet()) {
           pad(out, indent + 1);
-          quote(String.valueOf(e.getKey()), out);
+          JsonString.appendQuoted(out, String.valueOf(e.getKey()));
           out.append(": ");
           write(e.getValue(), out, indent + 1);
           out.append(++i < map.size() ? ",\n" : "\n");
@@ -68,7 +70,7 @@ public final class Json {
         }
         out.append(']');
       }
-      default -> quote(value.toString(), out);
+      default -> JsonString.appendQuoted(out, value.toString());
     }
   }
 
@@ -81,28 +83,6 @@ public final class Json {
 
   private static void pad(StringBuilder out, int indent) {
     out.append("  ".repeat(indent));
-  }
-
-  private static void quote(String s, StringBuilder out) {
-    out.append('"');
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      switch (c) {
-        case '"' -> out.append("\\\"");
-        case '\\' -> out.append("\\\\");
-        case '\n' -> out.append("\\n");
-        case '\r' -> out.append("\\r");
-        case '\t' -> out.append("\\t");
-        default -> {
-          if (c < 0x20) {
-            out.append(String.format("\\u%04x", (int) c));
-          } else {
-            out.append(c);
-          }
-        }
-      }
-    }
-    out.append('"');
   }
 
   /**

@@ -33,6 +33,17 @@ class JsonTest {
   }
 
   @Test
+  void everyEscapeTheWriterUsesParsesBack() {
+    StringBuilder all = new StringBuilder();
+    for (char c = 0; c < 0x80; c++) {
+      all.append(c);
+    }
+    String text = all.append("é東京\ud83d\ude00").toString();
+
+    assertEquals(text, Json.at(Json.parse(Json.write(Map.of("s", text))), "s"));
+  }
+
+  @Test
   void malformedInputNamesTheOffset() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Json.parse("{\"a\": }"));
     assertEquals("JSON at offset 6: unexpected character '}'", e.getMessage());

@@ -21,6 +21,7 @@ import io.meshwire.hub.store.FileLogStore;
 import io.meshwire.hub.watch.ProtoWatchCodec;
 import io.meshwire.hub.watch.WatchHub;
 import io.meshwire.hub.wire.ProtoEventCodec;
+import io.meshwire.observability.MetricsListener;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.handler.ssl.ClientAuth;
@@ -70,12 +71,12 @@ public final class HubServer implements AutoCloseable {
   private final ExecutorService checkpointPool;
   private final ScheduledExecutorService scheduler;
   private final HealthStatusManager health;
-  private final MetricsEndpoint metricsEndpoint;
+  private final MetricsListener metricsListener;
   private final MeshCa ca;
 
   private HubServer(HubConfig config, Server server, MembershipLog membership, WatchHub watches,
       ExecutorService fanoutPool, ExecutorService checkpointPool, ScheduledExecutorService scheduler,
-      HealthStatusManager health, MetricsEndpoint metricsEndpoint, MeshCa ca) {
+      HealthStatusManager health, MetricsListener metricsListener, MeshCa ca) {
     this.config = config;
     this.server = server;
     this.membership = membership;
@@ -84,7 +85,7 @@ public final class HubServer implements AutoCloseable {
     this.checkpointPool = checkpointPool;
     this.scheduler = scheduler;
     this.health = health;
-    this.metricsEndpoint = metricsEndpoint;
+    this.metricsListener = metricsListener;
     this.ca = ca;
   }
 
@@ -158,14 +159,14 @@ public final class HubServer implements AutoCloseable {
     services.definitions().forEach(builder::addService);
     Server server = builder.build().start();
 
-    MetricsEndpoint metricsEndpoint = config.metricsListen()
-        .map(hp -> MetricsEndpoint.start(hp, meters))
+    MetricsListener metricsListener = config.metricsListen()
+        .map(hp -> MetricsListener.start(hp, meters))
         .orElse(null);
     log.info("hub started listen={}:{} mesh={} mesh_uid={} revision={} provider={} data_dir={}",
         config.listen().host(), server.getPort(), ca.mesh(), membership.meshUid(), membership.durableRevision(),
         OpenSsl.isAvailable() ? "openssl" : "jdk", data);
     return new HubServer(config, server, membership, watches, fanoutPool, checkpointPool, scheduler, health,
-        metricsEndpoint, ca);
+        metricsListener, ca);
   }
 
   /** TLS 1.3; any client certificate is accepted here and verified per call by AuthInterceptor. */
@@ -253,8 +254,8 @@ public final class HubServer implements AutoCloseable {
     checkpointPool.shutdown();
     membership.close();
     fanoutPool.shutdown();
-    if (metricsEndpoint != null) {
-      metricsEndpoint.close();
+    if (metricsListener != null) {
+      metricsListener.close();
     }
     log.info("hub stopped");
   }
