@@ -54,7 +54,14 @@ public final class PeerService extends PeerGrpc.PeerImplBase {
     ServerCallStreamObserver<CatalogEvent> out = (ServerCallStreamObserver<CatalogEvent>) responses;
     String caller = PeerAuthInterceptor.CALLER.get();
     Cursor cursor = new Cursor(out, caller, request.getCatalogUid(), request.getSinceRevision());
-    AutoCloseable listener = history.onChange(() -> executor.execute(cursor::pump));
+    AutoCloseable listener = history.onChange(() -> {
+      try {
+        executor.execute(cursor::pump);
+      } catch (java.util.concurrent.RejectedExecutionException serverClosed) {
+        // The server shut its executor before this stream's cancel handler removed the listener:
+        // the stream is gone, and the change must not fail the caller recording it.
+      }
+    });
     ScheduledFuture<?> bookmarks = scheduler.scheduleAtFixedRate(cursor::bookmark, bookmarkInterval.toMillis(),
         bookmarkInterval.toMillis(), TimeUnit.MILLISECONDS);
     out.setOnCancelHandler(() -> {
