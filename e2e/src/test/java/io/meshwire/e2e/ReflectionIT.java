@@ -141,7 +141,8 @@ class ReflectionIT {
     V1EndpointSlice imported = importedSlices().get(0);
     assertEquals(Mcs.MANAGER, imported.getMetadata().getLabels().get(Mcs.LABEL_SLICE_MANAGED_BY));
     assertEquals(ECHO, imported.getPorts().get(0).getPort());
-    assertTrue(allReady(true), "a's endpoint is ready in b while the tunnel is up");
+    // Ready once b's agent has seen the tunnel to a up (link observations every second).
+    MeshLab.awaitTrue(() -> allReady(true), Duration.ofSeconds(15), "a's endpoint to be ready in b");
 
     V1alpha1ServiceImport serviceImport = KubeApis.serviceImports(kubeB).get(NS, "echo").getObject();
     assertEquals("ClusterSetIP", serviceImport.getSpec().getType());
@@ -177,7 +178,7 @@ class ReflectionIT {
     MeshLab.awaitTrue(() -> importedAddresses().equals(List.of(first, second).stream().sorted().toList()), WAIT,
         "b to import a's new endpoint " + second + " with the hub down");
     log.info("reflection hub_down endpoint_added_to_imported_ms={}", (System.nanoTime() - addedAt) / 1_000_000);
-    assertTrue(allReady(true));
+    assertTrue(allReady(true), "the new endpoint of a reachable source is ready");
     MeshLab.awaitTrue(() -> !askFromB(second).isEmpty(), Duration.ofSeconds(30), "b -> a's echo at " + second);
     assertEquals(asSeenBy("a", "b", 10), askFromB(second));
   }
@@ -205,7 +206,7 @@ class ReflectionIT {
   @Order(4)
   void bRestartedWithTheHubDownAndACutOffKeepsItsImportsNotReady() throws Exception {
     List<String> before = importedAddresses();
-    assertTrue(allReady(true));
+    MeshLab.awaitTrue(() -> allReady(true), Duration.ofSeconds(15), "a's endpoints ready in b before the restart");
     lab.killAgentAndDataPlane("b");
     lab.setUplink("a", false);
     long startedAt = System.nanoTime();
