@@ -173,7 +173,7 @@ public final class Agent implements AutoCloseable {
         .waitDurationInOpenState(Duration.ofSeconds(15))
         // A refused connection means no hub process listens: there is nothing to protect, and an
         // open breaker would keep the agent away for 15 s after the hub is back (Backoff.REFUSED_CAP).
-        .recordException(e -> !HubErrors.connectionRefused(e))
+        .ignoreException(HubErrors::connectionRefused)
         .build());
     registerMetrics();
   }

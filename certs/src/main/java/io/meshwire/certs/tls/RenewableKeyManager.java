@@ -34,36 +34,39 @@ public final class RenewableKeyManager extends X509ExtendedKeyManager {
     }
   }
 
-  private final AtomicReference<Generation> current;
-  private volatile Generation previous;
+  /** The generation presented now and the one before it, swapped together. */
+  private record Generations(Generation current, Generation previous) {}
+
+  private final AtomicReference<Generations> generations;
 
   public RenewableKeyManager(TlsCredentials initial) {
-    this.current = new AtomicReference<>(new Generation(1, initial, initial.chain().toArray(X509Certificate[]::new)));
+    this.generations = new AtomicReference<>(new Generations(
+        new Generation(1, initial, initial.chain().toArray(X509Certificate[]::new)), null));
   }
 
   /** Presents {@code renewed} from the next handshake on. */
   public void use(TlsCredentials renewed) {
     X509Certificate[] chain = renewed.chain().toArray(X509Certificate[]::new);
-    Generation before = current.getAndUpdate(g -> new Generation(g.number() + 1, renewed, chain));
-    previous = before;
+    // One swap: a handshake that chose the alias of the generation being replaced still finds it.
+    generations.updateAndGet(g -> new Generations(new Generation(g.current().number() + 1, renewed, chain),
+        g.current()));
   }
 
   /** The credentials presented now. */
   public TlsCredentials current() {
-    return current.get().credentials();
+    return generations.get().current().credentials();
   }
 
   private Generation byAlias(String alias) {
-    Generation now = current.get();
-    if (now.alias().equals(alias)) {
-      return now;
+    Generations g = generations.get();
+    if (g.current().alias().equals(alias)) {
+      return g.current();
     }
-    Generation before = previous;
-    return before != null && before.alias().equals(alias) ? before : null;
+    return g.previous() != null && g.previous().alias().equals(alias) ? g.previous() : null;
   }
 
   private String aliasFor(String keyType) {
-    Generation now = current.get();
+    Generation now = generations.get().current();
     String algorithm = now.credentials().privateKey().getAlgorithm();
     return keyType != null && (keyType.equals(algorithm) || keyType.startsWith(algorithm + "_")) ? now.alias() : null;
   }

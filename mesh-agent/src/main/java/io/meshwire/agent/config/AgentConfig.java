@@ -30,7 +30,9 @@ import java.util.function.Function;
  *     ({@code persistent-keepalive}, whole seconds 1..65535, default 25 s): keeps NAT mappings open
  *     and gives the link monitor traffic to judge by
  * @param linkDownAfter a link whose peer sent nothing for this long is down ({@code link-down-after},
- *     default 75 s); more than twice the keepalive, so one lost keepalive does not flap the link
+ *     default 75 s); more than twice the keepalive, so one lost keepalive does not flap the link.
+ *     What arrives here are the peers' keepalives, so the check holds only if every cluster of the
+ *     mesh uses the same (or a shorter) keepalive
  */
 public record AgentConfig(
     String clusterId,
@@ -95,8 +97,8 @@ public record AgentConfig(
     if (statusInterval.isNegative() || statusInterval.isZero()) {
       throw new IllegalArgumentException("agent config: status-interval: must be greater than zero");
     }
-    if (persistentKeepalive.isNegative() || persistentKeepalive.isZero()
-        || persistentKeepalive.toNanos() % 1_000_000_000L != 0 || persistentKeepalive.getSeconds() > 65535) {
+    if (persistentKeepalive.getNano() != 0 || persistentKeepalive.getSeconds() < 1
+        || persistentKeepalive.getSeconds() > 65535) {
       throw new IllegalArgumentException("agent config: persistent-keepalive: " + Durations.format(persistentKeepalive)
           + " is not a whole number of seconds in 1s..65535s");
     }

@@ -132,7 +132,7 @@ public final class ReflectionService implements AutoCloseable {
         Optional<HostPort> peerChannel) {
       return new Settings(clusterId, peerListen, podCidrs, Duration.ofSeconds(60), Duration.ofSeconds(30),
           Duration.ofSeconds(30), Backoff.defaults(), KubeExportWatcher.Options.defaults(),
-          peerChannel.flatMap(p -> addressLiteral(p.host())), Optional.empty());
+          peerChannel.flatMap(p -> addressLiteral(p.host())).filter(ReflectionService::isLocal), Optional.empty());
     }
 
     /** These settings with peer catalogs kept in {@code dir}. */
@@ -140,6 +140,25 @@ public final class ReflectionService implements AutoCloseable {
       return new Settings(clusterId, peerListen, podCidrs, startupGrace, resync, bookmarkInterval, backoff, export,
           dialFrom, Optional.of(dir));
     }
+  }
+
+  /**
+   * Whether {@code address} is on one of this host's interfaces: only then can connections start
+   * from it. An announced peer-channel address that is not (a Service address, another pod's) is
+   * left to the kernel's choice of source, with a warning.
+   */
+  private static boolean isLocal(InetAddress address) {
+    try {
+      if (java.net.NetworkInterface.getByInetAddress(address) != null) {
+        return true;
+      }
+    } catch (java.net.SocketException e) {
+      // treated as not local
+    }
+    log.warn("peer-channel address {} is not on a local interface: peer connections start from the kernel's"
+        + " choice of source address, which the peers' tunnels carry only if it is in this cluster's pod CIDRs",
+        address.getHostAddress());
+    return false;
   }
 
   private static Optional<InetAddress> addressLiteral(String host) {
@@ -192,6 +211,11 @@ public final class ReflectionService implements AutoCloseable {
   private final ServiceImporter importer;
   private final ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor(r -> {
     Thread t = new Thread(r, "reflection");
+    t.setDaemon(true);
+    return t;
+  });
+  private final java.util.concurrent.ExecutorService crdProbe = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "reflection-crds");
     t.setDaemon(true);
     return t;
   });
@@ -559,10 +583,18 @@ public final class ReflectionService implements AutoCloseable {
    * ({@link #gateOpen}). Tunnels are not affected.
    */
   private void startExportsWhenServed() {
+    // The check runs on its own thread: the client has no read timeout (informers need that), and
+    // an API server that accepts but never answers must not stall restore, peers or readiness.
+    crdProbe.execute(() -> {
+      McsCrds.Served served = McsCrds.check(client);
+      execute(() -> crdsChecked(served));
+    });
+  }
+
+  private void crdsChecked(McsCrds.Served served) {
     if (closed || crdsServed) {
       return;
     }
-    McsCrds.Served served = McsCrds.check(client);
     if (served instanceof McsCrds.Served.Yes) {
       crdsServed = true;
       crdsMissing.set(0);
@@ -570,6 +602,7 @@ public final class ReflectionService implements AutoCloseable {
         log.info("reflection resumes: the Multi-Cluster Services CRDs are served now");
       }
       exports.start();
+      exports.remoteCatalogs(catalogs);
       reconcileSoon();
       return;
     }
@@ -635,6 +668,7 @@ public final class ReflectionService implements AutoCloseable {
     exports.close();
     loop.shutdownNow();
     peerTimer.shutdownNow();
+    crdProbe.shutdownNow();
     try {
       storeThread.submit(this::persist).get(15, TimeUnit.SECONDS); // what the delay still held back
     } catch (InterruptedException e) {

@@ -26,8 +26,12 @@ import java.util.function.Supplier;
  * alone notices a cut tunnel only minutes later. Every peer carries a persistent keepalive shorter
  * than half of {@code downAfter} (checked by the agent config), so a live peer's counter grows even
  * when no workload talks; a counter that stood still for {@code downAfter} means the peer's packets
- * stopped arriving. A peer first seen (or whose key changed) gets a full {@code downAfter} before
- * its silence counts.
+ * stopped arriving.
+ *
+ * <p>A peer first seen (at agent start, or with a new key) has no counter history. Its latest
+ * handshake proves it sent something then; otherwise it gets half of {@code downAfter} (more than
+ * one keepalive) to show it is alive. So after an agent restart (a kernel interface outlives it) a
+ * tunnel that had died shows down within {@code downAfter / 2}, and a live one never flaps.
  *
  * <p>Keeps the last counter per peer between observations; one {@code wg show} per observation.
  * Thread-safe (observations are serialized).
@@ -83,7 +87,12 @@ public final class LinkMonitor {
 
   private LinkHealth health(WgPeerState peer, Instant now) {
     Received last = received.get(peer.publicKey());
-    if (last == null || last.rxBytes() != peer.rxBytes()) {
+    if (last == null) {
+      Instant grace = now.minus(downAfter.dividedBy(2));
+      Instant handshake = peer.latestHandshake().filter(t -> !t.isAfter(now)).orElse(grace);
+      last = new Received(peer.rxBytes(), handshake.isAfter(grace) ? handshake : grace);
+      received.put(peer.publicKey(), last);
+    } else if (last.rxBytes() != peer.rxBytes()) {
       last = new Received(peer.rxBytes(), now);
       received.put(peer.publicKey(), last);
     }

@@ -367,8 +367,10 @@ class ReflectionServiceTest {
     start("b", "10.2.0.0/16", apiB, new AtomicReference<>(TestStates.state("m", 1)), Duration.ofSeconds(1),
         Optional.of(dirB));
 
-    await().atMost(WAIT).until(() -> imports(apiB).isEmpty() && importedSlices(apiB).isEmpty());
+    // What this test is about: the stored catalog of a is dropped at load and the file rewritten.
     await().atMost(WAIT).until(() -> store.load() instanceof PeerCatalogStore.Loaded.Found f && f.catalogs().isEmpty());
+    // With no source left for them, the imports go once the gate opens (here the 1 s grace).
+    await().atMost(WAIT).until(() -> imports(apiB).isEmpty() && importedSlices(apiB).isEmpty());
   }
 
   @Test

@@ -98,7 +98,37 @@ class LinkMonitorTest {
   }
 
   @Test
-  void aPeerThatLeftWireGuardAndCameBackGetsAFullThresholdAgain() {
+  void afterARestartADeadTunnelWithAStillValidSessionShowsDownWithinHalfTheThreshold() {
+    handshake = Optional.of(now.minusSeconds(100)); // the session is still valid (< 180 s)
+    assertEquals(LinkHealth.UP, observe(), "no history yet: it gets time to show life");
+    advance(5);
+    assertEquals(LinkHealth.UP, observe());
+    advance(1);
+    assertEquals(LinkHealth.DOWN, observe(), "nothing arrived for half the threshold after first sight");
+  }
+
+  @Test
+  void afterARestartALiveTunnelNeverFlaps() {
+    handshake = Optional.of(now.minusSeconds(100));
+    for (int i = 0; i < 10; i++) {
+      assertEquals(LinkHealth.UP, observe());
+      advance(3);
+      rxBytes += 32; // a keepalive every 3 s
+    }
+  }
+
+  @Test
+  void aRecentHandshakeCountsAsTheLastSignOfLife() {
+    handshake = Optional.of(now.minusSeconds(2));
+    assertEquals(LinkHealth.UP, observe());
+    advance(8); // 10 s after the handshake
+    assertEquals(LinkHealth.UP, observe());
+    advance(1);
+    assertEquals(LinkHealth.DOWN, observe());
+  }
+
+  @Test
+  void aPeerThatLeftWireGuardAndCameBackGetsTimeToShowLifeAgain() {
     observe();
     advance(8);
     present = false;
@@ -106,5 +136,7 @@ class LinkMonitorTest {
     present = true;
     advance(8); // 16 s since the counter last moved, but the peer is new to WireGuard
     assertEquals(LinkHealth.UP, observe());
+    advance(6);
+    assertEquals(LinkHealth.DOWN, observe(), "and it used them without a sign of life");
   }
 }

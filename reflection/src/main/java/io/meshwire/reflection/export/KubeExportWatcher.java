@@ -79,6 +79,7 @@ public final class KubeExportWatcher implements AutoCloseable {
   // Owned by the executor thread.
   private Catalog current = Catalog.empty();
   private boolean published;
+  private volatile boolean started;
   private volatile Catalog latest;
 
   public KubeExportWatcher(ApiClient client, String clusterId, Options options, InstantSource clock,
@@ -108,6 +109,7 @@ public final class KubeExportWatcher implements AutoCloseable {
 
   /** Starts the informers; the first catalog follows once they have synced. */
   public void start() {
+    started = true;
     factory.startAllRegisteredInformers();
     rebuildSoon();
   }
@@ -125,7 +127,9 @@ public final class KubeExportWatcher implements AutoCloseable {
   /** The other clusters' latest catalogs changed: conflict conditions are recomputed. */
   public void remoteCatalogs(Map<String, Catalog> byCluster) {
     remotes = Map.copyOf(byCluster);
-    rebuildSoon();
+    if (started) {
+      rebuildSoon(); // before start(), the first rebuild after it reads them
+    }
   }
 
   /** Rebuilds now-ish, as if something changed (a periodic repair may call it). */
