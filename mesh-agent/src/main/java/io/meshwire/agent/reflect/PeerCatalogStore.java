@@ -159,7 +159,7 @@ public final class PeerCatalogStore {
    * Replaces the file with {@code catalogs} (by peer cluster), durably: when this returns, a crash
    * leaves exactly these. On failure the previous file is untouched and no temporary file is left.
    *
-   * @throws IOException also when the catalogs exceed {@link #MAX_BYTES}
+   * @throws TooLarge when the catalogs exceed {@link #MAX_BYTES} (trying again cannot help)
    */
   public synchronized void save(Map<String, Catalog> catalogs) throws IOException {
     PeerCatalogs.Builder out = PeerCatalogs.newBuilder().setWrittenAt(AgentProtoMapper.timestamp(clock.instant()));
@@ -171,8 +171,15 @@ public final class PeerCatalogStore {
     try {
       framed = FramedFile.frame(format, out.build().toByteArray());
     } catch (IllegalArgumentException tooLarge) {
-      throw new IOException("peer catalogs of " + catalogs.size() + " peers: " + tooLarge.getMessage(), tooLarge);
+      throw new TooLarge("peer catalogs of " + catalogs.size() + " peers: " + tooLarge.getMessage(), tooLarge);
     }
     AtomicFiles.write(file, framed, AtomicFiles.OWNER_ONLY);
+  }
+
+  /** The catalogs do not fit in one file; the same catalogs will never fit. */
+  public static final class TooLarge extends IOException {
+    TooLarge(String message, Throwable cause) {
+      super(message, cause);
+    }
   }
 }

@@ -538,6 +538,11 @@ public final class ReflectionService implements AutoCloseable {
     try {
       store.orElseThrow().save(latest);
       storeWrites.increment();
+    } catch (PeerCatalogStore.TooLarge e) {
+      // Retrying the same catalogs cannot succeed; the next change of any catalog tries again.
+      storeWriteFailures.increment();
+      log.warn("peer catalog file not written file={} peers={} error=\"{}\"; the previous file stays",
+          store.orElseThrow().path(), latest.size(), e.getMessage());
     } catch (IOException | RuntimeException e) {
       storeWriteFailures.increment();
       log.warn("peer catalog file write failed file={} peers={} error=\"{}\"; retrying in {}",

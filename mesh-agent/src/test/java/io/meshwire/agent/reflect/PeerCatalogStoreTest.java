@@ -197,7 +197,7 @@ class PeerCatalogStoreTest {
     PeerCatalogStore small = new PeerCatalogStore(dir, CatalogLimits.defaults(), InstantSource.fixed(NOW),
         before.length - FramedFile.HEADER);
 
-    IOException e = assertThrows(IOException.class, () -> small.save(catalogs()));
+    PeerCatalogStore.TooLarge e = assertThrows(PeerCatalogStore.TooLarge.class, () -> small.save(catalogs()));
 
     assertTrue(e.getMessage().contains("exceeds the limit"), e.getMessage());
     assertArrayEquals(before, Files.readAllBytes(file()));
