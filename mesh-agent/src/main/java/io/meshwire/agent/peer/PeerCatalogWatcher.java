@@ -74,18 +74,6 @@ public final class PeerCatalogWatcher implements AutoCloseable {
   private boolean closed;
 
   /**
-   * @param keys the cluster certificate presented, read at every handshake (so reconnects after a
-   *     renewal present the new one)
-   * @param resumeFrom the catalog held from an earlier session (or an earlier run of the agent,
-   *     restored from disk), if any: the first stream resumes from its revision
-   */
-  public PeerCatalogWatcher(String peer, HostPort address, RenewableKeyManager keys, InstantSource clock,
-      Backoff backoff, ScheduledExecutorService scheduler, CatalogLimits limits, MeterRegistry meters,
-      Optional<Catalog> resumeFrom, BiConsumer<String, Catalog> onCatalog) {
-    this(peer, address, Optional.empty(), keys, clock, backoff, scheduler, limits, meters, resumeFrom, onCatalog);
-  }
-
-  /**
    * @param source the local address connections start from, if not the kernel's choice: the peer's
    *     tunnel carries only this cluster's pod addresses, and a gateway's default source address
    *     may be another one (its node or uplink address)

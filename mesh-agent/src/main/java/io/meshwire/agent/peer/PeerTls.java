@@ -27,11 +27,6 @@ public final class PeerTls {
 
   private PeerTls() {}
 
-  /** A server context presenting {@code credentials} (fixed). */
-  public static SslContext server(TlsCredentials credentials, InstantSource clock) {
-    return server(new RenewableKeyManager(credentials), clock);
-  }
-
   /**
    * A server context presenting whatever {@code keys} holds at each handshake (a renewal reaches new
    * connections only); it trusts the mesh CA {@code keys} holds now.
@@ -49,11 +44,6 @@ public final class PeerTls {
     } catch (SSLException e) {
       throw new IllegalStateException("peer channel: cannot build server TLS: " + e.getMessage(), e);
     }
-  }
-
-  /** A client context presenting {@code credentials} (fixed). */
-  public static SslContext client(TlsCredentials credentials, String expectedPeer, InstantSource clock) {
-    return client(new RenewableKeyManager(credentials), expectedPeer, clock);
   }
 
   /**

@@ -19,11 +19,11 @@ import io.meshwire.reflection.catalog.Catalog;
 import io.meshwire.reflection.catalog.CatalogHistory;
 import io.meshwire.reflection.catalog.CatalogLimits;
 import io.meshwire.reflection.export.KubeExportWatcher;
-import io.meshwire.reflection.kube.Mcs;
-import io.meshwire.reflection.kube.McsCrds;
 import io.meshwire.reflection.imports.KubeApiException;
 import io.meshwire.reflection.imports.KubeImportApi;
 import io.meshwire.reflection.imports.ServiceImporter;
+import io.meshwire.reflection.kube.Mcs;
+import io.meshwire.reflection.kube.McsCrds;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -43,6 +43,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -214,7 +215,7 @@ public final class ReflectionService implements AutoCloseable {
     t.setDaemon(true);
     return t;
   });
-  private final java.util.concurrent.ExecutorService crdProbe = Executors.newSingleThreadExecutor(r -> {
+  private final ExecutorService crdProbe = Executors.newSingleThreadExecutor(r -> {
     Thread t = new Thread(r, "reflection-crds");
     t.setDaemon(true);
     return t;
@@ -606,8 +607,7 @@ public final class ReflectionService implements AutoCloseable {
       if (crdsReported) {
         log.info("reflection resumes: the Multi-Cluster Services CRDs are served now");
       }
-      exports.start();
-      exports.remoteCatalogs(catalogs);
+      exports.start(); // its first rebuild reads the remote catalogs handed over meanwhile
       reconcileSoon();
       return;
     }

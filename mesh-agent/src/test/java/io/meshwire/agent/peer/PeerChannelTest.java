@@ -155,7 +155,8 @@ class PeerChannelTest {
   }
 
   private PeerCatalogWatcher watcher(RenewableKeyManager keys, String peer, int port, Map<String, Catalog> sink) {
-    PeerCatalogWatcher w = new PeerCatalogWatcher(peer, new HostPort("127.0.0.1", port), keys, InstantSource.system(),
+    PeerCatalogWatcher w = new PeerCatalogWatcher(peer, new HostPort("127.0.0.1", port), Optional.empty(), keys,
+        InstantSource.system(),
         fast, scheduler, CatalogLimits.defaults(), meters, Optional.empty(), sink::put);
     closing.add(w);
     w.start();
@@ -171,7 +172,7 @@ class PeerChannelTest {
     peers.add("a");
     PeerServer b = server("b", new CatalogHistory(Catalog.empty("ub"), 10), 0);
     ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", b.port())
-        .sslContext(PeerTls.client(creds("mallory"), "b", InstantSource.system())).build();
+        .sslContext(PeerTls.client(new RenewableKeyManager(creds("mallory")), "b", InstantSource.system())).build();
     try {
       StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
           () -> PeerGrpc.newBlockingStub(channel).probe(ProbeRequest.getDefaultInstance()));
@@ -192,7 +193,7 @@ class PeerChannelTest {
     Map<String, Catalog> atA = new ConcurrentHashMap<>();
     watcher("a", "b", impostor.port(), atA);
     ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", impostor.port())
-        .sslContext(PeerTls.client(creds("a"), "b", InstantSource.system())).build();
+        .sslContext(PeerTls.client(new RenewableKeyManager(creds("a")), "b", InstantSource.system())).build();
     try {
       StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
           () -> PeerGrpc.newBlockingStub(channel).probe(ProbeRequest.getDefaultInstance()));

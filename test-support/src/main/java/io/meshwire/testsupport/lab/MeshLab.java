@@ -115,7 +115,7 @@ public final class MeshLab implements AutoCloseable {
 
   /** Adds a cluster's namespaces, creates its join token and starts its agent. */
   public ClusterNet addCluster(String name, String podCidr) throws IOException {
-    return addCluster(name, podCidr, List.of());
+    return addCluster(name, podCidr, 0, List.of());
   }
 
   /**
@@ -132,10 +132,6 @@ public final class MeshLab implements AutoCloseable {
     List<String> flags = new ArrayList<>(List.of("--kubeconfig", workDir.resolve("kubeconfig-" + name).toString()));
     flags.addAll(extraAgentFlags);
     return addCluster(name, podCidr, apiPort, flags);
-  }
-
-  private ClusterNet addCluster(String name, String podCidr, List<String> extraAgentFlags) throws IOException {
-    return addCluster(name, podCidr, 0, extraAgentFlags);
   }
 
   private ClusterNet addCluster(String name, String podCidr, int apiPort, List<String> extraAgentFlags)

@@ -46,10 +46,6 @@ public final class UnixSocketRelay implements AutoCloseable {
     return new UnixSocketRelay(path, port);
   }
 
-  public Path path() {
-    return path;
-  }
-
   private void acceptLoop() {
     while (server.isOpen()) {
       SocketChannel client;
