@@ -17,8 +17,9 @@ import picocli.CommandLine.Model.CommandSpec;
  * option maps to the {@link AgentConfig} setting of the same name, where it is validated.
  */
 @Command(name = "agent", description = {
-    "Run the mesh agent of one cluster: apply the last-known state, enroll (first start), announce,",
-    "follow the hub and keep WireGuard tunnels and routes to every peer. Needs NET_ADMIN (root)."})
+    "Run one cluster's mesh agent: WireGuard tunnels and routes to every peer. Needs root.",
+    "It applies the last-known state, enrolls on first start, announces this cluster and follows the",
+    "hub; tunnels keep working while the hub is down."})
 public final class AgentCommand implements Callable<Integer> {
 
   @Spec private CommandSpec spec;

@@ -1,0 +1,96 @@
+package io.meshwire.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.jar.JarFile;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The jar users run ({@code cli/target/meshwire.jar}, what {@code ./meshwire} and the container
+ * image start with {@code java -jar}), run the way they run it.
+ */
+class ShippedJarIT {
+
+  private static final Path JAR = Path.of("target", "meshwire.jar").toAbsolutePath();
+
+  @TempDir Path dir;
+
+  record Result(int exitCode, String stdout, String stderr) {}
+
+  /** {@code java -jar meshwire.jar args...} with this JVM's java and no extra JVM options. */
+  private static Result run(String... args) throws Exception {
+    List<String> command = new ArrayList<>(List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", JAR.toString()));
+    command.addAll(List.of(args));
+    Process p = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+    try {
+      CompletableFuture<String> err = new CompletableFuture<>();
+      Thread.ofVirtual().start(() -> {
+        try {
+          err.complete(new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
+        } catch (java.io.IOException e) {
+          err.completeExceptionally(e);
+        }
+      });
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertTrue(p.waitFor(60, TimeUnit.SECONDS), "meshwire " + List.of(args) + " did not exit");
+      return new Result(p.exitValue(), out, err.get(10, TimeUnit.SECONDS));
+    } finally {
+      p.destroyForcibly();
+    }
+  }
+
+  @Test
+  void manifestAllowsNettysNativeLibrary() throws Exception {
+    try (JarFile jar = new JarFile(JAR.toFile())) {
+      var attributes = jar.getManifest().getMainAttributes();
+      assertEquals("io.meshwire.cli.Main", attributes.getValue("Main-Class"));
+      assertEquals("ALL-UNNAMED", attributes.getValue("Enable-Native-Access"));
+    }
+  }
+
+  /**
+   * A command that loads netty-tcnative (OpenSSL through JNI) prints its error only: no JVM
+   * "restricted method" warnings (JDK 24+ prints four without the manifest entry).
+   */
+  @Test
+  void hubCommandPrintsNoRestrictedMethodWarnings() throws Exception {
+    Path ca = dir.resolve("ca");
+    assertEquals(0, run("ca", "init", "--mesh", "jar.test", "--dir", ca.toString()).exitCode());
+    assertEquals(0, run("ca", "issue", "--dir", ca.toString(), "--role", "admin", "--name", "ops").exitCode());
+    Files.move(ca.resolve("admin-ops.crt"), ca.resolve("admin.crt"));
+    Files.move(ca.resolve("admin-ops.key"), ca.resolve("admin.key"));
+    int closed;
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      closed = s.getLocalPort();
+    }
+
+    Result r = run("clusters", "list", "--hub", "127.0.0.1:" + closed, "--credentials", ca.toString());
+
+    assertEquals(1, r.exitCode(), r.toString());
+    assertEquals("", r.stdout(), r.toString());
+    assertFalse(r.stderr().contains("WARNING"), r.stderr());
+    assertEquals(1, r.stderr().lines().count(), r.stderr());
+    assertTrue(r.stderr().startsWith("meshwire: UNAVAILABLE: Connection refused: "), r.stderr());
+  }
+
+  @Test
+  void unknownCommandFailsFromTheJar() throws Exception {
+    Result r = run("nosuchcommand", "--help");
+    assertEquals(2, r.exitCode(), r.toString());
+    assertEquals("", r.stdout(), r.toString());
+    assertTrue(r.stderr().startsWith("Unknown command: 'nosuchcommand'"), r.stderr());
+  }
+}
