@@ -32,12 +32,12 @@ import picocli.CommandLine.Spec;
     versionProvider = VersionProvider.class,
     scope = ScopeType.INHERIT, // --help and --version on every subcommand
     description = "Links Kubernetes clusters into a WireGuard mesh.",
+    footer = {"", "Benchmarks are not part of this jar: ./meshwire bench (in a source checkout) runs them."},
     subcommands = {
       HubCommand.class,
       io.meshwire.cli.agent.AgentCommand.class,
       io.meshwire.cli.agent.AgentStatusCommand.class,
       io.meshwire.cli.demo.DemoCommand.class,
-      io.meshwire.loadtests.BenchCommand.class,
       ClustersCommand.class,
       RevokeCommand.class,
       TokenCommand.class,

@@ -51,6 +51,16 @@ class DocsTest {
     assertEquals(List.of(), broken);
   }
 
+  /** Shell words of {@code line}: split at blanks outside single or double quotes, quotes removed. */
+  private static List<String> words(String line) {
+    List<String> words = new ArrayList<>();
+    Matcher m = Pattern.compile("\"([^\"]*)\"|'([^']*)'|(\\S+)").matcher(line);
+    while (m.find()) {
+      words.add(m.group(1) != null ? m.group(1) : m.group(2) != null ? m.group(2) : m.group(3));
+    }
+    return words;
+  }
+
   /** Every {@code meshwire ...} line of a code block parses: the command and its options exist. */
   @Test
   void commandsInCodeBlocksExistWithTheirOptions() throws IOException {
@@ -78,10 +88,7 @@ class DocsTest {
           continue;
         }
         String command = full.substring(at + "meshwire ".length()).replaceFirst("\\s+#.*$", "").replaceFirst("\\).*$", "");
-        List<String> args = new ArrayList<>();
-        for (String word : command.trim().split("\\s+")) {
-          args.add(word.replaceAll("^['\"]|['\"]$", ""));
-        }
+        List<String> args = words(command);
         checked++;
         try {
           Main.commandLine(InstantSource.system()).parseArgs(args.toArray(String[]::new));

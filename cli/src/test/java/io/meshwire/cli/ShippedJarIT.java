@@ -52,6 +52,28 @@ class ShippedJarIT {
     }
   }
 
+  /**
+   * What ships is the product only: no test framework, no test fixtures, no benchmarks. The demo's
+   * network lab (netlab) is product and is in; test-support's JUnit glue is not.
+   */
+  @Test
+  void jarHoldsNoTestCodeOrBenchmarks() throws Exception {
+    List<String> entries;
+    try (JarFile jar = new JarFile(JAR.toFile())) {
+      entries = jar.stream().map(java.util.jar.JarEntry::getName).toList();
+    }
+    for (String banned : List.of("org/junit/", "org/opentest4j/", "org/apiguardian/", "org/awaitility/",
+        "io/meshwire/loadtests/", "org/openjdk/jmh/", "io/etcd/", "io/meshwire/testsupport/netns/Requirements",
+        "io/meshwire/testsupport/netns/NetworkNamespacesExtension")) {
+      assertEquals(List.of(), entries.stream().filter(e -> e.startsWith(banned)).limit(3).toList(), banned);
+    }
+    for (String shipped : List.of("io/meshwire/cli/Main.class", "io/meshwire/testsupport/lab/MeshLab.class",
+        "io/meshwire/testsupport/netns/NetworkNamespaces.class", "io/meshwire/certs/tls/HubChannels.class",
+        "io/meshwire/agent/AgentMain.class", "io/meshwire/hub/server/HubMain.class")) {
+      assertTrue(entries.contains(shipped), shipped);
+    }
+  }
+
   @Test
   void manifestAllowsNettysNativeLibrary() throws Exception {
     try (JarFile jar = new JarFile(JAR.toFile())) {
