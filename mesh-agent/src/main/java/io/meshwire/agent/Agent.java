@@ -9,6 +9,7 @@ import io.meshwire.agent.hub.HubClient;
 import io.meshwire.agent.hub.HubSession;
 import io.meshwire.agent.hub.OwnRecord;
 import io.meshwire.agent.identity.ClusterIdentity;
+import io.meshwire.agent.identity.Rejoin;
 import io.meshwire.agent.ipam.IpamSettings;
 import io.meshwire.agent.ipam.ViewChecks;
 import io.meshwire.agent.ipam.ViewDecisions;
@@ -89,7 +90,7 @@ public final class Agent implements AutoCloseable {
   private MetricsListener http;
 
   private Agent(AgentConfig config, InstantSource clock, AgentState initial, Optional<String> stateProblem,
-      StateFile file, Optional<ApiClient> kube) {
+      StateFile file, Optional<ApiClient> kube, boolean rejoined) {
     this.config = config;
     this.clock = clock;
     this.kube = kube;
@@ -97,7 +98,11 @@ public final class Agent implements AutoCloseable {
     ProcessCommandRunner runner = new ProcessCommandRunner();
     this.wireGuard = new WgToolsWireGuard(runner, wireGuardConfig(config));
     AtomicReference<Reconciler> reconcilerRef = new AtomicReference<>();
-    this.sync = new MeshSync(config.clusterId(), initial, file, config.acceptHubState(), s -> {
+    String meshUidAtStart = initial.meshUid();
+    this.sync = new MeshSync(config.clusterId(), initial, file, config.acceptHubState() || rejoined, s -> {
+      if (rejoined) {
+        Rejoin.adopted(config.stateDir(), meshUidAtStart, s);
+      }
       Reconciler r = reconcilerRef.get();
       if (r != null) {
         r.trigger();
@@ -169,6 +174,7 @@ public final class Agent implements AutoCloseable {
    */
   public static Agent start(AgentConfig config, InstantSource clock) throws IOException {
     Files.createDirectories(config.stateDir());
+    boolean rejoined = Rejoin.prepare(config.stateDir()); // before the credentials are read
     StateFile file = new StateFile(config.stateDir().resolve("state.bin"), clock);
     Optional<String> problem = Optional.empty();
     AgentState initial;
@@ -186,7 +192,7 @@ public final class Agent implements AutoCloseable {
     // A bad kubeconfig fails the start, not some later hub session.
     Optional<ApiClient> kube = config.kubeconfig().isEmpty() ? Optional.empty()
         : Optional.of(ReflectionService.kubeClient(config.kubeconfig().get()));
-    Agent agent = new Agent(config, clock, initial, problem, file, kube);
+    Agent agent = new Agent(config, clock, initial, problem, file, kube, rejoined);
     long started = System.nanoTime();
     try {
       agent.reconciler.reconcileNow();
@@ -247,7 +253,8 @@ public final class Agent implements AutoCloseable {
   public String statusJson() {
     ReflectionService reflect = reflection;
     return StatusJson.render(new StatusJson.Snapshot(config.clusterId(), session.connected(), sync.caughtUp(),
-        sync.state(), sync.held(), stateProblem, Optional.ofNullable(reflect).map(ReflectionService::statusJson),
+        sync.state(), sync.held().or(session::hubProblem), stateProblem,
+        Optional.ofNullable(reflect).map(ReflectionService::statusJson),
         status.lastLinks(), viewDecisions.last().decisions()));
   }
 

@@ -44,6 +44,26 @@ public final class HubErrors {
     return false;
   }
 
+  /**
+   * What changed when the hub's certificate does not belong to this agent's mesh (not issued by its
+   * CA, or of another trust domain): the hub lost its data and made a new CA, or the address is
+   * another mesh's hub. Retrying cannot fix it; the message says what can.
+   */
+  public static Optional<String> hubIdentityChanged(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof io.meshwire.certs.CertificateRejectedException r
+          && switch (r.reason()) {
+            case UNKNOWN_CA, BAD_SIGNATURE, WRONG_MESH -> true;
+            default -> false;
+          }) {
+        return Optional.of("the hub's certificate is not of this agent's mesh (" + r.reason() + ": " + r.getMessage()
+            + "): the hub lost its data (a new CA) or is another mesh's hub; if the hub lost its data,"
+            + " re-enroll with 'meshwire agent rejoin' (docs/operations.md)");
+      }
+    }
+    return Optional.empty();
+  }
+
   /** Errors that another attempt may fix (the hub is down, busy or restarting). */
   public static boolean isTransient(Throwable t) {
     return switch (Status.fromThrowable(t).getCode()) {

@@ -63,6 +63,7 @@ public final class HubSession implements Runnable, AutoCloseable {
   private final Sleeper sleeper;
   private final InstantSource clock;
   private volatile boolean connected;
+  private volatile Optional<String> hubProblem = Optional.empty();
   private volatile boolean running = true;
   private volatile Thread thread;
 
@@ -104,6 +105,11 @@ public final class HubSession implements Runnable, AutoCloseable {
     return connected;
   }
 
+  /** Why the hub cannot be used, when retrying cannot fix it (its identity changed); empty otherwise. */
+  public Optional<String> hubProblem() {
+    return hubProblem;
+  }
+
   /** The hub connection while a session is up. */
   public Optional<HubConnection> connectedHub() {
     return connected ? connector.current() : Optional.empty();
@@ -122,6 +128,7 @@ public final class HubSession implements Runnable, AutoCloseable {
         connector.renewIfDue(client);
         announce(client);
         connected = true;
+        hubProblem = Optional.empty();
         announced.run();
         HubClient.WatchEnd ended = client.watch(sync.state().revision(), sync.state().meshUid(), sync).get();
         Status end = ended.status();
@@ -137,7 +144,15 @@ public final class HubSession implements Runnable, AutoCloseable {
         Thread.currentThread().interrupt();
         return;
       } catch (RuntimeException | ExecutionException | IOException e) {
-        log.info("hub unreachable error=\"{}\"", e.getMessage());
+        Optional<String> identity = HubErrors.hubIdentityChanged(e);
+        if (identity.isEmpty()) {
+          log.info("hub unreachable error=\"{}\"", e.getMessage());
+        } else {
+          if (!identity.equals(hubProblem)) {
+            log.warn("hub identity changed: {}", identity.get()); // once per change, not per attempt
+          }
+          hubProblem = identity; // until a session succeeds (an open breaker says nothing new)
+        }
         refused = HubErrors.connectionRefused(e);
         connector.current().ifPresent(HubConnection::rotate);
       }
