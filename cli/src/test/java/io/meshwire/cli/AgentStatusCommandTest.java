@@ -8,14 +8,10 @@ import io.meshwire.observability.MetricsListener;
 import io.meshwire.observability.MetricsListener.Response;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import java.io.IOException;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -83,10 +79,10 @@ class AgentStatusCommandTest {
   @Test
   void processPrintsTheStatusBeforeExiting() throws Exception {
     String agent = agent();
-    Result json = meshwire("agent-status", "--agent", agent, "-o", "json");
+    JavaProcess.Result json = meshwire("agent-status", "--agent", agent, "-o", "json");
     assertEquals(0, json.exitCode(), json.toString());
     assertEquals(STATUS, json.stdout(), json.toString());
-    Result table = meshwire("agent-status", "--agent", agent);
+    JavaProcess.Result table = meshwire("agent-status", "--agent", agent);
     assertEquals(0, table.exitCode(), table.toString());
     assertTrue(table.stdout().startsWith("cluster         east\n"), table.toString());
   }
@@ -97,7 +93,7 @@ class AgentStatusCommandTest {
     try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       closed = s.getLocalPort();
     }
-    Result run = meshwire("agent-status", "--agent", "127.0.0.1:" + closed);
+    JavaProcess.Result run = meshwire("agent-status", "--agent", "127.0.0.1:" + closed);
     assertEquals(1, run.exitCode(), run.toString());
     assertEquals("", run.stdout());
     assertEquals(1, run.stderr().lines().count(), run.toString());
@@ -129,30 +125,9 @@ class AgentStatusCommandTest {
     assertTrue(run.err().startsWith("Invalid value for option '--agent': "), run.toString());
   }
 
-  record Result(int exitCode, String stdout, String stderr) {}
-
   /** Runs {@code meshwire args...} as a separate JVM on this test's class path. */
-  static Result meshwire(String... args) throws Exception {
-    List<String> command = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "--enable-native-access=ALL-UNNAMED",
-        "-cp", System.getProperty("java.class.path"), Main.class.getName()));
-    command.addAll(List.of(args));
-    Process p = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
-    try {
-      var stderr = p.getErrorStream();
-      var errText = new java.util.concurrent.CompletableFuture<String>();
-      Thread.ofVirtual().start(() -> {
-        try {
-          errText.complete(new String(stderr.readAllBytes(), StandardCharsets.UTF_8));
-        } catch (IOException e) {
-          errText.completeExceptionally(e);
-        }
-      });
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      assertTrue(p.waitFor(60, TimeUnit.SECONDS), "meshwire " + List.of(args) + " did not exit");
-      return new Result(p.exitValue(), out, errText.get(10, TimeUnit.SECONDS));
-    } finally {
-      p.destroyForcibly();
-    }
+  static JavaProcess.Result meshwire(String... args) throws Exception {
+    return JavaProcess.run(List.of("--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+        Main.class.getName()), args);
   }
 }

@@ -6,13 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.jar.JarFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,29 +23,9 @@ class ShippedJarIT {
 
   @TempDir Path dir;
 
-  record Result(int exitCode, String stdout, String stderr) {}
-
   /** {@code java -jar meshwire.jar args...} with this JVM's java and no extra JVM options. */
-  private static Result run(String... args) throws Exception {
-    List<String> command = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", JAR.toString()));
-    command.addAll(List.of(args));
-    Process p = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
-    try {
-      CompletableFuture<String> err = new CompletableFuture<>();
-      Thread.ofVirtual().start(() -> {
-        try {
-          err.complete(new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
-        } catch (java.io.IOException e) {
-          err.completeExceptionally(e);
-        }
-      });
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      assertTrue(p.waitFor(60, TimeUnit.SECONDS), "meshwire " + List.of(args) + " did not exit");
-      return new Result(p.exitValue(), out, err.get(10, TimeUnit.SECONDS));
-    } finally {
-      p.destroyForcibly();
-    }
+  private static JavaProcess.Result run(String... args) throws Exception {
+    return JavaProcess.run(List.of("-jar", JAR.toString()), args);
   }
 
   /**
@@ -99,7 +75,7 @@ class ShippedJarIT {
       closed = s.getLocalPort();
     }
 
-    Result r = run("clusters", "list", "--hub", "127.0.0.1:" + closed, "--credentials", ca.toString());
+    JavaProcess.Result r = run("clusters", "list", "--hub", "127.0.0.1:" + closed, "--credentials", ca.toString());
 
     assertEquals(1, r.exitCode(), r.toString());
     assertEquals("", r.stdout(), r.toString());
@@ -110,7 +86,7 @@ class ShippedJarIT {
 
   @Test
   void unknownCommandFailsFromTheJar() throws Exception {
-    Result r = run("nosuchcommand", "--help");
+    JavaProcess.Result r = run("nosuchcommand", "--help");
     assertEquals(2, r.exitCode(), r.toString());
     assertEquals("", r.stdout(), r.toString());
     assertTrue(r.stderr().startsWith("Unknown command: 'nosuchcommand'"), r.stderr());
