@@ -44,6 +44,23 @@ public final class HubErrors {
     return false;
   }
 
+  /**
+   * Whether {@code t} is the hub refusing this agent in a way no retry fixes: its certificate
+   * revoked ({@link HubState.Condition#REVOKED}), or its identity or record refused
+   * ({@link HubState.Condition#REFUSED}: an expired or unknown certificate, a spent join token, a
+   * cluster ID its certificate does not carry, a WireGuard key another cluster holds).
+   */
+  public static Optional<HubState.Condition> refusal(Throwable t) {
+    Status status = Status.fromThrowable(t);
+    return switch (status.getCode()) {
+      case UNAUTHENTICATED, PERMISSION_DENIED, ALREADY_EXISTS -> Optional.of(
+          status.getDescription() != null && status.getDescription().toLowerCase(java.util.Locale.ROOT).contains("revoked")
+              && !status.getDescription().startsWith("join_token")
+              ? HubState.Condition.REVOKED : HubState.Condition.REFUSED);
+      default -> Optional.empty();
+    };
+  }
+
   /** Errors that another attempt may fix (the hub is down, busy or restarting). */
   public static boolean isTransient(Throwable t) {
     return switch (Status.fromThrowable(t).getCode()) {
