@@ -141,7 +141,7 @@ public final class Agent implements AutoCloseable {
     reconcilerRef.set(reconciler);
     this.status = new StatusReporter(
         new LinkMonitor(wireGuard, config.interfaceName(), config.linkDownAfter(), sync::state, clock),
-        session::connectedHub, breaker, clock, this::linksObserved);
+        session::connectedHub, breaker, clock, this::linksObserved, meters);
     registerMetrics();
   }
 
@@ -259,7 +259,7 @@ public final class Agent implements AutoCloseable {
     ReflectionService reflect = reflection;
     return StatusJson.render(new StatusJson.Snapshot(config.clusterId(), session.state(), sync.caughtUp(),
         sync.state(), sync.held(), stateProblem, Optional.ofNullable(reflect).map(ReflectionService::statusJson),
-        status.lastLinks(), viewDecisions.last().decisions()));
+        status.lastLinks(), status.observationProblem(), viewDecisions.last().decisions()));
   }
 
   public MeshSync sync() {

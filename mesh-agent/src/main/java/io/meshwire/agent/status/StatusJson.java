@@ -28,7 +28,7 @@ public final class StatusJson {
    */
   public record Snapshot(String clusterId, HubState hub, boolean caughtUp, AgentState state,
       Optional<String> held, Optional<String> stateProblem, Optional<String> reflectionJson, List<PeerLink> links,
-      Map<String, PeerDecision> decisions) {}
+      Optional<String> linksProblem, Map<String, PeerDecision> decisions) {}
 
   /** The document, one line with a trailing newline. */
   public static String render(Snapshot s) {
@@ -46,6 +46,7 @@ public final class StatusJson {
         .append(",\"held\":").append(s.held().map(JsonString::quote).orElse("null"))
         .append(",\"state_problem\":").append(s.stateProblem().map(JsonString::quote).orElse("null"))
         .append(",\"reflection\":").append(s.reflectionJson().orElse("null"))
+        .append(",\"links_problem\":").append(s.linksProblem().map(JsonString::quote).orElse("null"))
         .append(",\"peers\":[");
     String hubView = hubView(s);
     List<PeerLink> observed = s.links();
