@@ -16,6 +16,7 @@ import io.meshwire.agent.ipam.ViewDecisions;
 import io.meshwire.agent.ipam.ViewPublisher;
 import io.meshwire.agent.nat.Nat;
 import io.meshwire.agent.reconcile.Reconciler;
+import io.meshwire.agent.reconcile.SystemResolver;
 import io.meshwire.agent.reflect.ReflectionService;
 import io.meshwire.agent.state.AgentState;
 import io.meshwire.agent.state.StateFile;
@@ -137,7 +138,7 @@ public final class Agent implements AutoCloseable {
             config.persistentKeepalive()),
         wireGuard, new DataPlane(wireGuard, new IpRoutes(runner)),
         Optional.of(new Reconciler.Remapping(viewDecisions, nat, config.podCidrs())), sync::state,
-        daemonExecutor("agent-reconcile"), config.reconcileInterval(), meters);
+        daemonExecutor("agent-reconcile"), config.reconcileInterval(), meters, new SystemResolver(meters));
     reconcilerRef.set(reconciler);
     this.status = new StatusReporter(
         new LinkMonitor(wireGuard, config.interfaceName(), config.linkDownAfter(), sync::state, clock),

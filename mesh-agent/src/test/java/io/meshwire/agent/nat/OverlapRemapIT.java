@@ -111,7 +111,8 @@ class OverlapRemapIT {
     Reconciler reconciler = new Reconciler(
         new Reconciler.Interface(net.wireGuardInterface(), PORT, Optional.of(Cidr.parse(tunnelAddress))),
         wireGuard, new DataPlane(wireGuard, new IpRoutes(runner)),
-        Optional.of(new Reconciler.Remapping(decisions, nat, own)), sync::state, executor, Duration.ofHours(1), meters);
+        Optional.of(new Reconciler.Remapping(decisions, nat, own)), sync::state, executor, Duration.ofHours(1), meters,
+        new io.meshwire.agent.reconcile.SystemResolver(meters));
     return new Side(id, net, wireGuard, nat, sync, reconciler);
   }
 
