@@ -4,7 +4,7 @@ import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.kubernetes.client.openapi.ApiClient;
 import io.meshwire.agent.config.AgentConfig;
 import io.meshwire.agent.exec.ProcessCommandRunner;
-import io.meshwire.agent.hub.Backoff;
+import io.meshwire.netaddr.Backoff;
 import io.meshwire.agent.hub.HubClient;
 import io.meshwire.agent.hub.HubSession;
 import io.meshwire.agent.hub.HubState;

@@ -1,8 +1,10 @@
 package io.meshwire.agent.hub;
 
 import com.google.rpc.RetryInfo;
+import io.github.resilience4j.core.IntervalBiFunction;
 import io.grpc.Status;
 import io.grpc.protobuf.StatusProto;
+import io.meshwire.netaddr.Backoff;
 import java.time.Duration;
 import java.util.Optional;
 
@@ -30,18 +32,11 @@ public final class HubErrors {
         });
   }
 
-  /**
-   * Whether {@code t} (or a cause of it, e.g. of a gRPC {@code UNAVAILABLE}) is a refused TCP
-   * connection: the address answered, nothing listens there. A connect that timed out is not one.
-   */
-  public static boolean connectionRefused(Throwable t) {
-    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
-      if (c instanceof java.net.ConnectException && !(c instanceof io.netty.channel.ConnectTimeoutException)
-          && c.getMessage() != null && c.getMessage().toLowerCase(java.util.Locale.ROOT).contains("refused")) {
-        return true;
-      }
-    }
-    return false;
+  /** {@code backoff} as a Resilience4j interval function, reading hints and refusals from gRPC errors. */
+  public static IntervalBiFunction<Object> retryInterval(Backoff backoff) {
+    return (attempt, either) -> backoff.delay(attempt,
+        either.isLeft() ? retryAfter(either.getLeft()) : Optional.empty(),
+        either.isLeft() && Backoff.connectionRefused(either.getLeft())).toMillis();
   }
 
   /**

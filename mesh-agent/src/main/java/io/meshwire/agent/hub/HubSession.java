@@ -1,5 +1,6 @@
 package io.meshwire.agent.hub;
 
+import io.meshwire.netaddr.Backoff;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.retry.Retry;
@@ -105,7 +106,7 @@ public final class HubSession implements Runnable, AutoCloseable {
         .waitDurationInOpenState(Duration.ofSeconds(15))
         // A refused connection means no hub process listens: there is nothing to protect, and an
         // open breaker would keep the agent away for 15 s after the hub is back (Backoff.REFUSED_CAP).
-        .ignoreException(HubErrors::connectionRefused)
+        .ignoreException(Backoff::connectionRefused)
         .build());
   }
 
@@ -149,7 +150,7 @@ public final class HubSession implements Runnable, AutoCloseable {
         HubClient.WatchEnd ended = client.watch(sync.state().revision(), sync.state().meshUid(), sync).get();
         Status end = ended.status();
         hint = ended.retryAfter();
-        refused = end.getCause() != null && HubErrors.connectionRefused(end.getCause());
+        refused = end.getCause() != null && Backoff.connectionRefused(end.getCause());
         if (sync.caughtUp()) {
           attempt = 0; // a healthy session: start the backoff over
         }
@@ -164,7 +165,7 @@ public final class HubSession implements Runnable, AutoCloseable {
       } catch (RuntimeException | ExecutionException | IOException e) {
         failure = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
         hint = HubErrors.retryAfter(failure); // e.g. an announce refused as overloaded, with the hub's wait
-        refused = HubErrors.connectionRefused(e);
+        refused = Backoff.connectionRefused(e);
         connector.current().ifPresent(HubConnection::rotate);
       }
       failures.incrementAndGet();
@@ -250,7 +251,7 @@ public final class HubSession implements Runnable, AutoCloseable {
     ClusterRecord record = ownRecord.apply(s);
     Retry retry = Retry.of("announce", RetryConfig.custom()
         .maxAttempts(3)
-        .intervalBiFunction(backoff.asIntervalFunction())
+        .intervalBiFunction(HubErrors.retryInterval(backoff))
         .retryOnException(e -> e instanceof StatusRuntimeException sre
             && sre.getStatus().getCode() == Status.Code.RESOURCE_EXHAUSTED)
         .build());

@@ -1,5 +1,6 @@
 package io.meshwire.agent.hub;
 
+import io.meshwire.netaddr.Backoff;
 import static io.meshwire.agent.state.TestStates.view;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;

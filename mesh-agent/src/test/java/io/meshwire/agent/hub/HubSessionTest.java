@@ -1,5 +1,6 @@
 package io.meshwire.agent.hub;
 
+import io.meshwire.netaddr.Backoff;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.NettyChannelBuilder;
-import io.meshwire.agent.hub.Backoff;
+import io.meshwire.netaddr.Backoff;
 import io.meshwire.certs.IssuedCredential;
 import io.meshwire.certs.MeshCa;
 import io.meshwire.certs.Role;

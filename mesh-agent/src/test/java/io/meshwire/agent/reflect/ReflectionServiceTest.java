@@ -16,7 +16,7 @@ import io.kubernetes.client.openapi.models.V1Endpoint;
 import io.kubernetes.client.openapi.models.V1EndpointSlice;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.util.generic.options.ListOptions;
-import io.meshwire.agent.hub.Backoff;
+import io.meshwire.netaddr.Backoff;
 import io.meshwire.agent.state.AgentState;
 import io.meshwire.agent.state.PeerRecord;
 import io.meshwire.agent.state.TestStates;
