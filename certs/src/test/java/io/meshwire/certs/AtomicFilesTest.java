@@ -87,8 +87,8 @@ class AtomicFilesTest {
   void credentialsRenewedDuringACrashLoadAsOneMatchingPair() throws Exception {
     MeshCa ca = MeshCa.create("mesh.test", Duration.ofDays(30), new FakeClock());
     SpiffeId id = new SpiffeId("mesh.test", Role.CLUSTER, "east");
-    TlsCredentials old = credentials(ca.issue(id, Duration.ofDays(1)));
-    TlsCredentials renewed = credentials(ca.issue(id, Duration.ofDays(1)));
+    TlsCredentials old = TlsCredentials.of(ca.issue(id, Duration.ofDays(1)));
+    TlsCredentials renewed = TlsCredentials.of(ca.issue(id, Duration.ofDays(1)));
     old.writeTo(dir, "cluster");
     AtomicFiles.Rename crash = crashingAfter(1); // the new key is in place, the certificate not yet
     assertThrows(IOException.class, () -> AtomicFiles.writeAll(List.of(
@@ -99,10 +99,6 @@ class AtomicFilesTest {
     TlsCredentials loaded = TlsCredentials.load(dir, "cluster");
     assertEquals(renewed.leaf(), loaded.leaf());
     assertEquals(renewed.privateKey(), loaded.privateKey(), "the key belongs to the certificate");
-  }
-
-  private static TlsCredentials credentials(IssuedCredential c) {
-    return new TlsCredentials(c.privateKey(), List.of(c.certificate()), List.of(c.ca()));
   }
 
   private List<String> names() throws IOException {

@@ -2,6 +2,7 @@ package io.meshwire.certs.tls;
 
 import io.meshwire.certs.AtomicFiles;
 import io.meshwire.certs.CertificateStoreException;
+import io.meshwire.certs.IssuedCredential;
 import io.meshwire.certs.MeshCa;
 import io.meshwire.certs.Pem;
 import java.io.IOException;
@@ -25,6 +26,11 @@ public record TlsCredentials(PrivateKey privateKey, List<X509Certificate> chain,
     if (chain.isEmpty() || trustAnchors.isEmpty()) {
       throw new IllegalArgumentException("a certificate chain and at least one trust anchor are required");
     }
+  }
+
+  /** A credential issued by the mesh CA, trusting that CA: the key, the leaf alone, the CA. */
+  public static TlsCredentials of(IssuedCredential issued) {
+    return new TlsCredentials(issued.privateKey(), List.of(issued.certificate()), List.of(issued.ca()));
   }
 
   /**

@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.meshwire.agent.hub.FakeHubConnection;
 import io.meshwire.agent.hub.HubConnection;
 import io.meshwire.certs.FakeClock;
-import io.meshwire.certs.IssuedCredential;
 import io.meshwire.certs.MeshCa;
 import io.meshwire.certs.Pem;
 import io.meshwire.certs.Role;
@@ -47,8 +46,7 @@ class ClusterIdentityTest {
   private final List<TlsCredentials> renewed = new ArrayList<>();
 
   private TlsCredentials issue() {
-    IssuedCredential c = ca.issue(east, LIFETIME);
-    return new TlsCredentials(c.privateKey(), List.of(c.certificate()), List.of(c.ca()));
+    return TlsCredentials.of(ca.issue(east, LIFETIME));
   }
 
   private ClusterIdentity identity(Optional<String> token, Optional<Path> hubCa) {

@@ -87,7 +87,7 @@ class ReflectionServiceTest {
 
   private TlsCredentials creds(String cluster) {
     IssuedCredential issued = ca.issue(new SpiffeId("test", Role.CLUSTER, cluster), Duration.ofDays(1));
-    return new TlsCredentials(issued.privateKey(), List.of(issued.certificate()), List.of(issued.ca()));
+    return TlsCredentials.of(issued);
   }
 
   private ReflectionService start(String cluster, String podCidr, ApiClient client, AtomicReference<AgentState> state) {
