@@ -65,8 +65,8 @@ class AgentRejoinCommandTest {
 
       Optional<String> problem = HubErrors.hubIdentityChanged(refused);
       assertTrue(problem.isPresent(), String.valueOf(refused));
-      assertTrue(problem.get().startsWith("the hub's certificate is not of this agent's mesh (UNKNOWN_CA: "), problem.get());
-      assertTrue(problem.get().contains("re-enroll with 'meshwire agent rejoin'"), problem.get());
+      assertTrue(problem.get().startsWith("the hub's certificate is not of this agent's mesh (UNKNOWN_CA): if the hub"
+          + " lost its data, re-enroll with 'meshwire agent rejoin'; "), problem.get());
     }
   }
 

@@ -23,7 +23,8 @@ class AgentStatusCommandTest {
 
   /** What an agent with two peers answers (the shape of the agent's status JSON). */
   private static final String STATUS = """
-      {"cluster":"east","hub_connected":false,"caught_up":true,"mesh_uid":"5fee278e","revision":42,\
+      {"cluster":"east","hub_connected":false,"hub":{"condition":"REFUSED","since":"2026-12-06T21:05:00Z",\
+      "detail":"the hub's certificate is not of this agent's mesh (UNKNOWN_CA)"},"caught_up":true,"mesh_uid":"5fee278e","revision":42,\
       "state_written_at":"2026-12-06T21:00:00Z","held":"hub mesh changed","state_problem":null,\
       "reflection":{"exported":3,"sources":1},"peers":[\
       {"cluster":"west","state":"UP","endpoint":"192.0.2.7:51820","handshake_age_seconds":12,"rx_bytes":1536,\
@@ -57,7 +58,8 @@ class AgentStatusCommandTest {
     assertEquals("", run.err());
     List<String> lines = run.out().lines().toList();
     assertTrue(lines.contains("cluster         east"), run.out());
-    assertTrue(lines.contains("hub             not connected"), run.out());
+    assertTrue(lines.contains("hub             refused since 2026-12-06T21:05:00Z"), run.out());
+    assertTrue(lines.contains("hub detail      the hub's certificate is not of this agent's mesh (UNKNOWN_CA)"), run.out());
     assertTrue(lines.contains("caught up       yes"), run.out());
     assertTrue(lines.contains("held            hub mesh changed"), run.out());
     assertTrue(lines.contains("reflection      exported 3, imported from 1 peer(s)"), run.out());

@@ -46,8 +46,8 @@ public final class AgentStatusCommand implements Callable<Integer> {
   static final Duration TIMEOUT = Duration.ofSeconds(5);
 
   /** Top-level fields the table lays out itself; any other scalar field is printed as it comes. */
-  private static final Set<String> LAID_OUT = Set.of("cluster", "hub_connected", "caught_up", "mesh_uid", "revision",
-      "state_written_at", "peers", "reflection");
+  private static final Set<String> LAID_OUT = Set.of("cluster", "hub_connected", "hub", "caught_up", "mesh_uid",
+      "revision", "state_written_at", "peers", "reflection");
 
   @Spec private CommandSpec spec;
 
@@ -112,7 +112,16 @@ public final class AgentStatusCommand implements Callable<Integer> {
   static void print(JsonObject status, PrintWriter out) {
     Table fields = Table.fields();
     fields.row("cluster", text(status, "cluster"));
-    fields.row("hub", flag(status, "hub_connected") ? "connected" : "not connected");
+    if (status.get("hub") instanceof JsonObject hub) {
+      // CONNECTING, CONNECTED, UNREACHABLE, REFUSED or REVOKED, since when, and the hub's last word
+      fields.row("hub", text(hub, "condition").toLowerCase(java.util.Locale.ROOT)
+          + (isSet(hub, "since") ? " since " + text(hub, "since") : ""));
+      if (!text(hub, "detail").equals(Cells.NONE)) {
+        fields.row("hub detail", text(hub, "detail"));
+      }
+    } else {
+      fields.row("hub", flag(status, "hub_connected") ? "connected" : "not connected");
+    }
     fields.row("caught up", Cells.yesNo(flag(status, "caught_up")));
     fields.row("mesh uid", text(status, "mesh_uid"));
     fields.row("revision", text(status, "revision"));

@@ -8,6 +8,7 @@ import io.meshwire.agent.state.AgentState;
 import io.meshwire.agent.state.StateFile;
 import io.meshwire.agent.state.TestStates;
 import io.meshwire.agent.sync.MeshSync;
+import io.meshwire.netaddr.Backoff;
 import io.meshwire.certs.CertificateRejectedException;
 import io.meshwire.certs.CertificateRejectedException.Reason;
 import java.nio.file.Path;
@@ -23,8 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A hub whose certificate is not of the agent's mesh (it lost its data and made a new CA): the
- * session says so, once, and keeps saying it in status; a plain outage does not. (The real TLS
- * failure is in cli's AgentRejoinCommandTest.)
+ * session is held and its state says what changed and what to do, instead of "io exception"; a
+ * plain outage is not held. (The real TLS failure is in cli's AgentRejoinCommandTest.)
  */
 class HubIdentityChangeTest {
 
@@ -51,6 +52,9 @@ class HubIdentityChangeTest {
       public Optional<HubConnection> current() {
         return Optional.empty();
       }
+
+      @Override
+      public void reset() {}
     };
     session[0] = new HubSession(connector, sync, s -> null, () -> { },
         new Backoff(Duration.ZERO, Duration.ZERO, new Random(1)), HubSession.newBreaker(), delay -> {
@@ -69,21 +73,20 @@ class HubIdentityChangeTest {
   }
 
   @Test
-  void aHubOfAnotherCaIsReportedAsAnIdentityChangeUntilASessionSucceeds() {
-    HubSession session = runThrough(List.of(tlsRefused(Reason.UNKNOWN_CA), tlsRefused(Reason.UNKNOWN_CA),
-        new IllegalStateException("circuit open")));
+  void aHubOfAnotherCaHoldsTheSessionAndSaysWhatChanged() {
+    HubSession session = runThrough(List.of(tlsRefused(Reason.UNKNOWN_CA), tlsRefused(Reason.UNKNOWN_CA)));
 
-    Optional<String> problem = session.hubProblem();
-    assertTrue(problem.isPresent());
-    assertTrue(problem.get().startsWith("the hub's certificate is not of this agent's mesh (UNKNOWN_CA: "), problem.get());
-    assertTrue(problem.get().contains("'meshwire agent rejoin'"), problem.get());
+    HubState state = session.state();
+    assertEquals(HubState.Condition.REFUSED, state.condition());
+    assertTrue(state.detail().startsWith("the hub's certificate is not of this agent's mesh (UNKNOWN_CA): if the hub"
+        + " lost its data, re-enroll with 'meshwire agent rejoin'; "), state.detail());
   }
 
   @Test
   void anOutageOrAnExpiredHubCertificateIsNoIdentityChange() {
-    HubSession session = runThrough(List.of(Status.UNAVAILABLE.withDescription("io exception").asRuntimeException(),
-        tlsRefused(Reason.EXPIRED)));
+    assertEquals(Optional.empty(), HubErrors.hubIdentityChanged(tlsRefused(Reason.EXPIRED)));
+    HubSession session = runThrough(List.of(Status.UNAVAILABLE.withDescription("io exception").asRuntimeException()));
 
-    assertEquals(Optional.empty(), session.hubProblem());
+    assertEquals(HubState.Condition.UNREACHABLE, session.state().condition());
   }
 }
