@@ -9,7 +9,7 @@ import io.meshwire.certs.Role;
 import io.meshwire.certs.SpiffeId;
 import io.meshwire.certs.TokenInfo;
 import io.meshwire.hub.auth.Caller;
-import io.meshwire.hub.log.MembershipLog;
+import io.meshwire.hub.log.Membership;
 import io.meshwire.hub.membership.ClusterRecord;
 import io.meshwire.hub.membership.MembershipEvent.RemovalReason;
 import io.meshwire.hub.membership.Rejection;
@@ -59,7 +59,7 @@ public final class AdminService extends MeshAdminGrpc.MeshAdminImplBase {
   static final Duration MAX_TTL = Duration.ofDays(7);
 
   private final String mesh;
-  private final MembershipLog membership;
+  private final Membership membership;
   private final WatchHub watches;
   private final JoinTokens tokens;
   private final RevocationList revocations;
@@ -68,7 +68,7 @@ public final class AdminService extends MeshAdminGrpc.MeshAdminImplBase {
   private final Map<String, Instant> lastSeen;
   private final InstantSource clock;
 
-  AdminService(String mesh, MembershipLog membership, WatchHub watches, JoinTokens tokens,
+  AdminService(String mesh, Membership membership, WatchHub watches, JoinTokens tokens,
       RevocationList revocations, LinkReports reports, AuditLog audit, Map<String, Instant> lastSeen,
       InstantSource clock) {
     this.mesh = mesh;
