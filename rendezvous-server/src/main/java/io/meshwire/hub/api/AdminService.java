@@ -3,8 +3,8 @@ package io.meshwire.hub.api;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import io.meshwire.certs.JoinTokens;
-import io.meshwire.certs.RevocationList;
+import io.meshwire.certs.TokenStore;
+import io.meshwire.certs.Revocations;
 import io.meshwire.certs.Role;
 import io.meshwire.certs.SpiffeId;
 import io.meshwire.certs.TokenInfo;
@@ -61,15 +61,15 @@ public final class AdminService extends MeshAdminGrpc.MeshAdminImplBase {
   private final String mesh;
   private final Membership membership;
   private final WatchHub watches;
-  private final JoinTokens tokens;
-  private final RevocationList revocations;
+  private final TokenStore tokens;
+  private final Revocations revocations;
   private final LinkReports reports;
   private final AuditLog audit;
   private final Map<String, Instant> lastSeen;
   private final InstantSource clock;
 
-  AdminService(String mesh, Membership membership, WatchHub watches, JoinTokens tokens,
-      RevocationList revocations, LinkReports reports, AuditLog audit, Map<String, Instant> lastSeen,
+  AdminService(String mesh, Membership membership, WatchHub watches, TokenStore tokens,
+      Revocations revocations, LinkReports reports, AuditLog audit, Map<String, Instant> lastSeen,
       InstantSource clock) {
     this.mesh = mesh;
     this.membership = membership;

@@ -90,7 +90,7 @@ public final class EtcdMembership implements Membership {
   private static final String CLUSTERS = MEMBERS + "clusters/";
   private static final String VIEWS = MEMBERS + "views/";
   private static final String REMOVED = MEMBERS + "removed/";
-  private static final String REVOKED_GUARD = "revocations/";
+  private static final String REVOKED_GUARD = EtcdRevocations.PREFIX + "cluster/";
   private static final String REPLICAS = "replicas/";
   private static final int MAX_TXN_ATTEMPTS = 8;
 
@@ -163,8 +163,7 @@ public final class EtcdMembership implements Membership {
   private final ScheduledFuture<?> heartbeatTask;
 
   private EtcdMembership(Client client, String prefix, List<URI> endpoints, String meshUid, EventCodec codec,
-      InstantSource clock, Options options, Executor notifyExecutor, ScheduledExecutorService scheduler,
-      Map<String, KeyListener> listeners) {
+      InstantSource clock, Options options, Executor notifyExecutor, Map<String, KeyListener> listeners) {
     this.client = client;
     this.kv = client.getKVClient();
     this.prefix = prefix;
@@ -174,7 +173,12 @@ public final class EtcdMembership implements Membership {
     this.clock = clock;
     this.options = options;
     this.notifyExecutor = notifyExecutor;
-    this.scheduler = scheduler;
+    // Its own thread: heartbeats block on etcd for up to opTimeout and must not delay others' timers.
+    this.scheduler = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "hub-etcd-supervisor");
+      t.setDaemon(true);
+      return t;
+    });
     this.listeners = Map.copyOf(listeners);
     long revision = load();
     startWatch(revision + 1);
@@ -190,7 +194,7 @@ public final class EtcdMembership implements Membership {
    */
   public static EtcdMembership open(Client client, EtcdSettings settings, String mesh, String caSha256,
       EventCodec codec, InstantSource clock, Options options, Executor notifyExecutor,
-      ScheduledExecutorService scheduler, Map<String, KeyListener> listeners) {
+      Map<String, KeyListener> listeners) {
     String uid;
     try {
       uid = EtcdLayout.openOrCreate(client.getKVClient(), settings.prefix(), new EtcdLayout.Identity(mesh, caSha256),
@@ -199,7 +203,7 @@ public final class EtcdMembership implements Membership {
       throw new EtcdStartException("cannot read the hub's layout in etcd: " + e.getMessage(), e);
     }
     return new EtcdMembership(client, settings.prefix(), settings.endpoints(), uid, codec, clock, options,
-        notifyExecutor, scheduler, listeners);
+        notifyExecutor, listeners);
   }
 
   // ---- reads --------------------------------------------------------------------------------
@@ -762,6 +766,7 @@ public final class EtcdMembership implements Membership {
   @Override
   public void close() {
     heartbeatTask.cancel(false);
+    scheduler.shutdownNow();
     synchronized (lock) {
       if (closed) {
         return;

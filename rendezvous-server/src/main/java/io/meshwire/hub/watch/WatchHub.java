@@ -56,6 +56,7 @@ public final class WatchHub implements AutoCloseable {
   private final Object snapshotLock = new Object();
   // @GuardedBy("snapshotLock")
   private EncodedSnapshot cachedSnapshot;
+  private volatile String unavailable;
 
   private final Timer fanoutLag;
   private final Counter snapshotsServed;
@@ -92,6 +93,14 @@ public final class WatchHub implements AutoCloseable {
    * ready and {@link Subscription#cancel()} when the stream ends.
    */
   public Subscription subscribe(String clusterId, long sinceRevision, String meshUid, WatchSink sink) {
+    String refusal = unavailable;
+    if (refusal != null) {
+      Subscription refused = new Subscription(clusterId, -1, 0, sink);
+      refused.pendingFailure = new Failure(Failure.Kind.SHUTTING_DOWN, refusal, options.overloadRetryAfter());
+      subscriptions.add(refused);
+      refused.schedule();
+      return refused;
+    }
     long head = log.durableRevision();
     boolean resumable = log.canResumeFrom(sinceRevision)
         && (meshUid.isEmpty() || meshUid.equals(log.meshUid()));
@@ -111,6 +120,19 @@ public final class WatchHub implements AutoCloseable {
       }
     }
     return n;
+  }
+
+  /**
+   * Stops serving (a hub replica that lost etcd must not serve a stale mesh as current): ends every
+   * stream telling agents to go elsewhere, and refuses new ones the same way, until called with
+   * null.
+   */
+  public void setUnavailable(String reason) {
+    unavailable = reason;
+    if (reason != null) {
+      Failure bye = new Failure(Failure.Kind.SHUTTING_DOWN, reason, options.overloadRetryAfter());
+      subscriptions.forEach(s -> s.closeWith(bye));
+    }
   }
 
   /** Cluster IDs with at least one open stream. */

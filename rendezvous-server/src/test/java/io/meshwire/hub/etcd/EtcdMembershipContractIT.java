@@ -30,7 +30,7 @@ class EtcdMembershipContractIT extends MembershipContract {
     client = EtcdClients.connect(settings, java.time.Duration.ofSeconds(5));
     scheduler = Executors.newScheduledThreadPool(2);
     return EtcdMembership.open(client, settings, "meshwire", "ca-fingerprint", new ProtoEventCodec(),
-        InstantSource.system(), EtcdMembership.Options.defaults("replica-a"), scheduler, scheduler, Map.of());
+        InstantSource.system(), EtcdMembership.Options.defaults("replica-a"), scheduler, Map.of());
   }
 
   static EtcdSettings settings(EtcdCluster etcd, String prefix) {
