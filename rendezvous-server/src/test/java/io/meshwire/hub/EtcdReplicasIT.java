@@ -148,6 +148,46 @@ class EtcdReplicasIT {
   }
 
   @Test
+  void aReplicaStartedLaterResumesFromEtcdHistoryAndGivesASnapshotOnlyBelowTheCompactionPoint() throws Exception {
+    HubFixture a = new HubFixture(dir.resolve("a"), etcdSettings("hub-a", ETCD.cluster().clientTls()));
+    open.add(a);
+    TlsCredentials east = a.enroll("east");
+    TlsCredentials west = a.enroll("west");
+    announce(a, east, "east", 1, 1);
+    announce(a, west, "west", 2, 1);
+    long resumeAt;
+    String meshUid;
+    try (WatchRecorder onA = new WatchRecorder(a.channel(east), 0, "")) {
+      resumeAt = onA.awaitCaughtUp().getRevision();
+      meshUid = onA.events.get(0).getHello().getMeshUid();
+    }
+    long missed = announce(a, west, "west", 2, 2);
+    copyTree(dir.resolve("a/ca"), dir.resolve("b/ca"));
+    copyTree(dir.resolve("a/admin"), dir.resolve("b/admin"));
+    HubFixture b = new HubFixture(dir.resolve("b"), etcdSettings("hub-b", ETCD.cluster().clientTls()));
+    open.add(b);
+    try (WatchRecorder onB = new WatchRecorder(b.channel(east), resumeAt, meshUid)) {
+      onB.await(e -> e.hasClusterUpserted() && e.getRevision() == missed);
+      onB.awaitCaughtUp();
+      assertFalse(onB.events.get(0).getHello().getSnapshotFollows(), "history from etcd, no snapshot");
+    }
+    // Compact etcd past the agent's revision: a replica started now has no history that old.
+    Client c = etcdClient();
+    long head = c.getKVClient().get(ByteSequence.from(prefix, StandardCharsets.UTF_8)).get(5, TimeUnit.SECONDS)
+        .getHeader().getRevision();
+    c.getKVClient().compact(head).get(10, TimeUnit.SECONDS);
+    copyTree(dir.resolve("a/ca"), dir.resolve("c/ca"));
+    copyTree(dir.resolve("a/admin"), dir.resolve("c/admin"));
+    HubFixture late = new HubFixture(dir.resolve("c"), etcdSettings("hub-c", ETCD.cluster().clientTls()));
+    open.add(late);
+    try (WatchRecorder onC = new WatchRecorder(late.channel(east), resumeAt, meshUid)) {
+      onC.awaitCaughtUp();
+      assertTrue(onC.events.get(0).getHello().getSnapshotFollows(), "below the compaction point: a snapshot");
+      assertFalse(onC.ofCase(WatchEvent.EventCase.SNAPSHOT).isEmpty());
+    }
+  }
+
+  @Test
   void generationsOnlyGrowWhenTwoReplicasTakeAnnouncesForOneClusterAtOnce() throws Exception {
     HubFixture[] r = twoReplicas();
     TlsCredentials east = r[0].enroll("east");

@@ -153,6 +153,8 @@ public final class EtcdMembership implements Membership {
   private boolean closed;
 
   private volatile long applied;
+  // Listener keys were loaded as of this revision; the watch's replay of older ones is skipped.
+  private volatile long listenersLoadedAt;
   private volatile long seenEtcdRevision;
   private volatile long leaseId;
   private volatile long lastEtcdContactNanos = System.nanoTime();
@@ -272,11 +274,7 @@ public final class EtcdMembership implements Membership {
   @Override
   public SnapshotImage image() {
     synchronized (lock) {
-      Map<String, List<PeerView>> bySubject = new HashMap<>();
-      for (PeerView v : views.values()) {
-        bySubject.computeIfAbsent(v.subjectClusterId(), k -> new ArrayList<>()).add(v);
-      }
-      return new SnapshotImage(applied, new ArrayList<>(clusters.values()), bySubject);
+      return SnapshotImage.of(applied, clusters.values(), views.values());
     }
   }
 
@@ -494,10 +492,27 @@ public final class EtcdMembership implements Membership {
 
   // ---- the watch ----------------------------------------------------------------------------
 
-  /** Loads everything under the prefix; returns the revision it was read at. */
+  /**
+   * Loads everything under the prefix as it was some history ago (up to {@code retainedEntries}
+   * revisions, not below etcd's compaction point) and returns that revision; the watch then
+   * replays the history since, so this replica can resume agents that were on another replica
+   * before it started, without a snapshot.
+   */
   private long load() {
-    GetResponse all = call(kv.get(key(""), GetOption.builder().isPrefix(true).build()), "loading " + prefix);
-    long revision = all.getHeader().getRevision();
+    long now = call(kv.get(key("meta/layout")), "reading " + prefix + "meta/layout").getHeader().getRevision();
+    long revision = Math.max(1, now - options.retainedEntries());
+    GetResponse all;
+    try {
+      all = call(kv.get(key(""), GetOption.builder().isPrefix(true).withRevision(revision).build()),
+          "loading " + prefix + " at revision " + revision);
+    } catch (EtcdCalls.EtcdCallException e) {
+      if (!String.valueOf(e.getMessage()).contains("compacted")) {
+        throw e;
+      }
+      // History before the compaction point is gone: start from now; older resumes get a snapshot.
+      all = call(kv.get(key(""), GetOption.builder().isPrefix(true).build()), "loading " + prefix);
+      revision = all.getHeader().getRevision();
+    }
     Map<String, Map<String, byte[]>> forListeners = new HashMap<>();
     listeners.keySet().forEach(p -> forListeners.put(p, new HashMap<>()));
     synchronized (lock) {
@@ -513,16 +528,24 @@ public final class EtcdMembership implements Membership {
         } else if (rel.startsWith(VIEWS)) {
           PeerView v = viewOf(kv0);
           views.put(v.key(), v);
-        } else {
-          listenerFor(rel).ifPresent(p -> forListeners.get(p).put(rel, kv0.getValue().getBytes()));
         }
       }
       floor = revision;
       applied = revision;
     }
-    forListeners.forEach((p, values) -> listeners.get(p).loaded(values, revision));
-    log.info("etcd membership loaded prefix={} mesh_uid={} revision={} clusters={}", prefix, meshUid, revision,
-        clusters.size());
+    // Revocations and the like are loaded as of now, not replayed: a replica that just started
+    // must not let a revoked cluster in while its watch catches up.
+    long head = Math.max(now, revision);
+    for (String p : listeners.keySet()) {
+      for (KeyValue kv0 : call(kv.get(key(p), GetOption.builder().isPrefix(true).withRevision(head).build()),
+          "loading " + prefix + p).getKvs()) {
+        forListeners.get(p).put(relative(kv0.getKey()), kv0.getValue().getBytes());
+      }
+    }
+    listenersLoadedAt = head;
+    forListeners.forEach((p, values) -> listeners.get(p).loaded(values, head));
+    log.info("etcd membership loaded prefix={} mesh_uid={} revision={} head={} clusters={}", prefix, meshUid,
+        revision, head, clusters.size());
     return revision;
   }
 
@@ -631,7 +654,7 @@ public final class EtcdMembership implements Membership {
           heartbeatPendingRevision = 0;
         }
         Optional<String> p = listenerFor(rel);
-        if (p.isPresent()) {
+        if (p.isPresent() && revision > listenersLoadedAt) {
           forListeners.add(new KeyChange(p.get(), rel, put ? e.getKeyValue().getValue().getBytes() : null, revision));
         }
       }

@@ -334,11 +334,7 @@ public final class MembershipLog implements Membership {
 
   // @GuardedBy("lock")
   private SnapshotImage imageLocked() {
-    Map<String, List<PeerView>> bySubject = new HashMap<>();
-    for (PeerView v : views.values()) {
-      bySubject.computeIfAbsent(v.subjectClusterId(), k -> new ArrayList<>()).add(v);
-    }
-    return new SnapshotImage(head, new ArrayList<>(clusters.values()), bySubject);
+    return SnapshotImage.of(head, clusters.values(), views.values());
   }
 
   /**
