@@ -34,6 +34,8 @@ public final class FakeHubConnection implements HubConnection {
   public boolean catchUpOnWatch;
   public int announceCalls;
   public int watches;
+  public int rotations;
+  public final List<Long> watchedFrom = new ArrayList<>();
   public boolean closed;
 
   @Override
@@ -50,6 +52,7 @@ public final class FakeHubConnection implements HubConnection {
   @Override
   public CompletableFuture<HubClient.WatchEnd> watch(long sinceRevision, String meshUid, HubEvents events) {
     watches++;
+    watchedFrom.add(sinceRevision);
     onWatch.run();
     if (catchUpOnWatch) {
       events.hello("mesh-1", 1, false);
@@ -84,7 +87,9 @@ public final class FakeHubConnection implements HubConnection {
   }
 
   @Override
-  public void rotate() { }
+  public void rotate() {
+    rotations++;
+  }
 
   @Override
   public HostPort currentHub() {
