@@ -405,6 +405,46 @@ class EtcdReplicasIT {
         .until(() -> announce(r[0], east, "east", 1, 3) > 0);
   }
 
+  // ---- partition ------------------------------------------------------------------------------
+
+  @Test
+  void aReplicaThatReachesNoEtcdMemberStopsServingAndSendsItsStreamsElsewhere() throws Exception {
+    HubFixture a = new HubFixture(dir.resolve("a"), etcdSettings("hub-a", ETCD.cluster().clientTls()));
+    open.add(a);
+    TlsCredentials east = a.enroll("east");
+    announce(a, east, "east", 1, 1);
+    var health = io.grpc.health.v1.HealthGrpc.newBlockingStub(a.channel(a.admin()));
+    io.grpc.health.v1.HealthCheckRequest anyService = io.grpc.health.v1.HealthCheckRequest.getDefaultInstance();
+    assertEquals(io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING,
+        health.withDeadlineAfter(5, TimeUnit.SECONDS).check(anyService).getStatus());
+    EtcdCluster etcd = ETCD.cluster();
+    List<Integer> stopped = new ArrayList<>();
+    try (WatchRecorder watch = new WatchRecorder(a.channel(east), 0, "")) {
+      watch.awaitCaughtUp();
+      long start = System.nanoTime();
+      for (int i = 0; i < etcd.size(); i++) { // every member gone: the replica is cut off from etcd
+        etcd.stop(i);
+        stopped.add(i);
+      }
+      Status ended = watch.awaitClosed(Duration.ofSeconds(30));
+      long afterMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+      assertEquals(Status.Code.UNAVAILABLE, ended.getCode(), ended.toString());
+      assertFalse(watch.ofCase(WatchEvent.EventCase.GOAWAY).isEmpty(), "the stream is told to go elsewhere");
+      assertTrue(afterMs >= 5000, "not before the partition threshold (6 s): " + afterMs + " ms");
+      assertEquals(io.grpc.health.v1.HealthCheckResponse.ServingStatus.NOT_SERVING,
+          health.withDeadlineAfter(5, TimeUnit.SECONDS).check(anyService).getStatus());
+    } finally {
+      stopped.forEach(etcd::restart);
+      etcd.awaitLeader(Duration.ofSeconds(30));
+    }
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(
+        () -> health.withDeadlineAfter(5, TimeUnit.SECONDS).check(anyService).getStatus()
+            == io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
+    try (WatchRecorder again = new WatchRecorder(a.channel(east), 0, "")) {
+      again.awaitCaughtUp();
+    }
+  }
+
   private static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
