@@ -33,6 +33,7 @@ import io.meshwire.certs.WireGuardKeyPair;
 import io.meshwire.certs.tls.TlsCredentials;
 import io.meshwire.netaddr.Cidr;
 import io.meshwire.observability.MetricsListener;
+import io.meshwire.reflection.kube.KubeClients;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -189,7 +190,7 @@ public final class Agent implements AutoCloseable {
     }
     // A bad kubeconfig fails the start, not some later hub session.
     Optional<ApiClient> kube = config.kubeconfig().isEmpty() ? Optional.empty()
-        : Optional.of(ReflectionService.kubeClient(config.kubeconfig().get()));
+        : Optional.of(KubeClients.fromKubeconfig(config.kubeconfig().get()));
     Agent agent = new Agent(config, clock, initial, problem, file, kube);
     long started = System.nanoTime();
     try {

@@ -1,8 +1,6 @@
 package io.meshwire.agent.reflect;
 
 import io.kubernetes.client.openapi.ApiClient;
-import io.kubernetes.client.util.ClientBuilder;
-import io.kubernetes.client.util.KubeConfig;
 import io.meshwire.netaddr.Backoff;
 import io.meshwire.agent.ipam.ViewTranslator;
 import io.meshwire.agent.peer.PeerCatalogWatcher;
@@ -28,9 +26,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
-import java.io.Reader;
 import java.net.InetAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -292,25 +288,6 @@ public final class ReflectionService implements AutoCloseable {
     log.info("reflection started cluster={} peer_listen={} startup_grace={} catalog_file={}", settings.clusterId(),
         settings.peerListen(), settings.startupGrace(), s.store.map(PeerCatalogStore::path).orElse(null));
     return s;
-  }
-
-  /** The {@code kubeconfig} value that means "the cluster this pod runs in". */
-  public static final String IN_CLUSTER = "in-cluster";
-
-  /**
-   * A client of the API server in {@code kubeconfig} (or of this pod's own cluster for
-   * {@value #IN_CLUSTER}), with no read timeout (informers hold long watches).
-   */
-  public static ApiClient kubeClient(Path kubeconfig) throws IOException {
-    if (kubeconfig.toString().equals(IN_CLUSTER)) {
-      // Inside a pod: the service account's token and CA, and KUBERNETES_SERVICE_HOST/PORT.
-      return ClientBuilder.cluster().setReadTimeout(Duration.ZERO).build();
-    }
-    try (Reader reader = Files.newBufferedReader(kubeconfig)) {
-      KubeConfig config = KubeConfig.loadKubeConfig(reader);
-      config.setFile(kubeconfig.toFile()); // relative certificate paths resolve against it
-      return ClientBuilder.kubeconfig(config).setReadTimeout(Duration.ZERO).build();
-    }
   }
 
   /** The agent state changed (peers joined or left, views moved): only enqueues. */

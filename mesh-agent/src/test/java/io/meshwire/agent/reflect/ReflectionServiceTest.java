@@ -266,7 +266,7 @@ class ReflectionServiceTest {
         current-context: x
         """);
 
-    ApiClient client = ReflectionService.kubeClient(kubeconfig);
+    ApiClient client = io.meshwire.reflection.kube.KubeClients.fromKubeconfig(kubeconfig);
 
     assertEquals("https://10.96.0.1:6443", client.getBasePath());
     assertEquals(0, client.getReadTimeout());
