@@ -118,14 +118,13 @@ public final class ReflectionService implements AutoCloseable {
     }
 
     /**
-     * @param peerChannel the address announced to peers; when it is an address literal, peers'
-     *     channels are dialled from it
+     * @param dialFrom the local address peers' channels are dialled from (the announced
+     *     peer-channel address when it is on a local interface), empty for the kernel's choice
      */
     public static Settings defaults(String clusterId, HostPort peerListen, List<Cidr> podCidrs,
-        Optional<HostPort> peerChannel) {
+        Optional<InetAddress> dialFrom) {
       return new Settings(clusterId, peerListen, podCidrs, Duration.ofSeconds(60), Duration.ofSeconds(30),
-          Duration.ofSeconds(30), Backoff.defaults(), KubeExportWatcher.Options.defaults(),
-          peerChannel.flatMap(p -> addressLiteral(p.host())).filter(ReflectionService::isLocal), Optional.empty());
+          Duration.ofSeconds(30), Backoff.defaults(), KubeExportWatcher.Options.defaults(), dialFrom, Optional.empty());
     }
 
     /** These settings with peer catalogs kept in {@code dir}. */
@@ -133,25 +132,6 @@ public final class ReflectionService implements AutoCloseable {
       return new Settings(clusterId, peerListen, podCidrs, startupGrace, resync, bookmarkInterval, backoff, export,
           dialFrom, Optional.of(dir));
     }
-  }
-
-  /**
-   * Whether {@code address} is on one of this host's interfaces: only then can connections start
-   * from it. An announced peer-channel address that is not (a Service address, another pod's) is
-   * left to the kernel's choice of source, with a warning.
-   */
-  private static boolean isLocal(InetAddress address) {
-    try {
-      if (java.net.NetworkInterface.getByInetAddress(address) != null) {
-        return true;
-      }
-    } catch (java.net.SocketException e) {
-      // treated as not local
-    }
-    log.warn("peer-channel address {} is not on a local interface: peer connections start from the kernel's"
-        + " choice of source address, which the peers' tunnels carry only if it is in this cluster's pod CIDRs",
-        address.getHostAddress());
-    return false;
   }
 
   private static Optional<InetAddress> addressLiteral(String host) {
