@@ -1,7 +1,6 @@
 package io.meshwire.agent.reflect;
 
 import io.kubernetes.client.openapi.ApiClient;
-import io.meshwire.netaddr.Backoff;
 import io.meshwire.agent.ipam.ViewTranslator;
 import io.meshwire.agent.peer.PeerCatalogWatcher;
 import io.meshwire.agent.peer.PeerServer;
@@ -10,6 +9,7 @@ import io.meshwire.agent.state.PeerRecord;
 import io.meshwire.agent.wireguard.LinkHealth;
 import io.meshwire.certs.tls.RenewableKeyManager;
 import io.meshwire.certs.tls.TlsCredentials;
+import io.meshwire.netaddr.Backoff;
 import io.meshwire.netaddr.Cidr;
 import io.meshwire.netaddr.Durations;
 import io.meshwire.netaddr.HostPort;
