@@ -67,8 +67,7 @@ function linkState(report) {
   const st = report?.status ?? {};
   const name = String(st.state ?? '');
   if (name.includes('HELD')) return 'held';
-  const path = Object.entries(st).find(([k]) => k.toLowerCase().includes('path'));
-  if (name.includes('RELAY') || (path && String(path[1]).includes('RELAY'))) return 'relayed';
+  if (name.includes('RELAY') || String(pathField(report) ?? '').includes('RELAY')) return 'relayed';
   if (name.endsWith('_UP')) return 'up';
   if (name.endsWith('_DOWN')) return 'down';
   return 'unknown';
@@ -77,10 +76,16 @@ function linkState(report) {
 const SEVERITY = {down: 4, held: 3, relayed: 2, up: 1, unknown: 0};
 function worst(a, b) { return SEVERITY[a] >= SEVERITY[b] ? a : b; }
 
+// The path a link takes ("direct", "relayed"), when the hub reports one.
 function linkPath(report) {
-  const st = report?.status ?? {};
-  const path = Object.entries(st).find(([k]) => k.toLowerCase().includes('path'));
-  return path ? String(path[1]).replace(/^[A-Z_]*PATH_/, '').toLowerCase() : null;
+  const path = pathField(report);
+  if (!path || String(path).endsWith('UNSPECIFIED')) return null;
+  return String(path).replace(/^[A-Z_]*PATH_/, '').toLowerCase();
+}
+
+function pathField(report) {
+  const entry = Object.entries(report?.status ?? {}).find(([k]) => k.toLowerCase().includes('path'));
+  return entry ? entry[1] : null;
 }
 
 // ---- derived model ------------------------------------------------------------------------
@@ -197,9 +202,9 @@ function renderGraph(m) {
     const [x, y] = pos.get(id);
     const g = svg('g', {class: 'node' + (c.connected ? '' : ' disconnected') + (selected?.cluster === id ? ' selected' : ''),
       'data-cluster': id, transform: `translate(${x},${y})`});
-    g.append(svg('circle', {r: 26}));
-    const t = svg('text', {y: 5});
-    t.textContent = id.length > 10 ? id.slice(0, 9) + '…' : id;
+    g.append(svg('circle', {r: ids.length > 24 ? 9 : 16}));
+    const t = svg('text', {y: ids.length > 24 ? 22 : 34});
+    t.textContent = id.length > 18 ? id.slice(0, 17) + '…' : id;
     const title = svg('title');
     title.textContent = id + (c.connected ? ' (agent connected)' : ' (agent not connected)');
     g.append(t, title);
