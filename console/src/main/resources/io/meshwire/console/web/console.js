@@ -175,8 +175,8 @@ function renderGraph(m) {
     root.append(el('p', {class: 'too-many', text: `${ids.length} clusters: too many for a readable graph. Use the matrix, or filter.`}));
     return;
   }
-  const W = 900, H = 560, cx = W / 2, cy = H / 2;
-  const r = ids.length <= 1 ? 0 : Math.min(W, H) / 2 - 60;
+  const W = 900, H = 500, cx = W / 2, cy = H / 2;
+  const r = ids.length <= 1 ? 0 : Math.min(W, H) / 2 - 50;
   const pos = new Map(ids.map((id, i) => {
     const a = -Math.PI / 2 + (2 * Math.PI * i) / Math.max(1, ids.length);
     return [id, [cx + r * Math.cos(a), cy + r * Math.sin(a)]];
