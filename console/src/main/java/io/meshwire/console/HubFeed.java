@@ -81,6 +81,8 @@ public final class HubFeed implements AutoCloseable {
   private final Set<String> auditKeys = new HashSet<>();
   private ClientCallStreamObserver<WatchAuditRequest> auditCall;
   private boolean pollQueued;
+  /** Something the page shows changed since the last {@link #publish()}. */
+  private boolean dirty;
 
   private volatile String latest;
   private volatile boolean closed;
@@ -123,10 +125,13 @@ public final class HubFeed implements AutoCloseable {
           .listClusters(ListClustersRequest.getDefaultInstance());
       MeshStatus s = stub.withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
           .getMeshStatus(GetMeshStatusRequest.getDefaultInstance());
-      clusters = c;
-      status = s;
-      fetchedAt = clock.instant();
-      linkChanges = changes.update(linkStates(s.getLinksList()), fetchedAt);
+      if (!c.equals(clusters) || !s.equals(status)) {
+        clusters = c;
+        status = s;
+        fetchedAt = clock.instant();
+        linkChanges = changes.update(linkStates(s.getLinksList()), fetchedAt);
+        dirty = true;
+      }
       enter(Connection.CONNECTED, "");
       if (auditCall == null) {
         openAudit();
@@ -155,6 +160,7 @@ public final class HubFeed implements AutoCloseable {
     }
     boolean changedKind = state.connection() != connection;
     state = new HubState(connection, detail, changedKind ? clock.instant() : state.since());
+    dirty = true;
     if (!changedKind) {
       return;
     }
@@ -213,6 +219,7 @@ public final class HubFeed implements AutoCloseable {
       return;
     }
     audit.addFirst(e);
+    dirty = true;
     if (audit.size() > AUDIT_KEPT) {
       AuditEvent dropped = audit.removeLast();
       auditKeys.remove(dropped.getSequence() + "@" + dropped.getTime().getSeconds() + "." + dropped.getTime().getNanos());
@@ -233,7 +240,12 @@ public final class HubFeed implements AutoCloseable {
     }
   }
 
+  /** Renders and hands on the state when something changed: at 200 clusters that is ~10 MB of JSON. */
   private void publish() {
+    if (!dirty) {
+      return;
+    }
+    dirty = false;
     String json = render();
     if (!json.equals(latest)) {
       latest = json;

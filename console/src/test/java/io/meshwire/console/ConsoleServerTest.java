@@ -102,8 +102,13 @@ class ConsoleServerTest {
     HttpResponse<java.util.stream.Stream<String>> stream = http.send(
         HttpRequest.newBuilder(URI.create(console.url() + "api/events")).build(), HttpResponse.BodyHandlers.ofLines());
     assertEquals("text/event-stream; charset=utf-8", stream.headers().firstValue("Content-Type").orElseThrow());
-    Thread reader = Thread.ofVirtual().start(() -> stream.body()
-        .filter(l -> l.startsWith("data: ")).forEach(l -> events.add(l.substring(6))));
+    Thread reader = Thread.ofVirtual().start(() -> {
+      try {
+        stream.body().filter(l -> l.startsWith("data: ")).forEach(l -> events.add(l.substring(6)));
+      } catch (java.io.UncheckedIOException closedByTheTest) {
+        // the finally block below closed the stream
+      }
+    });
     try {
       await().atMost(Duration.ofSeconds(5)).until(() -> last(events).contains("\"clusterId\":\"west\""));
       events.clear();
