@@ -190,11 +190,11 @@ class ConsoleBrowserIT {
 
       browser.findElement(By.id("filter")).sendKeys("region=eu");
       await(browser, Duration.ofSeconds(10), "every third cluster (in eu)", d -> count(d, "#matrix tbody tr") == 67);
+      screenshot(browser, "console-matrix.png");
       browser.findElement(By.id("filter")).sendKeys(Keys.chord(Keys.CONTROL, "a"), Keys.BACK_SPACE);
       await(browser, Duration.ofSeconds(10), "all 200 again", d -> count(d, "#matrix tbody tr") == 200);
       click(browser, "#problems-only");
       assertEquals(4, count(browser, "#matrix tbody tr"), "c-007, c-150 (down both ways), c-042 -> c-043 (one way)");
-      screenshot(browser, "console-matrix.png");
     } finally {
       if (console != null) {
         console.close();
