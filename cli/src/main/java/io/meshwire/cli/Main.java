@@ -43,6 +43,7 @@ import picocli.CommandLine.Spec;
       TokenCommand.class,
       StatusCommand.class,
       AuditCommand.class,
+      io.meshwire.cli.admin.ConsoleCommand.class,
       CaCommand.class,
       KeysCommand.class,
       VersionCommand.class,
