@@ -132,21 +132,32 @@ public final class RelayBridge implements AutoCloseable {
    */
   public InetSocketAddress open(String peer) {
     byte[] peerId = RelayFrames.id(peer);
-    return call(() -> {
+    if (loop.inEventLoop()) {
+      throw new IllegalStateException("RelayBridge.open binds a socket: not on the bridge's event loop");
+    }
+    Channel existing = call(() -> {
       HomeRelay.of(peer, relays).ifPresent(this::client);
-      Channel existing = sockets.get(peer);
-      if (existing != null) {
-        return (InetSocketAddress) existing.localAddress();
-      }
-      Channel ch = new Bootstrap().group(loop).channel(NioDatagramChannel.class)
-          .option(ChannelOption.SO_RCVBUF, socketBuffer)
-          .option(ChannelOption.SO_SNDBUF, socketBuffer)
-          .handler(new FromWireGuard(peer, peerId))
-          .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).syncUninterruptibly().channel();
-      sockets.put(peer, ch);
-      log.info("event=relay_bridge_opened peer={} local={}", peer, ch.localAddress());
-      return (InetSocketAddress) ch.localAddress();
+      return sockets.get(peer);
     });
+    if (existing != null) {
+      return (InetSocketAddress) existing.localAddress();
+    }
+    // Bound here, off the loop (binding waits for it); the loop then adopts it unless a racing open won.
+    Channel ch = new Bootstrap().group(loop).channel(NioDatagramChannel.class)
+        .option(ChannelOption.SO_RCVBUF, socketBuffer)
+        .option(ChannelOption.SO_SNDBUF, socketBuffer)
+        .handler(new FromWireGuard(peer, peerId))
+        .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).syncUninterruptibly().channel();
+    Channel kept = call(() -> {
+      Channel raced = sockets.putIfAbsent(peer, ch);
+      if (raced != null) {
+        ch.close();
+        return raced;
+      }
+      log.info("event=relay_bridge_opened peer={} local={}", peer, ch.localAddress());
+      return ch;
+    });
+    return (InetSocketAddress) kept.localAddress();
   }
 
   /** Closes {@code peer}'s socket (its link went direct or the peer left). */
