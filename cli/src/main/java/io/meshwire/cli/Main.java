@@ -34,6 +34,7 @@ import picocli.CommandLine.Spec;
     description = "Links Kubernetes clusters into a WireGuard mesh.",
     subcommands = {
       HubCommand.class,
+      io.meshwire.cli.relay.RelayCommand.class,
       io.meshwire.cli.agent.AgentCommand.class,
       io.meshwire.cli.agent.AgentStatusCommand.class,
       io.meshwire.cli.demo.DemoCommand.class,

@@ -50,6 +50,14 @@ public final class HubCommand implements Callable<Integer> {
       description = "Prometheus /metrics address, or off (default: off).")
   private String metricsListen;
 
+  @Option(names = "--relay-listen", paramLabel = "HOST:PORT",
+      description = "Run a relay in the hub process on this address, or off (default: off).")
+  private String relayListen;
+
+  @Option(names = "--relays", paramLabel = "HOST:PORT[,...]",
+      description = "Relay addresses agents are told to use (default: the relay-listen address when it is not a wildcard).")
+  private String relays;
+
   @Option(names = "--set", paramLabel = "KEY=VALUE", completionCandidates = SettingKeys.class,
       description = "Any setting by name, repeatable, e.g. --set cert-validity=30d. Names: ${COMPLETION-CANDIDATES}.")
   private Map<String, String> settings = new LinkedHashMap<>();
@@ -72,6 +80,8 @@ public final class HubCommand implements Callable<Integer> {
     putIfGiven(overrides, "mesh", mesh);
     putIfGiven(overrides, "hub-name", hubName);
     putIfGiven(overrides, "metrics-listen", metricsListen);
+    putIfGiven(overrides, "relay-listen", relayListen);
+    putIfGiven(overrides, "relays", relays);
     try {
       return config == null ? HubConfig.parse(overrides) : HubConfig.fromYaml(config, overrides);
     } catch (IllegalArgumentException e) {
