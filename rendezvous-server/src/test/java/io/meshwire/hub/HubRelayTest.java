@@ -59,6 +59,18 @@ class HubRelayTest {
   }
 
   @Test
+  void everyHelloListsTheRelaysAgentsShouldUse() throws Exception {
+    try (HubFixture hub = new HubFixture(dir, Map.of("relays", "relay-1.example.com:443,10.0.0.5:443"))) {
+      var east = hub.enroll("east");
+      try (WatchRecorder watch = new WatchRecorder(hub.channel(east), 0, "")) {
+        watch.awaitCaughtUp();
+        assertEquals(List.of("relay-1.example.com:443", "10.0.0.5:443"),
+            watch.events.get(0).getHello().getRelaysList());
+      }
+    }
+  }
+
+  @Test
   void embeddedRelayClosesARevokedClustersConnectionWithinTwoSeconds() throws Exception {
     EventLoopGroup loops = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     try (HubFixture hub = new HubFixture(dir, Map.of("relay-listen", "127.0.0.1:0"))) {

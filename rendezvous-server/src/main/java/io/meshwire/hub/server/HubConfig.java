@@ -64,6 +64,7 @@ public record HubConfig(
     require(maxMessageBytes >= 64 * 1024, "max-message-bytes", "must be >= 65536");
     relays = List.copyOf(relays);
     require(relays.stream().distinct().count() == relays.size(), "relays", "lists an address twice: " + relays);
+    require(relays.size() <= 64, "relays", relays.size() + " addresses, at most 64");
     require(relays.stream().noneMatch(r -> r.port() == 0 || isWildcard(r.host())), "relays",
         "addresses agents dial: no port 0, no wildcard host (0.0.0.0, ::): " + relays);
     require(relayListen.isEmpty() || !relays.isEmpty() || !isWildcard(relayListen.get().host()), "relays",
