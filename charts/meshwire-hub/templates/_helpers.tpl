@@ -74,6 +74,10 @@ checkpoint-interval: "{{ .Values.config.checkpointInterval | int64 }}"
 enroll-rate: {{ .Values.config.enrollRate | quote }}
 announce-rate: {{ .Values.config.announceRate | quote }}
 max-message-bytes: "{{ .Values.config.maxMessageBytes | int64 }}"
+{{- if .Values.relay.enabled }}
+relay-listen: "0.0.0.0:{{ .Values.relay.port }}"
+relays: {{ join "," .Values.relay.advertise | quote }}
+{{- end }}
 {{- with .Values.etcd.endpoints }}
 # Not implemented by this hub yet: it refuses the setting by name rather than run unshared replicas.
 etcd-endpoints: {{ join "," . | quote }}
