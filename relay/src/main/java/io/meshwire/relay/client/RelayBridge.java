@@ -81,7 +81,7 @@ public final class RelayBridge implements AutoCloseable {
     this.wireGuard = wireGuard;
     this.socketBuffer = socketBuffer;
     this.maxBackoff = maxBackoff;
-    this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("relay-bridge", true),
+    this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("bridge", true),
         NioIoHandler.newFactory());
     this.loop = group.next();
   }
