@@ -8,7 +8,6 @@ import io.meshwire.certs.tls.RenewableKeyManager;
 import io.meshwire.certs.tls.TlsCredentials;
 import java.time.Duration;
 import java.time.InstantSource;
-import java.util.List;
 
 /** A test mesh CA issuing relay (hub-role) and cluster credentials. */
 final class RelayTestPki {
@@ -17,8 +16,7 @@ final class RelayTestPki {
 
   RenewableKeyManager keys(Role role, String name) {
     IssuedCredential issued = ca.issue(new SpiffeId("test", role, name), Duration.ofDays(1));
-    return new RenewableKeyManager(new TlsCredentials(issued.privateKey(), List.of(issued.certificate()),
-        List.of(issued.ca())));
+    return new RenewableKeyManager(TlsCredentials.of(issued));
   }
 
   RenewableKeyManager cluster(String name) {

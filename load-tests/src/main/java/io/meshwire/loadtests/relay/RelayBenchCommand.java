@@ -51,6 +51,10 @@ public final class RelayBenchCommand implements Callable<Integer> {
       + "Default: ${DEFAULT-VALUE}.")
   private int size;
 
+  @Option(names = "--mbps", defaultValue = "0", description = "Send rate in Mbit/s (0: as fast as one thread can). "
+      + "Default: ${DEFAULT-VALUE}.")
+  private int mbps;
+
   @Option(names = "--pings", defaultValue = "2000", description = "Round trips for the RTT phase. Default: ${DEFAULT-VALUE}.")
   private int pings;
 
@@ -110,11 +114,18 @@ public final class RelayBenchCommand implements Callable<Integer> {
     long sent = 0;
     long start = System.nanoTime();
     long end = start + TimeUnit.SECONDS.toNanos(seconds);
+    long batchNanos = mbps == 0 ? 0 : 64L * size * 8 * 1000 / mbps; // 64 datagrams at mbps
+    long nextBatch = start;
     while (System.nanoTime() < end) {
       for (int i = 0; i < 64; i++) {
         datagram.clear();
         wgA.send(datagram, aSeesB);
         sent++;
+      }
+      nextBatch += batchNanos;
+      long wait = nextBatch - System.nanoTime();
+      if (wait > 0) {
+        java.util.concurrent.locks.LockSupport.parkNanos(wait);
       }
     }
     long sendNanos = System.nanoTime() - start;
@@ -131,9 +142,9 @@ public final class RelayBenchCommand implements Callable<Integer> {
     receiver.join(1_000);
     double gb = receivedBytes.get() / 1e9;
     double forwardedGb = meters.find("meshwire.relay.forwarded.bytes").counter().count() / 1e9;
-    System.out.printf("throughput size=%d seconds=%.1f sent=%d received=%d loss_pct=%.2f delivered_gbit_s=%.3f "
+    System.out.printf("throughput mbps_offered=%s size=%d seconds=%.1f sent=%d received=%d loss_pct=%.2f delivered_gbit_s=%.3f "
             + "relay_forwarded_gb=%.3f relay_cpu_s_per_gb=%.2f process_cpu_s_per_gb=%.2f relay_drops_congested=%.0f%n",
-        size, sendNanos / 1e9, sent, received.get(), 100.0 * (sent - received.get()) / Math.max(1, sent),
+        mbps == 0 ? "max" : String.valueOf(mbps), size, sendNanos / 1e9, sent, received.get(), 100.0 * (sent - received.get()) / Math.max(1, sent),
         gb * 8 / (sendNanos / 1e9), forwardedGb, relayCpu / 1e9 / Math.max(forwardedGb, 1e-9),
         processCpu / 1e9 / Math.max(gb, 1e-9),
         meters.find("meshwire.relay.dropped.datagrams").tag("reason", "congested").counter().count());
@@ -188,8 +199,7 @@ public final class RelayBenchCommand implements Callable<Integer> {
 
   private static RenewableKeyManager keys(MeshCa ca, Role role, String name) {
     IssuedCredential issued = ca.issue(new SpiffeId(ca.mesh(), role, name), Duration.ofDays(1));
-    return new RenewableKeyManager(new TlsCredentials(issued.privateKey(), List.of(issued.certificate()),
-        List.of(issued.ca())));
+    return new RenewableKeyManager(TlsCredentials.of(issued));
   }
 
   private static RelayBridge bridge(MeshCa ca, String cluster, DatagramChannel wg, List<HostPort> relays)

@@ -170,8 +170,12 @@ public final class RelayServer implements AutoCloseable {
 
   /** Per connection, on its event loop. */
   private final class Forwarder extends ChannelInboundHandlerAdapter {
-    /** Destinations written to during the current read burst, flushed at its end. */
-    private final List<Channel> unflushed = new ArrayList<>(4);
+    /**
+     * Frames for each destination during the current read burst, handed over at its end: one write
+     * burst and one flush per destination, and one task per burst (not per datagram) when the
+     * destination lives on another event loop.
+     */
+    private final Map<Channel, List<ByteBuf>> burst = new java.util.LinkedHashMap<>(4);
     private byte[] self;
 
     @Override
@@ -255,21 +259,35 @@ public final class RelayServer implements AutoCloseable {
       }
       ByteBuf payload = datagram.payload();
       int bytes = payload.readableBytes();
-      destination.write(RelayFrames.data(destination.alloc(), self, payload), destination.voidPromise());
-      if (!unflushed.contains(destination)) {
-        unflushed.add(destination);
-      }
+      burst.computeIfAbsent(destination, d -> new ArrayList<>()).add(RelayFrames.data(destination.alloc(), self, payload));
       metrics.forwardedDatagrams.increment();
       metrics.forwardedBytes.increment(bytes);
     }
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-      for (Channel destination : unflushed) {
-        destination.flush();
-      }
-      unflushed.clear();
+      burst.forEach((destination, frames) -> {
+        if (destination.eventLoop().inEventLoop()) {
+          writeAll(destination, frames);
+        } else {
+          destination.eventLoop().execute(() -> writeAll(destination, frames));
+        }
+      });
+      burst.clear();
       ctx.fireChannelReadComplete();
+    }
+
+    private static void writeAll(Channel destination, List<ByteBuf> frames) {
+      for (ByteBuf frame : frames) {
+        destination.write(frame, destination.voidPromise()); // released by the channel, also when closed
+      }
+      destination.flush();
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+      burst.values().forEach(frames -> frames.forEach(ByteBuf::release));
+      burst.clear();
     }
 
     @Override

@@ -170,8 +170,7 @@ public final class HubServer implements AutoCloseable {
     Server server = builder.build().start();
     // The embedded relay presents the hub's certificate and sees the hub's revocations live.
     RelayServer relay = config.relayListen().map(listen -> RelayServer.start(RelayConfig.defaults(listen),
-        RelayTls.server(new RenewableKeyManager(new TlsCredentials(hubCredential.privateKey(),
-            List.of(hubCredential.certificate()), List.of(ca.certificate()))), clock),
+        RelayTls.server(new RenewableKeyManager(TlsCredentials.of(hubCredential)), clock),
         Revocations.of(revocations), meters)).orElse(null);
 
     MetricsListener metricsListener = config.metricsListen()
