@@ -26,15 +26,15 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code RelayCommand} is {@code meshwire relay}: a standalone relay until SIGTERM or Ctrl-C. It
- * presents {@code <data-dir>/<name>.crt} (a hub-role certificate of the mesh), accepts clusters'
- * certificates, and reads revocations from the file the hub writes (re-read when it changes).
+ * presents {@code <data-dir>/hub-<name>.crt} (a hub-role certificate of the mesh, as
+ * {@code meshwire ca issue --role hub --name <name>} writes it), accepts clusters' certificates, and reads revocations from the file the hub writes (re-read when it changes).
  */
 @Command(
     name = "relay",
     description = {
       "Run a relay: forwards WireGuard datagrams between clusters over TLS on TCP, for links whose "
           + "direct UDP path is blocked. Prints READY <port> once listening.",
-      "Credentials: <data-dir>/<name>.key, <name>.crt (a hub-role certificate: meshwire ca issue "
+      "Credentials: <data-dir>/hub-<name>.key, hub-<name>.crt (a hub-role certificate: meshwire ca issue "
           + "--role hub --name <name> --out <data-dir>) and ca.crt.",
       "Revocations: the hub's revocations.json, re-read when it changes; a revoked cluster's "
           + "connection is closed within 1 s of the file changing."
@@ -51,7 +51,7 @@ public final class RelayCommand implements Callable<Integer> {
   private Path dataDir;
 
   @Option(names = "--name", paramLabel = "NAME", defaultValue = "relay",
-      description = "Base name of the credential files (default: ${DEFAULT-VALUE}).")
+      description = "The relay's name in its certificate: files hub-<name>.crt and .key (default: ${DEFAULT-VALUE}).")
   private String name;
 
   @Option(names = "--revocations", paramLabel = "FILE",
@@ -69,19 +69,20 @@ public final class RelayCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw Commands.badValue(spec, "--listen", e.getMessage());
     }
-    if (!Files.isRegularFile(dataDir.resolve(name + ".crt"))) {
-      throw Commands.badValue(spec, "--data-dir", dataDir.resolve(name + ".crt")
+    String base = "hub-" + name;
+    if (!Files.isRegularFile(dataDir.resolve(base + ".crt"))) {
+      throw Commands.badValue(spec, "--data-dir", dataDir.resolve(base + ".crt")
           + " not found (issue one: meshwire ca issue --role hub --name " + name + " --out " + dataDir + ")");
     }
-    TlsCredentials credentials = TlsCredentials.load(dataDir, name);
+    TlsCredentials credentials = TlsCredentials.load(dataDir, base);
     SpiffeId id;
     try {
       id = SpiffeId.of(credentials.leaf());
     } catch (CertificateRejectedException e) {
-      throw new IllegalArgumentException(dataDir.resolve(name + ".crt") + ": " + e.getMessage(), e);
+      throw new IllegalArgumentException(dataDir.resolve(base + ".crt") + ": " + e.getMessage(), e);
     }
     if (id.role() != Role.HUB) {
-      throw new IllegalArgumentException(dataDir.resolve(name + ".crt") + ": is " + id
+      throw new IllegalArgumentException(dataDir.resolve(base + ".crt") + ": is " + id
           + ", a relay needs a hub-role certificate (meshwire ca issue --role hub ...)");
     }
     PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
