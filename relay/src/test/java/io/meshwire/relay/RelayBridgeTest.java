@@ -10,7 +10,7 @@ import io.meshwire.relay.client.HomeRelay;
 import io.meshwire.relay.client.RelayBridge;
 import io.meshwire.relay.server.RelayConfig;
 import io.meshwire.relay.server.RelayServer;
-import io.meshwire.relay.server.Revocations;
+import io.meshwire.relay.server.RevocationCheck;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
@@ -50,7 +50,7 @@ class RelayBridgeTest {
   private Relay relay(String name) {
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
     RelayServer server = RelayServer.start(RelayConfig.defaults(new HostPort("127.0.0.1", 0)),
-        RelayTls.server(pki.relay(name), InstantSource.system()), Revocations.NONE, meters);
+        RelayTls.server(pki.relay(name), InstantSource.system()), RevocationCheck.NONE, meters);
     closing.add(server);
     return new Relay(server, meters, new HostPort("127.0.0.1", server.port()));
   }

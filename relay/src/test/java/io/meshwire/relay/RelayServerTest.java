@@ -12,7 +12,7 @@ import io.meshwire.netaddr.HostPort;
 import io.meshwire.relay.client.RelayClient;
 import io.meshwire.relay.server.RelayConfig;
 import io.meshwire.relay.server.RelayServer;
-import io.meshwire.relay.server.Revocations;
+import io.meshwire.relay.server.RevocationCheck;
 import io.meshwire.relay.wire.RelayFrames;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.bootstrap.Bootstrap;
@@ -61,7 +61,7 @@ class RelayServerTest {
     clientLoops.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
   }
 
-  private RelayServer relay(Revocations revocations) {
+  private RelayServer relay(RevocationCheck revocations) {
     RelayServer server = RelayServer.start(RelayConfig.defaults(new HostPort("127.0.0.1", 0)),
         RelayTls.server(pki.relay("relay-1"), InstantSource.system()), revocations, meters);
     closing.add(server);
@@ -105,7 +105,7 @@ class RelayServerTest {
 
   @Test
   void forwardsDatagramsBetweenClustersNamedByTheirCertificates() throws Exception {
-    RelayServer server = relay(Revocations.NONE);
+    RelayServer server = relay(RevocationCheck.NONE);
     Inbox a = new Inbox();
     Inbox b = new Inbox();
     RelayClient ca = client(server, pki.cluster("a"), a);
@@ -123,7 +123,7 @@ class RelayServerTest {
 
   @Test
   void keepsOrderAndContentOfABurstOfFullSizeDatagrams() throws Exception {
-    RelayServer server = relay(Revocations.NONE);
+    RelayServer server = relay(RevocationCheck.NONE);
     Inbox b = new Inbox();
     List<byte[]> received = new ArrayList<>();
     CompletableFuture<Void> all = new CompletableFuture<>();
@@ -167,7 +167,7 @@ class RelayServerTest {
 
   @Test
   void dropsAndCountsDatagramsForUnknownClustersAndForTheSenderItself() throws Exception {
-    RelayServer server = relay(Revocations.NONE);
+    RelayServer server = relay(RevocationCheck.NONE);
     Inbox a = new Inbox();
     Inbox b = new Inbox();
     RelayClient ca = client(server, pki.cluster("a"), a);
@@ -186,7 +186,7 @@ class RelayServerTest {
 
   @Test
   void refusesAClientWithoutAClusterCertificate() throws Exception {
-    RelayServer server = relay(Revocations.NONE);
+    RelayServer server = relay(RevocationCheck.NONE);
     Inbox hub = new Inbox();
     client(server, pki.keys(Role.ADMIN, "ops"), hub);
 
@@ -197,7 +197,7 @@ class RelayServerTest {
   @Test
   void closesARevokedClustersConnectionWithinTwoSecondsOfTheHubWritingTheList() throws Exception {
     Path file = dir.resolve("revocations.json");
-    RelayServer server = relay(Revocations.file(file));
+    RelayServer server = relay(RevocationCheck.file(file));
     Inbox a = new Inbox();
     Inbox b = new Inbox();
     client(server, pki.cluster("a"), a);
@@ -240,7 +240,7 @@ class RelayServerTest {
 
   @Test
   void disconnectsAClientThatSendsAnOversizedFrame() throws Exception {
-    RelayServer server = relay(Revocations.NONE);
+    RelayServer server = relay(RevocationCheck.NONE);
     ByteBuf frame = Unpooled.buffer().writeInt(RelayFrames.MAX_FRAME + 1).writeByte(RelayFrames.TYPE_DATA);
     Channel ch = rawClient(server, "a", frame);
 
@@ -250,7 +250,7 @@ class RelayServerTest {
 
   @Test
   void disconnectsAClientThatSendsAnUnknownFrameType() throws Exception {
-    RelayServer server = relay(Revocations.NONE);
+    RelayServer server = relay(RevocationCheck.NONE);
     Inbox b = new Inbox();
     client(server, pki.cluster("b"), b);
     ByteBuf garbage = Unpooled.buffer().writeInt(8).writeByte(9).writeBytes("garbage".getBytes(StandardCharsets.US_ASCII));
@@ -263,7 +263,7 @@ class RelayServerTest {
 
   @Test
   void framesWithABadClusterIdAreGarbage() throws Exception {
-    RelayServer server = relay(Revocations.NONE);
+    RelayServer server = relay(RevocationCheck.NONE);
     byte[] id = "B_".getBytes(StandardCharsets.US_ASCII);
     ByteBuf frame = Unpooled.buffer().writeInt(2 + id.length + 1).writeByte(RelayFrames.TYPE_DATA)
         .writeByte(id.length).writeBytes(id).writeByte(0);

@@ -11,7 +11,7 @@ import io.meshwire.observability.MetricsListener;
 import io.meshwire.relay.RelayTls;
 import io.meshwire.relay.server.RelayConfig;
 import io.meshwire.relay.server.RelayServer;
-import io.meshwire.relay.server.Revocations;
+import io.meshwire.relay.server.RevocationCheck;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Files;
@@ -92,7 +92,7 @@ public final class RelayCommand implements Callable<Integer> {
     Path revocationFile = revocations != null ? revocations : dataDir.resolve("revocations.json");
     RelayServer relay = RelayServer.start(RelayConfig.defaults(address),
         RelayTls.server(new RenewableKeyManager(credentials), InstantSource.system()),
-        Revocations.file(revocationFile), meters);
+        RevocationCheck.file(revocationFile), meters);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       relay.close();

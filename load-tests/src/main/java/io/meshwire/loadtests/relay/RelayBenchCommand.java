@@ -11,7 +11,7 @@ import io.meshwire.relay.RelayTls;
 import io.meshwire.relay.client.RelayBridge;
 import io.meshwire.relay.server.RelayConfig;
 import io.meshwire.relay.server.RelayServer;
-import io.meshwire.relay.server.Revocations;
+import io.meshwire.relay.server.RevocationCheck;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -63,7 +63,7 @@ public final class RelayBenchCommand implements Callable<Integer> {
     MeshCa ca = MeshCa.create("bench", Duration.ofDays(1), InstantSource.system());
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
     try (RelayServer relay = RelayServer.start(RelayConfig.defaults(new HostPort("127.0.0.1", 0)),
-            RelayTls.server(keys(ca, Role.HUB, "relay"), InstantSource.system()), Revocations.NONE, meters);
+            RelayTls.server(keys(ca, Role.HUB, "relay"), InstantSource.system()), RevocationCheck.NONE, meters);
          DatagramChannel wgA = udp();
          DatagramChannel wgB = udp()) {
       List<HostPort> relays = List.of(new HostPort("127.0.0.1", relay.port()));

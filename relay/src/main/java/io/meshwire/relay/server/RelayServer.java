@@ -70,10 +70,10 @@ public final class RelayServer implements AutoCloseable {
   private final Map<String, Channel> routes = new ConcurrentHashMap<>();
   private final Map<Channel, Client> authenticated = new ConcurrentHashMap<>();
   private final RelayMetrics metrics;
-  private final Revocations revocations;
+  private final RevocationCheck revocations;
   private final ScheduledFuture<?> sweep;
 
-  private RelayServer(RelayConfig config, SslContext tls, Revocations revocations, MeterRegistry meters)
+  private RelayServer(RelayConfig config, SslContext tls, RevocationCheck revocations, MeterRegistry meters)
       throws InterruptedException {
     this.config = config;
     this.revocations = revocations;
@@ -116,7 +116,7 @@ public final class RelayServer implements AutoCloseable {
    * @param tls from {@code RelayTls.server}
    * @throws IllegalStateException naming the address when it cannot bind
    */
-  public static RelayServer start(RelayConfig config, SslContext tls, Revocations revocations, MeterRegistry meters) {
+  public static RelayServer start(RelayConfig config, SslContext tls, RevocationCheck revocations, MeterRegistry meters) {
     try {
       RelayServer server = new RelayServer(config, tls, revocations, meters);
       log.info("relay started listen={}:{} max_datagram={} socket_buffer={}", config.listen().host(), server.port(),

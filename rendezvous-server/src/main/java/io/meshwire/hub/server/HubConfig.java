@@ -1,10 +1,12 @@
 package io.meshwire.hub.server;
 
 import io.meshwire.hub.auth.RateLimits;
+import io.meshwire.hub.etcd.EtcdSettings;
 import io.meshwire.netaddr.Durations;
 import io.meshwire.netaddr.HostPort;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -39,14 +41,19 @@ public record HubConfig(
     RateLimits.Limit enrollRate,
     RateLimits.Limit announceRate,
     int maxMessageBytes,
+    Store store,
+    Optional<EtcdSettings> etcd,
     Optional<HostPort> relayListen,
     List<HostPort> relays) {
+
+  /** Where the hub keeps its state: the embedded file store (one hub) or etcd (several replicas). */
+  public enum Store { FILE, ETCD }
 
   /** The keys accepted in YAML and as {@link #with} names. */
   public static final Set<String> KEYS = Set.of("data-dir", "listen", "mesh", "hub-name", "metrics-listen",
       "cert-validity", "bookmark-interval", "snapshot-chunk-size", "max-concurrent-snapshots",
       "overload-retry-after", "retained-entries", "checkpoint-interval", "enroll-rate", "announce-rate",
-      "max-message-bytes",
+      "max-message-bytes", "store", "etcd-endpoints", "etcd-ca", "etcd-cert", "etcd-key", "etcd-prefix",
       "relay-listen", "relays");
 
   public HubConfig {
@@ -62,6 +69,8 @@ public record HubConfig(
     require(checkpointInterval >= 1 && checkpointInterval <= retainedEntries, "checkpoint-interval",
         "must be 1..retained-entries (" + retainedEntries + ")");
     require(maxMessageBytes >= 64 * 1024, "max-message-bytes", "must be >= 65536");
+    require(store != null, "store", "is required");
+    require((store == Store.ETCD) == etcd.isPresent(), "store", "etcd settings go with store etcd only");
     relays = List.copyOf(relays);
     require(relays.stream().distinct().count() == relays.size(), "relays", "lists an address twice: " + relays);
     require(relays.size() <= 64, "relays", relays.size() + " addresses, at most 64");
@@ -109,6 +118,12 @@ public record HubConfig(
       Map.entry("enroll-rate", "10/1s"),
       Map.entry("announce-rate", "20/1s"),
       Map.entry("max-message-bytes", "4194304"),
+      Map.entry("store", "file"),
+      Map.entry("etcd-endpoints", ""),
+      Map.entry("etcd-ca", ""),
+      Map.entry("etcd-cert", ""),
+      Map.entry("etcd-key", ""),
+      Map.entry("etcd-prefix", EtcdSettings.DEFAULT_PREFIX),
       Map.entry("relay-listen", "off"),
       Map.entry("relays", ""));
 
@@ -133,6 +148,19 @@ public record HubConfig(
     all.putAll(settings);
     Settings s = new Settings(all);
     String metrics = s.text("metrics-listen");
+    Store store = switch (s.text("store")) {
+      case "file" -> Store.FILE;
+      case "etcd" -> Store.ETCD;
+      default -> throw new IllegalArgumentException("hub config: store: \"" + s.text("store")
+          + "\" is not file or etcd");
+    };
+    if (store == Store.FILE) {
+      for (String k : List.of("etcd-endpoints", "etcd-ca", "etcd-cert", "etcd-key")) {
+        if (!s.text(k).isEmpty()) {
+          throw new IllegalArgumentException("hub config: " + k + ": only used with store etcd (store is file)");
+        }
+      }
+    }
     return new HubConfig(
         Path.of(s.text("data-dir")),
         s.get("listen", HostPort::parseListen),
@@ -149,9 +177,20 @@ public record HubConfig(
         s.get("enroll-rate", HubConfig::rate),
         s.get("announce-rate", HubConfig::rate),
         s.get("max-message-bytes", Integer::parseInt),
+        store,
+        store == Store.ETCD ? Optional.of(etcd(s)) : Optional.empty(),
         s.text("relay-listen").equals("off") || s.text("relay-listen").isEmpty() ? Optional.empty()
             : Optional.of(s.get("relay-listen", HostPort::parseListen)),
         s.get("relays", HubConfig::relayList));
+  }
+
+  private static EtcdSettings etcd(Settings s) {
+    List<URI> endpoints = s.get("etcd-endpoints", EtcdSettings::parseEndpoints);
+    String ca = s.text("etcd-ca");
+    String cert = s.text("etcd-cert");
+    String key = s.text("etcd-key");
+    return new EtcdSettings(endpoints, ca.isEmpty() ? null : Path.of(ca), cert.isEmpty() ? null : Path.of(cert),
+        key.isEmpty() ? null : Path.of(key), s.text("etcd-prefix"));
   }
 
   /** Reads a YAML map of settings, then applies {@code overrides} (flags) on top. */

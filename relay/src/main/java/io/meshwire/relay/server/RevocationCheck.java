@@ -1,6 +1,7 @@
 package io.meshwire.relay.server;
 
 import io.meshwire.certs.RevocationList;
+import io.meshwire.certs.Revocations;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -11,11 +12,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code Revocations} tells the relay which client certificates are revoked. The relay asks at
+ * {@code RevocationCheck} tells the relay which client certificates are revoked. The relay asks at
  * each handshake and, for every live connection, at each sweep ({@link RelayConfig#revocationSweep}),
  * calling {@link #refresh()} first. Implementations must be thread-safe.
  */
-public interface Revocations {
+public interface RevocationCheck {
 
   boolean isRevoked(X509Certificate cert);
 
@@ -23,10 +24,10 @@ public interface Revocations {
   default void refresh() {}
 
   /** Nothing is revoked (tests, or a relay whose operator distributes no revocation list). */
-  Revocations NONE = cert -> false;
+  RevocationCheck NONE = cert -> false;
 
-  /** The hub's own list, live: an embedded relay closes a revoked cluster's connection at the next sweep. */
-  static Revocations of(RevocationList list) {
+  /** The hub's own revocations (file or etcd), live: an embedded relay closes a revoked cluster's connection at the next sweep. */
+  static RevocationCheck of(Revocations list) {
     return list::isRevoked;
   }
 
@@ -36,12 +37,12 @@ public interface Revocations {
    * copy the operator syncs). A missing file revokes nothing; a file that cannot be read keeps the
    * last good list and logs once per change.
    */
-  static Revocations file(Path file) {
+  static RevocationCheck file(Path file) {
     return new FileRevocations(file);
   }
 
-  /** See {@link Revocations#file}. */
-  final class FileRevocations implements Revocations {
+  /** See {@link RevocationCheck#file}. */
+  final class FileRevocations implements RevocationCheck {
     private static final Logger log = LoggerFactory.getLogger(FileRevocations.class);
     private final Path file;
     private volatile RevocationList list;
