@@ -25,10 +25,8 @@ import io.meshwire.proto.rendezvous.v1.WatchRequest;
 import io.meshwire.testsupport.etcd.EtcdCluster;
 import io.meshwire.testsupport.etcd.EtcdClusterExtension;
 import java.io.BufferedReader;
-import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.ServerSocket;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.cert.X509Certificate;
@@ -45,7 +43,6 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Stream;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -92,8 +89,8 @@ class EtcdChaosIT {
     for (int r = 0; r < REPLICAS; r++) {
       Path data = dir.resolve("hub" + r);
       if (r > 0) { // replicas mount the CA (and admin credential) the first one created
-        copyTree(dir.resolve("hub0/ca"), data.resolve("ca"));
-        copyTree(dir.resolve("hub0/admin"), data.resolve("admin"));
+        HubFixture.copyTree(dir.resolve("hub0/ca"), data.resolve("ca"));
+        HubFixture.copyTree(dir.resolve("hub0/admin"), data.resolve("admin"));
       }
       ports[r] = startHub(data, etcd, prefix, "hub-" + r);
       clients[r] = HubFixture.client(data, ports[r]);
@@ -363,19 +360,6 @@ class EtcdChaosIT {
     void awaitMoreAcks(int more) {
       int target = acks.get() + more;
       Awaitility.await().atMost(Duration.ofSeconds(40)).until(() -> acks.get() >= target);
-    }
-  }
-
-  private static void copyTree(Path from, Path to) throws IOException {
-    try (Stream<Path> walk = Files.walk(from)) {
-      for (Path p : walk.toList()) {
-        Path target = to.resolve(from.relativize(p).toString());
-        if (Files.isDirectory(p)) {
-          Files.createDirectories(target);
-        } else {
-          Files.copy(p, target);
-        }
-      }
     }
   }
 }

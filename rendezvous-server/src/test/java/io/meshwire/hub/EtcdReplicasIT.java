@@ -50,7 +50,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -98,8 +97,8 @@ class EtcdReplicasIT {
   private HubFixture[] twoReplicas() throws Exception {
     HubFixture a = new HubFixture(dir.resolve("a"), etcdSettings("hub-a", ETCD.cluster().clientTls()));
     open.add(a);
-    copyTree(dir.resolve("a/ca"), dir.resolve("b/ca"));
-    copyTree(dir.resolve("a/admin"), dir.resolve("b/admin"));
+    HubFixture.copyTree(dir.resolve("a/ca"), dir.resolve("b/ca"));
+    HubFixture.copyTree(dir.resolve("a/admin"), dir.resolve("b/admin"));
     HubFixture b = new HubFixture(dir.resolve("b"), etcdSettings("hub-b", ETCD.cluster().clientTls()));
     open.add(b);
     return new HubFixture[] {a, b};
@@ -162,8 +161,8 @@ class EtcdReplicasIT {
       meshUid = onA.events.get(0).getHello().getMeshUid();
     }
     long missed = announce(a, west, "west", 2, 2);
-    copyTree(dir.resolve("a/ca"), dir.resolve("b/ca"));
-    copyTree(dir.resolve("a/admin"), dir.resolve("b/admin"));
+    HubFixture.copyTree(dir.resolve("a/ca"), dir.resolve("b/ca"));
+    HubFixture.copyTree(dir.resolve("a/admin"), dir.resolve("b/admin"));
     HubFixture b = new HubFixture(dir.resolve("b"), etcdSettings("hub-b", ETCD.cluster().clientTls()));
     open.add(b);
     try (WatchRecorder onB = new WatchRecorder(b.channel(east), resumeAt, meshUid)) {
@@ -176,8 +175,8 @@ class EtcdReplicasIT {
     long head = c.getKVClient().get(ByteSequence.from(prefix, StandardCharsets.UTF_8)).get(5, TimeUnit.SECONDS)
         .getHeader().getRevision();
     c.getKVClient().compact(head).get(10, TimeUnit.SECONDS);
-    copyTree(dir.resolve("a/ca"), dir.resolve("c/ca"));
-    copyTree(dir.resolve("a/admin"), dir.resolve("c/admin"));
+    HubFixture.copyTree(dir.resolve("a/ca"), dir.resolve("c/ca"));
+    HubFixture.copyTree(dir.resolve("a/admin"), dir.resolve("c/admin"));
     HubFixture late = new HubFixture(dir.resolve("c"), etcdSettings("hub-c", ETCD.cluster().clientTls()));
     open.add(late);
     try (WatchRecorder onC = new WatchRecorder(late.channel(east), resumeAt, meshUid)) {
@@ -448,19 +447,6 @@ class EtcdReplicasIT {
   private static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
-    }
-  }
-
-  private static void copyTree(Path from, Path to) throws IOException {
-    try (Stream<Path> walk = Files.walk(from)) {
-      for (Path p : walk.toList()) {
-        Path target = to.resolve(from.relativize(p).toString());
-        if (Files.isDirectory(p)) {
-          Files.createDirectories(target);
-        } else {
-          Files.copy(p, target);
-        }
-      }
     }
   }
 }
