@@ -123,9 +123,9 @@ public final class Agent implements AutoCloseable {
       default -> WgToolsWireGuard.Backend.AUTO;
     };
     ProcessCommandRunner runner = new ProcessCommandRunner();
-    WgToolsWireGuard.Config wgConfig = WgToolsWireGuard.Config.defaults();
-    this.wireGuard = new WgToolsWireGuard(runner, new WgToolsWireGuard.Config(backend, wgConfig.userspaceProgram(),
-        wgConfig.commandTimeout(), wgConfig.startTimeout()));
+    // wireguard-go's output goes next to the state: the data plane must not hold a pipe to this JVM.
+    this.wireGuard = new WgToolsWireGuard(runner,
+        WgToolsWireGuard.Config.defaults().withBackend(backend).withOutputDir(config.stateDir()));
     ScheduledExecutorService reconcileThread = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "agent-reconcile");
       t.setDaemon(true);
@@ -525,6 +525,10 @@ public final class Agent implements AutoCloseable {
       http.close();
     }
     // The WireGuard interface stays up: an agent restart must not drop traffic (teardown() removes it).
+    log.info("agent stopped; data plane left running on purpose if={} wireguard_go_pid={} output={}"
+            + " (the next agent adopts it; to remove it: ip link del dev {})", config.interfaceName(),
+        wireGuard.userspacePid(config.interfaceName()).map(String::valueOf).orElse("none"),
+        wireGuard.userspaceOutput(config.interfaceName()), config.interfaceName());
   }
 
   /** Removes the WireGuard interface (and its routes) and the NAT tables: for uninstall, not for restarts. */

@@ -234,6 +234,32 @@ public final class MeshLab implements AutoCloseable {
   }
 
   /**
+   * Stops only the agent process of {@code name}, with SIGTERM (its shutdown runs) or SIGKILL, and
+   * waits for it; its data plane (wireguard-go, routes) stays as the agent leaves it.
+   */
+  public void stopAgent(String name, boolean kill) throws InterruptedException {
+    Process p = agents.get(name);
+    if (kill) {
+      p.destroyForcibly();
+    } else {
+      p.destroy();
+    }
+    if (!p.waitFor(30, TimeUnit.SECONDS)) {
+      throw new IllegalStateException("agent " + name + " still running 30 s after " + (kill ? "SIGKILL" : "SIGTERM"));
+    }
+  }
+
+  /** The state directory of {@code name}'s agent. */
+  public Path agentStateDir(String name) {
+    return workDir.resolve("agent-" + name);
+  }
+
+  /** The log file of {@code name}'s agent (all its runs). */
+  public Path agentLog(String name) {
+    return workDir.resolve("agent-" + name + ".log");
+  }
+
+  /**
    * SIGKILLs the agent of {@code name} and every other process in its gateway namespace (its
    * wireguard-go too, as when a pod dies), so the restarted agent must rebuild the tunnel.
    */
