@@ -19,9 +19,11 @@ import io.meshwire.agent.ipam.ViewChecks;
 import io.meshwire.agent.ipam.ViewDecisions;
 import io.meshwire.agent.ipam.ViewPublisher;
 import io.meshwire.agent.nat.Nat;
+import io.meshwire.agent.reconcile.ObserveOnly;
 import io.meshwire.agent.reconcile.Reconciler;
 import io.meshwire.agent.reflect.ReflectionService;
 import io.meshwire.agent.state.AgentState;
+import io.meshwire.agent.state.BootState;
 import io.meshwire.agent.state.StateFile;
 import io.meshwire.agent.status.AgentHttp;
 import io.meshwire.agent.status.LinkMonitor;
@@ -101,6 +103,7 @@ public final class Agent implements AutoCloseable {
   private final Backoff backoff = Backoff.defaults();
   private final CircuitBreaker hubBreaker;
   private final Optional<String> stateProblem;
+  private final ObserveOnly observeOnly;
   private final AtomicReference<HubClient> hub = new AtomicReference<>();
   private final AtomicReference<List<PeerLink>> lastLinks = new AtomicReference<>(List.of());
   private volatile boolean hubConnected;
@@ -111,21 +114,14 @@ public final class Agent implements AutoCloseable {
   private volatile ReflectionService reflection;
   private MetricsListener http;
 
-  private Agent(AgentConfig config, InstantSource clock, AgentState initial, Optional<String> stateProblem,
-      StateFile file, Optional<ApiClient> kube) {
+  private Agent(AgentConfig config, InstantSource clock, BootState boot, StateFile file, Optional<ApiClient> kube,
+      ProcessCommandRunner runner, WgToolsWireGuard wireGuard) {
     this.config = config;
     this.kube = kube;
     this.clock = clock;
-    this.stateProblem = stateProblem;
-    WgToolsWireGuard.Backend backend = switch (config.wireguard()) {
-      case "kernel" -> WgToolsWireGuard.Backend.KERNEL;
-      case "userspace" -> WgToolsWireGuard.Backend.USERSPACE;
-      default -> WgToolsWireGuard.Backend.AUTO;
-    };
-    ProcessCommandRunner runner = new ProcessCommandRunner();
-    // wireguard-go's output goes next to the state: the data plane must not hold a pipe to this JVM.
-    this.wireGuard = new WgToolsWireGuard(runner,
-        WgToolsWireGuard.Config.defaults().withBackend(backend).withOutputDir(config.stateDir()));
+    this.stateProblem = boot.problem();
+    AgentState initial = boot.state();
+    this.wireGuard = wireGuard;
     ScheduledExecutorService reconcileThread = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "agent-reconcile");
       t.setDaemon(true);
@@ -142,6 +138,8 @@ public final class Agent implements AutoCloseable {
         reflect.stateChanged();
       }
     }, v -> ViewChecks.problemAsViewOfMe(v, config.podCidrs()));
+    // Without usable state, leave the data plane the previous agent left until the hub caught up.
+    this.observeOnly = boot.unusable().map(why -> ObserveOnly.until(why, sync::caughtUp)).orElse(ObserveOnly.off());
     // --- overlap remapping (issue 5) ---
     this.nat = Nat.forHost(runner);
     this.viewPublisher = new ViewPublisher(sync,
@@ -162,7 +160,7 @@ public final class Agent implements AutoCloseable {
     this.reconciler = new Reconciler(
         new Reconciler.Interface(config.interfaceName(), config.listenPort(), config.interfaceAddress(),
             config.persistentKeepalive()),
-        wireGuard, new DataPlane(wireGuard, new IpRoutes(runner)), Optional.of(remapping), sync::state,
+        wireGuard, new DataPlane(wireGuard, new IpRoutes(runner)), Optional.of(remapping), observeOnly, sync::state,
         reconcileThread, config.reconcileInterval(), meters);
     reconcilerRef.set(reconciler);
     this.links = new LinkMonitor(wireGuard, config.interfaceName(), config.linkDownAfter(), sync::state, clock);
@@ -184,24 +182,23 @@ public final class Agent implements AutoCloseable {
    */
   public static Agent start(AgentConfig config, InstantSource clock) throws IOException {
     Files.createDirectories(config.stateDir());
-    StateFile file = new StateFile(config.stateDir().resolve("state.bin"), clock);
-    Optional<String> problem = Optional.empty();
-    AgentState initial;
-    switch (file.load()) {
-      case StateFile.Loaded.Found found -> initial = found.state();
-      case StateFile.Loaded.Missing missing -> initial = null;
-      case StateFile.Loaded.Corrupt corrupt -> {
-        problem = Optional.of("state file corrupt (" + corrupt.problem() + "), moved to " + corrupt.movedTo());
-        initial = null;
-      }
-    }
-    if (initial == null) {
-      initial = file.save(AgentState.initial(WireGuardKeyPair.generate().privateKeyBase64()));
-    }
+    WgToolsWireGuard.Backend backend = switch (config.wireguard()) {
+      case "kernel" -> WgToolsWireGuard.Backend.KERNEL;
+      case "userspace" -> WgToolsWireGuard.Backend.USERSPACE;
+      default -> WgToolsWireGuard.Backend.AUTO;
+    };
+    ProcessCommandRunner runner = new ProcessCommandRunner();
+    // wireguard-go's output goes next to the state: the data plane must not hold a pipe to this JVM.
+    WgToolsWireGuard wireGuard = new WgToolsWireGuard(runner,
+        WgToolsWireGuard.Config.defaults().withBackend(backend).withOutputDir(config.stateDir()));
+    StateFile file = new StateFile(config.stateDir().resolve("state.bin"), clock,
+        new StateFile.Identity(config.clusterId(), meshOf(config)));
+    BootState boot = BootState.load(file, () -> wireGuard.runningPrivateKey(config.interfaceName()));
+    AgentState initial = boot.state();
     // A bad kubeconfig fails the start, not some later hub session.
     Optional<ApiClient> kube = config.kubeconfig().isEmpty() ? Optional.empty()
         : Optional.of(ReflectionService.kubeClient(config.kubeconfig().get()));
-    Agent agent = new Agent(config, clock, initial, problem, file, kube);
+    Agent agent = new Agent(config, clock, boot, file, kube, runner, wireGuard);
     long started = System.nanoTime();
     try {
       agent.reconciler.reconcileNow();
@@ -223,6 +220,13 @@ public final class Agent implements AutoCloseable {
     return agent;
   }
 
+  /** The mesh (trust domain) of the CA this agent trusts: from its state dir, else from hub-ca; "" before either exists. */
+  private static String meshOf(AgentConfig config) {
+    Path ca = config.stateDir().resolve("ca.crt");
+    Optional<Path> source = Files.exists(ca) ? Optional.of(ca) : config.hubCa().filter(Files::exists);
+    return source.map(p -> MeshCa.meshOf(Pem.readCertificate(p))).orElse("");
+  }
+
   private void registerMetrics() {
     Gauge.builder("meshwire.agent.peers", sync, s -> s.state().peers().size()).register(meters);
     Gauge.builder("meshwire.agent.peers.up", lastLinks,
@@ -234,6 +238,9 @@ public final class Agent implements AutoCloseable {
     Gauge.builder("meshwire.agent.sync.held", sync, s -> s.held().isPresent() ? 1 : 0)
         .description("1 while the agent refuses the hub's state (mesh_uid changed or mass removal)").register(meters);
     Gauge.builder("meshwire.agent.state.corrupt", this, a -> a.stateProblem.isPresent() ? 1 : 0).register(meters);
+    Gauge.builder("meshwire.agent.dataplane.observe_only", reconciler, r -> r.observeOnly().isPresent() ? 1 : 0)
+        .description("1 while the agent leaves the data plane as it found it (no authoritative state yet)")
+        .register(meters);
     Gauge.builder("meshwire.agent.hub.events.malformed", sync, MeshSync::malformedEvents).register(meters);
     FunctionCounter.builder("meshwire.agent.views.rejected", sync, MeshSync::rejectedViews)
         .description("Views of this cluster refused (wrong size, or not of its pod CIDRs)").register(meters);
@@ -444,6 +451,7 @@ public final class Agent implements AutoCloseable {
         .append(",\"state_written_at\":").append(JsonString.quote(s.writtenAt().toString()))
         .append(",\"held\":").append(sync.held().map(JsonString::quote).orElse("null"))
         .append(",\"state_problem\":").append(stateProblem.map(JsonString::quote).orElse("null"))
+        .append(",\"data_plane_observe_only\":").append(reconciler.observeOnly().map(JsonString::quote).orElse("null"))
         .append(",\"reflection\":").append(reflection == null ? "null" : reflection.statusJson())
         .append(",\"peers\":[");
     List<PeerLink> observed = lastLinks.get();

@@ -256,6 +256,25 @@ public final class WgToolsWireGuard implements WireGuard, AutoCloseable {
     return Optional.ofNullable(children.get(ifName)).map(c -> c.process().pid());
   }
 
+  /**
+   * The private key of {@code ifName} when it exists in this network namespace and serves with a
+   * key: what a previous agent set up. (The link check comes first: {@code wg} alone would also
+   * reach a wireguard-go of the same name in another namespace through the shared UAPI directory.)
+   */
+  public Optional<String> runningPrivateKey(String ifName) {
+    checkIfName(ifName);
+    lifecycle.lock();
+    try {
+      if (!linkExists(ifName) || !answers(ifName)) {
+        return Optional.empty();
+      }
+      String key = show(ifName).privateKey();
+      return key.isEmpty() ? Optional.empty() : Optional.of(key);
+    } finally {
+      lifecycle.unlock();
+    }
+  }
+
   /** The file wireguard-go's output for {@code ifName} goes to. */
   public Path userspaceOutput(String ifName) {
     checkIfName(ifName);
