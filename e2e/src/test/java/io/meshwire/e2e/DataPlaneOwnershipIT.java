@@ -27,7 +27,10 @@ import org.slf4j.LoggerFactory;
  * hub and wireguard-go in network namespaces. In order: a mesh of three forms; cluster a's agent
  * is restarted twice (SIGTERM, then SIGKILL) and its wireguard-go, adopted each time, keeps
  * serving even when it writes a log line afterwards (it used to die of SIGPIPE on the pipe to the
- * first agent).
+ * first agent). Then, with the hub down, a's agent restarts from a corrupt state file and then from
+ * cluster c's state file: both are set aside, and a's tunnels, routes and key stay exactly as they
+ * were (it used to remove every peer, or take c's key); when the hub returns, a manages its data
+ * plane again with its own key.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class DataPlaneOwnershipIT {
@@ -124,5 +127,65 @@ class DataPlaneOwnershipIT {
         return false;
       }
     }, Duration.ofSeconds(10), "wireguard-go's line in " + output);
+  }
+
+  /** a's interface line and peers (public key, allowed IPs) from {@code wg show dump}, without counters. */
+  private static List<String> peersOfA() {
+    return lab.wgDump("a").strip().lines()
+        .map(l -> l.split("\t"))
+        .map(f -> f.length > 4 ? f[0] + " " + f[3] : f[1]) // peer: key + allowed IPs; interface: public key
+        .sorted()
+        .toList();
+  }
+
+  private static String routesOfA() {
+    return lab.net().exec(lab.cluster("a").gateway(), "ip", "route", "show", "dev",
+        lab.cluster("a").wireGuardInterface()).stdout();
+  }
+
+  /** Restarts a's agent (SIGKILL) with its state file replaced by {@code stateFile}'s bytes; checks nothing changed. */
+  private static void restartAWithStateFile(byte[] stateFile, String expectedProblem) throws Exception {
+    List<String> peers = peersOfA();
+    String routes = routesOfA();
+    assertEquals(3, peers.size(), "a's interface and its 2 peers: " + peers);
+    lab.stopAgent("a", true);
+    Files.write(lab.agentStateDir("a").resolve("state.bin"), stateFile);
+    lab.startAgent("a");
+    String status = lab.agentStatus("a");
+    assertTrue(status.contains("\"data_plane_observe_only\":\"" + expectedProblem), status);
+    int lost = lab.pingLoss("a", "b", 20, Duration.ofMillis(100)) + lab.pingLoss("a", "c", 20, Duration.ofMillis(100));
+    log.info("measured restart_with_unusable_state problem=\"{}\" lost={} of 40", expectedProblem, lost);
+    assertEquals(peers, peersOfA(), "WireGuard key and peers untouched");
+    assertEquals(routes, routesOfA(), "routes untouched");
+    assertEquals(0, lost, "pings lost from a while its state was unusable");
+  }
+
+  @Test
+  @Order(3)
+  void aCorruptStateFileLeavesTheDataPlaneAsItIsWhileTheHubIsDown() throws Exception {
+    lab.killHub();
+    restartAWithStateFile("MWAS not a state file".getBytes(StandardCharsets.US_ASCII), "state file corrupt (");
+  }
+
+  @Test
+  @Order(4)
+  void anotherClustersStateFileIsRefusedAndTheDataPlaneLeftAsItIs() throws Exception {
+    byte[] ofC = Files.readAllBytes(lab.agentStateDir("c").resolve("state.bin"));
+    restartAWithStateFile(ofC, "state file refused (state file belongs to cluster c, this agent is cluster a)");
+    try (var aside = Files.list(lab.agentStateDir("a"))) {
+      assertTrue(aside.anyMatch(p -> p.getFileName().toString().startsWith("state.bin.refused-")), "set aside");
+    }
+  }
+
+  @Test
+  @Order(5)
+  void whenTheHubReturnsTheAgentManagesItsDataPlaneAgainWithItsOwnKey() throws Exception {
+    String keyOfA = peersOfA().stream().filter(l -> !l.contains(" ")).findFirst().orElseThrow();
+    lab.startHub();
+    MeshLab.awaitTrue(() -> lab.agentStatus("a").contains("\"data_plane_observe_only\":null"),
+        Duration.ofSeconds(60), "a's state to be authoritative again");
+    awaitFullMesh(List.of("a", "b", "c"), Duration.ofSeconds(30));
+    assertTrue(peersOfA().contains(keyOfA), "a kept its WireGuard key: " + peersOfA());
+    assertTrue(lab.wgDump("b").contains(keyOfA) && lab.wgDump("c").contains(keyOfA), "peers know a by it");
   }
 }
