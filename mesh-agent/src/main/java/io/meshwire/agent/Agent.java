@@ -31,6 +31,8 @@ import io.meshwire.agent.status.LinkMonitor.PeerLink;
 import io.meshwire.agent.sync.MeshSync;
 import io.meshwire.agent.wire.AgentProtoMapper;
 import io.meshwire.agent.wireguard.DataPlane;
+import io.meshwire.agent.wireguard.GatewaySysctls;
+import io.meshwire.agent.wireguard.InterfaceClaim;
 import io.meshwire.agent.wireguard.IpRoutes;
 import io.meshwire.agent.wireguard.LinkHealth;
 import io.meshwire.agent.wireguard.WgToolsWireGuard;
@@ -104,6 +106,8 @@ public final class Agent implements AutoCloseable {
   private final CircuitBreaker hubBreaker;
   private final Optional<String> stateProblem;
   private final ObserveOnly observeOnly;
+  private final InterfaceClaim interfaceClaim;
+  private final GatewaySysctls gateway;
   private final AtomicReference<HubClient> hub = new AtomicReference<>();
   private final AtomicReference<List<PeerLink>> lastLinks = new AtomicReference<>(List.of());
   private volatile boolean hubConnected;
@@ -115,8 +119,11 @@ public final class Agent implements AutoCloseable {
   private MetricsListener http;
 
   private Agent(AgentConfig config, InstantSource clock, BootState boot, StateFile file, Optional<ApiClient> kube,
-      ProcessCommandRunner runner, WgToolsWireGuard wireGuard) {
+      ProcessCommandRunner runner, WgToolsWireGuard wireGuard, InterfaceClaim interfaceClaim) {
     this.config = config;
+    this.interfaceClaim = interfaceClaim;
+    this.gateway = GatewaySysctls.host(config.interfaceName(), config.podCidrs().stream().anyMatch(c -> !c.isIpv4()),
+        !config.remapPools().isEmpty());
     this.kube = kube;
     this.clock = clock;
     this.stateProblem = boot.problem();
@@ -191,14 +198,24 @@ public final class Agent implements AutoCloseable {
     // wireguard-go's output goes next to the state: the data plane must not hold a pipe to this JVM.
     WgToolsWireGuard wireGuard = new WgToolsWireGuard(runner,
         WgToolsWireGuard.Config.defaults().withBackend(backend).withOutputDir(config.stateDir()));
+    // One agent per interface name on this host, before anything reads or changes the interface.
+    InterfaceClaim claim = InterfaceClaim.claim(InterfaceClaim.DEFAULT_DIR, config.interfaceName(), config.clusterId(),
+        config.stateDir(), () -> wireGuard.serves(config.interfaceName()));
     StateFile file = new StateFile(config.stateDir().resolve("state.bin"), clock,
         new StateFile.Identity(config.clusterId(), meshOf(config)));
-    BootState boot = BootState.load(file, () -> wireGuard.runningPrivateKey(config.interfaceName()));
+    BootState boot;
+    Optional<ApiClient> kube;
+    try {
+      boot = BootState.load(file, () -> wireGuard.runningPrivateKey(config.interfaceName()));
+      // A bad kubeconfig fails the start, not some later hub session.
+      kube = config.kubeconfig().isEmpty() ? Optional.empty()
+          : Optional.of(ReflectionService.kubeClient(config.kubeconfig().get()));
+    } catch (IOException | RuntimeException e) {
+      claim.close();
+      throw e;
+    }
     AgentState initial = boot.state();
-    // A bad kubeconfig fails the start, not some later hub session.
-    Optional<ApiClient> kube = config.kubeconfig().isEmpty() ? Optional.empty()
-        : Optional.of(ReflectionService.kubeClient(config.kubeconfig().get()));
-    Agent agent = new Agent(config, clock, boot, file, kube, runner, wireGuard);
+    Agent agent = new Agent(config, clock, boot, file, kube, runner, wireGuard, claim);
     long started = System.nanoTime();
     try {
       agent.reconciler.reconcileNow();
@@ -211,6 +228,8 @@ public final class Agent implements AutoCloseable {
     config.metricsListen().ifPresent(listen ->
         agent.http = AgentHttp.start(listen, agent.meters, agent::statusJson, agent.reconciler::applied));
     agent.timer.scheduleWithFixedDelay(agent::observeLinks, 0, config.statusInterval().toMillis(), TimeUnit.MILLISECONDS);
+    // Forwarding and rp_filter: checked (and set where allowed) at start, then again in case someone resets them.
+    agent.timer.scheduleWithFixedDelay(agent.gateway::check, 0, 30, TimeUnit.SECONDS);
     // A session can outlive 2/3 of the certificate's lifetime: check renewal hourly, not only on connect.
     agent.timer.scheduleWithFixedDelay(agent::renewInBackground, 1, 1, TimeUnit.HOURS);
     if (Files.exists(config.stateDir().resolve("cluster.crt"))) {
@@ -238,6 +257,9 @@ public final class Agent implements AutoCloseable {
     Gauge.builder("meshwire.agent.sync.held", sync, s -> s.held().isPresent() ? 1 : 0)
         .description("1 while the agent refuses the hub's state (mesh_uid changed or mass removal)").register(meters);
     Gauge.builder("meshwire.agent.state.corrupt", this, a -> a.stateProblem.isPresent() ? 1 : 0).register(meters);
+    Gauge.builder("meshwire.agent.gateway.problems", this, a -> a.gateway.problems().size())
+        .description("Kernel settings the gateway needs that are wrong (IP forwarding, rp_filter); see /status")
+        .register(meters);
     Gauge.builder("meshwire.agent.dataplane.observe_only", reconciler, r -> r.observeOnly().isPresent() ? 1 : 0)
         .description("1 while the agent leaves the data plane as it found it (no authoritative state yet)")
         .register(meters);
@@ -451,6 +473,8 @@ public final class Agent implements AutoCloseable {
         .append(",\"state_written_at\":").append(JsonString.quote(s.writtenAt().toString()))
         .append(",\"held\":").append(sync.held().map(JsonString::quote).orElse("null"))
         .append(",\"state_problem\":").append(stateProblem.map(JsonString::quote).orElse("null"))
+        .append(",\"gateway_problems\":").append(gateway.problems().stream().map(JsonString::quote)
+            .collect(Collectors.joining(",", "[", "]")))
         .append(",\"data_plane_observe_only\":").append(reconciler.observeOnly().map(JsonString::quote).orElse("null"))
         .append(",\"reflection\":").append(reflection == null ? "null" : reflection.statusJson())
         .append(",\"peers\":[");
@@ -537,6 +561,7 @@ public final class Agent implements AutoCloseable {
             + " (the next agent adopts it; to remove it: ip link del dev {})", config.interfaceName(),
         wireGuard.userspacePid(config.interfaceName()).map(String::valueOf).orElse("none"),
         wireGuard.userspaceOutput(config.interfaceName()), config.interfaceName());
+    interfaceClaim.close();
   }
 
   /** Removes the WireGuard interface (and its routes) and the NAT tables: for uninstall, not for restarts. */

@@ -23,7 +23,13 @@ public final class AgentMain {
       System.exit(2);
       return;
     }
-    run(config);
+    try {
+      run(config);
+    } catch (IllegalStateException e) {
+      // A start the agent refuses (e.g. its interface belongs to another agent): say why, no stack trace.
+      System.err.println("meshwire agent: " + e.getMessage());
+      System.exit(1);
+    }
   }
 
   /** Parses {@code --key value} and {@code --key=value} pairs. */

@@ -257,6 +257,15 @@ public final class WgToolsWireGuard implements WireGuard, AutoCloseable {
   }
 
   /**
+   * Whether {@code ifName} answers {@code wg show}: a kernel interface in this namespace, or a
+   * wireguard-go of that name in any namespace (through the shared UAPI socket directory).
+   */
+  public boolean serves(String ifName) {
+    checkIfName(ifName);
+    return answers(ifName);
+  }
+
+  /**
    * The private key of {@code ifName} when it exists in this network namespace and serves with a
    * key: what a previous agent set up. (The link check comes first: {@code wg} alone would also
    * reach a wireguard-go of the same name in another namespace through the shared UAPI directory.)
