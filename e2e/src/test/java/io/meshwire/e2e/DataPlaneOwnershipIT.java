@@ -188,4 +188,29 @@ class DataPlaneOwnershipIT {
     assertTrue(peersOfA().contains(keyOfA), "a kept its WireGuard key: " + peersOfA());
     assertTrue(lab.wgDump("b").contains(keyOfA) && lab.wgDump("c").contains(keyOfA), "peers know a by it");
   }
+
+  @Test
+  @Order(6)
+  void aSecondAgentWithTheSameInterfaceNameRefusesToStartNamingTheOwner() throws Exception {
+    List<String> before = peersOfA();
+    String ifName = lab.cluster("a").wireGuardInterface();
+    Path stateDir = Files.createDirectories(lab.agentStateDir("a").resolveSibling("agent-second"));
+    String java = ProcessHandle.current().info().command().orElse("java");
+    String jar = Path.of(System.getProperty("meshwire.jar", "../cli/target/meshwire.jar")).toAbsolutePath().toString();
+    // In b's gateway namespace: another namespace, but the same host-wide UAPI socket directory.
+    ExecResult second = lab.net().exec(lab.cluster("b").gateway(), Duration.ofSeconds(60), java,
+        "--enable-native-access=ALL-UNNAMED", "-Xmx128m", "-cp", jar, "io.meshwire.agent.AgentMain",
+        "--cluster-id", "second", "--state-dir", stateDir.toString(), "--hub", lab.hubAddress(),
+        "--hub-ca", lab.hubDataDir().resolve("ca").resolve("ca.crt").toString(), "--join-token", "unused",
+        "--interface", ifName, "--listen-port", "51999", "--endpoint", "198.18.0.250:51999",
+        "--pod-cidrs", "10.119.0.0/16");
+
+    assertEquals(1, second.exitCode(), second.stdout() + second.stderr());
+    assertTrue(second.stderr().contains("interface " + ifName + " is in use by another meshwire agent (pid "),
+        second.stderr());
+    assertTrue(second.stderr().contains("cluster a, state dir " + lab.agentStateDir("a").toAbsolutePath().normalize()),
+        second.stderr());
+    assertEquals(before, peersOfA(), "a's key and peers untouched");
+    assertEquals(0, lab.pingLoss("b", "a", 10, Duration.ofMillis(100)), "a still serves");
+  }
 }
