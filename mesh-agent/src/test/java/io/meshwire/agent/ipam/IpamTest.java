@@ -204,13 +204,13 @@ class IpamTest {
   void noRemappedBlockOverlapsAnyMembersAnnouncedPodOrServiceCidr() {
     PeerRecord north = new PeerRecord("north", TestStates.peer("north", 3).wireguardPublicKey(), 51820,
         List.of(), cidrs("10.244.0.0/16"), cidrs("10.0.0.0/16"), Optional.empty(), Map.of(), 1, 1);
-    Map<String, PeerRecord> members = new LinkedHashMap<>(peers("west=10.244.0.0/16", "east=10.1.0.0/16"));
+    Map<String, PeerRecord> members = new LinkedHashMap<>(peers("west=10.244.0.0/16", "south=10.1.0.0/16"));
     members.put("north", north);
 
     Allocation a = Ipam.allocate(defaults(), SELF, members, Map.of(), NOW);
 
-    // 10.0.0.0/16 is north's service CIDR and 10.1.0.0/16 east's pods: the first free block is 10.2.0.0/16.
-    assertEquals(expect("east=10.1.0.0/16>10.1.0.0/16", "north=10.244.0.0/16>10.2.0.0/16",
+    // 10.0.0.0/16 is north's service CIDR and 10.1.0.0/16 south's pods: the first free block is 10.2.0.0/16.
+    assertEquals(expect("north=10.244.0.0/16>10.2.0.0/16", "south=10.1.0.0/16>10.1.0.0/16",
         "west=10.244.0.0/16>10.3.0.0/16"), summary(a));
   }
 

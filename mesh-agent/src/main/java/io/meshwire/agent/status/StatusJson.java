@@ -1,0 +1,91 @@
+package io.meshwire.agent.status;
+
+import io.meshwire.agent.ipam.PeerDecision;
+import io.meshwire.agent.state.AgentState;
+import io.meshwire.agent.status.LinkMonitor.PeerLink;
+import io.meshwire.observability.JsonString;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+/**
+ * {@code StatusJson} renders the agent's {@code /status} document: hub connection, sync state, and
+ * every observed peer's link with its IPAM condition and how this cluster sees its pod CIDRs. A
+ * pure function of a {@link Snapshot} taken by the agent.
+ */
+public final class StatusJson {
+
+  private StatusJson() {}
+
+  /**
+   * What {@code /status} shows, taken at one moment.
+   *
+   * @param observeOnly why the agent leaves the data plane as it found it, empty while it manages it
+   * @param gatewayProblems kernel settings the gateway needs that are wrong, each with its fix
+   * @param reflectionJson the reflection status as JSON, or empty without reflection
+   * @param decisions the last IPAM decision per peer
+   */
+  public record Snapshot(String clusterId, boolean hubConnected, boolean caughtUp, AgentState state,
+      Optional<String> held, Optional<String> stateProblem, Optional<String> observeOnly, List<String> gatewayProblems,
+      Optional<String> reflectionJson, List<PeerLink> links,
+      Map<String, PeerDecision> decisions) {}
+
+  /** The document, one line with a trailing newline. */
+  public static String render(Snapshot s) {
+    AgentState state = s.state();
+    StringBuilder json = new StringBuilder();
+    json.append("{\"cluster\":").append(JsonString.quote(s.clusterId()))
+        .append(",\"hub_connected\":").append(s.hubConnected())
+        .append(",\"caught_up\":").append(s.caughtUp())
+        .append(",\"mesh_uid\":").append(JsonString.quote(state.meshUid()))
+        .append(",\"revision\":").append(state.revision())
+        .append(",\"state_written_at\":").append(JsonString.quote(state.writtenAt().toString()))
+        .append(",\"held\":").append(s.held().map(JsonString::quote).orElse("null"))
+        .append(",\"state_problem\":").append(s.stateProblem().map(JsonString::quote).orElse("null"))
+        .append(",\"data_plane_observe_only\":").append(s.observeOnly().map(JsonString::quote).orElse("null"))
+        .append(",\"gateway_problems\":").append(s.gatewayProblems().stream().map(JsonString::quote)
+            .collect(Collectors.joining(",", "[", "]")))
+        .append(",\"reflection\":").append(s.reflectionJson().orElse("null"))
+        .append(",\"peers\":[");
+    List<PeerLink> observed = s.links();
+    for (int i = 0; i < observed.size(); i++) {
+      PeerLink l = observed.get(i);
+      var peer = state.peers().get(l.clusterId());
+      if (i > 0) {
+        json.append(',');
+      }
+      json.append("{\"cluster\":").append(JsonString.quote(l.clusterId()))
+          .append(",\"state\":").append(JsonString.quote(l.health().name()))
+          .append(",\"endpoint\":").append(l.endpoint()
+              .map(e -> JsonString.quote(e.getAddress().getHostAddress() + ":" + e.getPort())).orElse("null"))
+          .append(",\"handshake_age_seconds\":")
+          .append(l.handshakeAge().map(d -> String.valueOf(d.toSeconds())).orElse("null"))
+          .append(",\"rx_bytes\":").append(l.rxBytes())
+          .append(",\"tx_bytes\":").append(l.txBytes())
+          .append(",\"pod_cidrs\":").append(JsonString.quote(peer == null ? "" : peer.podCidrs().toString()))
+          .append(",\"view\":").append(viewStatus(s.decisions().get(l.clusterId())))
+          .append(",\"seen_as\":").append(seenAs(state, l.clusterId()))
+          .append('}');
+    }
+    return json.append("]}\n").toString();
+  }
+
+  /** The peer's pod CIDRs as this cluster sees them (its view), as a JSON array. */
+  private static String seenAs(AgentState s, String peer) {
+    var record = s.peers().get(peer);
+    if (record == null) {
+      return "[]";
+    }
+    var view = s.myViews().get(peer);
+    return record.podCidrs().stream()
+        .map(c -> JsonString.quote((view == null ? c : view.seenAs(c)).toString()))
+        .collect(Collectors.joining(",", "[", "]"));
+  }
+
+  /** The IPAM condition of one peer, e.g. {@code {"condition":"REMAPPED","detail":"..."}}; null before deciding. */
+  private static String viewStatus(PeerDecision d) {
+    return d == null ? "null"
+        : "{\"condition\":" + JsonString.quote(d.condition()) + ",\"detail\":" + JsonString.quote(d.describe()) + "}";
+  }
+}
