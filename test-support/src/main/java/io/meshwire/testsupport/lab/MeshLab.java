@@ -447,6 +447,16 @@ public final class MeshLab implements AutoCloseable {
       hub.destroyForcibly();
     }
     net.close();
+    // The agents' interface claims (lock and owner record, kept on purpose after an agent stops).
+    for (ClusterNet c : clusters.values()) {
+      for (String suffix : List.of(".lock", ".owner")) {
+        try {
+          Files.deleteIfExists(Path.of("/run/meshwire", c.wireGuardInterface() + suffix));
+        } catch (IOException e) {
+          log.warn("interface claim not removed if={} error=\"{}\"", c.wireGuardInterface(), e.getMessage());
+        }
+      }
+    }
     log.info("mesh lab closed work_dir={}", workDir);
   }
 }
