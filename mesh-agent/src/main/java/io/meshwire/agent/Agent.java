@@ -26,6 +26,7 @@ import io.meshwire.agent.status.StatusJson;
 import io.meshwire.agent.status.StatusReporter;
 import io.meshwire.agent.sync.MeshSync;
 import io.meshwire.agent.wireguard.DataPlane;
+import io.meshwire.agent.wireguard.EndpointFollower;
 import io.meshwire.agent.wireguard.GatewaySysctls;
 import io.meshwire.agent.wireguard.InterfaceClaim;
 import io.meshwire.agent.wireguard.IpRoutes;
@@ -90,6 +91,7 @@ public final class Agent implements AutoCloseable {
   private final Optional<String> stateProblem;
   private final InterfaceClaim interfaceClaim;
   private final GatewaySysctls gateway;
+  private final EndpointFollower endpoints;
   // Multi-Cluster Services reflection: empty without kubeconfig; null until the cluster certificate exists.
   private final Optional<ApiClient> kube;
   private volatile ReflectionService reflection;
@@ -138,8 +140,9 @@ public final class Agent implements AutoCloseable {
     this.viewPublisher = new ViewPublisher(sync,
         () -> sessionRef.get().connectedHub().map(c -> (ViewPublisher.Hub) c::publishViews),
         clock, daemonExecutor("agent-views"), backoff, meters);
-    this.session = new HubSession(identity, sync, own::toProto, viewPublisher::trigger, backoff, breaker,
-        Thread::sleep, clock);
+    this.endpoints = new EndpointFollower(config.endpoints(), EndpointFollower.Addresses.host());
+    this.session = new HubSession(identity, sync, s -> own.withEndpoints(endpoints.endpoints()).toProto(s),
+        viewPublisher::trigger, backoff, breaker, Thread::sleep, clock);
     sessionRef.set(session);
     // The tunnel address is routed here too: no peer may be seen as it.
     List<Cidr> reserved = Stream.concat(config.reservedCidrs().stream(), config.interfaceAddress().stream()).toList();
@@ -218,12 +221,24 @@ public final class Agent implements AutoCloseable {
         TimeUnit.MILLISECONDS);
     // Forwarding and rp_filter: checked (and set where allowed) at start, then again in case someone resets them.
     agent.timer.scheduleWithFixedDelay(agent.gateway::check, 0, 30, TimeUnit.SECONDS);
+    // A moved gateway address is announced within seconds, not left to WireGuard roaming.
+    agent.timer.scheduleWithFixedDelay(agent::followEndpoints, 2, 2, TimeUnit.SECONDS);
     // A session can outlive 2/3 of the certificate's lifetime: check renewal hourly, not only on connect.
     agent.timer.scheduleWithFixedDelay(() -> agent.session.connectedHub().ifPresent(agent.identity::renewInBackground),
         1, 1, TimeUnit.HOURS);
     agent.identity.stored().ifPresent(agent::startReflection); // else once enrolled
     Thread.ofVirtual().name("agent-hub-session").start(agent.session);
     return agent;
+  }
+
+  private void followEndpoints() {
+    try {
+      if (endpoints.check()) {
+        Thread.ofVirtual().name("agent-reannounce").start(session::reannounce);
+      }
+    } catch (RuntimeException e) {
+      log.warn("endpoint check failed error=\"{}\"", e.getMessage());
+    }
   }
 
   /** The mesh (trust domain) of the CA this agent trusts: from its state dir, else from hub-ca; "" before either. */

@@ -170,6 +170,25 @@ public final class HubSession implements Runnable, AutoCloseable {
         revision, client.currentHub());
   }
 
+  /**
+   * Announces the own record again now that it changed (e.g. the gateway endpoint moved). Without
+   * a session this is a no-op: the next session announces the record as it is then. When the
+   * announce fails (the connection went with the old address), the connection is rotated so the
+   * session reconnects at once and announces from there.
+   */
+  public void reannounce() {
+    Optional<HubConnection> hub = connectedHub();
+    if (hub.isEmpty()) {
+      return;
+    }
+    try {
+      announce(hub.get());
+    } catch (RuntimeException e) {
+      log.info("re-announce failed, reconnecting hub={} error=\"{}\"", hub.get().currentHub(), e.getMessage());
+      hub.get().rotate();
+    }
+  }
+
   /** Stops the loop; a sleeping or watching session is interrupted. */
   @Override
   public void close() {
