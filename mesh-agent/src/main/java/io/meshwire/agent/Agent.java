@@ -234,7 +234,7 @@ public final class Agent implements AutoCloseable {
   private void followEndpoints() {
     try {
       if (endpoints.check()) {
-        Thread.ofVirtual().name("agent-reannounce").start(session::reannounce);
+        session.reannounce();
       }
     } catch (RuntimeException e) {
       log.warn("endpoint check failed error=\"{}\"", e.getMessage());

@@ -171,22 +171,17 @@ public final class HubSession implements Runnable, AutoCloseable {
   }
 
   /**
-   * Announces the own record again now that it changed (e.g. the gateway endpoint moved). Without
-   * a session this is a no-op: the next session announces the record as it is then. When the
-   * announce fails (the connection went with the old address), the connection is rotated so the
-   * session reconnects at once and announces from there.
+   * Has the own record announced again now that it changed (the gateway endpoint moved): the
+   * connection is replaced, since the old one may have gone with the old address (waiting for its
+   * calls to time out took longer than WireGuard roaming), and the session reconnects at once,
+   * resumes its Watch from the persisted revision and announces the record as it is now. Without
+   * a session this is a no-op: the next one announces the new record anyway.
    */
   public void reannounce() {
-    Optional<HubConnection> hub = connectedHub();
-    if (hub.isEmpty()) {
-      return;
-    }
-    try {
-      announce(hub.get());
-    } catch (RuntimeException e) {
-      log.info("re-announce failed, reconnecting hub={} error=\"{}\"", hub.get().currentHub(), e.getMessage());
-      hub.get().rotate();
-    }
+    connectedHub().ifPresent(hub -> {
+      log.info("re-announcing on a new connection hub={} reason=\"own record changed\"", hub.currentHub());
+      hub.rotate();
+    });
   }
 
   /** Stops the loop; a sleeping or watching session is interrupted. */

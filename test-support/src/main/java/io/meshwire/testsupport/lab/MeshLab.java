@@ -285,6 +285,17 @@ public final class MeshLab implements AutoCloseable {
     return net.exec(hubHost.namespace(), Duration.ofSeconds(60), argv.toArray(String[]::new));
   }
 
+  /** Waits (bounded) until every workload of {@code names} pings every other one. */
+  public void awaitFullMesh(List<String> names, Duration timeout) {
+    for (String from : names) {
+      for (String to : names) {
+        if (!from.equals(to)) {
+          awaitTrue(() -> ping(from, to, 1), timeout, "ping " + from + " -> " + to);
+        }
+      }
+    }
+  }
+
   /** Whether a ping from {@code from}'s workload to {@code to}'s workload gets a reply. */
   public boolean ping(String from, String to, int count) {
     return net.ping(clusters.get(from).workload(), clusters.get(to).workloadAddress(), count);
