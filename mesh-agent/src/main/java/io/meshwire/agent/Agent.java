@@ -4,9 +4,10 @@ import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.kubernetes.client.openapi.ApiClient;
 import io.meshwire.agent.config.AgentConfig;
 import io.meshwire.agent.exec.ProcessCommandRunner;
-import io.meshwire.agent.hub.Backoff;
+import io.meshwire.netaddr.Backoff;
 import io.meshwire.agent.hub.HubClient;
 import io.meshwire.agent.hub.HubSession;
+import io.meshwire.agent.hub.HubState;
 import io.meshwire.agent.hub.OwnRecord;
 import io.meshwire.agent.identity.ClusterIdentity;
 import io.meshwire.agent.ipam.IpamSettings;
@@ -16,6 +17,7 @@ import io.meshwire.agent.ipam.ViewPublisher;
 import io.meshwire.agent.nat.Nat;
 import io.meshwire.agent.reconcile.ObserveOnly;
 import io.meshwire.agent.reconcile.Reconciler;
+import io.meshwire.agent.reconcile.SystemResolver;
 import io.meshwire.agent.reflect.ReflectionService;
 import io.meshwire.agent.state.AgentState;
 import io.meshwire.agent.state.BootState;
@@ -153,11 +155,11 @@ public final class Agent implements AutoCloseable {
             config.persistentKeepalive()),
         wireGuard, new DataPlane(wireGuard, new IpRoutes(runner)),
         Optional.of(new Reconciler.Remapping(viewDecisions, nat, config.podCidrs())), observeOnly, sync::state,
-        daemonExecutor("agent-reconcile"), config.reconcileInterval(), meters);
+        daemonExecutor("agent-reconcile"), config.reconcileInterval(), meters, new SystemResolver(meters));
     reconcilerRef.set(reconciler);
     this.status = new StatusReporter(
         new LinkMonitor(wireGuard, config.interfaceName(), config.linkDownAfter(), sync::state, clock),
-        session::connectedHub, breaker, clock, this::linksObserved);
+        session::connectedHub, breaker, clock, this::linksObserved, meters);
     registerMetrics();
   }
 
@@ -185,6 +187,8 @@ public final class Agent implements AutoCloseable {
    */
   public static Agent start(AgentConfig config, InstantSource clock) throws IOException {
     Files.createDirectories(config.stateDir());
+    // A missing join token or hub CA fails the start, not every later session.
+    ClusterIdentity.checkConfigured(config.stateDir(), config.joinToken(), config.hubCa());
     ProcessCommandRunner runner = new ProcessCommandRunner();
     WgToolsWireGuard wireGuard = new WgToolsWireGuard(runner, wireGuardConfig(config));
     // One agent per interface name on this host, before anything reads or changes the interface.
@@ -253,6 +257,14 @@ public final class Agent implements AutoCloseable {
     Gauge.builder("meshwire.agent.peers.up", status,
         r -> r.lastLinks().stream().filter(p -> p.health() == LinkHealth.UP).count()).register(meters);
     Gauge.builder("meshwire.agent.hub.connected", session, s -> s.connected() ? 1 : 0).register(meters);
+    Gauge.builder("meshwire.agent.hub.refused", session, s -> s.state().condition().held() ? 1 : 0)
+        .description("1 while the hub refuses this agent (revoked, expired certificate, spent join token):"
+            + " it stopped retrying at back-off pace").register(meters);
+    Gauge.builder("meshwire.agent.hub.revoked", session,
+        s -> s.state().condition() == HubState.Condition.REVOKED ? 1 : 0)
+        .description("1 once the hub revoked this cluster's certificate: the session stopped").register(meters);
+    FunctionCounter.builder("meshwire.agent.hub.session.failures", session, HubSession::failures)
+        .description("Hub session attempts that failed or ended").register(meters);
     Gauge.builder("meshwire.agent.state.age", sync,
         s -> Duration.between(s.state().writtenAt(), clock.instant()).toMillis() / 1000.0)
         .baseUnit("seconds").description("Age of the last-known state file").register(meters);
@@ -292,10 +304,10 @@ public final class Agent implements AutoCloseable {
   /** The agent's status as JSON: hub connection, sync state, and every peer's link. */
   public String statusJson() {
     ReflectionService reflect = reflection;
-    return StatusJson.render(new StatusJson.Snapshot(config.clusterId(), session.connected(), sync.caughtUp(),
+    return StatusJson.render(new StatusJson.Snapshot(config.clusterId(), session.state(), sync.caughtUp(),
         sync.state(), sync.held(), stateProblem, reconciler.observeOnly(), gateway.problems(),
         Optional.ofNullable(reflect).map(ReflectionService::statusJson), status.lastLinks(),
-        viewDecisions.last().decisions()));
+        status.observationProblem(), viewDecisions.last().decisions()));
   }
 
   public MeshSync sync() {

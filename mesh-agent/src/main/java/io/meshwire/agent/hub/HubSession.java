@@ -1,5 +1,6 @@
 package io.meshwire.agent.hub;
 
+import io.meshwire.netaddr.Backoff;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.retry.Retry;
@@ -11,9 +12,11 @@ import io.meshwire.agent.sync.MeshSync;
 import io.meshwire.proto.rendezvous.v1.ClusterRecord;
 import java.io.IOException;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.InstantSource;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,6 +39,9 @@ public final class HubSession implements Runnable, AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(HubSession.class);
 
+  /** How often a refused agent asks again (a replaced certificate, the hub's clock catching up). */
+  public static final Duration HELD_RETRY = Duration.ofMinutes(10);
+
   /** How the session reaches the hub: the cluster identity in the agent. */
   public interface Connector {
     /** The hub connection, enrolling first when there is no certificate yet. */
@@ -46,6 +52,9 @@ public final class HubSession implements Runnable, AutoCloseable {
 
     /** The connection made by {@link #connect()}, if any (to rotate it after a failure). */
     Optional<HubConnection> current();
+
+    /** Drops the connection, so the next {@link #connect()} reads the credentials again. */
+    void reset();
   }
 
   /** Waits out the back-off; {@code Thread::sleep} in the agent, a recorder in tests. */
@@ -62,7 +71,8 @@ public final class HubSession implements Runnable, AutoCloseable {
   private final CircuitBreaker breaker;
   private final Sleeper sleeper;
   private final InstantSource clock;
-  private volatile boolean connected;
+  private final AtomicLong failures = new AtomicLong();
+  private volatile HubState state;
   private volatile boolean running = true;
   private volatile Thread thread;
 
@@ -81,6 +91,7 @@ public final class HubSession implements Runnable, AutoCloseable {
     this.breaker = breaker;
     this.sleeper = sleeper;
     this.clock = clock;
+    this.state = new HubState(HubState.Condition.CONNECTING, clock.instant(), "");
   }
 
   /**
@@ -95,64 +106,143 @@ public final class HubSession implements Runnable, AutoCloseable {
         .waitDurationInOpenState(Duration.ofSeconds(15))
         // A refused connection means no hub process listens: there is nothing to protect, and an
         // open breaker would keep the agent away for 15 s after the hub is back (Backoff.REFUSED_CAP).
-        .ignoreException(HubErrors::connectionRefused)
+        .ignoreException(Backoff::connectionRefused)
         .build());
   }
 
   /** Whether a session is up (announced, Watch running). */
   public boolean connected() {
-    return connected;
+    return state.condition() == HubState.Condition.CONNECTED;
+  }
+
+  /** The session's condition now. */
+  public HubState state() {
+    return state;
+  }
+
+  /** Attempts that failed (refused, unreachable, or a stream that ended), for the metrics. */
+  public long failures() {
+    return failures.get();
   }
 
   /** The hub connection while a session is up. */
   public Optional<HubConnection> connectedHub() {
-    return connected ? connector.current() : Optional.empty();
+    return connected() ? connector.current() : Optional.empty();
   }
 
-  /** The session loop: returns after {@link #close()} or when its thread is interrupted. */
+  /**
+   * The session loop: returns after {@link #close()}, when its thread is interrupted, or when the
+   * hub revoked the cluster's certificate.
+   */
   @Override
   public void run() {
     thread = Thread.currentThread();
     int attempt = 0;
     while (running) {
       Optional<Duration> hint = Optional.empty();
-      boolean refused = false;
+      boolean refused;
+      Throwable failure;
       try {
         HubConnection client = connector.connect();
         connector.renewIfDue(client);
         announce(client);
-        connected = true;
         announced.run();
         HubClient.WatchEnd ended = client.watch(sync.state().revision(), sync.state().meshUid(), sync).get();
         Status end = ended.status();
         hint = ended.retryAfter();
-        refused = end.getCause() != null && HubErrors.connectionRefused(end.getCause());
+        refused = end.getCause() != null && Backoff.connectionRefused(end.getCause());
         if (sync.caughtUp()) {
           attempt = 0; // a healthy session: start the backoff over
         }
+        failure = end.asRuntimeException();
         log.info("hub stream ended hub={} status={} description=\"{}\"", client.currentHub(), end.getCode(),
-            end.getDescription());
+            oneLine(end.getDescription()));
+        state = new HubState(HubState.Condition.UNREACHABLE, clock.instant(), describe(failure));
         client.rotate();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return;
       } catch (RuntimeException | ExecutionException | IOException e) {
-        log.info("hub unreachable error=\"{}\"", e.getMessage());
-        refused = HubErrors.connectionRefused(e);
+        failure = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+        hint = HubErrors.retryAfter(failure); // e.g. an announce refused as overloaded, with the hub's wait
+        refused = Backoff.connectionRefused(e);
         connector.current().ifPresent(HubConnection::rotate);
       }
-      connected = false;
+      failures.incrementAndGet();
       if (!running) {
         return;
       }
-      Duration delay = backoff.delay(++attempt, hint, refused);
-      try {
-        sleeper.sleep(delay); // the backoff itself: waiting is the point here
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
+      Optional<HubState.Condition> refusal = HubErrors.refusal(failure);
+      if (refusal.isPresent()) {
+        hold(refusal.get(), failure);
+        if (refusal.get() == HubState.Condition.REVOKED) {
+          return; // nothing but an operator (rejoin) brings a revoked cluster back
+        }
+        attempt = 0;
+        connector.reset(); // credentials may have been replaced on disk meanwhile
+        if (!pause(HELD_RETRY)) {
+          return;
+        }
+        continue;
+      }
+      unreachable(failure);
+      if (!pause(backoff.delay(++attempt, hint, refused))) {
         return;
       }
     }
+  }
+
+  /** Waits {@code delay}; false when interrupted (the agent is closing). */
+  private boolean pause(Duration delay) {
+    try {
+      sleeper.sleep(delay); // the backoff itself: waiting is the point here
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  /** A failure another attempt may fix: logged when the hub becomes unreachable, not on every attempt. */
+  private void unreachable(Throwable failure) {
+    HubState was = state;
+    String detail = describe(failure);
+    if (was.condition() == HubState.Condition.UNREACHABLE) {
+      state = new HubState(HubState.Condition.UNREACHABLE, was.since(), detail);
+      log.debug("hub still unreachable since={} error=\"{}\"", was.since(), detail);
+      return;
+    }
+    state = new HubState(HubState.Condition.UNREACHABLE, clock.instant(), detail);
+    log.info("hub unreachable since={} error=\"{}\"", state.since(), detail);
+  }
+
+  /** A refusal no retry fixes: logged once, at WARN (an operator must act). */
+  private void hold(HubState.Condition condition, Throwable failure) {
+    HubState was = state;
+    String detail = describe(failure);
+    if (was.condition() == condition) {
+      state = new HubState(condition, was.since(), detail);
+      log.debug("hub still refuses the agent condition={} error=\"{}\"", condition, detail);
+      return;
+    }
+    state = new HubState(condition, clock.instant(), detail);
+    if (condition == HubState.Condition.REVOKED) {
+      log.warn("hub revoked this cluster's certificate: session stopped; rejoin with a new join token"
+          + " error=\"{}\"", detail);
+    } else {
+      log.warn("hub refuses this agent: retrying every {} s; an operator must act error=\"{}\"",
+          HELD_RETRY.toSeconds(), detail);
+    }
+  }
+
+  private static String describe(Throwable failure) {
+    return oneLine(failure.getMessage());
+  }
+
+  /** The hub's words, on one line and at most 200 characters (they end up in logs and /status). */
+  private static String oneLine(String text) {
+    String line = String.valueOf(text).replaceAll("[\\r\\n\\t\"]", " ");
+    return line.length() <= 200 ? line : line.substring(0, 200) + "...";
   }
 
   /** Announces the own record with a generation greater than any before it (persisted first). */
@@ -161,13 +251,22 @@ public final class HubSession implements Runnable, AutoCloseable {
     ClusterRecord record = ownRecord.apply(s);
     Retry retry = Retry.of("announce", RetryConfig.custom()
         .maxAttempts(3)
-        .intervalBiFunction(backoff.asIntervalFunction())
+        .intervalBiFunction(HubErrors.retryInterval(backoff))
         .retryOnException(e -> e instanceof StatusRuntimeException sre
             && sre.getStatus().getCode() == Status.Code.RESOURCE_EXHAUSTED)
         .build());
     long revision = breaker.executeSupplier(Retry.decorateSupplier(retry, () -> client.announce(record)));
-    log.info("announced cluster={} generation={} revision={} hub={}", record.getClusterId(), record.getGeneration(),
-        revision, client.currentHub());
+    HubState was = state;
+    Instant now = clock.instant();
+    state = new HubState(HubState.Condition.CONNECTED, now, "");
+    if (was.condition() == HubState.Condition.UNREACHABLE) {
+      log.info("hub back after_seconds={} hub={} cluster={} generation={} revision={}",
+          Duration.between(was.since(), now).toSeconds(), client.currentHub(), record.getClusterId(),
+          record.getGeneration(), revision);
+    } else {
+      log.info("hub connected hub={} cluster={} generation={} revision={}", client.currentHub(),
+          record.getClusterId(), record.getGeneration(), revision);
+    }
   }
 
   /**

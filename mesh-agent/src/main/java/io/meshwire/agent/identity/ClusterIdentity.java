@@ -29,13 +29,18 @@ import org.slf4j.LoggerFactory;
  * the agent when credentials appear or change.
  *
  * <p>The hub calls are injected ({@link Enroller}, and a factory of connections), so enrollment and
- * renewal timing are tested without a network. Thread-safety: the connection is held in an atomic
- * reference; {@link #connect()} runs on the session thread, {@link #renewIfDue} on the session
- * thread or the agent's timer.
+ * renewal timing are tested without a network. Thread-safety: {@link #connect()} and
+ * {@link #renewIfDue} (session thread, or the agent's hourly timer) are serialized on this object,
+ * so two renewals never write the credential files at once; {@link #current()} reads an atomic
+ * reference.
+ *
+ * <p>The three files are written as one set ({@link TlsCredentials#writeTo}): a crash between
+ * them leaves the old set or the new one, never a new key beside the old certificate.
  */
 public final class ClusterIdentity implements HubSession.Connector {
 
   private static final Logger log = LoggerFactory.getLogger(ClusterIdentity.class);
+  private static final String BASE_NAME = "cluster";
 
   /** Enrolls with a join token: {@code HubClient.enroll} in the agent. */
   @FunctionalInterface
@@ -73,25 +78,49 @@ public final class ClusterIdentity implements HubSession.Connector {
     this.renewed = renewed;
   }
 
+  /**
+   * Checks that the agent can get a certificate: it has one, or a join token and a CA to verify
+   * the hub while enrolling. A missing setting fails the agent's start, not every later session.
+   *
+   * @throws IllegalArgumentException naming the missing setting
+   */
+  public static void checkConfigured(Path dir, Optional<String> joinToken, Optional<Path> hubCa) {
+    Path certificateFile = dir.resolve(BASE_NAME + ".crt");
+    if (Files.exists(certificateFile)) {
+      return;
+    }
+    if (joinToken.isEmpty()) {
+      throw new IllegalArgumentException("join-token: required while " + certificateFile
+          + " does not exist (set join-token or join-token-file)");
+    }
+    if (!Files.exists(dir.resolve(MeshCa.CERT_FILE)) && hubCa.isEmpty()) {
+      throw new IllegalArgumentException("hub-ca: required to verify the hub while enrolling (no "
+          + dir.resolve(MeshCa.CERT_FILE) + " yet)");
+    }
+  }
+
   /** The stored credentials, if the cluster has enrolled. */
   public Optional<TlsCredentials> stored() {
-    return Files.exists(dir.resolve("cluster.crt")) ? Optional.of(TlsCredentials.load(dir, "cluster"))
-        : Optional.empty();
+    return Files.exists(certificateFile()) ? Optional.of(TlsCredentials.load(dir, BASE_NAME)) : Optional.empty();
+  }
+
+  private Path certificateFile() {
+    return dir.resolve(BASE_NAME + ".crt");
   }
 
   @Override
-  public HubConnection connect() throws IOException {
+  public synchronized HubConnection connect() throws IOException {
     HubConnection existing = hub.get();
     if (existing != null) {
       return existing;
     }
     TlsCredentials creds;
-    if (Files.exists(dir.resolve("cluster.crt"))) {
-      creds = TlsCredentials.load(dir, "cluster");
+    if (Files.exists(certificateFile())) {
+      creds = TlsCredentials.load(dir, BASE_NAME);
     } else {
       String token = joinToken.orElseThrow(() -> new IllegalStateException(
           "no certificate in " + dir + " and no join token (set join-token or join-token-file)"));
-      Path caFile = Files.exists(dir.resolve("ca.crt")) ? dir.resolve("ca.crt")
+      Path caFile = Files.exists(dir.resolve(MeshCa.CERT_FILE)) ? dir.resolve(MeshCa.CERT_FILE)
           : hubCa.orElseThrow(() -> new IllegalStateException(
               "no certificate in " + dir + " and no hub-ca to verify the hub while enrolling"));
       X509Certificate ca = Pem.readCertificate(caFile);
@@ -119,8 +148,8 @@ public final class ClusterIdentity implements HubSession.Connector {
 
   /** Renews the certificate once 2/3 of its lifetime has passed. */
   @Override
-  public void renewIfDue(HubConnection client) {
-    TlsCredentials creds = TlsCredentials.load(dir, "cluster");
+  public synchronized void renewIfDue(HubConnection client) {
+    TlsCredentials creds = TlsCredentials.load(dir, BASE_NAME);
     if (clock.instant().isBefore(renewalDue(creds.leaf()))) {
       return;
     }
@@ -141,17 +170,21 @@ public final class ClusterIdentity implements HubSession.Connector {
     }
   }
 
+  /** Key, certificate and CA as one set: a crash leaves the old three or the new three. */
   private void write(TlsCredentials creds) {
-    Pem.writePrivateKey(dir.resolve("cluster.key"), creds.privateKey());
-    Pem.writeCertificates(dir.resolve("cluster.crt"), creds.chain());
-    Pem.writeCertificates(dir.resolve("ca.crt"), creds.trustAnchors());
+    creds.writeTo(dir, BASE_NAME);
+  }
+
+  @Override
+  public void reset() {
+    HubConnection c = hub.getAndSet(null);
+    if (c != null) {
+      c.close();
+    }
   }
 
   /** Closes the hub connection. */
   public void close() {
-    HubConnection c = hub.get();
-    if (c != null) {
-      c.close();
-    }
+    reset();
   }
 }

@@ -1,5 +1,6 @@
 package io.meshwire.agent.status;
 
+import io.meshwire.agent.hub.HubState;
 import io.meshwire.agent.ipam.PeerDecision;
 import io.meshwire.agent.state.AgentState;
 import io.meshwire.agent.status.LinkMonitor.PeerLink;
@@ -10,8 +11,9 @@ import java.util.Optional;
 import java.util.stream.Collectors;
 
 /**
- * {@code StatusJson} renders the agent's {@code /status} document: hub connection, sync state, and
- * every observed peer's link with its IPAM condition and how this cluster sees its pod CIDRs. A
+ * {@code StatusJson} renders the agent's {@code /status} document: the hub session's condition
+ * (connected, unreachable since, refused, revoked), sync state, and every observed peer's link with
+ * how current its record is, its IPAM condition and how this cluster sees its pod CIDRs. A
  * pure function of a {@link Snapshot} taken by the agent.
  */
 public final class StatusJson {
@@ -26,9 +28,9 @@ public final class StatusJson {
    * @param reflectionJson the reflection status as JSON, or empty without reflection
    * @param decisions the last IPAM decision per peer
    */
-  public record Snapshot(String clusterId, boolean hubConnected, boolean caughtUp, AgentState state,
+  public record Snapshot(String clusterId, HubState hub, boolean caughtUp, AgentState state,
       Optional<String> held, Optional<String> stateProblem, Optional<String> observeOnly, List<String> gatewayProblems,
-      Optional<String> reflectionJson, List<PeerLink> links,
+      Optional<String> reflectionJson, List<PeerLink> links, Optional<String> linksProblem,
       Map<String, PeerDecision> decisions) {}
 
   /** The document, one line with a trailing newline. */
@@ -36,7 +38,10 @@ public final class StatusJson {
     AgentState state = s.state();
     StringBuilder json = new StringBuilder();
     json.append("{\"cluster\":").append(JsonString.quote(s.clusterId()))
-        .append(",\"hub_connected\":").append(s.hubConnected())
+        .append(",\"hub_connected\":").append(s.hub().condition() == HubState.Condition.CONNECTED)
+        .append(",\"hub\":{\"condition\":").append(JsonString.quote(s.hub().condition().name()))
+        .append(",\"since\":").append(JsonString.quote(s.hub().since().toString()))
+        .append(",\"detail\":").append(JsonString.quote(s.hub().detail())).append('}')
         .append(",\"caught_up\":").append(s.caughtUp())
         .append(",\"mesh_uid\":").append(JsonString.quote(state.meshUid()))
         .append(",\"revision\":").append(state.revision())
@@ -47,7 +52,9 @@ public final class StatusJson {
         .append(",\"gateway_problems\":").append(s.gatewayProblems().stream().map(JsonString::quote)
             .collect(Collectors.joining(",", "[", "]")))
         .append(",\"reflection\":").append(s.reflectionJson().orElse("null"))
+        .append(",\"links_problem\":").append(s.linksProblem().map(JsonString::quote).orElse("null"))
         .append(",\"peers\":[");
+    String hubView = hubView(s);
     List<PeerLink> observed = s.links();
     for (int i = 0; i < observed.size(); i++) {
       PeerLink l = observed.get(i);
@@ -64,11 +71,25 @@ public final class StatusJson {
           .append(",\"rx_bytes\":").append(l.rxBytes())
           .append(",\"tx_bytes\":").append(l.txBytes())
           .append(",\"pod_cidrs\":").append(JsonString.quote(peer == null ? "" : peer.podCidrs().toString()))
+          .append(",\"hub_view\":").append(JsonString.quote(hubView))
           .append(",\"view\":").append(viewStatus(s.decisions().get(l.clusterId())))
           .append(",\"seen_as\":").append(seenAs(state, l.clusterId()))
           .append('}');
     }
     return json.append("]}\n").toString();
+  }
+
+  /**
+   * How current the peers' records are from the hub's side: {@code CURRENT} while connected and
+   * caught up, {@code LAST_KNOWN} from the state file otherwise, {@code REVOKED} or {@code REFUSED}
+   * while the hub refuses this agent (its peers remove it, whatever the links show for now).
+   */
+  private static String hubView(Snapshot s) {
+    return switch (s.hub().condition()) {
+      case REVOKED, REFUSED -> s.hub().condition().name();
+      case CONNECTED -> s.caughtUp() ? "CURRENT" : "LAST_KNOWN";
+      case CONNECTING, UNREACHABLE -> "LAST_KNOWN";
+    };
   }
 
   /** The peer's pod CIDRs as this cluster sees them (its view), as a JSON array. */

@@ -46,7 +46,7 @@ class ReconcilerObserveOnlyTest {
   private Reconciler reconciler(MemoryWireGuard wireGuard, ObserveOnly observeOnly) {
     return new Reconciler(new Reconciler.Interface(IF, 51820, Optional.empty()), wireGuard,
         new DataPlane(wireGuard, routes), Optional.empty(), observeOnly, current::get, executor,
-        Duration.ofHours(1), new SimpleMeterRegistry());
+        Duration.ofHours(1), new SimpleMeterRegistry(), java.net.InetAddress::getByName);
   }
 
   /** What a previous agent left: its key, peers b and c with their routes. */
