@@ -94,6 +94,9 @@ public final class Agent implements AutoCloseable {
   private final InterfaceClaim interfaceClaim;
   private final GatewaySysctls gateway;
   private final EndpointFollower endpoints;
+  // Its own thread: the status timer can block up to a call deadline on a hub connection that went
+  // with the old address, exactly when a moved endpoint must be announced.
+  private final ScheduledExecutorService endpointTimer = daemonExecutor("agent-endpoints");
   // Multi-Cluster Services reflection: empty without kubeconfig; null until the cluster certificate exists.
   private final Optional<ApiClient> kube;
   private volatile ReflectionService reflection;
@@ -226,7 +229,7 @@ public final class Agent implements AutoCloseable {
     // Forwarding and rp_filter: checked (and set where allowed) at start, then again in case someone resets them.
     agent.timer.scheduleWithFixedDelay(agent.gateway::check, 0, 30, TimeUnit.SECONDS);
     // A moved gateway address is announced within seconds, not left to WireGuard roaming.
-    agent.timer.scheduleWithFixedDelay(agent::followEndpoints, 2, 2, TimeUnit.SECONDS);
+    agent.endpointTimer.scheduleWithFixedDelay(agent::followEndpoints, 2, 2, TimeUnit.SECONDS);
     // A session can outlive 2/3 of the certificate's lifetime: check renewal hourly, not only on connect.
     agent.timer.scheduleWithFixedDelay(() -> agent.session.connectedHub().ifPresent(agent.identity::renewInBackground),
         1, 1, TimeUnit.HOURS);
@@ -332,6 +335,7 @@ public final class Agent implements AutoCloseable {
     session.close();
     identity.close();
     timer.shutdownNow();
+    endpointTimer.shutdownNow();
     viewPublisher.close();
     reconciler.close();
     synchronized (this) {
