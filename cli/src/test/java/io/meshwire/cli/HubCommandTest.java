@@ -86,6 +86,26 @@ class HubCommandTest {
   }
 
   @Test
+  void portInUseSaysSoAndNamesTheOption() throws Exception {
+    try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      String listen = "127.0.0.1:" + taken.getLocalPort();
+      CliRun run = CliRun.of("hub", "--data-dir", dir.toString(), "--listen", listen);
+      assertEquals(1, run.exitCode(), run.toString());
+      assertTrue(run.err().startsWith("meshwire: " + listen + ": address already in use: another hub or program"
+          + " listens there; stop it, or choose another --listen"), run.err());
+    }
+  }
+
+  @Test
+  void dataDirectoryOfARunningHubIsRefusedSayingWhy() throws Exception {
+    try (io.meshwire.hub.HubFixture running = new io.meshwire.hub.HubFixture(dir)) {
+      CliRun run = CliRun.of("hub", "--data-dir", dir.toString(), "--listen", "127.0.0.1:0");
+      assertEquals(1, run.exitCode(), run.toString());
+      assertTrue(run.err().contains("is another hub running with --data-dir " + dir + "? Stop it first"), run.err());
+    }
+  }
+
+  @Test
   void helpListsTheSettingsSetAccepts() {
     CliRun run = CliRun.of("hub", "--help");
     assertEquals(0, run.exitCode(), run.toString());

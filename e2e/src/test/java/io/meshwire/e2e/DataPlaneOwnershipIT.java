@@ -86,13 +86,13 @@ class DataPlaneOwnershipIT {
     Path agentLog = lab.agentLog("a");
 
     long offset = Files.size(agentLog);
-    lab.stopAgent("a", false); // SIGTERM: the agent's shutdown runs
+    lab.stopAgent("a"); // SIGTERM: the agent's shutdown runs
     String shutdown = logSince(agentLog, offset);
     assertEquals(1, shutdown.lines().filter(l -> l.contains("data plane left running on purpose")).count(),
         "one shutdown line saying the data plane stays:\n" + shutdown);
     assertTrue(shutdown.contains("wireguard_go_pid=" + wgGo.pid()), shutdown);
     lab.startAgent("a");
-    lab.stopAgent("a", true); // SIGKILL: no shutdown at all
+    lab.killAgent("a"); // SIGKILL: no shutdown at all
     lab.startAgent("a");
 
     // Make wireguard-go write a line: a request its UAPI socket refuses (it changes nothing). Its
@@ -140,7 +140,7 @@ class DataPlaneOwnershipIT {
     List<String> peers = peersOfA();
     String routes = routesOfA();
     assertEquals(3, peers.size(), "a's interface and its 2 peers: " + peers);
-    lab.stopAgent("a", true);
+    lab.killAgent("a");
     Files.write(lab.agentStateDir("a").resolve("state.bin"), stateFile);
     lab.startAgent("a");
     String status = lab.agentStatus("a");

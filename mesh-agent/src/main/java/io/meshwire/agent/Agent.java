@@ -10,6 +10,7 @@ import io.meshwire.agent.hub.HubSession;
 import io.meshwire.agent.hub.HubState;
 import io.meshwire.agent.hub.OwnRecord;
 import io.meshwire.agent.identity.ClusterIdentity;
+import io.meshwire.agent.identity.Rejoin;
 import io.meshwire.agent.ipam.IpamSettings;
 import io.meshwire.agent.ipam.ViewChecks;
 import io.meshwire.agent.ipam.ViewDecisions;
@@ -104,7 +105,7 @@ public final class Agent implements AutoCloseable {
   private MetricsListener http;
 
   private Agent(AgentConfig config, InstantSource clock, BootState boot, StateFile file, Optional<ApiClient> kube,
-      ProcessCommandRunner runner, WgToolsWireGuard wireGuard, InterfaceClaim interfaceClaim) {
+      ProcessCommandRunner runner, WgToolsWireGuard wireGuard, InterfaceClaim interfaceClaim, boolean rejoined) {
     this.config = config;
     this.clock = clock;
     this.kube = kube;
@@ -115,7 +116,11 @@ public final class Agent implements AutoCloseable {
     AgentState initial = boot.state();
     this.wireGuard = wireGuard;
     AtomicReference<Reconciler> reconcilerRef = new AtomicReference<>();
-    this.sync = new MeshSync(config.clusterId(), initial, file, config.acceptHubState(), s -> {
+    String meshUidAtStart = initial.meshUid();
+    this.sync = new MeshSync(config.clusterId(), initial, file, config.acceptHubState() || rejoined, s -> {
+      if (rejoined) {
+        Rejoin.adopted(config.stateDir(), meshUidAtStart, s);
+      }
       Reconciler r = reconcilerRef.get();
       if (r != null) {
         r.trigger();
@@ -190,6 +195,7 @@ public final class Agent implements AutoCloseable {
    */
   public static Agent start(AgentConfig config, InstantSource clock) throws IOException {
     Files.createDirectories(config.stateDir());
+    boolean rejoined = Rejoin.prepare(config.stateDir()); // before the credentials are read
     // A missing join token or hub CA fails the start, not every later session.
     ClusterIdentity.checkConfigured(config.stateDir(), config.joinToken(), config.hubCa());
     ProcessCommandRunner runner = new ProcessCommandRunner();
@@ -212,7 +218,7 @@ public final class Agent implements AutoCloseable {
       throw e;
     }
     AgentState initial = boot.state();
-    Agent agent = new Agent(config, clock, boot, file, kube, runner, wireGuard, claim);
+    Agent agent = new Agent(config, clock, boot, file, kube, runner, wireGuard, claim, rejoined);
     long started = System.nanoTime();
     try {
       agent.reconciler.reconcileNow();

@@ -56,8 +56,29 @@ public final class HubCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    HubMain.run(config());
+    HubConfig config = config();
+    try {
+      HubMain.run(config);
+    } catch (Exception e) {
+      throw explained(e, config);
+    }
     return 0;
+  }
+
+  /** {@code e} with what to do added, for the two start failures an operator causes most. */
+  static Exception explained(Exception e, HubConfig config) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof io.meshwire.hub.store.StoreException store && store.file() != null
+          && store.file().getFileName().toString().equals("lock")) {
+        return new IllegalStateException(store.getMessage() + ": is another hub running with --data-dir "
+            + config.dataDir() + "? Stop it first: two hubs must never share a data directory", e);
+      }
+      if (t instanceof java.net.BindException) {
+        return new IllegalStateException(config.listen() + ": address already in use: another hub or program"
+            + " listens there; stop it, or choose another --listen (port 0 picks a free one)", e);
+      }
+    }
+    return e;
   }
 
   /**

@@ -233,25 +233,13 @@ public final class MeshLab implements AutoCloseable {
     net.exec(c.gateway(), "ip", "link", "set", "dev", c.uplink(), up ? "up" : "down").orThrow();
   }
 
-  /**
-   * Stops only the agent process of {@code name}, with SIGTERM (its shutdown runs) or SIGKILL, and
-   * waits for it; its data plane (wireguard-go, routes) stays as the agent leaves it.
-   */
-  public void stopAgent(String name, boolean kill) throws InterruptedException {
+  /** SIGKILLs only the agent process of {@code name} and waits for it; its data plane stays as the agent left it. */
+  public void killAgent(String name) throws InterruptedException {
     Process p = agents.get(name);
-    if (kill) {
-      p.destroyForcibly();
-    } else {
-      p.destroy();
-    }
+    p.destroyForcibly();
     if (!p.waitFor(30, TimeUnit.SECONDS)) {
-      throw new IllegalStateException("agent " + name + " still running 30 s after " + (kill ? "SIGKILL" : "SIGTERM"));
+      throw new IllegalStateException("agent " + name + " still running 30 s after SIGKILL");
     }
-  }
-
-  /** The state directory of {@code name}'s agent. */
-  public Path agentStateDir(String name) {
-    return workDir.resolve("agent-" + name);
   }
 
   /** The log file of {@code name}'s agent (all its runs). */
@@ -276,6 +264,30 @@ public final class MeshLab implements AutoCloseable {
     BooleanSupplier gone = () -> !net.exec(clusters.get(name).gateway(), "ip", "link", "show",
         clusters.get(name).wireGuardInterface()).ok();
     awaitTrue(gone, Duration.ofSeconds(10), "interface of " + name + " to disappear");
+  }
+
+  /**
+   * Stops the agent of {@code name} (SIGTERM, then SIGKILL after 10 s) and nothing else: its
+   * WireGuard interface and wireguard-go stay, as on an agent upgrade.
+   */
+  public void stopAgent(String name) throws InterruptedException {
+    Process p = agents.get(name);
+    p.destroy();
+    if (!p.waitFor(10, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      p.waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  /** The agent's state directory. */
+  public Path agentStateDir(String name) {
+    return workDir.resolve("agent-" + name);
+  }
+
+  /** Runs the meshwire CLI inside {@code name}'s gateway namespace (where its agent runs), without admin credentials. */
+  public ExecResult gatewayCli(String name, String... args) {
+    return net.exec(clusters.get(name).gateway(), Duration.ofSeconds(60),
+        javaCommand("io.meshwire.cli.Main", args).toArray(String[]::new));
   }
 
   /** Runs the meshwire CLI with the hub's admin credential, inside the hub's namespace. */
