@@ -74,8 +74,17 @@ checkpoint-interval: "{{ .Values.config.checkpointInterval | int64 }}"
 enroll-rate: {{ .Values.config.enrollRate | quote }}
 announce-rate: {{ .Values.config.announceRate | quote }}
 max-message-bytes: "{{ .Values.config.maxMessageBytes | int64 }}"
+{{- if .Values.relay.enabled }}
+relay-listen: "0.0.0.0:{{ .Values.relay.port }}"
+relays: {{ join "," .Values.relay.advertise | quote }}
+{{- end }}
 {{- with .Values.etcd.endpoints }}
-# Not implemented by this hub yet: it refuses the setting by name rather than run unshared replicas.
+# Several replicas share one etcd (mutual TLS; the client Secret is mounted at /etc/meshwire-hub/etcd).
+store: etcd
 etcd-endpoints: {{ join "," . | quote }}
+etcd-ca: /etc/meshwire-hub/etcd/ca.crt
+etcd-cert: /etc/meshwire-hub/etcd/tls.crt
+etcd-key: /etc/meshwire-hub/etcd/tls.key
+etcd-prefix: {{ $.Values.etcd.prefix | quote }}
 {{- end }}
 {{- end }}

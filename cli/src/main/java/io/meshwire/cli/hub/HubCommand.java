@@ -50,6 +50,34 @@ public final class HubCommand implements Callable<Integer> {
       description = "Prometheus /metrics address, or off (default: off).")
   private String metricsListen;
 
+  @Option(names = "--store", paramLabel = "file|etcd",
+      description = "Where the hub keeps its state: file (default, one hub) or etcd (several replicas).")
+  private String store;
+
+  @Option(names = "--etcd-endpoints", paramLabel = "URLS",
+      description = "With --store etcd: https://host:port of the etcd members, comma-separated.")
+  private String etcdEndpoints;
+
+  @Option(names = "--etcd-ca", paramLabel = "FILE", description = "With --store etcd: CA that signed etcd's certificates.")
+  private String etcdCa;
+
+  @Option(names = "--etcd-cert", paramLabel = "FILE", description = "With --store etcd: client certificate for etcd.")
+  private String etcdCert;
+
+  @Option(names = "--etcd-key", paramLabel = "FILE", description = "With --store etcd: client key for etcd.")
+  private String etcdKey;
+
+  @Option(names = "--etcd-prefix", paramLabel = "PREFIX", description = "With --store etcd: key prefix (default: /meshwire/).")
+  private String etcdPrefix;
+
+  @Option(names = "--relay-listen", paramLabel = "HOST:PORT",
+      description = "Run a relay in the hub process on this address, or off (default: off).")
+  private String relayListen;
+
+  @Option(names = "--relays", paramLabel = "HOST:PORT[,...]",
+      description = "Relay addresses agents are told to use (default: the relay-listen address when it is not a wildcard).")
+  private String relays;
+
   @Option(names = "--set", paramLabel = "KEY=VALUE", completionCandidates = SettingKeys.class,
       description = "Any setting by name, repeatable, e.g. --set cert-validity=30d. Names: ${COMPLETION-CANDIDATES}.")
   private Map<String, String> settings = new LinkedHashMap<>();
@@ -93,6 +121,14 @@ public final class HubCommand implements Callable<Integer> {
     putIfGiven(overrides, "mesh", mesh);
     putIfGiven(overrides, "hub-name", hubName);
     putIfGiven(overrides, "metrics-listen", metricsListen);
+    putIfGiven(overrides, "store", store);
+    putIfGiven(overrides, "etcd-endpoints", etcdEndpoints);
+    putIfGiven(overrides, "etcd-ca", etcdCa);
+    putIfGiven(overrides, "etcd-cert", etcdCert);
+    putIfGiven(overrides, "etcd-key", etcdKey);
+    putIfGiven(overrides, "etcd-prefix", etcdPrefix);
+    putIfGiven(overrides, "relay-listen", relayListen);
+    putIfGiven(overrides, "relays", relays);
     try {
       return config == null ? HubConfig.parse(overrides) : HubConfig.fromYaml(config, overrides);
     } catch (IllegalArgumentException e) {

@@ -1,11 +1,11 @@
 package io.meshwire.hub.api;
 
 import io.grpc.ServerServiceDefinition;
-import io.meshwire.certs.JoinTokens;
+import io.meshwire.certs.TokenStore;
 import io.meshwire.certs.MeshCa;
-import io.meshwire.certs.RevocationList;
+import io.meshwire.certs.Revocations;
 import io.meshwire.hub.auth.RateLimits;
-import io.meshwire.hub.log.MembershipLog;
+import io.meshwire.hub.log.Membership;
 import io.meshwire.hub.watch.WatchHub;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
@@ -22,7 +22,7 @@ public final class HubServices {
 
   private final List<ServerServiceDefinition> definitions;
 
-  public HubServices(MeshCa ca, JoinTokens tokens, RevocationList revocations, MembershipLog membership,
+  public HubServices(MeshCa ca, TokenStore tokens, Revocations revocations, Membership membership,
       WatchHub watches, RateLimits limits, Duration certValidity, Map<String, Instant> lastSeen,
       InstantSource clock, MeterRegistry meters) {
     AuditLog audit = new AuditLog(clock, 10_000);

@@ -1,14 +1,18 @@
 package io.meshwire.hub.server;
 
 import io.meshwire.hub.auth.RateLimits;
+import io.meshwire.hub.etcd.EtcdSettings;
 import io.meshwire.netaddr.Durations;
 import io.meshwire.netaddr.HostPort;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -36,13 +40,21 @@ public record HubConfig(
     int checkpointInterval,
     RateLimits.Limit enrollRate,
     RateLimits.Limit announceRate,
-    int maxMessageBytes) {
+    int maxMessageBytes,
+    Store store,
+    Optional<EtcdSettings> etcd,
+    Optional<HostPort> relayListen,
+    List<HostPort> relays) {
+
+  /** Where the hub keeps its state: the embedded file store (one hub) or etcd (several replicas). */
+  public enum Store { FILE, ETCD }
 
   /** The keys accepted in YAML and as {@link #with} names. */
   public static final Set<String> KEYS = Set.of("data-dir", "listen", "mesh", "hub-name", "metrics-listen",
       "cert-validity", "bookmark-interval", "snapshot-chunk-size", "max-concurrent-snapshots",
       "overload-retry-after", "retained-entries", "checkpoint-interval", "enroll-rate", "announce-rate",
-      "max-message-bytes");
+      "max-message-bytes", "store", "etcd-endpoints", "etcd-ca", "etcd-cert", "etcd-key", "etcd-prefix",
+      "relay-listen", "relays");
 
   public HubConfig {
     require(dataDir != null, "data-dir", "is required");
@@ -57,6 +69,31 @@ public record HubConfig(
     require(checkpointInterval >= 1 && checkpointInterval <= retainedEntries, "checkpoint-interval",
         "must be 1..retained-entries (" + retainedEntries + ")");
     require(maxMessageBytes >= 64 * 1024, "max-message-bytes", "must be >= 65536");
+    require(store != null, "store", "is required");
+    require((store == Store.ETCD) == etcd.isPresent(), "store", "etcd settings go with store etcd only");
+    relays = List.copyOf(relays);
+    require(relays.stream().distinct().count() == relays.size(), "relays", "lists an address twice: " + relays);
+    require(relays.size() <= 64, "relays", relays.size() + " addresses, at most 64");
+    require(relays.stream().noneMatch(r -> r.port() == 0 || isWildcard(r.host())), "relays",
+        "addresses agents dial: no port 0, no wildcard host (0.0.0.0, ::): " + relays);
+    require(relayListen.isEmpty() || !relays.isEmpty() || !isWildcard(relayListen.get().host()), "relays",
+        "required when relay-listen (" + relayListen.map(HostPort::toString).orElse("") + ") is a wildcard address: "
+            + "agents need the address to dial");
+  }
+
+  private static boolean isWildcard(String host) {
+    return host.equals("0.0.0.0") || host.equals("::") || host.equals("0:0:0:0:0:0:0:0");
+  }
+
+  /**
+   * The relays agents are told about: {@code relays} when set, else the embedded relay's listen
+   * address (when it is not a wildcard), else none.
+   */
+  public List<HostPort> advertisedRelays() {
+    if (!relays.isEmpty() || relayListen.isEmpty()) {
+      return relays;
+    }
+    return List.of(relayListen.get());
   }
 
   private static void require(boolean ok, String key, String problem) {
@@ -80,7 +117,15 @@ public record HubConfig(
       Map.entry("checkpoint-interval", "50000"),
       Map.entry("enroll-rate", "10/1s"),
       Map.entry("announce-rate", "20/1s"),
-      Map.entry("max-message-bytes", "4194304"));
+      Map.entry("max-message-bytes", "4194304"),
+      Map.entry("store", "file"),
+      Map.entry("etcd-endpoints", ""),
+      Map.entry("etcd-ca", ""),
+      Map.entry("etcd-cert", ""),
+      Map.entry("etcd-key", ""),
+      Map.entry("etcd-prefix", EtcdSettings.DEFAULT_PREFIX),
+      Map.entry("relay-listen", "off"),
+      Map.entry("relays", ""));
 
   /** The defaults with {@code dataDir}. */
   public static HubConfig defaults(Path dataDir) {
@@ -103,6 +148,19 @@ public record HubConfig(
     all.putAll(settings);
     Settings s = new Settings(all);
     String metrics = s.text("metrics-listen");
+    Store store = switch (s.text("store")) {
+      case "file" -> Store.FILE;
+      case "etcd" -> Store.ETCD;
+      default -> throw new IllegalArgumentException("hub config: store: \"" + s.text("store")
+          + "\" is not file or etcd");
+    };
+    if (store == Store.FILE) {
+      for (String k : List.of("etcd-endpoints", "etcd-ca", "etcd-cert", "etcd-key")) {
+        if (!s.text(k).isEmpty()) {
+          throw new IllegalArgumentException("hub config: " + k + ": only used with store etcd (store is file)");
+        }
+      }
+    }
     return new HubConfig(
         Path.of(s.text("data-dir")),
         s.get("listen", HostPort::parseListen),
@@ -118,7 +176,21 @@ public record HubConfig(
         s.get("checkpoint-interval", Integer::parseInt),
         s.get("enroll-rate", HubConfig::rate),
         s.get("announce-rate", HubConfig::rate),
-        s.get("max-message-bytes", Integer::parseInt));
+        s.get("max-message-bytes", Integer::parseInt),
+        store,
+        store == Store.ETCD ? Optional.of(etcd(s)) : Optional.empty(),
+        s.text("relay-listen").equals("off") || s.text("relay-listen").isEmpty() ? Optional.empty()
+            : Optional.of(s.get("relay-listen", HostPort::parseListen)),
+        s.get("relays", HubConfig::relayList));
+  }
+
+  private static EtcdSettings etcd(Settings s) {
+    List<URI> endpoints = s.get("etcd-endpoints", EtcdSettings::parseEndpoints);
+    String ca = s.text("etcd-ca");
+    String cert = s.text("etcd-cert");
+    String key = s.text("etcd-key");
+    return new EtcdSettings(endpoints, ca.isEmpty() ? null : Path.of(ca), cert.isEmpty() ? null : Path.of(cert),
+        key.isEmpty() ? null : Path.of(key), s.text("etcd-prefix"));
   }
 
   /** Reads a YAML map of settings, then applies {@code overrides} (flags) on top. */
@@ -130,7 +202,9 @@ public record HubConfig(
         throw new IllegalArgumentException("hub config " + file + ": expected a map of settings");
       }
       if (loaded instanceof Map<?, ?> map) {
-        map.forEach((k, v) -> values.put(String.valueOf(k), String.valueOf(v)));
+        // A YAML list (relays) reads as the comma-separated form flags use.
+        map.forEach((k, v) -> values.put(String.valueOf(k), v instanceof List<?> list
+            ? String.join(",", list.stream().map(String::valueOf).toList()) : String.valueOf(v)));
       }
     } catch (IOException e) {
       throw new IllegalArgumentException("hub config " + file + ": cannot read: " + e.getMessage(), e);
@@ -163,6 +237,27 @@ public record HubConfig(
         throw new IllegalArgumentException("hub config: " + key + ": " + e.getMessage(), e);
       }
     }
+  }
+
+  /**
+   * Parses a comma-separated relay list, e.g. {@code relay-1.example.com:443,10.0.0.5:443}; empty:
+   * none.
+   */
+  private static List<HostPort> relayList(String value) {
+    List<HostPort> out = new ArrayList<>();
+    String[] parts = value.split(",", -1);
+    if (value.isBlank()) {
+      return out;
+    }
+    for (int i = 0; i < parts.length; i++) {
+      try {
+        out.add(HostPort.parse(parts[i].trim()));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("entry " + (i + 1) + " " + e.getMessage()
+            + " (expected a comma-separated list of host:port)", e);
+      }
+    }
+    return out;
   }
 
   /** Parses {@code "20/1s"}: 20 permits per second. */

@@ -6,22 +6,38 @@ import io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.meshwire.certs.CertificateVerifier;
+import io.meshwire.certs.Certificates;
+import io.meshwire.certs.Revocations;
+import io.meshwire.certs.TokenStore;
 import io.meshwire.certs.IssuedCredential;
 import io.meshwire.certs.JoinTokens;
 import io.meshwire.certs.MeshCa;
 import io.meshwire.certs.RevocationList;
 import io.meshwire.certs.Role;
 import io.meshwire.certs.SpiffeId;
+import io.meshwire.certs.tls.RenewableKeyManager;
+import io.meshwire.certs.tls.TlsCredentials;
 import io.meshwire.hub.api.HubServices;
 import io.meshwire.hub.auth.AccessPolicy;
 import io.meshwire.hub.auth.AuthInterceptor;
 import io.meshwire.hub.auth.RateLimits;
+import io.meshwire.hub.etcd.EtcdClients;
+import io.meshwire.hub.etcd.EtcdJoinTokens;
+import io.meshwire.hub.etcd.EtcdMembership;
+import io.meshwire.hub.etcd.EtcdRevocations;
+import io.meshwire.hub.etcd.EtcdSettings;
+import io.meshwire.hub.log.Membership;
 import io.meshwire.hub.log.MembershipLog;
+import io.meshwire.hub.watch.WatchSink;
 import io.meshwire.hub.store.FileLogStore;
 import io.meshwire.hub.watch.ProtoWatchCodec;
 import io.meshwire.hub.watch.WatchHub;
 import io.meshwire.hub.wire.ProtoEventCodec;
 import io.meshwire.observability.MetricsListener;
+import io.meshwire.relay.RelayTls;
+import io.meshwire.relay.server.RelayConfig;
+import io.meshwire.relay.server.RelayServer;
+import io.meshwire.relay.server.RevocationCheck;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.handler.ssl.ClientAuth;
@@ -65,7 +81,8 @@ public final class HubServer implements AutoCloseable {
 
   private final HubConfig config;
   private final Server server;
-  private final MembershipLog membership;
+  private final Membership membership;
+  private final AutoCloseable etcdClient;
   private final WatchHub watches;
   private final ExecutorService fanoutPool;
   private final ExecutorService checkpointPool;
@@ -73,13 +90,16 @@ public final class HubServer implements AutoCloseable {
   private final HealthStatusManager health;
   private final MetricsListener metricsListener;
   private final MeshCa ca;
+  /** The embedded relay ({@code relay-listen}), or null. */
+  private final RelayServer relay;
 
-  private HubServer(HubConfig config, Server server, MembershipLog membership, WatchHub watches,
-      ExecutorService fanoutPool, ExecutorService checkpointPool, ScheduledExecutorService scheduler,
-      HealthStatusManager health, MetricsListener metricsListener, MeshCa ca) {
+  private HubServer(HubConfig config, Server server, Membership membership, AutoCloseable etcdClient,
+      WatchHub watches, ExecutorService fanoutPool, ExecutorService checkpointPool, ScheduledExecutorService scheduler,
+      HealthStatusManager health, MetricsListener metricsListener, MeshCa ca, RelayServer relay) {
     this.config = config;
     this.server = server;
     this.membership = membership;
+    this.etcdClient = etcdClient;
     this.watches = watches;
     this.fanoutPool = fanoutPool;
     this.checkpointPool = checkpointPool;
@@ -87,6 +107,7 @@ public final class HubServer implements AutoCloseable {
     this.health = health;
     this.metricsListener = metricsListener;
     this.ca = ca;
+    this.relay = relay;
   }
 
   /**
@@ -97,23 +118,61 @@ public final class HubServer implements AutoCloseable {
    */
   public static HubServer start(HubConfig config, InstantSource clock, MeterRegistry meters) throws Exception {
     Path data = config.dataDir();
+    // With etcd, an unreachable etcd or refused certificates stop the start before anything is written.
+    io.etcd.jetcd.Client etcdClient = config.etcd()
+        .map(settings -> EtcdClients.connect(settings, Duration.ofSeconds(5)))
+        .orElse(null);
+    try {
+      return start(config, clock, meters, data, etcdClient);
+    } catch (Exception | Error e) {
+      if (etcdClient != null) {
+        etcdClient.close();
+      }
+      throw e;
+    }
+  }
+
+  private static HubServer start(HubConfig config, InstantSource clock, MeterRegistry meters, Path data,
+      io.etcd.jetcd.Client etcdClient) throws Exception {
     Files.createDirectories(data);
     MeshCa ca = loadOrCreateCa(data.resolve("ca"), config.mesh(), clock);
     writeAdminCredentialIfAbsent(ca, data.resolve("admin"));
     IssuedCredential hubCredential = ca.issue(new SpiffeId(ca.mesh(), Role.HUB, config.hubName()), HUB_CERT_VALIDITY);
-
-    JoinTokens tokens = JoinTokens.open(data.resolve("tokens.json"), clock);
-    RevocationList revocations = RevocationList.open(data.resolve("revocations.json"));
-    FileLogStore store = FileLogStore.open(data.resolve("log"), FileLogStore.Options.defaults(), meters);
 
     int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
     ExecutorService fanoutPool = Executors.newFixedThreadPool(threads, named("hub-fanout"));
     ExecutorService checkpointPool = Executors.newSingleThreadExecutor(named("hub-checkpoint"));
     ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(named("hub-timer"));
 
-    MembershipLog membership = new MembershipLog(store, new ProtoEventCodec(), clock,
-        new MembershipLog.Options(config.retainedEntries(), config.checkpointInterval()), fanoutPool, checkpointPool);
-    Gauge.builder("meshwire.hub.revision", membership, MembershipLog::durableRevision)
+    TokenStore tokens;
+    Revocations revocations;
+    Membership membership;
+    EtcdMembership etcd = null;
+    EtcdRevocations etcdRevocations = null;
+    if (etcdClient == null) {
+      tokens = JoinTokens.open(data.resolve("tokens.json"), clock);
+      revocations = RevocationList.open(data.resolve("revocations.json"));
+      FileLogStore store = FileLogStore.open(data.resolve("log"), FileLogStore.Options.defaults(), meters);
+      membership = new MembershipLog(store, new ProtoEventCodec(), clock,
+          new MembershipLog.Options(config.retainedEntries(), config.checkpointInterval()), fanoutPool, checkpointPool);
+    } else {
+      EtcdSettings settings = config.etcd().orElseThrow();
+      etcdRevocations = new EtcdRevocations(ca.mesh());
+      etcd = EtcdMembership.open(etcdClient, settings, ca.mesh(), Certificates.sha256Fingerprint(ca.certificate()),
+          new ProtoEventCodec(), clock, new EtcdMembership.Options(config.retainedEntries(), Duration.ofSeconds(3),
+              Duration.ofSeconds(1), Duration.ofSeconds(3), Duration.ofSeconds(6), Duration.ofSeconds(10),
+              config.hubName()),
+          fanoutPool, Map.of(EtcdRevocations.PREFIX, etcdRevocations));
+      tokens = new EtcdJoinTokens(etcd, clock);
+      revocations = etcdRevocations;
+      membership = etcd;
+      EtcdMembership watched = etcd;
+      Gauge.builder("meshwire.hub.etcd.watch.restarts", watched, EtcdMembership::watchRestarts)
+          .description("Times this replica replaced its etcd watch (errors, stalls, compaction)").register(meters);
+      Gauge.builder("meshwire.hub.etcd.serving", watched, m -> m.unavailableReason().isEmpty() ? 1 : 0)
+          .description("1 while this replica reaches etcd and serves; 0 while partitioned from it").register(meters);
+    }
+    Gauge.builder("meshwire.hub.revision", membership, Membership::durableRevision)
         .description("Newest durable revision of the membership log").register(meters);
     var events = io.micrometer.core.instrument.Counter.builder("meshwire.hub.events")
         .description("Membership changes made durable").register(meters);
@@ -126,10 +185,24 @@ public final class HubServer implements AutoCloseable {
       }
     });
 
-    WatchHub watches = new WatchHub(membership, new ProtoWatchCodec(),
+    WatchHub watches = new WatchHub(membership,
+        new ProtoWatchCodec(config.advertisedRelays().stream().map(Object::toString).toList()),
         new WatchHub.Options(config.bookmarkInterval(), config.snapshotChunkSize(), config.maxConcurrentSnapshots(),
             config.overloadRetryAfter(), 256),
         fanoutPool, scheduler, meters);
+
+    HealthStatusManager health = new HealthStatusManager();
+    if (etcd != null) {
+      EtcdMembership replica = etcd;
+      etcdRevocations.bind(etcd, id -> watches.closeCluster(id, new WatchSink.Failure(WatchSink.Failure.Kind.REVOKED,
+          "certificate of cluster " + id + " revoked", Duration.ZERO)));
+      etcd.onServingChanged(() -> {
+        String reason = replica.unavailableReason().orElse(null);
+        watches.setUnavailable(reason);
+        health.setStatus("", reason == null ? io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING
+            : io.grpc.health.v1.HealthCheckResponse.ServingStatus.NOT_SERVING);
+      });
+    }
 
     Map<String, Instant> lastSeen = new ConcurrentHashMap<>();
     RateLimits limits = new RateLimits(config.enrollRate(), config.announceRate());
@@ -143,7 +216,6 @@ public final class HubServer implements AutoCloseable {
           }
         });
 
-    HealthStatusManager health = new HealthStatusManager();
     SslContext ssl = serverTls(hubCredential);
     NettyServerBuilder builder = NettyServerBuilder
         .forAddress(new InetSocketAddress(config.listen().host(), config.listen().port()))
@@ -158,15 +230,19 @@ public final class HubServer implements AutoCloseable {
         .addService(ProtoReflectionServiceV1.newInstance());
     services.definitions().forEach(builder::addService);
     Server server = builder.build().start();
+    // The embedded relay presents the hub's certificate and sees the hub's revocations live.
+    RelayServer relay = config.relayListen().map(listen -> RelayServer.start(RelayConfig.defaults(listen),
+        RelayTls.server(new RenewableKeyManager(TlsCredentials.of(hubCredential)), clock),
+        RevocationCheck.of(revocations), meters)).orElse(null);
 
     MetricsListener metricsListener = config.metricsListen()
         .map(hp -> MetricsListener.start(hp, meters))
         .orElse(null);
-    log.info("hub started listen={}:{} mesh={} mesh_uid={} revision={} provider={} data_dir={}",
+    log.info("hub started listen={}:{} mesh={} mesh_uid={} revision={} store={} provider={} data_dir={}",
         config.listen().host(), server.getPort(), ca.mesh(), membership.meshUid(), membership.durableRevision(),
-        OpenSsl.isAvailable() ? "openssl" : "jdk", data);
-    return new HubServer(config, server, membership, watches, fanoutPool, checkpointPool, scheduler, health,
-        metricsListener, ca);
+        config.store().name().toLowerCase(java.util.Locale.ROOT), OpenSsl.isAvailable() ? "openssl" : "jdk", data);
+    return new HubServer(config, server, membership, etcdClient, watches, fanoutPool, checkpointPool, scheduler, health,
+        metricsListener, ca, relay);
   }
 
   /** TLS 1.3; any client certificate is accepted here and verified per call by AuthInterceptor. */
@@ -216,6 +292,11 @@ public final class HubServer implements AutoCloseable {
     return server.getPort();
   }
 
+  /** The embedded relay's port, if {@code relay-listen} is set. */
+  public java.util.OptionalInt relayPort() {
+    return relay == null ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(relay.port());
+  }
+
   public HubConfig config() {
     return config;
   }
@@ -224,7 +305,7 @@ public final class HubServer implements AutoCloseable {
     return ca;
   }
 
-  public MembershipLog membership() {
+  public Membership membership() {
     return membership;
   }
 
@@ -240,6 +321,9 @@ public final class HubServer implements AutoCloseable {
   @Override
   public void close() {
     health.enterTerminalState();
+    if (relay != null) {
+      relay.close();
+    }
     watches.close();
     server.shutdown();
     try {
@@ -253,6 +337,13 @@ public final class HubServer implements AutoCloseable {
     scheduler.shutdownNow();
     checkpointPool.shutdown();
     membership.close();
+    if (etcdClient != null) {
+      try {
+        etcdClient.close();
+      } catch (Exception e) {
+        log.warn("closing the etcd client failed error=\"{}\"", e.toString());
+      }
+    }
     fanoutPool.shutdown();
     if (metricsListener != null) {
       metricsListener.close();
