@@ -487,7 +487,7 @@ class AgentChartTest {
     List<String> defaults = agentContainer(required().manifests().only(V1Deployment.class).getSpec().getTemplate())
         .getArgs();
     assertTrue(defaults.stream().noneMatch(a -> a.startsWith("--remap-pools")), defaults::toString);
-    assertEquals(List.of(Cidr.parse("10.0.0.0/8"), Cidr.parse("172.16.0.0/12"), Cidr.parse("192.168.0.0/16")),
+    assertEquals(List.of(Cidr.parse("100.64.0.0/10"), Cidr.parse("fd6d:7769:7265::/48")),
         agentConfig(required()).remapPools());
     HelmCharts.Render off = required().values("agent/remap-off.yaml");
     assertTrue(agentContainer(off.manifests().only(V1Deployment.class).getSpec().getTemplate()).getArgs()

@@ -15,10 +15,12 @@ import io.meshwire.agent.ipam.ViewChecks;
 import io.meshwire.agent.ipam.ViewDecisions;
 import io.meshwire.agent.ipam.ViewPublisher;
 import io.meshwire.agent.nat.Nat;
+import io.meshwire.agent.reconcile.ObserveOnly;
 import io.meshwire.agent.reconcile.Reconciler;
 import io.meshwire.agent.reconcile.SystemResolver;
 import io.meshwire.agent.reflect.ReflectionService;
 import io.meshwire.agent.state.AgentState;
+import io.meshwire.agent.state.BootState;
 import io.meshwire.agent.state.StateFile;
 import io.meshwire.agent.status.AgentHttp;
 import io.meshwire.agent.status.LinkMonitor;
@@ -26,10 +28,14 @@ import io.meshwire.agent.status.StatusJson;
 import io.meshwire.agent.status.StatusReporter;
 import io.meshwire.agent.sync.MeshSync;
 import io.meshwire.agent.wireguard.DataPlane;
+import io.meshwire.agent.wireguard.EndpointFollower;
+import io.meshwire.agent.wireguard.GatewaySysctls;
+import io.meshwire.agent.wireguard.InterfaceClaim;
 import io.meshwire.agent.wireguard.IpRoutes;
 import io.meshwire.agent.wireguard.LinkHealth;
 import io.meshwire.agent.wireguard.WgToolsWireGuard;
-import io.meshwire.certs.WireGuardKeyPair;
+import io.meshwire.certs.MeshCa;
+import io.meshwire.certs.Pem;
 import io.meshwire.certs.tls.TlsCredentials;
 import io.meshwire.netaddr.Backoff;
 import io.meshwire.netaddr.Cidr;
@@ -45,6 +51,7 @@ import java.net.InetAddress;
 import java.net.NetworkInterface;
 import java.net.SocketException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.List;
@@ -90,20 +97,29 @@ public final class Agent implements AutoCloseable {
   private final HubSession session;
   private final StatusReporter status;
   private final Optional<String> stateProblem;
+  private final InterfaceClaim interfaceClaim;
+  private final GatewaySysctls gateway;
+  private final EndpointFollower endpoints;
+  // Its own thread: the status timer can block up to a call deadline on a hub connection that went
+  // with the old address, exactly when a moved endpoint must be announced.
+  private final ScheduledExecutorService endpointTimer = daemonExecutor("agent-endpoints");
   // Multi-Cluster Services reflection: empty without kubeconfig; null until the cluster certificate exists.
   private final Optional<ApiClient> kube;
   private volatile ReflectionService reflection;
   private volatile boolean running = true;
   private MetricsListener http;
 
-  private Agent(AgentConfig config, InstantSource clock, AgentState initial, Optional<String> stateProblem,
-      StateFile file, Optional<ApiClient> kube, boolean rejoined) {
+  private Agent(AgentConfig config, InstantSource clock, BootState boot, StateFile file, Optional<ApiClient> kube,
+      ProcessCommandRunner runner, WgToolsWireGuard wireGuard, InterfaceClaim interfaceClaim, boolean rejoined) {
     this.config = config;
     this.clock = clock;
     this.kube = kube;
-    this.stateProblem = stateProblem;
-    ProcessCommandRunner runner = new ProcessCommandRunner();
-    this.wireGuard = new WgToolsWireGuard(runner, wireGuardConfig(config));
+    this.stateProblem = boot.problem();
+    this.interfaceClaim = interfaceClaim;
+    this.gateway = GatewaySysctls.host(config.interfaceName(), config.podCidrs().stream().anyMatch(c -> !c.isIpv4()),
+        !config.remapPools().isEmpty());
+    AgentState initial = boot.state();
+    this.wireGuard = wireGuard;
     AtomicReference<Reconciler> reconcilerRef = new AtomicReference<>();
     String meshUidAtStart = initial.meshUid();
     this.sync = new MeshSync(config.clusterId(), initial, file, config.acceptHubState() || rejoined, s -> {
@@ -119,6 +135,9 @@ public final class Agent implements AutoCloseable {
         reflect.stateChanged();
       }
     }, v -> ViewChecks.problemAsViewOfMe(v, config.podCidrs()));
+    // Without usable state, leave the data plane the previous agent left until the hub caught up.
+    ObserveOnly observeOnly = boot.unusable().map(why -> ObserveOnly.until(why, sync::caughtUp))
+        .orElse(ObserveOnly.off());
     Backoff backoff = Backoff.defaults();
     CircuitBreaker breaker = HubSession.newBreaker();
     this.identity = new ClusterIdentity(config.stateDir(), config.clusterId(), config.joinToken(), config.hubCa(),
@@ -136,8 +155,9 @@ public final class Agent implements AutoCloseable {
     this.viewPublisher = new ViewPublisher(sync,
         () -> sessionRef.get().connectedHub().map(c -> (ViewPublisher.Hub) c::publishViews),
         clock, daemonExecutor("agent-views"), backoff, meters);
-    this.session = new HubSession(identity, sync, own::toProto, viewPublisher::trigger, backoff, breaker,
-        Thread::sleep, clock);
+    this.endpoints = new EndpointFollower(config.endpoints(), EndpointFollower.Addresses.host());
+    this.session = new HubSession(identity, sync, s -> own.withEndpoints(endpoints.endpoints()).toProto(s),
+        viewPublisher::trigger, backoff, breaker, Thread::sleep, clock);
     sessionRef.set(session);
     // The tunnel address is routed here too: no peer may be seen as it.
     List<Cidr> reserved = Stream.concat(config.reservedCidrs().stream(), config.interfaceAddress().stream()).toList();
@@ -147,7 +167,7 @@ public final class Agent implements AutoCloseable {
         new Reconciler.Interface(config.interfaceName(), config.listenPort(), config.interfaceAddress(),
             config.persistentKeepalive()),
         wireGuard, new DataPlane(wireGuard, new IpRoutes(runner)),
-        Optional.of(new Reconciler.Remapping(viewDecisions, nat, config.podCidrs())), sync::state,
+        Optional.of(new Reconciler.Remapping(viewDecisions, nat, config.podCidrs())), observeOnly, sync::state,
         daemonExecutor("agent-reconcile"), config.reconcileInterval(), meters, new SystemResolver(meters));
     reconcilerRef.set(reconciler);
     this.status = new StatusReporter(
@@ -162,9 +182,8 @@ public final class Agent implements AutoCloseable {
       case "userspace" -> WgToolsWireGuard.Backend.USERSPACE;
       default -> WgToolsWireGuard.Backend.AUTO;
     };
-    WgToolsWireGuard.Config defaults = WgToolsWireGuard.Config.defaults();
-    return new WgToolsWireGuard.Config(backend, defaults.userspaceProgram(), defaults.commandTimeout(),
-        defaults.startTimeout());
+    // wireguard-go's output goes next to the state: the data plane must not hold a pipe to this JVM.
+    return WgToolsWireGuard.Config.defaults().withBackend(backend).withOutputDir(config.stateDir());
   }
 
   private static ScheduledExecutorService daemonExecutor(String name) {
@@ -184,24 +203,27 @@ public final class Agent implements AutoCloseable {
     boolean rejoined = Rejoin.prepare(config.stateDir()); // before the credentials are read
     // A missing join token or hub CA fails the start, not every later session.
     ClusterIdentity.checkConfigured(config.stateDir(), config.joinToken(), config.hubCa());
-    StateFile file = new StateFile(config.stateDir().resolve("state.bin"), clock);
-    Optional<String> problem = Optional.empty();
-    AgentState initial;
-    switch (file.load()) {
-      case StateFile.Loaded.Found found -> initial = found.state();
-      case StateFile.Loaded.Missing missing -> initial = null;
-      case StateFile.Loaded.Corrupt corrupt -> {
-        problem = Optional.of("state file corrupt (" + corrupt.problem() + "), moved to " + corrupt.movedTo());
-        initial = null;
-      }
+    ProcessCommandRunner runner = new ProcessCommandRunner();
+    WgToolsWireGuard wireGuard = new WgToolsWireGuard(runner, wireGuardConfig(config));
+    // One agent per interface name on this host, before anything reads or changes the interface.
+    InterfaceClaim claim = InterfaceClaim.claim(InterfaceClaim.DEFAULT_DIR, config.interfaceName(), config.clusterId(),
+        config.stateDir(), () -> wireGuard.serves(config.interfaceName()));
+    StateFile file = new StateFile(config.stateDir().resolve("state.bin"), clock,
+        new StateFile.Identity(config.clusterId(), meshOf(config)));
+    BootState boot;
+    Optional<ApiClient> kube;
+    try {
+      // Without usable state: keep the serving interface's key (and leave its data plane alone, above).
+      boot = BootState.load(file, () -> wireGuard.runningPrivateKey(config.interfaceName()));
+      // A bad kubeconfig fails the start, not some later hub session.
+      kube = config.kubeconfig().isEmpty() ? Optional.empty()
+          : Optional.of(KubeClients.fromKubeconfig(config.kubeconfig().get()));
+    } catch (IOException | RuntimeException e) {
+      claim.close();
+      throw e;
     }
-    if (initial == null) {
-      initial = file.save(AgentState.initial(WireGuardKeyPair.generate().privateKeyBase64()));
-    }
-    // A bad kubeconfig fails the start, not some later hub session.
-    Optional<ApiClient> kube = config.kubeconfig().isEmpty() ? Optional.empty()
-        : Optional.of(KubeClients.fromKubeconfig(config.kubeconfig().get()));
-    Agent agent = new Agent(config, clock, initial, problem, file, kube, rejoined);
+    AgentState initial = boot.state();
+    Agent agent = new Agent(config, clock, boot, file, kube, runner, wireGuard, claim, rejoined);
     long started = System.nanoTime();
     try {
       agent.reconciler.reconcileNow();
@@ -215,12 +237,33 @@ public final class Agent implements AutoCloseable {
         agent.http = AgentHttp.start(listen, agent.meters, agent::statusJson, agent.reconciler::applied));
     agent.timer.scheduleWithFixedDelay(agent.status::observe, 0, config.statusInterval().toMillis(),
         TimeUnit.MILLISECONDS);
+    // Forwarding and rp_filter: checked (and set where allowed) at start, then again in case someone resets them.
+    agent.timer.scheduleWithFixedDelay(agent.gateway::check, 0, 30, TimeUnit.SECONDS);
+    // A moved gateway address is announced within seconds, not left to WireGuard roaming.
+    agent.endpointTimer.scheduleWithFixedDelay(agent::followEndpoints, 2, 2, TimeUnit.SECONDS);
     // A session can outlive 2/3 of the certificate's lifetime: check renewal hourly, not only on connect.
     agent.timer.scheduleWithFixedDelay(() -> agent.session.connectedHub().ifPresent(agent.identity::renewInBackground),
         1, 1, TimeUnit.HOURS);
     agent.identity.stored().ifPresent(agent::startReflection); // else once enrolled
     Thread.ofVirtual().name("agent-hub-session").start(agent.session);
     return agent;
+  }
+
+  private void followEndpoints() {
+    try {
+      if (endpoints.check()) {
+        session.reannounce();
+      }
+    } catch (RuntimeException e) {
+      log.warn("endpoint check failed error=\"{}\"", e.getMessage());
+    }
+  }
+
+  /** The mesh (trust domain) of the CA this agent trusts: from its state dir, else from hub-ca; "" before either. */
+  private static String meshOf(AgentConfig config) {
+    Path ca = config.stateDir().resolve("ca.crt");
+    Optional<Path> source = Files.exists(ca) ? Optional.of(ca) : config.hubCa().filter(Files::exists);
+    return source.map(p -> MeshCa.meshOf(Pem.readCertificate(p))).orElse("");
   }
 
   private void registerMetrics() {
@@ -242,6 +285,12 @@ public final class Agent implements AutoCloseable {
     Gauge.builder("meshwire.agent.sync.held", sync, s -> s.held().isPresent() ? 1 : 0)
         .description("1 while the agent refuses the hub's state (mesh_uid changed or mass removal)").register(meters);
     Gauge.builder("meshwire.agent.state.corrupt", this, a -> a.stateProblem.isPresent() ? 1 : 0).register(meters);
+    Gauge.builder("meshwire.agent.gateway.problems", gateway, g -> g.problems().size())
+        .description("Kernel settings the gateway needs that are wrong (IP forwarding, rp_filter); see /status")
+        .register(meters);
+    Gauge.builder("meshwire.agent.dataplane.observe_only", reconciler, r -> r.observeOnly().isPresent() ? 1 : 0)
+        .description("1 while the agent leaves the data plane as it found it (no authoritative state yet)")
+        .register(meters);
     Gauge.builder("meshwire.agent.hub.events.malformed", sync, MeshSync::malformedEvents).register(meters);
     FunctionCounter.builder("meshwire.agent.views.rejected", sync, MeshSync::rejectedViews)
         .description("Views of this cluster refused (wrong size, or not of its pod CIDRs)").register(meters);
@@ -299,8 +348,9 @@ public final class Agent implements AutoCloseable {
   public String statusJson() {
     ReflectionService reflect = reflection;
     return StatusJson.render(new StatusJson.Snapshot(config.clusterId(), session.state(), sync.caughtUp(),
-        sync.state(), sync.held(), stateProblem, Optional.ofNullable(reflect).map(ReflectionService::statusJson),
-        status.lastLinks(), status.observationProblem(), viewDecisions.last().decisions()));
+        sync.state(), sync.held(), stateProblem, reconciler.observeOnly(), gateway.problems(),
+        Optional.ofNullable(reflect).map(ReflectionService::statusJson), status.lastLinks(),
+        status.observationProblem(), viewDecisions.last().decisions()));
   }
 
   public MeshSync sync() {
@@ -325,6 +375,7 @@ public final class Agent implements AutoCloseable {
     session.close();
     identity.close();
     timer.shutdownNow();
+    endpointTimer.shutdownNow();
     viewPublisher.close();
     reconciler.close();
     synchronized (this) {
@@ -335,6 +386,12 @@ public final class Agent implements AutoCloseable {
     if (http != null) {
       http.close();
     }
+    // The WireGuard interface stays up: an agent restart must not drop traffic (teardown() removes it).
+    log.info("agent stopped; data plane left running on purpose if={} wireguard_go_pid={} output={}"
+            + " (the next agent adopts it; to remove it: ip link del dev {})", config.interfaceName(),
+        wireGuard.userspacePid(config.interfaceName()).map(String::valueOf).orElse("none"),
+        wireGuard.userspaceOutput(config.interfaceName()), config.interfaceName());
+    interfaceClaim.close();
   }
 
   /** Removes the WireGuard interface (and its routes) and the NAT tables: for uninstall, not for restarts. */

@@ -270,6 +270,20 @@ public final class HubSession implements Runnable, AutoCloseable {
     }
   }
 
+  /**
+   * Has the own record announced again now that it changed (the gateway endpoint moved): the
+   * connection is replaced, since the old one may have gone with the old address (waiting for its
+   * calls to time out took longer than WireGuard roaming), and the session reconnects at once,
+   * resumes its Watch from the persisted revision and announces the record as it is now. Without
+   * a session this is a no-op: the next one announces the new record anyway.
+   */
+  public void reannounce() {
+    connectedHub().ifPresent(hub -> {
+      log.info("re-announcing on a new connection hub={} reason=\"own record changed\"", hub.currentHub());
+      hub.rotate();
+    });
+  }
+
   /** Stops the loop; a sleeping or watching session is interrupted. */
   @Override
   public void close() {

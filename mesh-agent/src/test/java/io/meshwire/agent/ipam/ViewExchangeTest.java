@@ -109,7 +109,7 @@ class ViewExchangeTest {
         && east.sync.state().viewsOfMe().containsKey("west"));
     View eastSeesWest = west.sync.state().viewsOfMe().get("east");
     assertEquals(Cidr.parse("172.16.0.0/16"), eastSeesWest.seenAs(PODS.get(0)));
-    assertEquals(Cidr.parse("10.0.0.0/16"), east.sync.state().viewsOfMe().get("west").seenAs(PODS.get(0)));
+    assertEquals(Cidr.parse("100.64.0.0/16"), east.sync.state().viewsOfMe().get("west").seenAs(PODS.get(0)));
     assertEquals(east.sync.state().myViews().get("west"), eastSeesWest, "the generation sent is the one persisted");
     assertEquals(0, east.sync.rejectedViews() + west.sync.rejectedViews());
 

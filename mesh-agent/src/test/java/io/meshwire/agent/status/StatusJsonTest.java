@@ -22,7 +22,19 @@ class StatusJsonTest {
 
   private static String render(HubState hub, boolean caughtUp, Optional<String> linksProblem) {
     return StatusJson.render(new StatusJson.Snapshot("east", hub, caughtUp, state("mesh-1", 7, peer("west", 2)),
-        Optional.empty(), Optional.empty(), Optional.empty(), WEST_UP, linksProblem, Map.of()));
+        Optional.empty(), Optional.empty(), Optional.empty(), List.of(), Optional.empty(), WEST_UP, linksProblem,
+        Map.of()));
+  }
+
+  @Test
+  void anObserveOnlyDataPlaneAndGatewayProblemsAreShown() {
+    String json = StatusJson.render(new StatusJson.Snapshot("east", new HubState(HubState.Condition.CONNECTED, T, ""),
+        false, state("", 0), Optional.empty(), Optional.of("state file corrupt"), Optional.of("state file corrupt"),
+        List.of("net.ipv4.ip_forward=0: run sysctl -w net.ipv4.ip_forward=1"), Optional.empty(), List.of(),
+        Optional.empty(), Map.of()));
+    assertTrue(json.contains("\"data_plane_observe_only\":\"state file corrupt\""), json);
+    assertTrue(json.contains("\"gateway_problems\":[\"net.ipv4.ip_forward=0: run sysctl -w net.ipv4.ip_forward=1\"]"),
+        json);
   }
 
   @Test

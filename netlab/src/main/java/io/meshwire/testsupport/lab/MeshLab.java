@@ -234,6 +234,20 @@ public final class MeshLab implements AutoCloseable {
     net.exec(c.gateway(), "ip", "link", "set", "dev", c.uplink(), up ? "up" : "down").orThrow();
   }
 
+  /** SIGKILLs only the agent process of {@code name} and waits for it; its data plane stays as the agent left it. */
+  public void killAgent(String name) throws InterruptedException {
+    Process p = agents.get(name);
+    p.destroyForcibly();
+    if (!p.waitFor(30, TimeUnit.SECONDS)) {
+      throw new IllegalStateException("agent " + name + " still running 30 s after SIGKILL");
+    }
+  }
+
+  /** The log file of {@code name}'s agent (all its runs). */
+  public Path agentLog(String name) {
+    return workDir.resolve("agent-" + name + ".log");
+  }
+
   /**
    * SIGKILLs the agent of {@code name} and every other process in its gateway namespace (its
    * wireguard-go too, as when a pod dies), so the restarted agent must rebuild the tunnel.
@@ -283,6 +297,17 @@ public final class MeshLab implements AutoCloseable {
     List<String> argv = new ArrayList<>(javaCommand("io.meshwire.cli.Main", args));
     argv.addAll(List.of("--hub", hubAddress(), "--credentials", hubDataDir().resolve("admin").toString()));
     return net.exec(hubHost.namespace(), Duration.ofSeconds(60), argv.toArray(String[]::new));
+  }
+
+  /** Waits (bounded) until every workload of {@code names} pings every other one. */
+  public void awaitFullMesh(List<String> names, Duration timeout) {
+    for (String from : names) {
+      for (String to : names) {
+        if (!from.equals(to)) {
+          awaitTrue(() -> ping(from, to, 1), timeout, "ping " + from + " -> " + to);
+        }
+      }
+    }
   }
 
   /** Whether a ping from {@code from}'s workload to {@code to}'s workload gets a reply. */
@@ -434,6 +459,16 @@ public final class MeshLab implements AutoCloseable {
       hub.destroyForcibly();
     }
     net.close();
+    // The agents' interface claims (lock and owner record, kept on purpose after an agent stops).
+    for (ClusterNet c : clusters.values()) {
+      for (String suffix : List.of(".lock", ".owner")) {
+        try {
+          Files.deleteIfExists(Path.of("/run/meshwire", c.wireGuardInterface() + suffix));
+        } catch (IOException e) {
+          log.warn("interface claim not removed if={} error=\"{}\"", c.wireGuardInterface(), e.getMessage());
+        }
+      }
+    }
     log.info("mesh lab closed work_dir={}", workDir);
   }
 }
