@@ -16,6 +16,9 @@ import io.meshwire.agent.ipam.ViewChecks;
 import io.meshwire.agent.ipam.ViewDecisions;
 import io.meshwire.agent.ipam.ViewPublisher;
 import io.meshwire.agent.nat.Nat;
+import io.meshwire.agent.path.KnownRelays;
+import io.meshwire.agent.path.PathStateFile;
+import io.meshwire.agent.path.SavedPaths;
 import io.meshwire.agent.reconcile.Reconciler;
 import io.meshwire.agent.reconcile.SystemResolver;
 import io.meshwire.agent.reflect.ReflectionService;
@@ -85,6 +88,8 @@ public final class Agent implements AutoCloseable {
   private final HubSession session;
   private final StatusReporter status;
   private final Optional<String> stateProblem;
+  /** The hub's relay list, persisted in paths.bin; path selection is not wired yet (issue 14). */
+  private final KnownRelays relays;
   // Multi-Cluster Services reflection: empty without kubeconfig; null until the cluster certificate exists.
   private final Optional<ApiClient> kube;
   private volatile ReflectionService reflection;
@@ -92,7 +97,7 @@ public final class Agent implements AutoCloseable {
   private MetricsListener http;
 
   private Agent(AgentConfig config, InstantSource clock, AgentState initial, Optional<String> stateProblem,
-      StateFile file, Optional<ApiClient> kube, boolean rejoined) {
+      StateFile file, PathStateFile pathFile, SavedPaths savedPaths, Optional<ApiClient> kube, boolean rejoined) {
     this.config = config;
     this.clock = clock;
     this.kube = kube;
@@ -114,6 +119,8 @@ public final class Agent implements AutoCloseable {
         reflect.stateChanged();
       }
     }, v -> ViewChecks.problemAsViewOfMe(v, config.podCidrs()));
+    this.relays = new KnownRelays(pathFile, savedPaths.relays(), r -> new SavedPaths(r, savedPaths.links()));
+    sync.onRelays(relays);
     Backoff backoff = Backoff.defaults();
     CircuitBreaker breaker = HubSession.newBreaker();
     this.identity = new ClusterIdentity(config.stateDir(), config.clusterId(), config.joinToken(), config.hubCa(),
@@ -196,7 +203,11 @@ public final class Agent implements AutoCloseable {
     // A bad kubeconfig fails the start, not some later hub session.
     Optional<ApiClient> kube = config.kubeconfig().isEmpty() ? Optional.empty()
         : Optional.of(ReflectionService.kubeClient(config.kubeconfig().get()));
-    Agent agent = new Agent(config, clock, initial, problem, file, kube, rejoined);
+    // The relays the hub listed last, so a restart during a hub outage still knows them.
+    PathStateFile pathFile = new PathStateFile(config.stateDir().resolve("paths.bin"), clock);
+    SavedPaths savedPaths = pathFile.load() instanceof PathStateFile.Loaded.Found found ? found.paths()
+        : SavedPaths.EMPTY;
+    Agent agent = new Agent(config, clock, initial, problem, file, pathFile, savedPaths, kube, rejoined);
     long started = System.nanoTime();
     try {
       agent.reconciler.reconcileNow();
