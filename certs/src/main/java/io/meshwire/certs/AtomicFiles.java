@@ -113,10 +113,12 @@ public final class AtomicFiles {
    * process died during the renames): every temporary file its journal names that still exists
    * is renamed into place, then the journal is removed. Call it before reading files written as a
    * set. Idempotent; a directory without journals is left as it is.
+   *
+   * @return whether a set was completed now
    */
-  public static void finishInterruptedWrites(Path dir) throws IOException {
+  public static boolean finishInterruptedWrites(Path dir) throws IOException {
     if (!Files.isDirectory(dir)) {
-      return;
+      return false;
     }
     List<Path> journals = new ArrayList<>();
     try (DirectoryStream<Path> found = Files.newDirectoryStream(dir, "." + "*" + JOURNAL_SUFFIX)) {
@@ -141,6 +143,7 @@ public final class AtomicFiles {
       Files.delete(journal);
       syncDirectory(journal);
     }
+    return !journals.isEmpty();
   }
 
   private static final String JOURNAL_SUFFIX = ".commit";

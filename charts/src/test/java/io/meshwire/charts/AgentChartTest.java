@@ -27,9 +27,9 @@ import io.kubernetes.client.openapi.models.V1ValidatingAdmissionPolicyBinding;
 import io.kubernetes.client.openapi.models.V1Volume;
 import io.meshwire.agent.AgentMain;
 import io.meshwire.agent.config.AgentConfig;
-import io.meshwire.agent.reflect.ReflectionService;
 import io.meshwire.netaddr.Cidr;
 import io.meshwire.netaddr.HostPort;
+import io.meshwire.reflection.kube.KubeClients;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -366,7 +366,7 @@ class AgentChartTest {
 
     // What the agent gets once the kubelet has put the pod's IP (10.244.1.9) in $(POD_IP).
     AgentConfig config = agentConfig(required());
-    assertEquals(Optional.of(Path.of(ReflectionService.IN_CLUSTER)), config.kubeconfig());
+    assertEquals(Optional.of(Path.of(KubeClients.IN_CLUSTER)), config.kubeconfig());
     assertEquals(Optional.of(new HostPort("0.0.0.0", 7444)), config.peerListen());
     assertEquals(Optional.of(new HostPort("10.244.1.9", 7444)), config.peerChannel());
     InetAddress announced = Cidr.parseAddress(config.peerChannel().orElseThrow().host());
@@ -487,7 +487,7 @@ class AgentChartTest {
     List<String> defaults = agentContainer(required().manifests().only(V1Deployment.class).getSpec().getTemplate())
         .getArgs();
     assertTrue(defaults.stream().noneMatch(a -> a.startsWith("--remap-pools")), defaults::toString);
-    assertEquals(List.of(Cidr.parse("10.0.0.0/8"), Cidr.parse("172.16.0.0/12"), Cidr.parse("192.168.0.0/16")),
+    assertEquals(List.of(Cidr.parse("100.64.0.0/10"), Cidr.parse("fd6d:7769:7265::/48")),
         agentConfig(required()).remapPools());
     HelmCharts.Render off = required().values("agent/remap-off.yaml");
     assertTrue(agentContainer(off.manifests().only(V1Deployment.class).getSpec().getTemplate()).getArgs()
@@ -519,7 +519,7 @@ class AgentChartTest {
     assertEquals(List.of(Cidr.parse("10.244.0.0/16")), config.podCidrs());
     assertEquals(9470, config.metricsListen().orElseThrow().port());
     assertEquals("/var/lib/meshwire", config.stateDir().toString());
-    assertEquals(Optional.of(Path.of(ReflectionService.IN_CLUSTER)), config.kubeconfig());
+    assertEquals(Optional.of(Path.of(KubeClients.IN_CLUSTER)), config.kubeconfig());
     assertEquals(7444, config.peerListen().orElseThrow().port());
   }
 

@@ -45,16 +45,6 @@ class MeshOutageIT {
     }
   }
 
-  private static void awaitFullMesh(List<String> names, Duration timeout) {
-    for (String from : names) {
-      for (String to : names) {
-        if (!from.equals(to)) {
-          MeshLab.awaitTrue(() -> lab.ping(from, to, 1), timeout, "ping " + from + " -> " + to);
-        }
-      }
-    }
-  }
-
   @Test
   @Order(1)
   void threeClustersFormADirectFullMesh() throws Exception {
@@ -63,7 +53,7 @@ class MeshOutageIT {
     lab.addCluster("b", "10.102.0.0/16");
     lab.addCluster("c", "10.103.0.0/16");
     long lastStarted = System.nanoTime(); // c's agent is up (READY): its tunnels are still to come
-    awaitFullMesh(List.of("a", "b", "c"), Duration.ofSeconds(60));
+    lab.awaitFullMesh(List.of("a", "b", "c"), Duration.ofSeconds(60));
     long now = System.nanoTime();
     log.info("measured full_mesh_ms={} from_last_agent_ready_ms={} (3 agents, all pairs pinging)",
         (now - started) / 1_000_000, (now - lastStarted) / 1_000_000);
@@ -121,7 +111,7 @@ class MeshOutageIT {
         "snapshots served after restart:\n" + metrics);
 
     lab.addCluster("d", "10.104.0.0/16");
-    awaitFullMesh(List.of("a", "b", "c", "d"), Duration.ofSeconds(60));
+    lab.awaitFullMesh(List.of("a", "b", "c", "d"), Duration.ofSeconds(60));
   }
 
   @Test

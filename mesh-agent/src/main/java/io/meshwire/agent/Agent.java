@@ -4,7 +4,6 @@ import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.kubernetes.client.openapi.ApiClient;
 import io.meshwire.agent.config.AgentConfig;
 import io.meshwire.agent.exec.ProcessCommandRunner;
-import io.meshwire.netaddr.Backoff;
 import io.meshwire.agent.hub.HubClient;
 import io.meshwire.agent.hub.HubSession;
 import io.meshwire.agent.hub.HubState;
@@ -19,10 +18,12 @@ import io.meshwire.agent.nat.Nat;
 import io.meshwire.agent.path.KnownRelays;
 import io.meshwire.agent.path.PathStateFile;
 import io.meshwire.agent.path.SavedPaths;
+import io.meshwire.agent.reconcile.ObserveOnly;
 import io.meshwire.agent.reconcile.Reconciler;
 import io.meshwire.agent.reconcile.SystemResolver;
 import io.meshwire.agent.reflect.ReflectionService;
 import io.meshwire.agent.state.AgentState;
+import io.meshwire.agent.state.BootState;
 import io.meshwire.agent.state.StateFile;
 import io.meshwire.agent.status.AgentHttp;
 import io.meshwire.agent.status.LinkMonitor;
@@ -30,19 +31,30 @@ import io.meshwire.agent.status.StatusJson;
 import io.meshwire.agent.status.StatusReporter;
 import io.meshwire.agent.sync.MeshSync;
 import io.meshwire.agent.wireguard.DataPlane;
+import io.meshwire.agent.wireguard.EndpointFollower;
+import io.meshwire.agent.wireguard.GatewaySysctls;
+import io.meshwire.agent.wireguard.InterfaceClaim;
 import io.meshwire.agent.wireguard.IpRoutes;
 import io.meshwire.agent.wireguard.LinkHealth;
 import io.meshwire.agent.wireguard.WgToolsWireGuard;
-import io.meshwire.certs.WireGuardKeyPair;
+import io.meshwire.certs.MeshCa;
+import io.meshwire.certs.Pem;
 import io.meshwire.certs.tls.TlsCredentials;
+import io.meshwire.netaddr.Backoff;
 import io.meshwire.netaddr.Cidr;
+import io.meshwire.netaddr.HostPort;
 import io.meshwire.observability.MetricsListener;
+import io.meshwire.reflection.kube.KubeClients;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.List;
@@ -90,20 +102,30 @@ public final class Agent implements AutoCloseable {
   private final Optional<String> stateProblem;
   /** The hub's relay list, persisted in paths.bin; path selection is not wired yet (issue 14). */
   private final KnownRelays relays;
+  private final InterfaceClaim interfaceClaim;
+  private final GatewaySysctls gateway;
+  private final EndpointFollower endpoints;
+  // Its own thread: the status timer can block up to a call deadline on a hub connection that went
+  // with the old address, exactly when a moved endpoint must be announced.
+  private final ScheduledExecutorService endpointTimer = daemonExecutor("agent-endpoints");
   // Multi-Cluster Services reflection: empty without kubeconfig; null until the cluster certificate exists.
   private final Optional<ApiClient> kube;
   private volatile ReflectionService reflection;
   private volatile boolean running = true;
   private MetricsListener http;
 
-  private Agent(AgentConfig config, InstantSource clock, AgentState initial, Optional<String> stateProblem,
-      StateFile file, PathStateFile pathFile, SavedPaths savedPaths, Optional<ApiClient> kube, boolean rejoined) {
+  private Agent(AgentConfig config, InstantSource clock, BootState boot, StateFile file, Optional<ApiClient> kube,
+      ProcessCommandRunner runner, WgToolsWireGuard wireGuard, InterfaceClaim interfaceClaim, PathStateFile pathFile,
+      SavedPaths savedPaths, boolean rejoined) {
     this.config = config;
     this.clock = clock;
     this.kube = kube;
-    this.stateProblem = stateProblem;
-    ProcessCommandRunner runner = new ProcessCommandRunner();
-    this.wireGuard = new WgToolsWireGuard(runner, wireGuardConfig(config));
+    this.stateProblem = boot.problem();
+    this.interfaceClaim = interfaceClaim;
+    this.gateway = GatewaySysctls.host(config.interfaceName(), config.podCidrs().stream().anyMatch(c -> !c.isIpv4()),
+        !config.remapPools().isEmpty());
+    AgentState initial = boot.state();
+    this.wireGuard = wireGuard;
     AtomicReference<Reconciler> reconcilerRef = new AtomicReference<>();
     String meshUidAtStart = initial.meshUid();
     this.sync = new MeshSync(config.clusterId(), initial, file, config.acceptHubState() || rejoined, s -> {
@@ -121,6 +143,9 @@ public final class Agent implements AutoCloseable {
     }, v -> ViewChecks.problemAsViewOfMe(v, config.podCidrs()));
     this.relays = new KnownRelays(pathFile, savedPaths.relays(), r -> new SavedPaths(r, savedPaths.links()));
     sync.onRelays(relays);
+    // Without usable state, leave the data plane the previous agent left until the hub caught up.
+    ObserveOnly observeOnly = boot.unusable().map(why -> ObserveOnly.until(why, sync::caughtUp))
+        .orElse(ObserveOnly.off());
     Backoff backoff = Backoff.defaults();
     CircuitBreaker breaker = HubSession.newBreaker();
     this.identity = new ClusterIdentity(config.stateDir(), config.clusterId(), config.joinToken(), config.hubCa(),
@@ -138,8 +163,9 @@ public final class Agent implements AutoCloseable {
     this.viewPublisher = new ViewPublisher(sync,
         () -> sessionRef.get().connectedHub().map(c -> (ViewPublisher.Hub) c::publishViews),
         clock, daemonExecutor("agent-views"), backoff, meters);
-    this.session = new HubSession(identity, sync, own::toProto, viewPublisher::trigger, backoff, breaker,
-        Thread::sleep, clock);
+    this.endpoints = new EndpointFollower(config.endpoints(), EndpointFollower.Addresses.host());
+    this.session = new HubSession(identity, sync, s -> own.withEndpoints(endpoints.endpoints()).toProto(s),
+        viewPublisher::trigger, backoff, breaker, Thread::sleep, clock);
     sessionRef.set(session);
     // The tunnel address is routed here too: no peer may be seen as it.
     List<Cidr> reserved = Stream.concat(config.reservedCidrs().stream(), config.interfaceAddress().stream()).toList();
@@ -149,7 +175,7 @@ public final class Agent implements AutoCloseable {
         new Reconciler.Interface(config.interfaceName(), config.listenPort(), config.interfaceAddress(),
             config.persistentKeepalive()),
         wireGuard, new DataPlane(wireGuard, new IpRoutes(runner)),
-        Optional.of(new Reconciler.Remapping(viewDecisions, nat, config.podCidrs())), sync::state,
+        Optional.of(new Reconciler.Remapping(viewDecisions, nat, config.podCidrs())), observeOnly, sync::state,
         daemonExecutor("agent-reconcile"), config.reconcileInterval(), meters, new SystemResolver(meters));
     reconcilerRef.set(reconciler);
     this.status = new StatusReporter(
@@ -164,9 +190,8 @@ public final class Agent implements AutoCloseable {
       case "userspace" -> WgToolsWireGuard.Backend.USERSPACE;
       default -> WgToolsWireGuard.Backend.AUTO;
     };
-    WgToolsWireGuard.Config defaults = WgToolsWireGuard.Config.defaults();
-    return new WgToolsWireGuard.Config(backend, defaults.userspaceProgram(), defaults.commandTimeout(),
-        defaults.startTimeout());
+    // wireguard-go's output goes next to the state: the data plane must not hold a pipe to this JVM.
+    return WgToolsWireGuard.Config.defaults().withBackend(backend).withOutputDir(config.stateDir());
   }
 
   private static ScheduledExecutorService daemonExecutor(String name) {
@@ -186,28 +211,32 @@ public final class Agent implements AutoCloseable {
     boolean rejoined = Rejoin.prepare(config.stateDir()); // before the credentials are read
     // A missing join token or hub CA fails the start, not every later session.
     ClusterIdentity.checkConfigured(config.stateDir(), config.joinToken(), config.hubCa());
-    StateFile file = new StateFile(config.stateDir().resolve("state.bin"), clock);
-    Optional<String> problem = Optional.empty();
-    AgentState initial;
-    switch (file.load()) {
-      case StateFile.Loaded.Found found -> initial = found.state();
-      case StateFile.Loaded.Missing missing -> initial = null;
-      case StateFile.Loaded.Corrupt corrupt -> {
-        problem = Optional.of("state file corrupt (" + corrupt.problem() + "), moved to " + corrupt.movedTo());
-        initial = null;
-      }
+    ProcessCommandRunner runner = new ProcessCommandRunner();
+    WgToolsWireGuard wireGuard = new WgToolsWireGuard(runner, wireGuardConfig(config));
+    // One agent per interface name on this host, before anything reads or changes the interface.
+    InterfaceClaim claim = InterfaceClaim.claim(InterfaceClaim.DEFAULT_DIR, config.interfaceName(), config.clusterId(),
+        config.stateDir(), () -> wireGuard.serves(config.interfaceName()));
+    StateFile file = new StateFile(config.stateDir().resolve("state.bin"), clock,
+        new StateFile.Identity(config.clusterId(), meshOf(config)));
+    BootState boot;
+    Optional<ApiClient> kube;
+    PathStateFile pathFile;
+    SavedPaths savedPaths;
+    try {
+      // Without usable state: keep the serving interface's key (and leave its data plane alone, above).
+      boot = BootState.load(file, () -> wireGuard.runningPrivateKey(config.interfaceName()));
+      // A bad kubeconfig fails the start, not some later hub session.
+      kube = config.kubeconfig().isEmpty() ? Optional.empty()
+          : Optional.of(KubeClients.fromKubeconfig(config.kubeconfig().get()));
+      // The relays the hub listed last, so a restart during a hub outage still knows them.
+      pathFile = new PathStateFile(config.stateDir().resolve("paths.bin"), clock);
+      savedPaths = pathFile.load() instanceof PathStateFile.Loaded.Found found ? found.paths() : SavedPaths.EMPTY;
+    } catch (IOException | RuntimeException e) {
+      claim.close();
+      throw e;
     }
-    if (initial == null) {
-      initial = file.save(AgentState.initial(WireGuardKeyPair.generate().privateKeyBase64()));
-    }
-    // A bad kubeconfig fails the start, not some later hub session.
-    Optional<ApiClient> kube = config.kubeconfig().isEmpty() ? Optional.empty()
-        : Optional.of(ReflectionService.kubeClient(config.kubeconfig().get()));
-    // The relays the hub listed last, so a restart during a hub outage still knows them.
-    PathStateFile pathFile = new PathStateFile(config.stateDir().resolve("paths.bin"), clock);
-    SavedPaths savedPaths = pathFile.load() instanceof PathStateFile.Loaded.Found found ? found.paths()
-        : SavedPaths.EMPTY;
-    Agent agent = new Agent(config, clock, initial, problem, file, pathFile, savedPaths, kube, rejoined);
+    AgentState initial = boot.state();
+    Agent agent = new Agent(config, clock, boot, file, kube, runner, wireGuard, claim, pathFile, savedPaths, rejoined);
     long started = System.nanoTime();
     try {
       agent.reconciler.reconcileNow();
@@ -221,12 +250,33 @@ public final class Agent implements AutoCloseable {
         agent.http = AgentHttp.start(listen, agent.meters, agent::statusJson, agent.reconciler::applied));
     agent.timer.scheduleWithFixedDelay(agent.status::observe, 0, config.statusInterval().toMillis(),
         TimeUnit.MILLISECONDS);
+    // Forwarding and rp_filter: checked (and set where allowed) at start, then again in case someone resets them.
+    agent.timer.scheduleWithFixedDelay(agent.gateway::check, 0, 30, TimeUnit.SECONDS);
+    // A moved gateway address is announced within seconds, not left to WireGuard roaming.
+    agent.endpointTimer.scheduleWithFixedDelay(agent::followEndpoints, 2, 2, TimeUnit.SECONDS);
     // A session can outlive 2/3 of the certificate's lifetime: check renewal hourly, not only on connect.
     agent.timer.scheduleWithFixedDelay(() -> agent.session.connectedHub().ifPresent(agent.identity::renewInBackground),
         1, 1, TimeUnit.HOURS);
     agent.identity.stored().ifPresent(agent::startReflection); // else once enrolled
     Thread.ofVirtual().name("agent-hub-session").start(agent.session);
     return agent;
+  }
+
+  private void followEndpoints() {
+    try {
+      if (endpoints.check()) {
+        session.reannounce();
+      }
+    } catch (RuntimeException e) {
+      log.warn("endpoint check failed error=\"{}\"", e.getMessage());
+    }
+  }
+
+  /** The mesh (trust domain) of the CA this agent trusts: from its state dir, else from hub-ca; "" before either. */
+  private static String meshOf(AgentConfig config) {
+    Path ca = config.stateDir().resolve("ca.crt");
+    Optional<Path> source = Files.exists(ca) ? Optional.of(ca) : config.hubCa().filter(Files::exists);
+    return source.map(p -> MeshCa.meshOf(Pem.readCertificate(p))).orElse("");
   }
 
   private void registerMetrics() {
@@ -248,6 +298,12 @@ public final class Agent implements AutoCloseable {
     Gauge.builder("meshwire.agent.sync.held", sync, s -> s.held().isPresent() ? 1 : 0)
         .description("1 while the agent refuses the hub's state (mesh_uid changed or mass removal)").register(meters);
     Gauge.builder("meshwire.agent.state.corrupt", this, a -> a.stateProblem.isPresent() ? 1 : 0).register(meters);
+    Gauge.builder("meshwire.agent.gateway.problems", gateway, g -> g.problems().size())
+        .description("Kernel settings the gateway needs that are wrong (IP forwarding, rp_filter); see /status")
+        .register(meters);
+    Gauge.builder("meshwire.agent.dataplane.observe_only", reconciler, r -> r.observeOnly().isPresent() ? 1 : 0)
+        .description("1 while the agent leaves the data plane as it found it (no authoritative state yet)")
+        .register(meters);
     Gauge.builder("meshwire.agent.hub.events.malformed", sync, MeshSync::malformedEvents).register(meters);
     FunctionCounter.builder("meshwire.agent.views.rejected", sync, MeshSync::rejectedViews)
         .description("Views of this cluster refused (wrong size, or not of its pod CIDRs)").register(meters);
@@ -260,9 +316,38 @@ public final class Agent implements AutoCloseable {
     }
     reflection = ReflectionService.start(
         ReflectionService.Settings.defaults(config.clusterId(), config.peerListen().orElseThrow(), config.podCidrs(),
-            config.peerChannel())
+            localSource(config.peerChannel()))
             .withStateDir(config.stateDir()), // peer catalogs survive restarts next to the state file
         kube.get(), creds, sync::state, clock, meters);
+  }
+
+  /**
+   * The announced peer-channel address when it is an address literal on one of this host's
+   * interfaces: only then can connections start from it. Any other (a Service address, another
+   * pod's) is left to the kernel's choice of source, with a warning.
+   */
+  private static Optional<InetAddress> localSource(Optional<HostPort> peerChannel) {
+    Optional<InetAddress> literal = peerChannel.flatMap(p -> {
+      try {
+        return Optional.of(Cidr.parseAddress(p.host()));
+      } catch (IllegalArgumentException aName) {
+        return Optional.empty();
+      }
+    });
+    if (literal.isEmpty()) {
+      return literal;
+    }
+    try {
+      if (NetworkInterface.getByInetAddress(literal.get()) != null) {
+        return literal;
+      }
+    } catch (SocketException e) {
+      // treated as not local
+    }
+    log.warn("peer-channel address {} is not on a local interface: peer connections start from the kernel's"
+        + " choice of source address, which the peers' tunnels carry only if it is in this cluster's pod CIDRs",
+        literal.get().getHostAddress());
+    return Optional.empty();
   }
 
   private void linksObserved(Map<String, LinkHealth> health) {
@@ -276,8 +361,9 @@ public final class Agent implements AutoCloseable {
   public String statusJson() {
     ReflectionService reflect = reflection;
     return StatusJson.render(new StatusJson.Snapshot(config.clusterId(), session.state(), sync.caughtUp(),
-        sync.state(), sync.held(), stateProblem, Optional.ofNullable(reflect).map(ReflectionService::statusJson),
-        status.lastLinks(), status.observationProblem(), viewDecisions.last().decisions()));
+        sync.state(), sync.held(), stateProblem, reconciler.observeOnly(), gateway.problems(),
+        Optional.ofNullable(reflect).map(ReflectionService::statusJson), status.lastLinks(),
+        status.observationProblem(), viewDecisions.last().decisions(), Map.of()));
   }
 
   public MeshSync sync() {
@@ -302,6 +388,7 @@ public final class Agent implements AutoCloseable {
     session.close();
     identity.close();
     timer.shutdownNow();
+    endpointTimer.shutdownNow();
     viewPublisher.close();
     reconciler.close();
     synchronized (this) {
@@ -312,6 +399,12 @@ public final class Agent implements AutoCloseable {
     if (http != null) {
       http.close();
     }
+    // The WireGuard interface stays up: an agent restart must not drop traffic (teardown() removes it).
+    log.info("agent stopped; data plane left running on purpose if={} wireguard_go_pid={} output={}"
+            + " (the next agent adopts it; to remove it: ip link del dev {})", config.interfaceName(),
+        wireGuard.userspacePid(config.interfaceName()).map(String::valueOf).orElse("none"),
+        wireGuard.userspaceOutput(config.interfaceName()), config.interfaceName());
+    interfaceClaim.close();
   }
 
   /** Removes the WireGuard interface (and its routes) and the NAT tables: for uninstall, not for restarts. */

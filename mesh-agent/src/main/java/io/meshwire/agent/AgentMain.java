@@ -28,6 +28,10 @@ public final class AgentMain {
     } catch (IllegalArgumentException e) { // a setting the start found unusable (e.g. no join token)
       System.err.println("meshwire agent: " + e.getMessage());
       System.exit(2);
+    } catch (IllegalStateException e) {
+      // A start the agent refuses (e.g. its interface belongs to another agent): say why, no stack trace.
+      System.err.println("meshwire agent: " + e.getMessage());
+      System.exit(1);
     }
   }
 

@@ -61,7 +61,7 @@ public final class AgentCommand implements Callable<Integer> {
       description = "Apply the hub's state even if its mesh UID changed or it would remove most peers.")
   boolean acceptHubState;
   @Option(names = "--remap-pools", split = ",",
-      description = "Ranges to remap overlapping peer pod CIDRs into (default: 10.0.0.0/8,172.16.0.0/12,192.168.0.0/16).")
+      description = "Ranges to remap overlapping peer pod CIDRs into (default: 100.64.0.0/10,fd6d:7769:7265::/48).")
   java.util.List<String> remapPools;
   @Option(names = "--reserved-cidrs", split = ",",
       description = "Ranges no peer may be seen as (node, tunnel networks).")

@@ -18,7 +18,7 @@ import java.util.function.Function;
  * the setting. Built from kebab-case settings (flags or YAML); lists are comma-separated. Immutable.
  *
  * @param remapPools where blocks for peers whose pod CIDRs overlap something here are taken from
- *     ({@code remap-pools}, default the RFC 1918 ranges; empty turns remapping off, so overlapping
+ *     ({@code remap-pools}, default CGNAT 100.64.0.0/10 then the IPv6 ULA fd6d:7769:7265::/48, ranges clusters rarely use; empty turns remapping off, so overlapping
  *     peers are left out); pairwise disjoint
  * @param reservedCidrs ranges no peer may be seen as, e.g. node and tunnel networks
  *     ({@code reserved-cidrs})
@@ -74,7 +74,7 @@ public record AgentConfig(
       "accept-hub-state", "false",
       "persistent-keepalive", "25s",
       "link-down-after", "75s",
-      "remap-pools", "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16");
+      "remap-pools", "100.64.0.0/10,fd6d:7769:7265::/48");
 
   public AgentConfig {
     if (!clusterId.matches("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")) {

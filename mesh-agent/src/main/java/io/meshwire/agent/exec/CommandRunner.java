@@ -1,9 +1,9 @@
 package io.meshwire.agent.exec;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
-import java.util.function.Consumer;
 
 /**
  * {@code CommandRunner} runs external programs ({@code wg}, {@code ip}, {@code wireguard-go}) for the
@@ -59,12 +59,14 @@ public interface CommandRunner {
   Result run(List<String> argv, byte[] stdin, Duration timeout);
 
   /**
-   * Starts a long-running child such as {@code wireguard-go -f wg0} and returns at once. The child's
-   * stdout and stderr are merged and handed to {@code outputLines} line by line, on a thread owned
-   * by the runner, until the child closes them. The caller owns the returned process: it must stop
-   * it ({@link Process#destroy()}) and wait for it.
+   * Starts a long-running program such as {@code wireguard-go -f wg0} that must outlive this
+   * process, and returns at once. It runs in a session of its own ({@code setsid}: no signal sent
+   * to this process's group or terminal reaches it), its stdin is {@code /dev/null}, and its
+   * stdout and stderr are appended to {@code output}. It never holds a pipe to this process: a
+   * program writing to a pipe whose reader died is killed by SIGPIPE at its next line. The caller
+   * owns the returned process and stops it when it means to ({@link Process#destroy()}).
    *
-   * @throws CommandFailedException if the program cannot be started
+   * @throws CommandFailedException if the program cannot be started or {@code output} cannot be opened
    */
-  Process start(List<String> argv, Consumer<String> outputLines);
+  Process startDetached(List<String> argv, Path output);
 }

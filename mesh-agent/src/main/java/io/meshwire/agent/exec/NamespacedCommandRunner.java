@@ -1,10 +1,10 @@
 package io.meshwire.agent.exec;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
 /**
@@ -14,7 +14,7 @@ import java.util.regex.Pattern;
  * namespace and uses {@link ProcessCommandRunner} directly.
  *
  * <p>{@code ip netns exec} replaces itself with the command ({@code execvp}), so a {@link
- * #start}ed process's PID is the command's own PID and stopping it stops the command. Thread-safe
+ * #startDetached}ed process's PID is the command's own PID and stopping it stops the command. Thread-safe
  * if the delegate is.
  */
 public final class NamespacedCommandRunner implements CommandRunner {
@@ -47,8 +47,8 @@ public final class NamespacedCommandRunner implements CommandRunner {
   }
 
   @Override
-  public Process start(List<String> argv, Consumer<String> outputLines) {
-    return delegate.start(prefixed(argv), outputLines);
+  public Process startDetached(List<String> argv, Path output) {
+    return delegate.startDetached(prefixed(argv), output);
   }
 
   private List<String> prefixed(List<String> argv) {

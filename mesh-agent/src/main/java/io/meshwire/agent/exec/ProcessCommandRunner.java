@@ -1,18 +1,17 @@
 package io.meshwire.agent.exec;
 
-import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -72,23 +71,26 @@ public final class ProcessCommandRunner implements CommandRunner {
   }
 
   @Override
-  public Process start(List<String> argv, Consumer<String> outputLines) {
+  public Process startDetached(List<String> argv, Path output) {
     List<String> command = checkArgv(argv);
-    Objects.requireNonNull(outputLines, "outputLines");
+    Objects.requireNonNull(output, "output");
+    // setsid(1) calls setsid() and execs the program in place (a child of the JVM is never a
+    // process group leader, so it does not fork): the PID stays the program's own.
+    List<String> detached = new ArrayList<>(command.size() + 1);
+    detached.add("setsid");
+    detached.addAll(command);
     Process process;
     try {
       process =
-          new ProcessBuilder(command)
+          new ProcessBuilder(detached)
               .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.appendTo(output.toFile()))
               .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
               .start();
     } catch (IOException e) {
       throw CommandFailedException.notRun(command, "could not be started: " + e.getMessage(), e);
     }
-    log.debug("spawn argv={} pid={}", command, process.pid());
-    Thread.ofVirtual()
-        .name(command.get(0) + "-" + process.pid() + "-output")
-        .start(() -> pump(process.getInputStream(), outputLines));
+    log.debug("spawn argv={} pid={} output={}", command, process.pid(), output);
     return process;
   }
 
@@ -116,17 +118,6 @@ public final class ProcessCommandRunner implements CommandRunner {
       process.waitFor(DRAIN_GRACE.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    }
-  }
-
-  private static void pump(InputStream stream, Consumer<String> outputLines) {
-    try (BufferedReader reader =
-        new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
-      for (String line = reader.readLine(); line != null; line = reader.readLine()) {
-        outputLines.accept(line);
-      }
-    } catch (IOException e) {
-      log.debug("spawn output closed reason={}", e.getMessage());
     }
   }
 

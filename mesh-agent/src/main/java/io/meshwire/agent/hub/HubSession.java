@@ -1,6 +1,5 @@
 package io.meshwire.agent.hub;
 
-import io.meshwire.netaddr.Backoff;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.retry.Retry;
@@ -9,6 +8,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.meshwire.agent.state.AgentState;
 import io.meshwire.agent.sync.MeshSync;
+import io.meshwire.netaddr.Backoff;
 import io.meshwire.proto.rendezvous.v1.ClusterRecord;
 import java.io.IOException;
 import java.time.Duration;
@@ -268,6 +268,20 @@ public final class HubSession implements Runnable, AutoCloseable {
       log.info("hub connected hub={} cluster={} generation={} revision={}", client.currentHub(),
           record.getClusterId(), record.getGeneration(), revision);
     }
+  }
+
+  /**
+   * Has the own record announced again now that it changed (the gateway endpoint moved): the
+   * connection is replaced, since the old one may have gone with the old address (waiting for its
+   * calls to time out took longer than WireGuard roaming), and the session reconnects at once,
+   * resumes its Watch from the persisted revision and announces the record as it is now. Without
+   * a session this is a no-op: the next one announces the new record anyway.
+   */
+  public void reannounce() {
+    connectedHub().ifPresent(hub -> {
+      log.info("re-announcing on a new connection hub={} reason=\"own record changed\"", hub.currentHub());
+      hub.rotate();
+    });
   }
 
   /** Stops the loop; a sleeping or watching session is interrupted. */

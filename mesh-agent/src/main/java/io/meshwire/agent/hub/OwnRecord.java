@@ -23,6 +23,11 @@ public record OwnRecord(String clusterId, int listenPort, List<HostPort> endpoin
     serviceCidrs = List.copyOf(serviceCidrs);
   }
 
+  /** The same record with these gateway endpoints (they moved). */
+  public OwnRecord withEndpoints(List<HostPort> moved) {
+    return new OwnRecord(clusterId, listenPort, moved, podCidrs, serviceCidrs, peerChannel, agentVersion);
+  }
+
   /** The record to announce with the state's WireGuard public key and own generation. */
   public ClusterRecord toProto(AgentState s) {
     WireGuardKeyPair keys = WireGuardKeyPair.fromPrivateBase64(s.wireguardPrivateKey());

@@ -24,13 +24,17 @@ import java.util.TreeMap;
  * <ol>
  *   <li><b>Keep</b> what was decided while it is still valid: the seen-as block has the size and
  *       family of the original, overlaps nothing local (own pod and service CIDRs, reserved
- *       ranges) and nothing kept before it, and a remapped block still lies in a pool. A peer
- *       that left has no record and so loses its view: its blocks are free again.
+ *       ranges) and nothing kept before it, and a remapped block still lies in a pool and
+ *       overlaps no range a current member announces as its own (pod or service CIDR: seeing a
+ *       peer as another cluster's real addresses is the collision remapping exists to avoid, so a
+ *       member that starts announcing a range moves the views out of it). A peer that left has
+ *       no record and so loses its view: its blocks are free again.
  *   <li><b>Seen as itself</b>: each CIDR not decided yet keeps its own address range if that
  *       overlaps nothing local and no other peer's seen-as range.
  *   <li><b>Remap</b> the rest: the lowest free aligned block of the same size in the first pool
- *       of the same family that has one. In use: everything local and every seen-as range
- *       (including peers' CIDRs that are seen as themselves).
+ *       of the same family that has one. In use: everything local, every seen-as range
+ *       (including peers' CIDRs that are seen as themselves) and every member's announced pod and
+ *       service CIDRs.
  *   <li><b>Exhausted</b>: a peer with a CIDR that fits nowhere gets no view at all (its other
  *       blocks are released) and a {@link PeerDecision.Exhausted} naming the CIDR and what it
  *       overlaps. The other peers are not affected.
@@ -40,7 +44,7 @@ import java.util.TreeMap;
  * view that did not change is returned as the same value (same generation); a changed or new one
  * gets generation {@code max(old + 1, nowMillis)}, which only grows per subject.
  */
-public final class Ipam {
+final class Ipam {
 
   private Ipam() {}
 
@@ -68,6 +72,14 @@ public final class Ipam {
         cidrs.put(id, record.podCidrs().stream().distinct().toList());
       }
     });
+    // What members announce as their own: never handed out as a remapped block.
+    List<Claim> announced = new ArrayList<>();
+    peers.forEach((id, record) -> {
+      if (!id.equals(self)) {
+        record.podCidrs().forEach(c -> announced.add(new Claim(c, "", "pod CIDR " + c + " of member " + id)));
+        record.serviceCidrs().forEach(c -> announced.add(new Claim(c, "", "service CIDR " + c + " of member " + id)));
+      }
+    });
     Map<String, Map<Cidr, Cidr>> chosen = new HashMap<>();
     cidrs.keySet().forEach(id -> chosen.put(id, new LinkedHashMap<>()));
     List<Claim> claims = new ArrayList<>();
@@ -86,7 +98,8 @@ public final class Ipam {
         boolean valid = sameSize(m.original(), m.seenAs())
             && firstOverlap(m.seenAs(), local).isEmpty()
             && firstOverlap(m.seenAs(), claims).isEmpty()
-            && (identity || settings.pools().stream().anyMatch(p -> p.contains(m.seenAs())));
+            && (identity || (settings.pools().stream().anyMatch(p -> p.contains(m.seenAs()))
+                && firstOverlap(m.seenAs(), announced).isEmpty()));
         if (valid) {
           chosen.get(id).put(m.original(), m.seenAs());
           claims.add(new Claim(m.seenAs(), id, "peer " + id + (identity ? "" : " (seen as " + m.seenAs() + ")")));
@@ -113,6 +126,7 @@ public final class Ipam {
         }
         List<Claim> taken = new ArrayList<>(local);
         taken.addAll(claims);
+        taken.addAll(announced);
         Optional<Cidr> block = settings.pools().stream()
             .filter(p -> p.isIpv4() == c.isIpv4())
             .map(p -> freeBlock(p, c.prefixLength(), taken))

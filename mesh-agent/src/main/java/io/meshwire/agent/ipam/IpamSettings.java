@@ -18,9 +18,13 @@ import java.util.Objects;
  */
 public record IpamSettings(List<Cidr> ownPodCidrs, List<Cidr> ownServiceCidrs, List<Cidr> reserved, List<Cidr> pools) {
 
-  /** The private IPv4 ranges of RFC 1918. */
+  /**
+   * Ranges clusters rarely use for pods or services: the shared address space of RFC 6598 (CGNAT,
+   * 100.64.0.0/10) for IPv4, then an IPv6 unique local /48 (RFC 4193) for IPv6. Not RFC 1918: a
+   * view cut from 10.0.0.0/8 could be the very range a cluster joining later really uses.
+   */
   public static final List<Cidr> DEFAULT_POOLS =
-      List.of(Cidr.parse("10.0.0.0/8"), Cidr.parse("172.16.0.0/12"), Cidr.parse("192.168.0.0/16"));
+      List.of(Cidr.parse("100.64.0.0/10"), Cidr.parse("fd6d:7769:7265::/48"));
 
   public IpamSettings {
     ownPodCidrs = List.copyOf(ownPodCidrs);

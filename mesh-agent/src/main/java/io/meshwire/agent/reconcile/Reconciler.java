@@ -36,6 +36,9 @@ import org.slf4j.LoggerFactory;
  * <p>With {@link Remapping}, a pass first lets the IPAM decide the views (persisting any change),
  * leaves exhausted peers out of routing, and after WireGuard brings the NAT tables to the NETMAP
  * rules of {@link NatPlanner}.
+ *
+ * <p>While {@link ObserveOnly} holds (the agent has no authoritative state), a pass leaves a serving
+ * interface, its peers, routes and NAT rules exactly as they are, and says so once.
  */
 public final class Reconciler implements AutoCloseable {
 
@@ -71,6 +74,8 @@ public final class Reconciler implements AutoCloseable {
   private final DataPlane dataPlane;
   private final Supplier<AgentState> state;
   private final Optional<Remapping> remapping;
+  private final ObserveOnly observeOnly;
+  private final AtomicReference<String> observingSaid = new AtomicReference<>();
   private final ScheduledExecutorService executor;
   private final AtomicBoolean queued = new AtomicBoolean();
   private final AtomicReference<String> interfaceKey = new AtomicReference<>();
@@ -90,6 +95,14 @@ public final class Reconciler implements AutoCloseable {
   public Reconciler(Interface iface, WireGuard wireGuard, DataPlane dataPlane, Optional<Remapping> remapping,
       Supplier<AgentState> state, ScheduledExecutorService executor, Duration period, MeterRegistry meters,
       EndpointResolver resolver) {
+    this(iface, wireGuard, dataPlane, remapping, ObserveOnly.off(), state, executor, period, meters, resolver);
+  }
+
+  /** Like the others, leaving a serving data plane alone while {@code observeOnly} holds. */
+  public Reconciler(Interface iface, WireGuard wireGuard, DataPlane dataPlane, Optional<Remapping> remapping,
+      ObserveOnly observeOnly, Supplier<AgentState> state, ScheduledExecutorService executor, Duration period,
+      MeterRegistry meters, EndpointResolver resolver) {
+    this.observeOnly = java.util.Objects.requireNonNull(observeOnly, "observeOnly");
     this.resolver = resolver;
     this.iface = iface;
     this.wireGuard = wireGuard;
@@ -137,7 +150,21 @@ public final class Reconciler implements AutoCloseable {
     return applied;
   }
 
+  /** Why the data plane is left as it is (observe-only), or empty while the agent manages it. */
+  public Optional<String> observeOnly() {
+    return observeOnly.reason();
+  }
+
   private synchronized List<Change> pass() {
+    Optional<String> observing = observeOnly.reason();
+    if (observing.isPresent() && serving()) {
+      if (!observing.get().equals(observingSaid.getAndSet(observing.get()))) {
+        log.warn("data plane left as it is (observe-only) if={} reason=\"{}\" until=\"the hub's state arrives\"",
+            iface.name(), observing.get());
+      }
+      applied = true; // the data plane serves as the previous agent left it
+      return List.of();
+    }
     AgentState s = state.get();
     Set<String> excluded = Set.of();
     if (remapping.isPresent()) {
@@ -167,6 +194,16 @@ public final class Reconciler implements AutoCloseable {
     }
     applied = true;
     return changes;
+  }
+
+  /** Whether the interface exists and answers: a data plane someone set up. */
+  private boolean serving() {
+    try {
+      wireGuard.show(iface.name());
+      return true;
+    } catch (RuntimeException e) {
+      return false;
+    }
   }
 
   @Override

@@ -116,7 +116,12 @@ public final class FramedFile {
    * corrupt file from the same millisecond must not be overwritten.
    */
   public static Path moveAside(Path file, InstantSource clock) throws IOException {
-    String base = file.getFileName() + ".corrupt-" + clock.instant().toEpochMilli();
+    return moveAside(file, "corrupt", clock);
+  }
+
+  /** Like {@link #moveAside(Path, InstantSource)}, to {@code <file>.<why>-<epoch millis>}. */
+  public static Path moveAside(Path file, String why, InstantSource clock) throws IOException {
+    String base = file.getFileName() + "." + why + "-" + clock.instant().toEpochMilli();
     Path aside = file.resolveSibling(base);
     for (int n = 1; Files.exists(aside, LinkOption.NOFOLLOW_LINKS); n++) {
       aside = file.resolveSibling(base + "-" + n);

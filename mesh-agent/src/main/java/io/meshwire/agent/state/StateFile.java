@@ -13,6 +13,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.InstantSource;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,6 +23,12 @@ import org.slf4j.LoggerFactory;
  * new state, never a mix. The file is framed ({@link FramedFile}) with magic {@code "MWAS"} and a
  * CRC32C of the payload. A file that fails any check is moved aside (never applied, never
  * deleted) and reported through {@link Loaded.Corrupt}.
+ *
+ * <p>The file is bound to the agent's {@link Identity}: every save records the cluster ID and mesh,
+ * and a file of another cluster or mesh is moved aside too and reported through {@link
+ * Loaded.Refused}, never applied (applying one made an agent take another cluster's WireGuard key
+ * and list itself as a peer). A file from before the binding, without a cluster ID, is refused when
+ * it lists this cluster among its peers.
  *
  * <p>Thread-safety: {@link #save} calls are serialized by this object's lock; {@link #load} is
  * meant for start-up.
@@ -34,10 +41,44 @@ public final class StateFile {
 
   private final Path file;
   private final InstantSource clock;
+  private final Identity identity;
 
+  /**
+   * Whose state this is.
+   *
+   * @param clusterId the agent's cluster ID
+   * @param mesh the mesh (trust domain of its CA), empty when not known
+   */
+  public record Identity(String clusterId, String mesh) {
+    public Identity {
+      java.util.Objects.requireNonNull(clusterId, "clusterId");
+      java.util.Objects.requireNonNull(mesh, "mesh");
+    }
+
+    /** Why a file recorded for {@code fileCluster}/{@code fileMesh} with these peers is not this agent's. */
+    Optional<String> refusal(String fileCluster, String fileMesh, java.util.Set<String> peers) {
+      if (!fileCluster.isEmpty() && !fileCluster.equals(clusterId)) {
+        return Optional.of("state file belongs to cluster " + fileCluster + ", this agent is cluster " + clusterId);
+      }
+      if (fileCluster.isEmpty() && peers.contains(clusterId)) {
+        return Optional.of("state file lists this cluster (" + clusterId + ") as its own peer: another cluster's");
+      }
+      if (!fileMesh.isEmpty() && !mesh.isEmpty() && !fileMesh.equals(mesh)) {
+        return Optional.of("state file belongs to mesh " + fileMesh + ", this agent's mesh is " + mesh);
+      }
+      return Optional.empty();
+    }
+  }
+
+  /** A file bound to no identity: for tests of other parts only. */
   public StateFile(Path file, InstantSource clock) {
+    this(file, clock, new Identity("", ""));
+  }
+
+  public StateFile(Path file, InstantSource clock, Identity identity) {
     this.file = file;
     this.clock = clock;
+    this.identity = java.util.Objects.requireNonNull(identity, "identity");
   }
 
   public Path path() {
@@ -52,6 +93,9 @@ public final class StateFile {
 
     /** The file was unusable; it now lives at {@code movedTo}. */
     record Corrupt(String problem, Path movedTo) implements Loaded {}
+
+    /** The file is of another cluster or mesh; it now lives at {@code movedTo}. */
+    record Refused(String problem, Path movedTo) implements Loaded {}
   }
 
   public Loaded load() throws IOException {
@@ -66,8 +110,17 @@ public final class StateFile {
       case FramedFile.Unframed.Refused refused -> problem = refused.problem();
       case FramedFile.Unframed.Payload payload -> {
         try {
-          return new Loaded.Found(AgentProtoMapper.fromProto(
-              io.meshwire.proto.agent.v1.AgentState.parseFrom(payload.bytes())));
+          var proto = io.meshwire.proto.agent.v1.AgentState.parseFrom(payload.bytes());
+          AgentState state = AgentProtoMapper.fromProto(proto);
+          Optional<String> refusal = identity.clusterId().isEmpty() ? Optional.empty()
+              : identity.refusal(proto.getClusterId(), proto.getMesh(), state.peers().keySet());
+          if (refusal.isPresent()) {
+            Path aside = FramedFile.moveAside(file, "refused", clock);
+            log.warn("state file refused, moved aside, not applied file={} moved_to={} problem=\"{}\"", file, aside,
+                refusal.get());
+            return new Loaded.Refused(refusal.get(), aside);
+          }
+          return new Loaded.Found(state);
         } catch (InvalidProtocolBufferException | IllegalArgumentException | java.time.DateTimeException e) {
           problem = "payload does not decode: " + e.getMessage();
         }
@@ -83,7 +136,8 @@ public final class StateFile {
     AgentState stamped = state.writtenAt(clock.instant());
     ByteBuffer out;
     try {
-      out = ByteBuffer.wrap(FramedFile.frame(FORMAT, AgentProtoMapper.toProto(stamped).toByteArray()));
+      out = ByteBuffer.wrap(FramedFile.frame(FORMAT, AgentProtoMapper.toProto(stamped).toBuilder()
+          .setClusterId(identity.clusterId()).setMesh(identity.mesh()).build().toByteArray()));
     } catch (IllegalArgumentException tooLarge) {
       throw new IOException(tooLarge.getMessage(), tooLarge); // a file that could never load again
     }

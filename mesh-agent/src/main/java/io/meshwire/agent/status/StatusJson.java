@@ -25,13 +25,16 @@ public final class StatusJson {
   /**
    * What {@code /status} shows, taken at one moment.
    *
+   * @param observeOnly why the agent leaves the data plane as it found it, empty while it manages it
+   * @param gatewayProblems kernel settings the gateway needs that are wrong, each with its fix
    * @param reflectionJson the reflection status as JSON, or empty without reflection
    * @param decisions the last IPAM decision per peer
    * @param paths each link's path selection state, by peer; empty while path selection is off
    */
   public record Snapshot(String clusterId, HubState hub, boolean caughtUp, AgentState state,
-      Optional<String> held, Optional<String> stateProblem, Optional<String> reflectionJson, List<PeerLink> links,
-      Optional<String> linksProblem, Map<String, PeerDecision> decisions, Map<String, LinkPath> paths) {
+      Optional<String> held, Optional<String> stateProblem, Optional<String> observeOnly, List<String> gatewayProblems,
+      Optional<String> reflectionJson, List<PeerLink> links, Optional<String> linksProblem,
+      Map<String, PeerDecision> decisions, Map<String, LinkPath> paths) {
 
     public Snapshot {
       paths = Map.copyOf(paths);
@@ -39,10 +42,11 @@ public final class StatusJson {
 
     /** A snapshot without path selection (no relays): every peer's {@code path} is null. */
     public Snapshot(String clusterId, HubState hub, boolean caughtUp, AgentState state, Optional<String> held,
-        Optional<String> stateProblem, Optional<String> reflectionJson, List<PeerLink> links,
-        Optional<String> linksProblem, Map<String, PeerDecision> decisions) {
-      this(clusterId, hub, caughtUp, state, held, stateProblem, reflectionJson, links, linksProblem, decisions,
-          Map.of());
+        Optional<String> stateProblem, Optional<String> observeOnly, List<String> gatewayProblems,
+        Optional<String> reflectionJson, List<PeerLink> links, Optional<String> linksProblem,
+        Map<String, PeerDecision> decisions) {
+      this(clusterId, hub, caughtUp, state, held, stateProblem, observeOnly, gatewayProblems, reflectionJson, links,
+          linksProblem, decisions, Map.of());
     }
   }
 
@@ -61,6 +65,9 @@ public final class StatusJson {
         .append(",\"state_written_at\":").append(JsonString.quote(state.writtenAt().toString()))
         .append(",\"held\":").append(s.held().map(JsonString::quote).orElse("null"))
         .append(",\"state_problem\":").append(s.stateProblem().map(JsonString::quote).orElse("null"))
+        .append(",\"data_plane_observe_only\":").append(s.observeOnly().map(JsonString::quote).orElse("null"))
+        .append(",\"gateway_problems\":").append(s.gatewayProblems().stream().map(JsonString::quote)
+            .collect(Collectors.joining(",", "[", "]")))
         .append(",\"reflection\":").append(s.reflectionJson().orElse("null"))
         .append(",\"links_problem\":").append(s.linksProblem().map(JsonString::quote).orElse("null"))
         .append(",\"peers\":[");

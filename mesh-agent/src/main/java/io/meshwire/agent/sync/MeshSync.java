@@ -232,6 +232,8 @@ public final class MeshSync implements HubEvents {
     caughtUp = true;
     if (revision > state.revision()) {
       commit(state.atRevision(pendingMeshUid, revision));
+    } else {
+      onChange.accept(state); // nothing new, but the state is now authoritative: the data plane may act
     }
   }
 

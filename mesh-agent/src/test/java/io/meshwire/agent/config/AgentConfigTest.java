@@ -117,8 +117,8 @@ class AgentConfigTest {
   }
 
   @Test
-  void remapPoolsDefaultToTheRfc1918RangesAndCanBeSetOrTurnedOff() {
-    assertEquals(List.of(Cidr.parse("10.0.0.0/8"), Cidr.parse("172.16.0.0/12"), Cidr.parse("192.168.0.0/16")),
+  void remapPoolsDefaultToCgnatThenAUniqueLocalIpv6RangeAndCanBeSetOrTurnedOff() {
+    assertEquals(List.of(Cidr.parse("100.64.0.0/10"), Cidr.parse("fd6d:7769:7265::/48")),
         AgentConfig.parse(minimal()).remapPools());
     assertEquals(List.of(), AgentConfig.parse(minimal()).reservedCidrs());
 

@@ -4,10 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
 class NamespacedCommandRunnerTest {
@@ -25,7 +25,7 @@ class NamespacedCommandRunnerTest {
     }
 
     @Override
-    public Process start(List<String> argv, Consumer<String> outputLines) {
+    public Process startDetached(List<String> argv, Path output) {
       runs.add(argv);
       return null;
     }
@@ -37,7 +37,7 @@ class NamespacedCommandRunnerTest {
     NamespacedCommandRunner runner = new NamespacedCommandRunner(delegate, "mwt1a2b-a-gw");
     runner.run(List.of("wg", "show", "wg0", "dump"), Duration.ofSeconds(1));
     runner.run(List.of("wg", "pubkey"), new byte[] {1, 2}, Duration.ofSeconds(1));
-    runner.start(List.of("wireguard-go", "-f", "wg0"), line -> {});
+    runner.startDetached(List.of("wireguard-go", "-f", "wg0"), Path.of("wg0.log"));
     assertEquals(
         List.of(
             List.of("ip", "netns", "exec", "mwt1a2b-a-gw", "wg", "show", "wg0", "dump"),

@@ -7,11 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ProcessCommandRunnerTest {
   private static final Duration TIMEOUT = Duration.ofSeconds(10);
@@ -79,12 +81,19 @@ class ProcessCommandRunnerTest {
   }
 
   @Test
-  void startedChildStreamsItsOutputAndStopsWhenDestroyed() throws Exception {
-    List<String> lines = new CopyOnWriteArrayList<>();
-    Process child = runner.start(List.of("sh", "-c", "echo ready; echo oops >&2; exec sleep 30"), lines::add);
+  void detachedChildWritesToItsFileRunsInItsOwnSessionAndStopsWhenDestroyed(@TempDir Path dir) throws Exception {
+    Path output = dir.resolve("child.log");
+    Files.writeString(output, "earlier\n");
+    Process child = runner.startDetached(List.of("sh", "-c", "echo ready; echo oops >&2; exec sleep 30"), output);
     try {
-      await().atMost(Duration.ofSeconds(10)).until(() -> lines.containsAll(List.of("ready", "oops")));
+      await().atMost(Duration.ofSeconds(10)).until(() -> Files.readString(output).contains("oops"));
+      assertEquals(List.of("earlier", "ready", "oops"), Files.readAllLines(output), "appended, both streams");
       assertTrue(child.isAlive());
+      // /proc/PID/stat field 6 is the session ID: its own, so a signal to our group never reaches it.
+      String stat = Files.readString(Path.of("/proc/" + child.pid() + "/stat"));
+      String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      assertEquals(String.valueOf(child.pid()), fields[3], "session leader: " + stat);
+      assertTrue(child.info().command().orElse("").endsWith("sleep"), "setsid execs in place, same PID");
     } finally {
       child.destroy();
       assertTrue(child.waitFor(10, TimeUnit.SECONDS));

@@ -36,9 +36,12 @@ class IpamTest {
         cidrs(pools.split(" ")));
   }
 
-  /** Own 10.244.0.0/16 pods, 10.96.0.0/12 services, nothing reserved, the default pools. */
+  /** The pools most examples here cut blocks from (the defaults before CGNAT; easy to read). */
+  private static final List<Cidr> RFC1918 = cidrs("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16");
+
+  /** Own 10.244.0.0/16 pods, 10.96.0.0/12 services, nothing reserved, the RFC 1918 pools. */
   private static IpamSettings defaults() {
-    return new IpamSettings(cidrs("10.244.0.0/16"), cidrs("10.96.0.0/12"), List.of(), IpamSettings.DEFAULT_POOLS);
+    return new IpamSettings(cidrs("10.244.0.0/16"), cidrs("10.96.0.0/12"), List.of(), RFC1918);
   }
 
   private static PeerRecord peer(String id, String... podCidrs) {
@@ -184,14 +187,39 @@ class IpamTest {
   }
 
   @Test
-  void aNewcomerWhoseCidrIsAnotherPeersRemappedBlockIsRemappedItself() {
+  void aPeerRemappedOntoANewcomersRealCidrMovesAndTheNewcomerIsSeenAsItself() {
+    // west was seen as 10.0.0.0/16; then a, which really uses 10.0.0.0/16, joins. Keeping west's view
+    // would make a's real addresses mean west here (and a remapped itself, depending on join order).
     Allocation before = Ipam.allocate(defaults(), SELF, peers("west=10.244.0.0/16"), Map.of(), NOW);
     assertEquals("10.244.0.0/16>10.0.0.0/16", summary(before).get("west"));
 
     Allocation after = Ipam.allocate(defaults(), SELF, peers("west=10.244.0.0/16", "a=10.0.0.0/16"), before.views(),
         NOW + 1);
 
-    assertEquals(expect("a=10.0.0.0/16>10.1.0.0/16", "west=10.244.0.0/16>10.0.0.0/16"), summary(after));
+    assertEquals(expect("a=10.0.0.0/16>10.0.0.0/16", "west=10.244.0.0/16>10.1.0.0/16"), summary(after));
+    assertEquals(NOW + 1, after.views().get("west").generation(), "west's view re-decided");
+  }
+
+  @Test
+  void noRemappedBlockOverlapsAnyMembersAnnouncedPodOrServiceCidr() {
+    PeerRecord north = new PeerRecord("north", TestStates.peer("north", 3).wireguardPublicKey(), 51820,
+        List.of(), cidrs("10.244.0.0/16"), cidrs("10.0.0.0/16"), Optional.empty(), Map.of(), 1, 1);
+    Map<String, PeerRecord> members = new LinkedHashMap<>(peers("west=10.244.0.0/16", "south=10.1.0.0/16"));
+    members.put("north", north);
+
+    Allocation a = Ipam.allocate(defaults(), SELF, members, Map.of(), NOW);
+
+    // 10.0.0.0/16 is north's service CIDR and 10.1.0.0/16 south's pods: the first free block is 10.2.0.0/16.
+    assertEquals(expect("north=10.244.0.0/16>10.2.0.0/16", "south=10.1.0.0/16>10.1.0.0/16",
+        "west=10.244.0.0/16>10.3.0.0/16"), summary(a));
+  }
+
+  @Test
+  void theDefaultPoolsAreCgnatThenAnIpv6UniqueLocalRange() {
+    IpamSettings settings = new IpamSettings(cidrs("10.244.0.0/16", "fd00:10::/64"), cidrs("10.96.0.0/12"),
+        List.of(), IpamSettings.DEFAULT_POOLS);
+    Allocation a = Ipam.allocate(settings, SELF, peers("west=10.244.0.0/16,fd00:10::/64"), Map.of(), NOW);
+    assertEquals(expect("west=10.244.0.0/16>100.64.0.0/16,fd00:10::/64>fd6d:7769:7265::/64"), summary(a));
   }
 
   @Test
@@ -202,7 +230,7 @@ class IpamTest {
 
     // This cluster moves its pods away from 10.244/16: nothing conflicts any more, still both keep their block.
     IpamSettings moved = new IpamSettings(cidrs("10.245.0.0/16"), cidrs("10.96.0.0/12"), List.of(),
-        IpamSettings.DEFAULT_POOLS);
+        RFC1918);
     Allocation kept = Ipam.allocate(moved, SELF, peers("west=10.244.0.0/16", "north=10.244.0.0/16"), before.views(),
         NOW + 1);
     assertEquals(before.views(), kept.views());
@@ -210,7 +238,7 @@ class IpamTest {
     // Back on 10.244/16, an operator reserves 10.1.0.0/16, west's block: only west is re-decided, with a new
     // generation.
     IpamSettings reserved = new IpamSettings(cidrs("10.244.0.0/16"), cidrs("10.96.0.0/12"), cidrs("10.1.0.0/16"),
-        IpamSettings.DEFAULT_POOLS);
+        RFC1918);
     Allocation redecided = Ipam.allocate(reserved, SELF, peers("west=10.244.0.0/16", "north=10.244.0.0/16"),
         kept.views(), NOW + 2);
     assertEquals(expect("north=10.244.0.0/16>10.0.0.0/16", "west=10.244.0.0/16>10.2.0.0/16"), summary(redecided));
@@ -219,7 +247,7 @@ class IpamTest {
 
     // With the reservation and pods on 10.245/16, west's CIDR conflicts with nothing: seen as itself again.
     IpamSettings both = new IpamSettings(cidrs("10.245.0.0/16"), cidrs("10.96.0.0/12"), cidrs("10.2.0.0/16"),
-        IpamSettings.DEFAULT_POOLS);
+        RFC1918);
     Allocation itself = Ipam.allocate(both, SELF, peers("west=10.244.0.0/16", "north=10.244.0.0/16"),
         redecided.views(), NOW + 3);
     assertEquals(expect("north=10.244.0.0/16>10.0.0.0/16", "west=10.244.0.0/16>10.244.0.0/16"), summary(itself));

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.meshwire.netaddr.Backoff;
 import io.meshwire.agent.hub.HubClient;
 import io.meshwire.agent.state.AgentState;
 import io.meshwire.agent.state.StateFile;
@@ -13,6 +12,7 @@ import io.meshwire.agent.state.TestStates;
 import io.meshwire.agent.state.View;
 import io.meshwire.agent.sync.MeshSync;
 import io.meshwire.hub.HubFixture;
+import io.meshwire.netaddr.Backoff;
 import io.meshwire.netaddr.Cidr;
 import io.meshwire.netaddr.HostPort;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -109,7 +109,7 @@ class ViewExchangeTest {
         && east.sync.state().viewsOfMe().containsKey("west"));
     View eastSeesWest = west.sync.state().viewsOfMe().get("east");
     assertEquals(Cidr.parse("172.16.0.0/16"), eastSeesWest.seenAs(PODS.get(0)));
-    assertEquals(Cidr.parse("10.0.0.0/16"), east.sync.state().viewsOfMe().get("west").seenAs(PODS.get(0)));
+    assertEquals(Cidr.parse("100.64.0.0/16"), east.sync.state().viewsOfMe().get("west").seenAs(PODS.get(0)));
     assertEquals(east.sync.state().myViews().get("west"), eastSeesWest, "the generation sent is the one persisted");
     assertEquals(0, east.sync.rejectedViews() + west.sync.rejectedViews());
 

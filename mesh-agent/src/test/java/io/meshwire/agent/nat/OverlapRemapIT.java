@@ -129,7 +129,7 @@ class OverlapRemapIT {
     WireGuardKeyPair keysA = WireGuardKeyPair.generate();
     WireGuardKeyPair keysB = WireGuardKeyPair.generate();
     a = side("a", netA, keysA, record("b", netB, keysB), "100.64.0.1/32", List.of(Cidr.parse("172.16.0.0/12")));
-    b = side("b", netB, keysB, record("a", netA, keysA), "100.64.0.2/32", IpamSettings.DEFAULT_POOLS);
+    b = side("b", netB, keysB, record("a", netA, keysA), "100.64.0.2/32", List.of(Cidr.parse("10.0.0.0/8")));
 
     // First passes: decide the views (no hub involved), bring up WireGuard and routes.
     a.reconciler().reconcileNow();

@@ -210,6 +210,73 @@ class StateFileTest {
     return out;
   }
 
+  private StateFile boundTo(String cluster, String mesh) {
+    return new StateFile(path, InstantSource.fixed(NOW), new StateFile.Identity(cluster, mesh));
+  }
+
+  @Test
+  void stateOfAnotherClusterIsSetAsideAndNeverApplied() throws IOException {
+    boundTo("c", "lab.meshwire").save(TestStates.state("m", 5, peer("a", 1), peer("b", 2)));
+    byte[] written = Files.readAllBytes(path);
+
+    StateFile.Loaded loaded = boundTo("b", "lab.meshwire").load();
+
+    StateFile.Loaded.Refused refused = assertInstanceOf(StateFile.Loaded.Refused.class, loaded);
+    assertEquals("state file belongs to cluster c, this agent is cluster b", refused.problem());
+    assertFalse(Files.exists(path));
+    assertTrue(refused.movedTo().getFileName().toString().startsWith("state.bin.refused-"), refused.movedTo().toString());
+    assertArrayEquals(written, Files.readAllBytes(refused.movedTo()), "kept byte for byte");
+  }
+
+  @Test
+  void stateOfAnotherMeshIsRefused() throws IOException {
+    boundTo("b", "old.meshwire").save(TestStates.state("m", 5, peer("a", 1)));
+    StateFile.Loaded.Refused refused = assertInstanceOf(StateFile.Loaded.Refused.class,
+        boundTo("b", "new.meshwire").load());
+    assertEquals("state file belongs to mesh old.meshwire, this agent's mesh is new.meshwire", refused.problem());
+  }
+
+  @Test
+  void aStateWithoutBindingThatListsThisClusterAsAPeerIsRefused() throws IOException {
+    new StateFile(path, InstantSource.fixed(NOW)).save(TestStates.state("m", 5, peer("a", 1), peer("b", 2)));
+    StateFile.Loaded.Refused refused = assertInstanceOf(StateFile.Loaded.Refused.class, boundTo("b", "x").load());
+    assertEquals("state file lists this cluster (b) as its own peer: another cluster's", refused.problem());
+  }
+
+  @Test
+  void ownStateLoadsAndAnOlderUnboundOneIsAcceptedAndBoundOnTheNextSave() throws IOException {
+    AgentState own = TestStates.state("m", 5, peer("a", 1));
+    boundTo("b", "lab.meshwire").save(own);
+    assertInstanceOf(StateFile.Loaded.Found.class, boundTo("b", "lab.meshwire").load());
+    assertInstanceOf(StateFile.Loaded.Found.class, boundTo("b", "").load(), "mesh not known yet: not refused");
+
+    new StateFile(path, InstantSource.fixed(NOW)).save(own); // as an agent before the binding wrote it
+    assertInstanceOf(StateFile.Loaded.Found.class, boundTo("b", "lab.meshwire").load());
+    boundTo("b", "lab.meshwire").save(own);
+    assertInstanceOf(StateFile.Loaded.Refused.class, boundTo("z", "lab.meshwire").load());
+  }
+
+  @Test
+  void withoutUsableStateTheServingInterfacesKeyIsKeptAndTheStateIsNotAuthoritative() throws IOException {
+    Files.write(path, new byte[] {'M', 'W', 'A', 'S', 9});
+    BootState corrupt = BootState.load(boundTo("b", "m"), () -> Optional.of(key(0x42)));
+    assertEquals(key(0x42), corrupt.state().wireguardPrivateKey());
+    assertTrue(corrupt.unusable().orElseThrow().startsWith("state file corrupt ("), corrupt.unusable().toString());
+    assertEquals(corrupt.unusable(), corrupt.problem());
+    assertEquals(key(0x42), assertInstanceOf(StateFile.Loaded.Found.class, boundTo("b", "m").load()).state()
+        .wireguardPrivateKey(), "persisted");
+
+    BootState good = BootState.load(boundTo("b", "m"), () -> Optional.of(key(0x43)));
+    assertEquals(Optional.empty(), good.unusable());
+    assertEquals(key(0x42), good.state().wireguardPrivateKey());
+
+    Files.delete(path);
+    BootState fresh = BootState.load(boundTo("b", "m"), Optional::empty);
+    assertEquals(Optional.of("no state file"), fresh.unusable());
+    assertEquals(Optional.empty(), fresh.problem());
+    assertNotEquals(key(0x42), fresh.state().wireguardPrivateKey(), "a new key when nothing serves");
+  }
+
   private static byte[] set(byte[] b, int index, int value) {
     byte[] out = b.clone();
     out[index] = (byte) value;

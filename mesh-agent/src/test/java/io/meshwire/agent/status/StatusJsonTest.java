@@ -22,7 +22,19 @@ class StatusJsonTest {
 
   private static String render(HubState hub, boolean caughtUp, Optional<String> linksProblem) {
     return StatusJson.render(new StatusJson.Snapshot("east", hub, caughtUp, state("mesh-1", 7, peer("west", 2)),
-        Optional.empty(), Optional.empty(), Optional.empty(), WEST_UP, linksProblem, Map.of()));
+        Optional.empty(), Optional.empty(), Optional.empty(), List.of(), Optional.empty(), WEST_UP, linksProblem,
+        Map.of()));
+  }
+
+  @Test
+  void anObserveOnlyDataPlaneAndGatewayProblemsAreShown() {
+    String json = StatusJson.render(new StatusJson.Snapshot("east", new HubState(HubState.Condition.CONNECTED, T, ""),
+        false, state("", 0), Optional.empty(), Optional.of("state file corrupt"), Optional.of("state file corrupt"),
+        List.of("net.ipv4.ip_forward=0: run sysctl -w net.ipv4.ip_forward=1"), Optional.empty(), List.of(),
+        Optional.empty(), Map.of()));
+    assertTrue(json.contains("\"data_plane_observe_only\":\"state file corrupt\""), json);
+    assertTrue(json.contains("\"gateway_problems\":[\"net.ipv4.ip_forward=0: run sysctl -w net.ipv4.ip_forward=1\"]"),
+        json);
   }
 
   @Test
@@ -59,8 +71,8 @@ class StatusJsonTest {
         Duration.ofSeconds(5), T.plusSeconds(60), io.meshwire.agent.path.PathPolicy.defaults());
     String withPaths = StatusJson.render(new StatusJson.Snapshot("east",
         new HubState(HubState.Condition.CONNECTED, T, ""), true, state("mesh-1", 7, peer("west", 2)),
-        Optional.empty(), Optional.empty(), Optional.empty(), WEST_UP, Optional.empty(), Map.of(),
-        Map.of("west", relayed)));
+        Optional.empty(), Optional.empty(), Optional.empty(), List.of(), Optional.empty(), WEST_UP, Optional.empty(),
+        Map.of(), Map.of("west", relayed)));
     assertTrue(withPaths.contains("\"path\":\"relayed\",\"path_since\":\"2030-01-01T00:00:00Z\""), withPaths);
 
     String without = render(new HubState(HubState.Condition.CONNECTED, T, ""), true, Optional.empty());

@@ -9,13 +9,9 @@ import io.meshwire.agent.wireguard.Change.PeerField;
 import io.meshwire.agent.wireguard.Change.UpdatePeer;
 import io.meshwire.netaddr.Cidr;
 import java.net.InetSocketAddress;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 
 /** The endpoint memory of {@link DataPlane}, against in-memory drivers (the real ones need root). */
@@ -25,63 +21,6 @@ class DataPlaneTest {
   private static final Cidr POD_B = Cidr.parse("10.102.0.0/16");
   private static final Cidr MORE_B = Cidr.parse("10.202.0.0/16");
 
-  /** Keeps peers like WireGuard: an empty endpoint in setPeer leaves the current one alone. */
-  private static final class MemoryWireGuard implements WireGuard {
-    final Map<String, WgPeerState> peers = new LinkedHashMap<>();
-    final List<WgPeer> sets = new ArrayList<>();
-
-    @Override
-    public void ensureInterface(String ifName, int port, String key, Optional<Cidr> address) {}
-
-    @Override
-    public WgInterfaceState show(String ifName) {
-      return new WgInterfaceState(key(1), key(2), 51820, List.copyOf(peers.values()));
-    }
-
-    @Override
-    public void setPeer(String ifName, WgPeer peer) {
-      sets.add(peer);
-      Optional<InetSocketAddress> endpoint =
-          peer.endpoint().or(() -> Optional.ofNullable(peers.get(peer.publicKey())).flatMap(WgPeerState::endpoint));
-      peers.put(peer.publicKey(), new WgPeerState(peer.publicKey(), endpoint, peer.allowedIps(),
-          Optional.empty(), 0, 0, peer.persistentKeepalive()));
-    }
-
-    @Override
-    public void removePeer(String ifName, String publicKey) {
-      peers.remove(publicKey);
-    }
-
-    @Override
-    public void deleteInterface(String ifName) {}
-
-    /** What WireGuard does when the peer's packets arrive from a new address. */
-    void roam(String publicKey, InetSocketAddress to) {
-      WgPeerState p = peers.get(publicKey);
-      peers.put(publicKey, new WgPeerState(p.publicKey(), Optional.of(to), p.allowedIps(),
-          p.latestHandshake(), p.rxBytes(), p.txBytes(), p.persistentKeepalive()));
-    }
-  }
-
-  private static final class MemoryRoutes implements Routes {
-    final TreeSet<Cidr> routes = new TreeSet<>();
-
-    @Override
-    public List<Cidr> routesVia(String ifName) {
-      return List.copyOf(routes);
-    }
-
-    @Override
-    public void addRoute(Cidr destination, String ifName) {
-      routes.add(destination);
-    }
-
-    @Override
-    public void deleteRoute(Cidr destination, String ifName) {
-      routes.remove(destination);
-    }
-  }
-
   private static InetSocketAddress ep(String address, int port) {
     return new InetSocketAddress(Cidr.parseAddress(address), port);
   }
@@ -90,7 +29,7 @@ class DataPlaneTest {
     return WireGuardPlan.routingAllowedIps(IF, List.of(WgPeer.of(B, endpoint, List.of(allowed))));
   }
 
-  private final MemoryWireGuard wireGuard = new MemoryWireGuard();
+  private final MemoryWireGuard wireGuard = MemoryWireGuard.existing();
   private final MemoryRoutes routes = new MemoryRoutes();
   private final DataPlane dataPlane = new DataPlane(wireGuard, routes);
 

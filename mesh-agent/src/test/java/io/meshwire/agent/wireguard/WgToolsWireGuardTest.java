@@ -13,12 +13,12 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Consumer;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
@@ -51,7 +51,7 @@ class WgToolsWireGuardTest {
     }
 
     @Override
-    public synchronized Process start(List<String> argv, Consumer<String> outputLines) {
+    public synchronized Process startDetached(List<String> argv, Path output) {
       argvs.add(argv);
       try {
         // Stands in for wireguard-go: a child that lives until it is stopped.
@@ -146,7 +146,8 @@ class WgToolsWireGuardTest {
           default -> ok("");
         });
     WgToolsWireGuard wg = new WgToolsWireGuard(runner, new WgToolsWireGuard.Config(
-        WgToolsWireGuard.Backend.KERNEL, "wireguard-go", Duration.ofSeconds(1), Duration.ofSeconds(1)));
+        WgToolsWireGuard.Backend.KERNEL, "wireguard-go", Duration.ofSeconds(1), Duration.ofSeconds(1),
+        Path.of("target")));
     CommandFailedException e =
         assertThrows(CommandFailedException.class,
             () -> wg.ensureInterface("wg0", 51820, key(7), Optional.empty()));

@@ -1,6 +1,7 @@
 package io.meshwire.testsupport.lab;
 
 import io.meshwire.testsupport.netns.ClusterNet;
+import io.meshwire.testsupport.netns.Exec;
 import io.meshwire.testsupport.netns.ExecResult;
 import io.meshwire.testsupport.netns.NetworkNamespaces;
 import java.io.IOException;
@@ -233,6 +234,20 @@ public final class MeshLab implements AutoCloseable {
     net.exec(c.gateway(), "ip", "link", "set", "dev", c.uplink(), up ? "up" : "down").orThrow();
   }
 
+  /** SIGKILLs only the agent process of {@code name} and waits for it; its data plane stays as the agent left it. */
+  public void killAgent(String name) throws InterruptedException {
+    Process p = agents.get(name);
+    p.destroyForcibly();
+    if (!p.waitFor(30, TimeUnit.SECONDS)) {
+      throw new IllegalStateException("agent " + name + " still running 30 s after SIGKILL");
+    }
+  }
+
+  /** The log file of {@code name}'s agent (all its runs). */
+  public Path agentLog(String name) {
+    return workDir.resolve("agent-" + name + ".log");
+  }
+
   /**
    * SIGKILLs the agent of {@code name} and every other process in its gateway namespace (its
    * wireguard-go too, as when a pod dies), so the restarted agent must rebuild the tunnel.
@@ -241,7 +256,8 @@ public final class MeshLab implements AutoCloseable {
     Process p = agents.get(name);
     p.destroyForcibly();
     p.waitFor(10, TimeUnit.SECONDS);
-    ExecResult pids = run(List.of("ip", "netns", "pids", clusters.get(name).gateway()));
+    // Exec drains stdout and stderr together (a chatty child cannot block) and bounds the wait.
+    ExecResult pids = Exec.run(List.of("ip", "netns", "pids", clusters.get(name).gateway())).orThrow();
     for (String pid : pids.stdout().split("\\s+")) {
       if (!pid.isBlank()) {
         ProcessHandle.of(Long.parseLong(pid.strip())).ifPresent(ProcessHandle::destroyForcibly);
@@ -281,6 +297,17 @@ public final class MeshLab implements AutoCloseable {
     List<String> argv = new ArrayList<>(javaCommand("io.meshwire.cli.Main", args));
     argv.addAll(List.of("--hub", hubAddress(), "--credentials", hubDataDir().resolve("admin").toString()));
     return net.exec(hubHost.namespace(), Duration.ofSeconds(60), argv.toArray(String[]::new));
+  }
+
+  /** Waits (bounded) until every workload of {@code names} pings every other one. */
+  public void awaitFullMesh(List<String> names, Duration timeout) {
+    for (String from : names) {
+      for (String to : names) {
+        if (!from.equals(to)) {
+          awaitTrue(() -> ping(from, to, 1), timeout, "ping " + from + " -> " + to);
+        }
+      }
+    }
   }
 
   /** Whether a ping from {@code from}'s workload to {@code to}'s workload gets a reply. */
@@ -370,20 +397,7 @@ public final class MeshLab implements AutoCloseable {
     return argv;
   }
 
-  private static ExecResult run(List<String> argv) {
-    try {
-      Process p = new ProcessBuilder(argv).start();
-      String out = new String(p.getInputStream().readAllBytes());
-      String err = new String(p.getErrorStream().readAllBytes());
-      p.waitFor(30, TimeUnit.SECONDS);
-      return new ExecResult(argv, p.exitValue(), out, err);
-    } catch (IOException e) {
-      throw new IllegalStateException(argv + ": " + e.getMessage(), e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(argv + ": interrupted", e);
-    }
-  }
+
 
   private static long sizeOf(Path file) throws IOException {
     return Files.exists(file) ? Files.size(file) : 0;
@@ -445,6 +459,16 @@ public final class MeshLab implements AutoCloseable {
       hub.destroyForcibly();
     }
     net.close();
+    // The agents' interface claims (lock and owner record, kept on purpose after an agent stops).
+    for (ClusterNet c : clusters.values()) {
+      for (String suffix : List.of(".lock", ".owner")) {
+        try {
+          Files.deleteIfExists(Path.of("/run/meshwire", c.wireGuardInterface() + suffix));
+        } catch (IOException e) {
+          log.warn("interface claim not removed if={} error=\"{}\"", c.wireGuardInterface(), e.getMessage());
+        }
+      }
+    }
     log.info("mesh lab closed work_dir={}", workDir);
   }
 }
