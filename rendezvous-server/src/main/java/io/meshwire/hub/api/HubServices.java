@@ -7,6 +7,7 @@ import io.meshwire.certs.RevocationList;
 import io.meshwire.hub.auth.RateLimits;
 import io.meshwire.hub.log.MembershipLog;
 import io.meshwire.hub.watch.WatchHub;
+import io.meshwire.validation.WireValidator;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
@@ -24,12 +25,12 @@ public final class HubServices {
 
   public HubServices(MeshCa ca, JoinTokens tokens, RevocationList revocations, MembershipLog membership,
       WatchHub watches, RateLimits limits, Duration certValidity, Map<String, Instant> lastSeen,
-      InstantSource clock, MeterRegistry meters) {
+      InstantSource clock, MeterRegistry meters, WireValidator validator) {
     AuditLog audit = new AuditLog(clock, 10_000);
     LinkReports reports = new LinkReports();
     this.definitions = List.of(
         new EnrollmentService(ca, tokens, certValidity, limits, audit, meters).bindService(),
-        new RendezvousService(membership, watches, limits, reports, audit).bind(),
+        new RendezvousService(membership, watches, limits, reports, audit, validator).bind(),
         new AdminService(ca.mesh(), membership, watches, tokens, revocations, reports, audit, lastSeen, clock)
             .bindService());
   }

@@ -20,6 +20,7 @@ final class Statuses {
       case PERMISSION_DENIED -> Status.PERMISSION_DENIED;
       case FAILED_PRECONDITION -> Status.FAILED_PRECONDITION;
       case NOT_FOUND -> Status.NOT_FOUND;
+      case ALREADY_EXISTS -> Status.ALREADY_EXISTS;
     };
     return status.withDescription(r.getMessage()).asRuntimeException();
   }

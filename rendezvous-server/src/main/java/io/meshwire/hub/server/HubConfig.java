@@ -1,6 +1,7 @@
 package io.meshwire.hub.server;
 
 import io.meshwire.hub.auth.RateLimits;
+import io.meshwire.netaddr.AddressPolicy;
 import io.meshwire.netaddr.Durations;
 import io.meshwire.netaddr.HostPort;
 import java.io.IOException;
@@ -36,13 +37,14 @@ public record HubConfig(
     int checkpointInterval,
     RateLimits.Limit enrollRate,
     RateLimits.Limit announceRate,
-    int maxMessageBytes) {
+    int maxMessageBytes,
+    AddressPolicy maxCidrPrefix) {
 
   /** The keys accepted in YAML and as {@link #with} names. */
   public static final Set<String> KEYS = Set.of("data-dir", "listen", "mesh", "hub-name", "metrics-listen",
       "cert-validity", "bookmark-interval", "snapshot-chunk-size", "max-concurrent-snapshots",
       "overload-retry-after", "retained-entries", "checkpoint-interval", "enroll-rate", "announce-rate",
-      "max-message-bytes");
+      "max-message-bytes", "max-cidr-prefix");
 
   public HubConfig {
     require(dataDir != null, "data-dir", "is required");
@@ -80,7 +82,8 @@ public record HubConfig(
       Map.entry("checkpoint-interval", "50000"),
       Map.entry("enroll-rate", "10/1s"),
       Map.entry("announce-rate", "20/1s"),
-      Map.entry("max-message-bytes", "4194304"));
+      Map.entry("max-message-bytes", "4194304"),
+      Map.entry("max-cidr-prefix", "/8,/32"));
 
   /** The defaults with {@code dataDir}. */
   public static HubConfig defaults(Path dataDir) {
@@ -118,7 +121,8 @@ public record HubConfig(
         s.get("checkpoint-interval", Integer::parseInt),
         s.get("enroll-rate", HubConfig::rate),
         s.get("announce-rate", HubConfig::rate),
-        s.get("max-message-bytes", Integer::parseInt));
+        s.get("max-message-bytes", Integer::parseInt),
+        s.get("max-cidr-prefix", AddressPolicy::parse));
   }
 
   /** Reads a YAML map of settings, then applies {@code overrides} (flags) on top. */

@@ -17,11 +17,13 @@ import io.meshwire.hub.auth.AccessPolicy;
 import io.meshwire.hub.auth.AuthInterceptor;
 import io.meshwire.hub.auth.RateLimits;
 import io.meshwire.hub.log.MembershipLog;
+import io.meshwire.hub.log.UnreadableEntryException;
 import io.meshwire.hub.store.FileLogStore;
 import io.meshwire.hub.watch.ProtoWatchCodec;
 import io.meshwire.hub.watch.WatchHub;
 import io.meshwire.hub.wire.ProtoEventCodec;
 import io.meshwire.observability.MetricsListener;
+import io.meshwire.validation.WireValidator;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.handler.ssl.ClientAuth;
@@ -111,8 +113,22 @@ public final class HubServer implements AutoCloseable {
     ExecutorService checkpointPool = Executors.newSingleThreadExecutor(named("hub-checkpoint"));
     ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(named("hub-timer"));
 
-    MembershipLog membership = new MembershipLog(store, new ProtoEventCodec(), clock,
-        new MembershipLog.Options(config.retainedEntries(), config.checkpointInterval()), fanoutPool, checkpointPool);
+    WireValidator validator = new WireValidator(config.maxCidrPrefix());
+    MembershipLog membership;
+    try {
+      membership = new MembershipLog(store, new ProtoEventCodec(validator), clock,
+          new MembershipLog.Options(config.retainedEntries(), config.checkpointInterval()), fanoutPool, checkpointPool);
+    } catch (UnreadableEntryException e) {
+      store.close();
+      fanoutPool.shutdown();
+      checkpointPool.shutdown();
+      scheduler.shutdown();
+      throw new HubStartException(e.getMessage() + ". The hub does not start on a store it cannot read back and does not "
+          + "rewrite it by itself. " + e.clusterId().map(id -> "To quarantine that cluster's records (a copy of the "
+              + "store is kept), stop every hub on this data directory and run: meshwire hub repair --data-dir "
+              + data + " --drop-cluster " + id + "; the cluster announces again when its agent reconnects.")
+          .orElse("Restore the data directory from a backup."), e);
+    }
     Gauge.builder("meshwire.hub.revision", membership, MembershipLog::durableRevision)
         .description("Newest durable revision of the membership log").register(meters);
     var events = io.micrometer.core.instrument.Counter.builder("meshwire.hub.events")
@@ -134,7 +150,7 @@ public final class HubServer implements AutoCloseable {
     Map<String, Instant> lastSeen = new ConcurrentHashMap<>();
     RateLimits limits = new RateLimits(config.enrollRate(), config.announceRate());
     HubServices services = new HubServices(ca, tokens, revocations, membership, watches, limits,
-        config.certValidity(), lastSeen, clock, meters);
+        config.certValidity(), lastSeen, clock, meters, validator);
     AuthInterceptor auth = new AuthInterceptor(
         new CertificateVerifier(List.of(ca.certificate()), ca.mesh()), revocations, AccessPolicy.hub(), clock, meters,
         id -> {
