@@ -66,7 +66,19 @@ public final class HubFixture implements AutoCloseable {
 
   /** Stops the hub and starts it again on the same data directory and port. */
   public void restart() throws Exception {
-    hub.close();
+    restart(Map.of());
+  }
+
+  /**
+   * Stops the hub (if it runs) and starts it again with {@code changes} applied to its settings.
+   * When the start fails, the fixture is left without a hub until a later restart succeeds.
+   */
+  public void restart(Map<String, String> changes) throws Exception {
+    if (hub != null) {
+      hub.close();
+      hub = null;
+    }
+    settings.putAll(changes);
     start();
   }
 
@@ -188,7 +200,9 @@ public final class HubFixture implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } finally {
-      hub.close();
+      if (hub != null) {
+        hub.close();
+      }
     }
   }
 }

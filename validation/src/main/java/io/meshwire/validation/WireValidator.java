@@ -91,7 +91,7 @@ public final class WireValidator {
   public CheckedRecord clusterRecord(String field, ClusterRecord p) throws InvalidField {
     String id = clusterId(field + ".cluster_id", p.getClusterId());
     if (p.getWireguardPublicKey().size() != 32) {
-      throw new InvalidField(field + ".wireguard_public_key", "must be 32 bytes (X25519), got "
+      throw new InvalidField(field + ".wireguard_public_key", "must be 32 bytes, got "
           + p.getWireguardPublicKey().size());
     }
     int port = p.getWireguardListenPort(); // uint32: above 2^31 arrives negative
