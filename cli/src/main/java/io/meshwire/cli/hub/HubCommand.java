@@ -20,6 +20,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(
     name = "hub",
+    subcommands = HubRepairCommand.class,
     description = {
       "Run the hub (rendezvous server) until SIGTERM or Ctrl-C.",
       "Prints READY <port> once listening. On first start with an empty data directory it creates "
