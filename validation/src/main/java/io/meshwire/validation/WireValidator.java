@@ -83,37 +83,38 @@ public final class WireValidator {
   }
 
   /**
-   * Checks a {@code ClusterRecord}; {@code field} names it in errors ({@code "record"}). The
+   * Checks a {@code ClusterRecord}; {@code field} names it in errors ({@code "record"}; empty when
+   * the caller says which record in its own words). The
    * fields set by the hub (accepted_at, revision) are not checked.
    *
    * @throws InvalidField naming the first field that breaks a rule
    */
   public CheckedRecord clusterRecord(String field, ClusterRecord p) throws InvalidField {
-    String id = clusterId(field + ".cluster_id", p.getClusterId());
+    String id = clusterId(at(field, "cluster_id"), p.getClusterId());
     if (p.getWireguardPublicKey().size() != 32) {
-      throw new InvalidField(field + ".wireguard_public_key", "must be 32 bytes, got "
+      throw new InvalidField(at(field, "wireguard_public_key"), "must be 32 bytes, got "
           + p.getWireguardPublicKey().size());
     }
     int port = p.getWireguardListenPort(); // uint32: above 2^31 arrives negative
     if (port < 1 || port > 65535) {
-      throw new InvalidField(field + ".wireguard_listen_port", Integer.toUnsignedString(port)
+      throw new InvalidField(at(field, "wireguard_listen_port"), Integer.toUnsignedString(port)
           + " out of range 1..65535");
     }
-    List<HostPort> endpoints = endpoints(field + ".gateway_endpoints", p.getGatewayEndpointsList());
-    List<Cidr> pods = cidrs(field + ".pod_cidrs", p.getPodCidrsList(), 1);
-    List<Cidr> services = cidrs(field + ".service_cidrs", p.getServiceCidrsList(), 0);
+    List<HostPort> endpoints = endpoints(at(field, "gateway_endpoints"), p.getGatewayEndpointsList());
+    List<Cidr> pods = cidrs(at(field, "pod_cidrs"), p.getPodCidrsList(), 1);
+    List<Cidr> services = cidrs(at(field, "service_cidrs"), p.getServiceCidrsList(), 0);
     checkNoOverlap(field, pods, services);
     Optional<HostPort> peerChannel = Optional.empty();
     if (!p.getPeerChannelAddress().isEmpty()) {
-      peerChannel = Optional.of(hostPort(field + ".peer_channel_address", p.getPeerChannelAddress()));
+      peerChannel = Optional.of(hostPort(at(field, "peer_channel_address"), p.getPeerChannelAddress()));
     }
     Map<String, String> labels = p.getLabelsMap();
     if (labels.size() > MAX_LABELS) {
-      throw new InvalidField(field + ".labels", labels.size() + " labels, at most " + MAX_LABELS);
+      throw new InvalidField(at(field, "labels"), labels.size() + " labels, at most " + MAX_LABELS);
     }
     for (var label : labels.entrySet()) {
       if (label.getKey().isEmpty() || label.getKey().length() > MAX_LABEL_KEY) {
-        throw new InvalidField(field + ".labels", "key " + Quote.of(label.getKey()) + " must be 1.."
+        throw new InvalidField(at(field, "labels"), "key " + Quote.of(label.getKey()) + " must be 1.."
             + MAX_LABEL_KEY + " characters");
       }
       if (label.getValue().length() > MAX_LABEL_VALUE) {
@@ -122,10 +123,10 @@ public final class WireValidator {
       }
     }
     if (p.getAgentVersion().length() > MAX_VERSION) {
-      throw new InvalidField(field + ".agent_version", p.getAgentVersion().length() + " characters, at most "
+      throw new InvalidField(at(field, "agent_version"), p.getAgentVersion().length() + " characters, at most "
           + MAX_VERSION);
     }
-    long generation = generation(field + ".generation", p.getGeneration());
+    long generation = generation(at(field, "generation"), p.getGeneration());
     return new CheckedRecord(id, p.getWireguardPublicKey().toByteArray(), port, endpoints, pods, services,
         peerChannel, labels, p.getAgentVersion(), generation);
   }
@@ -138,17 +139,17 @@ public final class WireValidator {
    * @throws InvalidField naming the first field that breaks a rule
    */
   public CheckedView peerView(String field, PeerView p) throws InvalidField {
-    String observer = clusterId(field + ".observer_cluster_id", p.getObserverClusterId());
-    String subject = clusterId(field + ".subject_cluster_id", p.getSubjectClusterId());
+    String observer = clusterId(at(field, "observer_cluster_id"), p.getObserverClusterId());
+    String subject = clusterId(at(field, "subject_cluster_id"), p.getSubjectClusterId());
     if (subject.equals(observer)) {
-      throw new InvalidField(field + ".subject_cluster_id", "a cluster cannot publish a view of itself");
+      throw new InvalidField(at(field, "subject_cluster_id"), "a cluster cannot publish a view of itself");
     }
     if (p.getMappingsCount() > MAX_CIDRS) {
-      throw new InvalidField(field + ".mappings", p.getMappingsCount() + " entries, at most " + MAX_CIDRS);
+      throw new InvalidField(at(field, "mappings"), p.getMappingsCount() + " entries, at most " + MAX_CIDRS);
     }
     List<CheckedMapping> mappings = new ArrayList<>(p.getMappingsCount());
     for (int i = 0; i < p.getMappingsCount(); i++) {
-      String mf = field + ".mappings[" + i + "]";
+      String mf = at(field, "mappings[" + i + "]");
       Cidr original = cidr(mf + ".original", p.getMappings(i).getOriginal());
       Cidr seenAs = cidr(mf + ".seen_as", p.getMappings(i).getSeenAs());
       if (original.isIpv4() != seenAs.isIpv4() || original.prefixLength() != seenAs.prefixLength()) {
@@ -157,7 +158,12 @@ public final class WireValidator {
       }
       mappings.add(new CheckedMapping(original, seenAs));
     }
-    return new CheckedView(observer, subject, mappings, generation(field + ".generation", p.getGeneration()));
+    return new CheckedView(observer, subject, mappings, generation(at(field, "generation"), p.getGeneration()));
+  }
+
+  /** {@code prefix.name}, or just {@code name} when the caller names the message itself. */
+  private static String at(String prefix, String name) {
+    return prefix.isEmpty() ? name : prefix + "." + name;
   }
 
   private static long generation(String field, long value) throws InvalidField {

@@ -33,8 +33,8 @@ public final class AgentProtoMapper {
    * policy: a catch-all or special range never reaches a routing table, whoever sent it).
    */
   public static PeerRecord fromProto(ClusterRecord p) {
-    WireValidator.CheckedRecord c = checked(() -> VALIDATOR.clusterRecord("record", p),
-        "record " + Quote.of(p.getClusterId()));
+    WireValidator.CheckedRecord c = checked(() -> VALIDATOR.clusterRecord("", p),
+        "record " + printable(p.getClusterId()));
     return new PeerRecord(c.clusterId(), Base64.getEncoder().encodeToString(c.wireguardPublicKey()),
         c.wireguardListenPort(), c.gatewayEndpoints(), c.podCidrs(), c.serviceCidrs(), c.peerChannelAddress(),
         c.labels(), c.generation(), p.getRevision());
@@ -57,10 +57,15 @@ public final class AgentProtoMapper {
 
   /** Checks a view with the validator the hub uses on its write path. */
   public static View fromProto(PeerView p) {
-    WireValidator.CheckedView c = checked(() -> VALIDATOR.peerView("view", p),
-        "view " + Quote.of(p.getObserverClusterId()) + "->" + Quote.of(p.getSubjectClusterId()));
+    WireValidator.CheckedView c = checked(() -> VALIDATOR.peerView("", p),
+        "view " + printable(p.getObserverClusterId()) + "->" + printable(p.getSubjectClusterId()));
     return new View(c.observerClusterId(), c.subjectClusterId(),
         c.mappings().stream().map(m -> new View.Mapping(m.original(), m.seenAs())).toList(), c.generation());
+  }
+
+  /** A cluster ID as is when valid (or empty), else quoted and bounded. */
+  private static String printable(String id) {
+    return id.isEmpty() || WireValidator.isClusterId(id) ? id : Quote.of(id);
   }
 
   private interface Check<T> {

@@ -160,7 +160,7 @@ class StateFileTest {
         Arguments.of("checksummed garbage", (UnaryOperator<byte[]>) b -> framed(new byte[] {(byte) 0xff, 1, 2}),
             "payload does not decode"),
         Arguments.of("checksummed record with a 31-byte key", (UnaryOperator<byte[]>) b -> framed(withShortKey()),
-            "payload does not decode: record west: wireguard_public_key must be 32 bytes, got 31"));
+            "payload does not decode: record west: wireguard_public_key: must be 32 bytes, got 31"));
   }
 
   @ParameterizedTest(name = "{0}")
