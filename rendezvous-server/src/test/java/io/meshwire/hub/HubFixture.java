@@ -42,6 +42,7 @@ public final class HubFixture implements AutoCloseable {
   private final Path dataDir;
   private final Map<String, String> settings;
   private final List<ManagedChannel> channels = new ArrayList<>();
+  private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
   private HubServer hub;
   private int port;
 
@@ -59,7 +60,7 @@ public final class HubFixture implements AutoCloseable {
   }
 
   private void start() throws Exception {
-    hub = HubServer.start(HubConfig.parse(settings), InstantSource.system(), new SimpleMeterRegistry());
+    hub = HubServer.start(HubConfig.parse(settings), InstantSource.system(), meters);
     port = hub.port();
     settings.put("listen", "127.0.0.1:" + port); // a restart comes back on the same port
   }
@@ -80,6 +81,11 @@ public final class HubFixture implements AutoCloseable {
     }
     settings.putAll(changes);
     start();
+  }
+
+  /** The hub's metrics (the same registry across restarts). */
+  public SimpleMeterRegistry meters() {
+    return meters;
   }
 
   public HubServer hub() {

@@ -62,11 +62,7 @@ public final class EnrollmentService extends EnrollmentGrpc.EnrollmentImplBase {
     Caller caller = Caller.current();
     String source = caller.remote() instanceof InetSocketAddress a ? a.getAddress().getHostAddress()
         : String.valueOf(caller.remote());
-    Optional<Duration> retry = limits.enroll(source);
-    if (retry.isPresent()) {
-      response.onError(Statuses.rateLimited("Enroll", retry.get()));
-      return;
-    }
+    // Rate limited in AuthInterceptor, like every call without a client certificate.
     if (request.getJoinToken().length() > MAX_TOKEN_CHARS) {
       response.onError(invalid("join_token: longer than " + MAX_TOKEN_CHARS + " characters"));
       return;
@@ -140,6 +136,8 @@ public final class EnrollmentService extends EnrollmentGrpc.EnrollmentImplBase {
     Counter.builder("meshwire.hub.auth.failures").tag("reason", "token_" + e.reason().name().toLowerCase())
         .register(meters).increment();
     log.info("enroll refused source={} token_reason={}", source, e.reason());
+    audit.record(source, "call.refused", "meshwire.enrollment.v1.Enrollment/Enroll", "join token rejected ("
+        + e.reason().name().toLowerCase() + ")");
     // One message for every reason: the answer must not help guess tokens.
     return Status.UNAUTHENTICATED.withDescription("join_token: rejected (unknown, expired, used or revoked)")
         .asRuntimeException();

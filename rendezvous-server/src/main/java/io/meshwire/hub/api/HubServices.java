@@ -25,14 +25,14 @@ public final class HubServices {
 
   public HubServices(MeshCa ca, JoinTokens tokens, RevocationList revocations, MembershipLog membership,
       WatchHub watches, RateLimits limits, Duration certValidity, Map<String, Instant> lastSeen,
-      InstantSource clock, MeterRegistry meters, WireValidator validator) {
-    AuditLog audit = new AuditLog(clock, 10_000);
+      InstantSource clock, MeterRegistry meters, WireValidator validator, AuditLog audit) {
+    RequestGuard guard = new RequestGuard(meters, audit);
     LinkReports reports = new LinkReports();
     this.definitions = List.of(
-        new EnrollmentService(ca, tokens, certValidity, limits, audit, meters).bindService(),
-        new RendezvousService(membership, watches, limits, reports, audit, validator).bind(),
-        new AdminService(ca.mesh(), membership, watches, tokens, revocations, reports, audit, lastSeen, clock)
-            .bindService());
+        guard.guard(new EnrollmentService(ca, tokens, certValidity, limits, audit, meters).bindService()),
+        guard.guard(new RendezvousService(membership, watches, limits, reports, audit, validator).bind()),
+        guard.guard(new AdminService(ca.mesh(), membership, watches, tokens, revocations, reports, audit, lastSeen,
+            clock).bindService()));
   }
 
   public List<ServerServiceDefinition> definitions() {

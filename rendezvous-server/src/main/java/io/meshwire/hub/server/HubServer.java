@@ -12,7 +12,10 @@ import io.meshwire.certs.MeshCa;
 import io.meshwire.certs.RevocationList;
 import io.meshwire.certs.Role;
 import io.meshwire.certs.SpiffeId;
+import io.meshwire.hub.api.AuditLog;
 import io.meshwire.hub.api.HubServices;
+import io.meshwire.hub.api.RequestGuard;
+import io.meshwire.netaddr.Quote;
 import io.meshwire.hub.auth.AccessPolicy;
 import io.meshwire.hub.auth.AuthInterceptor;
 import io.meshwire.hub.auth.RateLimits;
@@ -149,15 +152,18 @@ public final class HubServer implements AutoCloseable {
 
     Map<String, Instant> lastSeen = new ConcurrentHashMap<>();
     RateLimits limits = new RateLimits(config.enrollRate(), config.announceRate());
+    AuditLog audit = new AuditLog(clock, 10_000);
     HubServices services = new HubServices(ca, tokens, revocations, membership, watches, limits,
-        config.certValidity(), lastSeen, clock, meters, validator);
+        config.certValidity(), lastSeen, clock, meters, validator, audit);
     AuthInterceptor auth = new AuthInterceptor(
         new CertificateVerifier(List.of(ca.certificate()), ca.mesh()), revocations, AccessPolicy.hub(), clock, meters,
         id -> {
           if (id.role() == Role.CLUSTER) {
             lastSeen.put(id.name(), clock.instant());
           }
-        });
+        }, limits, (remote, method, reason, detail) -> audit.record(remote, "call.refused", method,
+            reason + ": " + Quote.of(detail)));
+    RequestGuard guard = new RequestGuard(meters, audit);
 
     HealthStatusManager health = new HealthStatusManager();
     SslContext ssl = serverTls(hubCredential);
@@ -170,8 +176,8 @@ public final class HubServer implements AutoCloseable {
         .keepAliveTime(30, TimeUnit.SECONDS)
         .keepAliveTimeout(10, TimeUnit.SECONDS)
         .intercept(auth)
-        .addService(health.getHealthService())
-        .addService(ProtoReflectionServiceV1.newInstance());
+        .addService(guard.guard(health.getHealthService().bindService()))
+        .addService(guard.guard(ProtoReflectionServiceV1.newInstance().bindService()));
     services.definitions().forEach(builder::addService);
     Server server = builder.build().start();
 
