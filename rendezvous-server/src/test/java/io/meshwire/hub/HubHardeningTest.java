@@ -193,4 +193,21 @@ class HubHardeningTest {
     assertTrue(description.startsWith("record.gateway_endpoints[0]: ") && description.contains("(1048582 chars)"),
         description.substring(0, Math.min(description.length(), 400)));
   }
+
+  @Test
+  void temporaryFilesLeftByAKilledRewriteAreRemovedAtStart() throws Exception {
+    java.nio.file.Path tokensTemp = data.resolve(".tokens.json.tmp-0123456789ab");
+    java.nio.file.Path caTemp = data.resolve("ca").resolve(".ca.crt.tmp-ba9876543210");
+    java.nio.file.Files.write(tokensTemp, new byte[300_000]);
+    java.nio.file.Files.write(caTemp, new byte[10]);
+    java.nio.file.Path unrelated = data.resolve("notes.tmp-0123456789ab");
+    java.nio.file.Files.writeString(unrelated, "mine");
+
+    hub.restart();
+
+    assertTrue(java.nio.file.Files.notExists(tokensTemp), "tokens temp file left");
+    assertTrue(java.nio.file.Files.notExists(caTemp), "CA temp file left");
+    assertTrue(java.nio.file.Files.exists(unrelated), "a file the hub does not name was deleted");
+    hub.enroll("north"); // tokens still work
+  }
 }

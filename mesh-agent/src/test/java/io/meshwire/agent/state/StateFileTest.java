@@ -79,6 +79,27 @@ class StateFileTest {
   }
 
   @Test
+  void temporaryFilesLeftByAKilledRewriteAreRemovedAtLoad() throws IOException {
+    AgentState saved = file.save(everyField());
+    Path ownTemp = dir.resolve("state.bin.tmp");
+    Path catalogTemp = dir.resolve(".peer-catalogs.bin.tmp-0123456789ab");
+    Path keyTemp = dir.resolve(".cluster.key.tmp-abcdefabcdef");
+    Files.write(ownTemp, new byte[1000]);
+    Files.write(catalogTemp, new byte[1000]);
+    Files.write(keyTemp, new byte[10]);
+    Path unrelated = dir.resolve("notes.txt");
+    Files.writeString(unrelated, "mine");
+
+    AgentState back = assertInstanceOf(StateFile.Loaded.Found.class, file.load()).state();
+
+    assertEquals(saved, back);
+    assertFalse(Files.exists(ownTemp));
+    assertFalse(Files.exists(catalogTemp));
+    assertFalse(Files.exists(keyTemp));
+    assertTrue(Files.exists(unrelated));
+  }
+
+  @Test
   void fileIsReadableAndWritableByTheOwnerOnly() throws IOException {
     file.save(everyField());
 

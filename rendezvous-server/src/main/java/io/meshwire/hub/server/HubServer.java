@@ -5,6 +5,7 @@ import io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.meshwire.certs.AtomicFiles;
 import io.meshwire.certs.CertificateVerifier;
 import io.meshwire.certs.IssuedCredential;
 import io.meshwire.certs.JoinTokens;
@@ -103,6 +104,15 @@ public final class HubServer implements AutoCloseable {
   public static HubServer start(HubConfig config, InstantSource clock, MeterRegistry meters) throws Exception {
     Path data = config.dataDir();
     Files.createDirectories(data);
+    // A SIGKILL during a whole-file rewrite (tokens, revocations, CA and admin files) leaves a temp
+    // file beside it; nothing else writes here yet. The store cleans its own directory.
+    for (Path dir : List.of(data, data.resolve("ca"), data.resolve("admin"))) {
+      List<Path> removed = AtomicFiles.deleteLeftoverTemps(dir);
+      if (!removed.isEmpty()) {
+        log.info("removed leftover temporary files dir={} count={} files={}", dir, removed.size(),
+            removed.stream().map(p -> p.getFileName().toString()).toList());
+      }
+    }
     MeshCa ca = loadOrCreateCa(data.resolve("ca"), config.mesh(), clock);
     writeAdminCredentialIfAbsent(ca, data.resolve("admin"));
     IssuedCredential hubCredential = ca.issue(new SpiffeId(ca.mesh(), Role.HUB, config.hubName()), HUB_CERT_VALIDITY);
