@@ -37,10 +37,6 @@ import io.meshwire.proto.rendezvous.v1.PublishViewsRequest;
 import io.meshwire.proto.rendezvous.v1.RendezvousGrpc;
 import io.meshwire.proto.rendezvous.v1.ReportStatusRequest;
 import io.meshwire.proto.rendezvous.v1.WatchRequest;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -93,21 +89,8 @@ class HubFuzzTest {
     hub.close();
   }
 
-  private static final MethodDescriptor.Marshaller<byte[]> RAW = new MethodDescriptor.Marshaller<>() {
-    @Override
-    public InputStream stream(byte[] value) {
-      return new ByteArrayInputStream(value);
-    }
+  private static final MethodDescriptor.Marshaller<byte[]> RAW = io.meshwire.hub.api.PreEncodedMarshaller.INSTANCE;
 
-    @Override
-    public byte[] parse(InputStream stream) {
-      try {
-        return stream.readAllBytes();
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-  };
 
   @Test
   void mutatedRequestsOnEveryMethodNeverBreakTheHubOrItsStore() throws Exception {

@@ -19,10 +19,6 @@ import io.meshwire.proto.admin.v1.WatchAuditRequest;
 import io.meshwire.proto.enrollment.v1.EnrollmentGrpc;
 import io.meshwire.proto.rendezvous.v1.AnnounceRequest;
 import io.meshwire.proto.rendezvous.v1.RendezvousGrpc;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -82,21 +78,8 @@ class MalformedRequestsTest {
     hub.close();
   }
 
-  private static final MethodDescriptor.Marshaller<byte[]> RAW = new MethodDescriptor.Marshaller<>() {
-    @Override
-    public InputStream stream(byte[] value) {
-      return new ByteArrayInputStream(value);
-    }
+  private static final MethodDescriptor.Marshaller<byte[]> RAW = io.meshwire.hub.api.PreEncodedMarshaller.INSTANCE;
 
-    @Override
-    public byte[] parse(InputStream stream) {
-      try {
-        return stream.readAllBytes();
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-  };
 
   private static StatusRuntimeException sendGarbage(ManagedChannel channel, MethodDescriptor<?, ?> method) {
     MethodDescriptor<byte[], byte[]> raw = method.toBuilder(RAW, RAW).build();

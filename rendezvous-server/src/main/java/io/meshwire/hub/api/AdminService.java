@@ -16,6 +16,7 @@ import io.meshwire.hub.membership.Rejection;
 import io.meshwire.hub.watch.WatchHub;
 import io.meshwire.hub.watch.WatchSink;
 import io.meshwire.hub.wire.ProtoMapper;
+import io.meshwire.netaddr.Quote;
 import io.meshwire.proto.admin.v1.AuditEvent;
 import io.meshwire.proto.admin.v1.Cluster;
 import io.meshwire.proto.admin.v1.CreateJoinTokenRequest;
@@ -151,7 +152,7 @@ public final class AdminService extends MeshAdminGrpc.MeshAdminImplBase {
         }
       }
       reports.remove(id);
-      String detail = "reason \"" + request.getReason() + "\", streams closed " + closed;
+      String detail = "reason " + Quote.of(request.getReason()) + ", streams closed " + closed;
       if (membership.cluster(id).isEmpty()) {
         audit.record(actor, "cluster.revoked", id, detail);
         response.onNext(RevokeClusterResponse.newBuilder().setRevision(membership.durableRevision()).build());
@@ -210,7 +211,7 @@ public final class AdminService extends MeshAdminGrpc.MeshAdminImplBase {
       response.onNext(RevokeJoinTokenResponse.getDefaultInstance());
       response.onCompleted();
     } catch (NoSuchElementException e) {
-      response.onError(Status.NOT_FOUND.withDescription("token_id: \"" + request.getTokenId() + "\" is unknown")
+      response.onError(Status.NOT_FOUND.withDescription("token_id: " + Quote.of(request.getTokenId()) + " is unknown")
           .asRuntimeException());
     }
   }
