@@ -87,7 +87,7 @@ public record AddressPolicy(int widestIpv4Prefix, int widestIpv6Prefix) {
     int widest = cidr.isIpv4() ? widestIpv4Prefix : widestIpv6Prefix;
     if (cidr.prefixLength() < widest) {
       return Optional.of(cidr + " is wider than /" + widest + ", the widest " + (cidr.isIpv4() ? "IPv4" : "IPv6")
-          + " range a cluster may own (--max-cidr-prefix)");
+          + " range a cluster may own (max-cidr-prefix)");
     }
     for (Special s : SPECIAL) {
       if (s.range().overlaps(cidr)) {

@@ -51,6 +51,10 @@ public final class HubCommand implements Callable<Integer> {
       description = "Prometheus /metrics address, or off (default: off).")
   private String metricsListen;
 
+  @Option(names = "--max-cidr-prefix", paramLabel = "/V4,/V6",
+      description = "Widest pod or service CIDR a cluster may announce (default: /8,/32).")
+  private String maxCidrPrefix;
+
   @Option(names = "--set", paramLabel = "KEY=VALUE", completionCandidates = SettingKeys.class,
       description = "Any setting by name, repeatable, e.g. --set cert-validity=30d. Names: ${COMPLETION-CANDIDATES}.")
   private Map<String, String> settings = new LinkedHashMap<>();
@@ -73,6 +77,7 @@ public final class HubCommand implements Callable<Integer> {
     putIfGiven(overrides, "mesh", mesh);
     putIfGiven(overrides, "hub-name", hubName);
     putIfGiven(overrides, "metrics-listen", metricsListen);
+    putIfGiven(overrides, "max-cidr-prefix", maxCidrPrefix);
     try {
       return config == null ? HubConfig.parse(overrides) : HubConfig.fromYaml(config, overrides);
     } catch (IllegalArgumentException e) {
