@@ -3,6 +3,8 @@ package io.meshwire.certs;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,31 +54,113 @@ public final class AtomicFiles {
   }
 
   /**
-   * Replaces several files in {@code files} order, after all of their temporary files are
-   * complete and fsync'd, so the window in which a crash leaves some old and some new files is only
-   * that of the renames. Files must be in the same directory for the directory fsync to cover them.
+   * Replaces several files in one directory as one set: after a crash at any point, a reader that
+   * goes through {@link #finishInterruptedWrites} sees either all old files or all new ones, never a
+   * mix (a new key beside an old certificate would fail every handshake).
+   *
+   * <p>All temporary files are written and fsync'd first; then a journal naming them
+   * ({@code .<first file>.commit}) is published atomically: that is the commit point. The renames
+   * follow and the journal is removed last. A crash before the commit leaves the old set (and
+   * temporary files nobody reads); a crash after it leaves a journal that
+   * {@link #finishInterruptedWrites} completes.
+   *
+   * @throws IllegalArgumentException if the files are not all in one directory
    */
-  static void writeAll(List<Content> files) throws IOException {
-    List<Path> temps = new ArrayList<>();
-    try {
-      for (Content f : files) {
-        temps.add(writeTemp(f.file(), f.bytes(), f.permissions()));
-      }
-      for (int i = 0; i < files.size(); i++) {
-        Files.move(temps.get(i), files.get(i).file(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      }
-    } finally {
-      for (Path tmp : temps) {
-        Files.deleteIfExists(tmp);
+  public static void writeAll(List<Content> files) throws IOException {
+    writeAll(files, AtomicFiles::replace);
+  }
+
+  /** {@link #writeAll(List)} with the renames done by {@code rename} (tests crash it half-way). */
+  static void writeAll(List<Content> files, Rename rename) throws IOException {
+    if (files.isEmpty()) {
+      return;
+    }
+    Path dir = files.get(0).file().toAbsolutePath().getParent();
+    for (Content f : files) {
+      if (!f.file().toAbsolutePath().getParent().equals(dir)) {
+        throw new IllegalArgumentException("a set of files must share one directory: " + f.file() + " is not in " + dir);
       }
     }
-    for (Content f : files) {
-      syncDirectory(f.file());
+    List<Path> temps = new ArrayList<>();
+    Path journal = journalOf(files.get(0).file());
+    boolean committed = false;
+    try {
+      StringBuilder entries = new StringBuilder();
+      for (Content f : files) {
+        Path tmp = writeTemp(f.file(), f.bytes(), f.permissions());
+        temps.add(tmp);
+        entries.append(tmp.getFileName()).append('\t').append(f.file().getFileName()).append('\n');
+      }
+      write(journal, entries.toString().getBytes(StandardCharsets.UTF_8), OWNER_ONLY);
+      committed = true;
+      for (int i = 0; i < files.size(); i++) {
+        rename.rename(temps.get(i), files.get(i).file());
+      }
+      syncDirectory(journal);
+      Files.delete(journal);
+      syncDirectory(journal);
+    } finally {
+      if (!committed) {
+        for (Path tmp : temps) {
+          Files.deleteIfExists(tmp); // never published: the old set stays
+        }
+      } // once committed, the journal and its temporary files are what finishes the set
     }
   }
 
+  /**
+   * Completes any set that {@link #writeAll} committed in {@code dir} but did not finish (the
+   * process died during the renames): every temporary file its journal names that still exists
+   * is renamed into place, then the journal is removed. Call it before reading files written as a
+   * set. Idempotent; a directory without journals is left as it is.
+   */
+  public static void finishInterruptedWrites(Path dir) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      return;
+    }
+    List<Path> journals = new ArrayList<>();
+    try (DirectoryStream<Path> found = Files.newDirectoryStream(dir, "." + "*" + JOURNAL_SUFFIX)) {
+      found.forEach(journals::add);
+    }
+    for (Path journal : journals) {
+      for (String line : Files.readAllLines(journal, StandardCharsets.UTF_8)) {
+        int tab = line.indexOf('\t');
+        if (tab <= 0) {
+          continue;
+        }
+        Path tmp = dir.resolve(line.substring(0, tab)).normalize();
+        Path file = dir.resolve(line.substring(tab + 1)).normalize();
+        if (!dir.equals(tmp.getParent()) || !dir.equals(file.getParent())) {
+          continue; // a journal names files of its own directory only
+        }
+        if (Files.exists(tmp, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+          replace(tmp, file);
+        }
+      }
+      syncDirectory(journal);
+      Files.delete(journal);
+      syncDirectory(journal);
+    }
+  }
+
+  private static final String JOURNAL_SUFFIX = ".commit";
+
+  private static Path journalOf(Path first) {
+    return first.toAbsolutePath().getParent().resolve("." + first.getFileName() + JOURNAL_SUFFIX);
+  }
+
+  private static void replace(Path tmp, Path file) throws IOException {
+    Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  /** A rename of a temporary file over its target. */
+  @FunctionalInterface
+  interface Rename {
+    void rename(Path tmp, Path file) throws IOException;
+  }
+
   /** One file for {@link #writeAll}. */
-  record Content(Path file, byte[] bytes, Set<PosixFilePermission> permissions) {}
+  public record Content(Path file, byte[] bytes, Set<PosixFilePermission> permissions) {}
 
   /**
    * Writes {@code content} to {@code file} with {@code permissions} only if {@code file} does not

@@ -30,8 +30,8 @@ public record IssuedCredential(PrivateKey privateKey, X509Certificate certificat
   /**
    * Writes {@code <baseName>.key} (0600, PKCS#8), {@code <baseName>.crt} (0644, the leaf only) and,
    * if absent, {@code ca.crt} (0644) into {@code dir}, creating it (0700) if needed. Each file is
-   * replaced atomically; both temporary files are complete and fsync'd before either is renamed, so
-   * a crash can at worst leave the new key next to the old certificate (a renewal then repeats). An
+   * replaced atomically, key and certificate as one set ({@link AtomicFiles#writeAll}): after a
+   * crash, {@link io.meshwire.certs.tls.TlsCredentials#load} sees the old pair or the new one. An
    * existing {@code ca.crt} is kept even if it differs (logged as a warning).
    *
    * @throws IllegalArgumentException if {@code baseName} is empty or contains '/'

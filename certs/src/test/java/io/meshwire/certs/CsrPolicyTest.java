@@ -24,38 +24,28 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The CSR policy of {@link MeshCa#sign}, exercised through the hub's enrollment sequence: check the
- * token, sign the CSR for the token's cluster, redeem the token, write the certificate. Every
- * rejection must leave the hub's files (CA, token store) and the output directory untouched.
+ * The CSR policy of {@link MeshCa#sign}: what it signs for an expected identity and what it
+ * rejects, with which reason. A rejection leaves the CA's files untouched. (What enrollment does
+ * around it, token check and redemption, is tested on the hub's {@code EnrollmentService} itself.)
  */
 class CsrPolicyTest {
 
   @TempDir Path hubDir;
-  @TempDir Path issuedDir;
   private final FakeClock clock = new FakeClock();
   private final SpiffeId east = new SpiffeId("demo", Role.CLUSTER, "east");
   private MeshCa ca;
-  private JoinTokens tokens;
-  private String eastToken;
   private KeyPair keyPair;
 
   @BeforeEach
   void setUp() {
     MeshCa.create("demo", Duration.ofDays(3650), clock).save(hubDir.resolve("ca"));
     ca = MeshCa.load(hubDir.resolve("ca"), clock);
-    tokens = JoinTokens.open(hubDir.resolve("tokens"), clock);
-    eastToken = tokens.create("east", Duration.ofHours(1)).token();
     keyPair = Csrs.newKeyPair();
   }
 
-  /** What the hub does on an enrollment request. */
-  private X509Certificate enroll(String token, byte[] csr, Duration validity) throws Exception {
-    TokenInfo info = tokens.check(token);
-    SpiffeId expected = new SpiffeId(ca.mesh(), Role.CLUSTER, info.clusterId());
-    X509Certificate cert = ca.sign(csr, expected, validity);
-    tokens.redeem(token, info.clusterId());
-    Pem.writeCertificates(issuedDir.resolve(info.clusterId() + ".crt"), List.of(cert));
-    return cert;
+  /** Signs {@code csr} for cluster east, as enrollment does for a token bound to east. */
+  private X509Certificate sign(byte[] csr, Duration validity) throws Exception {
+    return ca.sign(csr, east, validity);
   }
 
   private void assertRejected(Reason reason, byte[] csr) throws Exception {
@@ -64,28 +54,23 @@ class CsrPolicyTest {
 
   private void assertRejected(Reason reason, byte[] csr, Duration validity) throws Exception {
     DirSnapshot hubBefore = DirSnapshot.of(hubDir);
-    CsrRejectedException e = assertThrows(CsrRejectedException.class, () -> enroll(eastToken, csr, validity));
+    CsrRejectedException e = assertThrows(CsrRejectedException.class, () -> sign(csr, validity));
     assertEquals(reason, e.reason(), e.getMessage());
-    assertEquals(hubBefore, DirSnapshot.of(hubDir), "hub files untouched");
-    assertEquals(DirSnapshot.of(issuedDir).files(), java.util.Map.of(), "nothing issued");
-    assertEquals(TokenInfo.State.ACTIVE, tokens.check(eastToken).state(), "token not burned");
+    assertEquals(hubBefore, DirSnapshot.of(hubDir), "CA files untouched");
   }
 
   @Test
   void signsCsrFromCsrsForTheTokensCluster() throws Exception {
-    X509Certificate cert = enroll(eastToken, Csrs.create(keyPair, east), Duration.ofDays(90));
+    X509Certificate cert = sign(Csrs.create(keyPair, east), Duration.ofDays(90));
     assertEquals(east, SpiffeId.of(cert));
     assertArrayEquals(keyPair.getPublic().getEncoded(), cert.getPublicKey().getEncoded());
     new CertificateVerifier(List.of(ca.certificate()), "demo").verify(List.of(cert), clock.instant());
-    assertEquals(TokenInfo.State.USED, tokens.list().get(0).state());
-    assertTrue(Files.exists(issuedDir.resolve("east.crt")));
   }
 
   @Test
   void acceptsCsrWithMatchingDnsSanAndCnOnly() throws Exception {
-    enroll(eastToken, TestCerts.csr(keyPair, "CN=east,O=ignored", sans(uri(east.uri()), dns("east"))), Duration.ofDays(1));
-    eastToken = tokens.create("east", Duration.ofHours(1)).token();
-    enroll(eastToken, TestCerts.csr(keyPair, "CN=east"), Duration.ofDays(1));
+    sign(TestCerts.csr(keyPair, "CN=east,O=ignored", sans(uri(east.uri()), dns("east"))), Duration.ofDays(1));
+    sign(TestCerts.csr(keyPair, "CN=east"), Duration.ofDays(1));
   }
 
   @Test
@@ -137,7 +122,7 @@ class CsrPolicyTest {
   void rejectsCsrWithP384Key() throws Exception {
     DirSnapshot before = DirSnapshot.of(hubDir);
     var e = assertThrows(CsrRejectedException.class,
-        () -> enroll(eastToken, TestCerts.csr(TestCerts.ecKeyPair("secp384r1"), "CN=east", sans(uri(east.uri()))), Duration.ofDays(1)));
+        () -> sign(TestCerts.csr(TestCerts.ecKeyPair("secp384r1"), "CN=east", sans(uri(east.uri()))), Duration.ofDays(1)));
     assertEquals(Reason.KEY_TYPE_NOT_ALLOWED, e.reason());
     assertTrue(e.getMessage().contains("secp384r1"), e.getMessage());
     assertEquals(before, DirSnapshot.of(hubDir));

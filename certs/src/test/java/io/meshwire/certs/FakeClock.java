@@ -4,18 +4,21 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 
-/** {@code FakeClock} is an {@link InstantSource} that tests move by hand. Thread-safe. */
-final class FakeClock implements InstantSource {
+/**
+ * {@code FakeClock} is an {@link InstantSource} that tests move by hand; the one fake clock of the
+ * tree (other modules' tests get it from this module's test-jar). Thread-safe.
+ */
+public final class FakeClock implements InstantSource {
 
-  static final Instant T0 = Instant.parse("2030-01-01T00:00:00Z");
+  public static final Instant T0 = Instant.parse("2030-01-01T00:00:00Z");
 
   private volatile Instant now;
 
-  FakeClock(Instant start) {
+  public FakeClock(Instant start) {
     this.now = start;
   }
 
-  FakeClock() {
+  public FakeClock() {
     this(T0);
   }
 
@@ -24,11 +27,11 @@ final class FakeClock implements InstantSource {
     return now;
   }
 
-  synchronized void advance(Duration d) {
+  public synchronized void advance(Duration d) {
     now = now.plus(d);
   }
 
-  void set(Instant instant) {
+  public void set(Instant instant) {
     now = instant;
   }
 }

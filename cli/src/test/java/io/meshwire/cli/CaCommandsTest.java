@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.meshwire.certs.Pem;
+import io.meshwire.certs.Processes;
 import io.meshwire.certs.SpiffeId;
 import java.nio.file.Files;
 import java.nio.file.Path;

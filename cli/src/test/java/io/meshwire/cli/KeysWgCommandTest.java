@@ -3,6 +3,7 @@ package io.meshwire.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.meshwire.certs.Processes;
 import io.meshwire.certs.WireGuardKeyPair;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -221,7 +221,7 @@ public final class HubBenchCommand implements Callable<Integer> {
         hubSettings,
         work,
         keepWork,
-        new io.meshwire.agent.hub.Backoff(backoffBase, backoffCap, java.util.random.RandomGenerator.getDefault()),
+        new io.meshwire.netaddr.Backoff(backoffBase, backoffCap, java.util.random.RandomGenerator.getDefault()),
         new HubBenchConfig.Thresholds(thresholdFanoutP99, thresholdJoin, thresholdStorm, thresholdAllCaughtUp));
   }
 

@@ -38,7 +38,7 @@ public record HubBenchConfig(
     Map<String, String> hubSettings,
     Path workBase,
     boolean keepWork,
-    io.meshwire.agent.hub.Backoff backoff,
+    io.meshwire.netaddr.Backoff backoff,
     Thresholds thresholds) {
 
   public HubBenchConfig {

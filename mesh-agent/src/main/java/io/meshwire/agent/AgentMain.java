@@ -23,7 +23,12 @@ public final class AgentMain {
       System.exit(2);
       return;
     }
-    run(config);
+    try {
+      run(config);
+    } catch (IllegalArgumentException e) { // a setting the start found unusable (e.g. no join token)
+      System.err.println("meshwire agent: " + e.getMessage());
+      System.exit(2);
+    }
   }
 
   /** Parses {@code --key value} and {@code --key=value} pairs. */

@@ -5,7 +5,6 @@ import io.grpc.ManagedChannel;
 import io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.NettyChannelBuilder;
 import io.meshwire.certs.Csrs;
-import io.meshwire.certs.IssuedCredential;
 import io.meshwire.certs.MeshCa;
 import io.meshwire.certs.Pem;
 import io.meshwire.certs.Role;
@@ -173,8 +172,7 @@ public final class HubFixture implements AutoCloseable {
 
   /** Credentials for any identity, signed offline by the mesh CA (bypassing enrollment). */
   public TlsCredentials issue(Role role, String name) {
-    IssuedCredential c = ca().issue(new SpiffeId(ca().mesh(), role, name), Duration.ofDays(1));
-    return new TlsCredentials(c.privateKey(), List.of(c.certificate()), List.of(ca().certificate()));
+    return TlsCredentials.of(ca().issue(new SpiffeId(ca().mesh(), role, name), Duration.ofDays(1)));
   }
 
   /** A valid record for {@code clusterId} with pod CIDR 10.{n}.0.0/16. */

@@ -23,7 +23,7 @@ class RenewableKeyManagerTest {
 
   private TlsCredentials creds() {
     IssuedCredential issued = ca.issue(new SpiffeId("test", Role.CLUSTER, "east"), Duration.ofDays(1));
-    return new TlsCredentials(issued.privateKey(), List.of(issued.certificate()), List.of(issued.ca()));
+    return TlsCredentials.of(issued);
   }
 
   @Test

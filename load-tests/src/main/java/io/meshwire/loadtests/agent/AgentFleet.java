@@ -1,6 +1,6 @@
 package io.meshwire.loadtests.agent;
 
-import io.meshwire.agent.hub.Backoff;
+import io.meshwire.netaddr.Backoff;
 
 import io.grpc.ManagedChannel;
 import io.grpc.netty.GrpcSslContexts;

@@ -119,7 +119,7 @@ public final class SimulatedAgent {
               return;
             }
             Duration wait = fleet.backoff().delay(attempt, java.util.Optional.of(retryAfter(s, Status.trailersFromThrowable(t))),
-                io.meshwire.agent.hub.HubErrors.connectionRefused(t));
+                io.meshwire.netaddr.Backoff.connectionRefused(t));
             fleet.timer().schedule(() -> announce(record, attempt + 1, done), wait.toMillis(), TimeUnit.MILLISECONDS);
           }
 
@@ -208,7 +208,7 @@ public final class SimulatedAgent {
       }
       int attempt = ++failedStreams;
       Duration wait = fleet.backoff().delay(attempt, java.util.Optional.of(retryAfter(status, trailers)),
-          status.getCause() != null && io.meshwire.agent.hub.HubErrors.connectionRefused(status.getCause()));
+          status.getCause() != null && io.meshwire.netaddr.Backoff.connectionRefused(status.getCause()));
       fleet.timer().schedule(SimulatedAgent.this::watch, wait.toMillis(), TimeUnit.MILLISECONDS);
     }
   }

@@ -44,7 +44,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Thread-safety: the channel reference is swapped under this object's lock; calls may run
  * concurrently.
  */
-public final class HubClient implements AutoCloseable {
+public final class HubClient implements HubConnection {
 
   private static final Duration CALL_DEADLINE = Duration.ofSeconds(10);
 
@@ -108,6 +108,7 @@ public final class HubClient implements AutoCloseable {
   }
 
   /** Renews the certificate with a new key pair; the caller persists and then {@link #useCredentials}. */
+  @Override
   public TlsCredentials renew(SpiffeId self) {
     KeyPair keys = io.meshwire.certs.Csrs.newKeyPair();
     byte[] csr = io.meshwire.certs.Csrs.create(keys, self);
@@ -119,12 +120,14 @@ public final class HubClient implements AutoCloseable {
   }
 
   /** Switches to new credentials; the next call reconnects with them. */
+  @Override
   public synchronized void useCredentials(TlsCredentials renewed) {
     this.credentials = renewed;
     closeChannel();
   }
 
   /** Announces the cluster's own record; returns the revision it was stored at. */
+  @Override
   public long announce(ClusterRecord record) {
     return RendezvousGrpc.newBlockingStub(channel())
         .withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
@@ -132,6 +135,7 @@ public final class HubClient implements AutoCloseable {
         .getRevision();
   }
 
+  @Override
   public long publishViews(List<View> views, List<String> withdrawn) {
     PublishViewsRequest.Builder b = PublishViewsRequest.newBuilder().addAllWithdrawnSubjectClusterIds(withdrawn);
     views.forEach(v -> b.addViews(AgentProtoMapper.toProto(v)));
@@ -141,6 +145,7 @@ public final class HubClient implements AutoCloseable {
         .getRevision();
   }
 
+  @Override
   public void reportStatus(ReportStatusRequest report) {
     RendezvousGrpc.newBlockingStub(channel())
         .withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
@@ -158,6 +163,7 @@ public final class HubClient implements AutoCloseable {
    * @return completes when the stream ends (never exceptionally unless the caller cancels it,
    *     which also cancels the stream)
    */
+  @Override
   public CompletableFuture<WatchEnd> watch(long sinceRevision, String meshUid, HubEvents events) {
     CompletableFuture<WatchEnd> ended = new CompletableFuture<>();
     SnapshotAssembler assembler = new SnapshotAssembler(events, problem -> ended.complete(
@@ -192,10 +198,12 @@ public final class HubClient implements AutoCloseable {
   }
 
   /** Moves to the next hub address (after a transport failure). */
+  @Override
   public synchronized void rotate() {
     closeChannel();
   }
 
+  @Override
   public synchronized HostPort currentHub() {
     return current;
   }

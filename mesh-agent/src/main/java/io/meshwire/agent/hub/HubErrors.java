@@ -1,8 +1,10 @@
 package io.meshwire.agent.hub;
 
 import com.google.rpc.RetryInfo;
+import io.github.resilience4j.core.IntervalBiFunction;
 import io.grpc.Status;
 import io.grpc.protobuf.StatusProto;
+import io.meshwire.netaddr.Backoff;
 import java.time.Duration;
 import java.util.Optional;
 
@@ -30,18 +32,28 @@ public final class HubErrors {
         });
   }
 
+  /** {@code backoff} as a Resilience4j interval function, reading hints and refusals from gRPC errors. */
+  public static IntervalBiFunction<Object> retryInterval(Backoff backoff) {
+    return (attempt, either) -> backoff.delay(attempt,
+        either.isLeft() ? retryAfter(either.getLeft()) : Optional.empty(),
+        either.isLeft() && Backoff.connectionRefused(either.getLeft())).toMillis();
+  }
+
   /**
-   * Whether {@code t} (or a cause of it, e.g. of a gRPC {@code UNAVAILABLE}) is a refused TCP
-   * connection: the address answered, nothing listens there. A connect that timed out is not one.
+   * Whether {@code t} is the hub refusing this agent in a way no retry fixes: its certificate
+   * revoked ({@link HubState.Condition#REVOKED}), or its identity or record refused
+   * ({@link HubState.Condition#REFUSED}: an expired or unknown certificate, a spent join token, a
+   * cluster ID its certificate does not carry, a WireGuard key another cluster holds).
    */
-  public static boolean connectionRefused(Throwable t) {
-    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
-      if (c instanceof java.net.ConnectException && !(c instanceof io.netty.channel.ConnectTimeoutException)
-          && c.getMessage() != null && c.getMessage().toLowerCase(java.util.Locale.ROOT).contains("refused")) {
-        return true;
-      }
-    }
-    return false;
+  public static Optional<HubState.Condition> refusal(Throwable t) {
+    Status status = Status.fromThrowable(t);
+    return switch (status.getCode()) {
+      case UNAUTHENTICATED, PERMISSION_DENIED, ALREADY_EXISTS -> Optional.of(
+          status.getDescription() != null && status.getDescription().toLowerCase(java.util.Locale.ROOT).contains("revoked")
+              && !status.getDescription().startsWith("join_token")
+              ? HubState.Condition.REVOKED : HubState.Condition.REFUSED);
+      default -> Optional.empty();
+    };
   }
 
   /** Errors that another attempt may fix (the hub is down, busy or restarting). */

@@ -1,7 +1,7 @@
 package io.meshwire.agent.ipam;
 
 import io.grpc.Status;
-import io.meshwire.agent.hub.Backoff;
+import io.meshwire.netaddr.Backoff;
 import io.meshwire.agent.hub.HubErrors;
 import io.meshwire.agent.state.AgentState;
 import io.meshwire.agent.state.View;

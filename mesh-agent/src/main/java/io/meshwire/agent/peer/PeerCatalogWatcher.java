@@ -6,7 +6,7 @@ import io.grpc.Status;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
-import io.meshwire.agent.hub.Backoff;
+import io.meshwire.netaddr.Backoff;
 import io.meshwire.certs.tls.RenewableKeyManager;
 import io.meshwire.netaddr.HostPort;
 import io.meshwire.proto.peer.v1.CatalogEvent;

@@ -1,6 +1,7 @@
 package io.meshwire.agent.peer;
 
 import io.grpc.Server;
+import io.grpc.ServerBuilder;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.NettyServerBuilder;
 import io.meshwire.certs.tls.RenewableKeyManager;
@@ -35,12 +36,25 @@ public final class PeerServer implements AutoCloseable {
   }
 
   /**
+   * Listens on {@code listen} with mutual TLS.
+   *
    * @param keys the cluster certificate presented, read at every handshake (renewals reach new
    *     connections; established ones are left alone)
    * @param isPeer whether a cluster is a current peer (asked on every call)
    */
   public static PeerServer start(HostPort listen, RenewableKeyManager keys, String clusterId, CatalogHistory history,
       Predicate<String> isPeer, Duration bookmarkInterval, InstantSource clock, MeterRegistry meters) throws IOException {
+    return start(NettyServerBuilder.forAddress(new InetSocketAddress(listen.host(), listen.port()))
+        .sslContext(PeerTls.server(keys, clock))
+        .permitKeepAliveTime(10, TimeUnit.SECONDS), clusterId, history, isPeer, bookmarkInterval, meters);
+  }
+
+  /**
+   * Serves on {@code transport}: the TLS server above, or an in-process one in tests (which has no
+   * TLS session, so {@link PeerAuthInterceptor} refuses its callers as unauthenticated).
+   */
+  public static PeerServer start(ServerBuilder<?> transport, String clusterId, CatalogHistory history,
+      Predicate<String> isPeer, Duration bookmarkInterval, MeterRegistry meters) throws IOException {
     ExecutorService sends = Executors.newVirtualThreadPerTaskExecutor();
     ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "peer-bookmarks");
@@ -48,10 +62,8 @@ public final class PeerServer implements AutoCloseable {
       return t;
     });
     PeerService service = new PeerService(clusterId, history, sends, timer, bookmarkInterval);
-    Server server = NettyServerBuilder.forAddress(new InetSocketAddress(listen.host(), listen.port()))
-        .sslContext(PeerTls.server(keys, clock))
+    Server server = transport
         .maxInboundMessageSize(1024 * 1024)
-        .permitKeepAliveTime(10, TimeUnit.SECONDS)
         .addService(ServerInterceptors.intercept(service, new PeerAuthInterceptor(isPeer, meters)))
         .build()
         .start();

@@ -28,7 +28,9 @@ import org.slf4j.LoggerFactory;
  * the changes when the history still has them and the catalog uid matches, else the full catalog),
  * then {@code caught_up}, then every later change as it is recorded, and a bookmark every
  * {@code bookmarkInterval} so the caller's resume point stays fresh. Sends of one stream are
- * serialized on its cursor; history listeners only schedule them on {@code executor}.
+ * serialized on its cursor and respect gRPC flow control: a cursor writes only while the stream
+ * {@code isReady()} and resumes from its onReady handler, like the hub's Watch. History listeners
+ * and onReady only schedule sends on {@code executor}.
  */
 public final class PeerService extends PeerGrpc.PeerImplBase {
 
@@ -64,6 +66,8 @@ public final class PeerService extends PeerGrpc.PeerImplBase {
     });
     ScheduledFuture<?> bookmarks = scheduler.scheduleAtFixedRate(cursor::bookmark, bookmarkInterval.toMillis(),
         bookmarkInterval.toMillis(), TimeUnit.MILLISECONDS);
+    // Flow control: the cursor writes only while the transport takes more; onReady resumes it.
+    out.setOnReadyHandler(() -> executeQuietly(cursor::pump));
     out.setOnCancelHandler(() -> {
       bookmarks.cancel(false);
       try {
@@ -73,10 +77,15 @@ public final class PeerService extends PeerGrpc.PeerImplBase {
       }
       cursor.cancelled();
     });
-    executor.execute(() -> {
-      cursor.pump();
-      cursor.caughtUp();
-    });
+    executor.execute(cursor::pump);
+  }
+
+  private void executeQuietly(Runnable task) {
+    try {
+      executor.execute(task);
+    } catch (java.util.concurrent.RejectedExecutionException serverClosed) {
+      // the server is shutting down: the stream goes with it
+    }
   }
 
   @Override
@@ -96,6 +105,8 @@ public final class PeerService extends PeerGrpc.PeerImplBase {
     private long revision;
     // @GuardedBy("this")
     private boolean done;
+    // @GuardedBy("this")
+    private boolean caughtUpSent;
 
     Cursor(ServerCallStreamObserver<CatalogEvent> out, String caller, String uid, long revision) {
       this.out = out;
@@ -104,11 +115,21 @@ public final class PeerService extends PeerGrpc.PeerImplBase {
       this.revision = revision;
     }
 
+    /**
+     * Sends what the caller misses, while the transport is ready: the full catalog (one message)
+     * or the changes one by one, then {@code caught_up} once. When the transport is not ready it
+     * returns with the cursor where it is; the stream's onReady handler calls it again. A slow
+     * peer therefore costs no memory beyond the shared history: when it falls behind what the
+     * history keeps, it gets the full catalog instead.
+     */
     synchronized void pump() {
       if (done) {
         return;
       }
       try {
+        if (!out.isReady()) {
+          return;
+        }
         switch (history.since(uid, revision)) {
           case CatalogHistory.Resume.Full full -> {
             Catalog c = full.catalog();
@@ -119,24 +140,26 @@ public final class PeerService extends PeerGrpc.PeerImplBase {
           }
           case CatalogHistory.Resume.Changes changes -> {
             for (CatalogChange change : changes.changes()) {
+              if (!out.isReady()) {
+                return; // the cursor stays before this change; onReady resumes here
+              }
               out.onNext(PeerCatalogMapper.change(change));
               revision = change.revision();
             }
           }
+        }
+        if (!caughtUpSent && out.isReady()) {
+          out.onNext(CatalogEvent.newBuilder().setRevision(revision).setCaughtUp(CatalogCaughtUp.getDefaultInstance()).build());
+          caughtUpSent = true;
         }
       } catch (RuntimeException e) {
         fail(e);
       }
     }
 
-    synchronized void caughtUp() {
-      if (!done) {
-        out.onNext(CatalogEvent.newBuilder().setRevision(revision).setCaughtUp(CatalogCaughtUp.getDefaultInstance()).build());
-      }
-    }
-
+    /** A fresh resume point; skipped while the transport is busy (the next one will do). */
     synchronized void bookmark() {
-      if (!done) {
+      if (!done && caughtUpSent && out.isReady()) {
         try {
           out.onNext(CatalogEvent.newBuilder().setRevision(revision).setBookmark(CatalogBookmark.getDefaultInstance()).build());
         } catch (RuntimeException e) {

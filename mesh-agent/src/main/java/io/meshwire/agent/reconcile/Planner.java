@@ -7,7 +7,6 @@ import io.meshwire.agent.wireguard.WgPeer;
 import io.meshwire.agent.wireguard.WireGuardPlan;
 import io.meshwire.netaddr.Cidr;
 import io.meshwire.netaddr.HostPort;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
@@ -19,15 +18,15 @@ import java.util.Set;
 /**
  * {@code Planner} computes the desired data plane from the agent's state: one WireGuard peer per
  * cluster (its public key, its first gateway endpoint, AllowedIPs = its pod CIDRs as this cluster
- * sees them, the configured keepalive, 25 s by default) and a route per AllowedIP. Pure, apart from resolving a gateway
- * endpoint given as a DNS name.
+ * sees them, the configured keepalive, 25 s by default) and a route per AllowedIP. Pure: endpoint
+ * names are resolved through the injected {@link EndpointResolver}.
  */
 public final class Planner {
 
   private Planner() {}
 
-  public static WireGuardPlan plan(String ifName, AgentState state) {
-    return plan(ifName, state, Set.of());
+  public static WireGuardPlan plan(String ifName, AgentState state, EndpointResolver resolver) {
+    return plan(ifName, state, Set.of(), resolver);
   }
 
   /**
@@ -35,26 +34,28 @@ public final class Planner {
    * link health is still observed) but get no AllowedIPs and no routes. The IPAM excludes peers it
    * found no room for.
    */
-  public static WireGuardPlan plan(String ifName, AgentState state, Set<String> excluded) {
-    return plan(ifName, state, excluded, WgPeer.DEFAULT_KEEPALIVE);
+  public static WireGuardPlan plan(String ifName, AgentState state, Set<String> excluded,
+      EndpointResolver resolver) {
+    return plan(ifName, state, excluded, WgPeer.DEFAULT_KEEPALIVE, resolver);
   }
 
-  /** Like {@link #plan(String, AgentState, Set)}, every peer with {@code keepalive}. */
-  public static WireGuardPlan plan(String ifName, AgentState state, Set<String> excluded, Duration keepalive) {
+  /** Like {@link #plan(String, AgentState, Set, EndpointResolver)}, every peer with {@code keepalive}. */
+  public static WireGuardPlan plan(String ifName, AgentState state, Set<String> excluded, Duration keepalive,
+      EndpointResolver resolver) {
     List<WgPeer> peers = new ArrayList<>();
     for (PeerRecord peer : state.peers().values()) {
       View myView = state.myViews().get(peer.clusterId());
       List<Cidr> allowed = excluded.contains(peer.clusterId()) ? List.of()
           : peer.podCidrs().stream().map(c -> myView == null ? c : myView.seenAs(c)).toList();
-      peers.add(new WgPeer(peer.wireguardPublicKey(), endpoint(peer), allowed, keepalive));
+      peers.add(new WgPeer(peer.wireguardPublicKey(), endpoint(peer, resolver), allowed, keepalive));
     }
     return WireGuardPlan.routingAllowedIps(ifName, peers);
   }
 
-  private static Optional<InetSocketAddress> endpoint(PeerRecord peer) {
+  private static Optional<InetSocketAddress> endpoint(PeerRecord peer, EndpointResolver resolver) {
     for (HostPort hp : peer.gatewayEndpoints()) {
       try {
-        return Optional.of(new InetSocketAddress(InetAddress.getByName(hp.host()), hp.port()));
+        return Optional.of(new InetSocketAddress(resolver.resolve(hp.host()), hp.port()));
       } catch (UnknownHostException e) {
         // try the next endpoint; a peer without any resolvable endpoint waits for it to dial us
       }

@@ -64,6 +64,7 @@ public final class Reconciler implements AutoCloseable {
   }
 
   private final Interface iface;
+  private final EndpointResolver resolver;
   private final WireGuard wireGuard;
   private final DataPlane dataPlane;
   private final Supplier<AgentState> state;
@@ -78,12 +79,14 @@ public final class Reconciler implements AutoCloseable {
 
   public Reconciler(Interface iface, WireGuard wireGuard, DataPlane dataPlane, Supplier<AgentState> state,
       ScheduledExecutorService executor, Duration period, MeterRegistry meters) {
-    this(iface, wireGuard, dataPlane, Optional.empty(), state, executor, period, meters);
+    this(iface, wireGuard, dataPlane, Optional.empty(), state, executor, period, meters, new SystemResolver(meters));
   }
 
   /** A reconciler that also decides views and keeps the NAT tables, when {@code remapping} is present. */
   public Reconciler(Interface iface, WireGuard wireGuard, DataPlane dataPlane, Optional<Remapping> remapping,
-      Supplier<AgentState> state, ScheduledExecutorService executor, Duration period, MeterRegistry meters) {
+      Supplier<AgentState> state, ScheduledExecutorService executor, Duration period, MeterRegistry meters,
+      EndpointResolver resolver) {
+    this.resolver = resolver;
     this.iface = iface;
     this.wireGuard = wireGuard;
     this.dataPlane = dataPlane;
@@ -137,7 +140,7 @@ public final class Reconciler implements AutoCloseable {
     }
     List<Change> changes;
     try {
-      changes = dataPlane.apply(Planner.plan(iface.name(), s, excluded, iface.persistentKeepalive()));
+      changes = dataPlane.apply(Planner.plan(iface.name(), s, excluded, iface.persistentKeepalive(), resolver));
     } catch (RuntimeException e) {
       interfaceKey.set(null); // the interface may have been deleted under us: recreate next pass
       throw e;

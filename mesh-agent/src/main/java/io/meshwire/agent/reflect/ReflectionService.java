@@ -3,7 +3,7 @@ package io.meshwire.agent.reflect;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.util.ClientBuilder;
 import io.kubernetes.client.util.KubeConfig;
-import io.meshwire.agent.hub.Backoff;
+import io.meshwire.netaddr.Backoff;
 import io.meshwire.agent.ipam.ViewTranslator;
 import io.meshwire.agent.peer.PeerCatalogWatcher;
 import io.meshwire.agent.peer.PeerServer;

@@ -83,7 +83,7 @@ class HubClientWatchTest {
         .build()
         .start();
     client = new HubClient(List.of(new HostPort("127.0.0.1", server.getPort())),
-        new TlsCredentials(east.privateKey(), List.of(east.certificate()), List.of(ca.certificate())),
+        TlsCredentials.of(east),
         InstantSource.system());
     StateFile file = new StateFile(dir.resolve("state.bin"), InstantSource.system());
     sync = new MeshSync("east", TestStates.state("mesh-1", 10, TestStates.peer("west", 2)), file, false, s -> { });

@@ -15,7 +15,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -45,14 +44,8 @@ class NftNatIT {
 
   @BeforeAll
   static void namespace() {
-    Requirements.check().enforce();
+    Requirements.check().andTools(Map.of("nft", "nftables")).enforce();
     CommandRunner host = new ProcessCommandRunner();
-    if (!NftNat.available(host)) {
-      if ("1".equals(System.getenv(Requirements.REQUIRED_ENV))) {
-        throw new AssertionError("nft not found on PATH (Debian: apt-get install nftables)");
-      }
-      Assumptions.abort("nft not found on PATH (Debian: apt-get install nftables)");
-    }
     host.run(List.of("ip", "netns", "add", NS), T);
     runner = new NamespacedCommandRunner(host, NS);
     nat = new NftNat(runner);

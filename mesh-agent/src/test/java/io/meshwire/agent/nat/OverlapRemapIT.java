@@ -37,7 +37,6 @@ import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -111,7 +110,8 @@ class OverlapRemapIT {
     Reconciler reconciler = new Reconciler(
         new Reconciler.Interface(net.wireGuardInterface(), PORT, Optional.of(Cidr.parse(tunnelAddress))),
         wireGuard, new DataPlane(wireGuard, new IpRoutes(runner)),
-        Optional.of(new Reconciler.Remapping(decisions, nat, own)), sync::state, executor, Duration.ofHours(1), meters);
+        Optional.of(new Reconciler.Remapping(decisions, nat, own)), sync::state, executor, Duration.ofHours(1), meters,
+        new io.meshwire.agent.reconcile.SystemResolver(meters));
     return new Side(id, net, wireGuard, nat, sync, reconciler);
   }
 
@@ -123,16 +123,7 @@ class OverlapRemapIT {
 
   @BeforeAll
   static void twoClustersOnOnePodCidr() {
-    for (String tool : List.of("nft", "socat")) {
-      if (!onPath(tool)) {
-        String message = tool + " not found on PATH (Debian: apt-get install " + (tool.equals("nft") ? "nftables" : tool)
-            + ")";
-        if ("1".equals(System.getenv(Requirements.REQUIRED_ENV))) {
-          throw new AssertionError(message);
-        }
-        Assumptions.abort(message);
-      }
-    }
+    Requirements.check().andTools(Map.of("nft", "nftables", "socat", "socat")).enforce();
     ClusterNet netA = NET.addCluster("a", PODS);
     ClusterNet netB = NET.addCluster("b", PODS);
     WireGuardKeyPair keysA = WireGuardKeyPair.generate();
@@ -158,15 +149,6 @@ class OverlapRemapIT {
         s.wireGuard().close();
       }
     }
-  }
-
-  private static boolean onPath(String program) {
-    for (String d : System.getenv().getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin").split(":")) {
-      if (!d.isEmpty() && Files.isExecutable(Path.of(d, program))) {
-        return true;
-      }
-    }
-    return false;
   }
 
   @Test

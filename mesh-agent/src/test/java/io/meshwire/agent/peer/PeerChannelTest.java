@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.NettyChannelBuilder;
-import io.meshwire.agent.hub.Backoff;
+import io.meshwire.netaddr.Backoff;
 import io.meshwire.certs.IssuedCredential;
 import io.meshwire.certs.MeshCa;
 import io.meshwire.certs.Role;
@@ -63,7 +63,7 @@ class PeerChannelTest {
 
   private TlsCredentials creds(String cluster) {
     IssuedCredential issued = ca.issue(new SpiffeId("test", Role.CLUSTER, cluster), Duration.ofDays(1));
-    return new TlsCredentials(issued.privateKey(), List.of(issued.certificate()), List.of(issued.ca()));
+    return TlsCredentials.of(issued);
   }
 
   private PeerServer server(String cluster, CatalogHistory history, int port) throws Exception {
@@ -131,7 +131,7 @@ class PeerChannelTest {
     await().atMost(Duration.ofSeconds(10)).until(() -> atA.containsKey("b"));
 
     IssuedCredential longer = ca.issue(new SpiffeId("test", Role.CLUSTER, "a"), Duration.ofDays(10));
-    keysA.use(new TlsCredentials(longer.privateKey(), List.of(longer.certificate()), List.of(longer.ca())));
+    keysA.use(TlsCredentials.of(longer));
     // b restarts two days later: a's first certificate has expired in its eyes, and the old
     // connection (and any TLS session to resume) is gone.
     serverB.close();

@@ -30,6 +30,18 @@ class PlannerTest {
   private static final String IF = "mw0";
   private static final Duration KEEPALIVE = Duration.ofSeconds(25);
 
+  /** Literals as themselves, one name that resolves, every other name unknown: no DNS in a unit test. */
+  private static final EndpointResolver RESOLVER = host -> {
+    if (host.equals("gw.west.example")) {
+      return Cidr.parseAddress("198.18.5.2");
+    }
+    try {
+      return Cidr.parseAddress(host);
+    } catch (IllegalArgumentException notALiteral) {
+      throw new java.net.UnknownHostException(host);
+    }
+  };
+
   private static List<Cidr> cidrs(String... texts) {
     return Arrays.stream(texts).map(Cidr::parse).toList();
   }
@@ -72,6 +84,9 @@ class PlannerTest {
             record("west", 2, List.of(new HostPort("198.18.0.2", 51820), new HostPort("198.18.1.2", 51820)),
                 "10.2.0.0/16"), Map.of(),
             endpoint("198.18.0.2", 51820), cidrs("10.2.0.0/16")),
+        Arguments.of("a name is resolved through the resolver",
+            record("west", 2, List.of(new HostPort("gw.west.example", 51820)), "10.2.0.0/16"), Map.of(),
+            endpoint("198.18.5.2", 51820), cidrs("10.2.0.0/16")),
         Arguments.of("unresolvable name is skipped for the next endpoint",
             record("west", 2, List.of(new HostPort("gw.west.invalid", 51820), new HostPort("198.18.1.2", 51822)),
                 "10.2.0.0/16"), Map.of(),
@@ -89,7 +104,7 @@ class PlannerTest {
   @MethodSource("cases")
   void plansOneWireGuardPeerPerCluster(String name, PeerRecord peer, Map<String, View> myViews,
       Optional<InetSocketAddress> endpoint, List<Cidr> allowedIps) {
-    WireGuardPlan plan = Planner.plan(IF, state(List.of(peer), myViews));
+    WireGuardPlan plan = Planner.plan(IF, state(List.of(peer), myViews), RESOLVER);
 
     assertEquals(List.of(new WgPeer(peer.wireguardPublicKey(), endpoint, allowedIps, KEEPALIVE)), plan.peers());
     assertEquals(allowedIps.stream().sorted().toList(), plan.routes(), "a route per allowed IP");
@@ -101,7 +116,7 @@ class PlannerTest {
     AgentState s = state(List.of(TestStates.peer("west", 2), TestStates.peer("north", 3), TestStates.peer("south", 4)),
         Map.of("south", view("east", "south", "10.4.0.0/16", "100.64.0.0/16")));
 
-    WireGuardPlan plan = Planner.plan(IF, s);
+    WireGuardPlan plan = Planner.plan(IF, s, RESOLVER);
 
     assertEquals(List.of(key(3), key(4), key(2)), plan.peers().stream().map(WgPeer::publicKey).toList(),
         "in cluster ID order: north, south, west");
@@ -113,7 +128,7 @@ class PlannerTest {
   void anExcludedPeerStaysAWireGuardPeerWithoutAllowedIpsOrRoutes() {
     AgentState s = state(List.of(TestStates.peer("west", 2), TestStates.peer("north", 3)), Map.of());
 
-    WireGuardPlan plan = Planner.plan(IF, s, java.util.Set.of("west"));
+    WireGuardPlan plan = Planner.plan(IF, s, java.util.Set.of("west"), RESOLVER);
 
     assertEquals(List.of(key(3), key(2)), plan.peers().stream().map(WgPeer::publicKey).toList());
     assertEquals(List.of(), plan.peers().get(1).allowedIps(), "west: no pool had room for it");
@@ -122,14 +137,14 @@ class PlannerTest {
 
   @Test
   void serviceCidrsAreNotRouted() {
-    WireGuardPlan plan = Planner.plan(IF, state(List.of(TestStates.peer("west", 2)), Map.of()));
+    WireGuardPlan plan = Planner.plan(IF, state(List.of(TestStates.peer("west", 2)), Map.of()), RESOLVER);
 
     assertEquals(cidrs("10.2.0.0/16"), plan.peers().getFirst().allowedIps());
   }
 
   @Test
   void noPeersPlansAnEmptyInterface() {
-    WireGuardPlan plan = Planner.plan(IF, AgentState.initial(key(0x77)));
+    WireGuardPlan plan = Planner.plan(IF, AgentState.initial(key(0x77)), RESOLVER);
 
     assertEquals(List.of(), plan.peers());
     assertEquals(List.of(), plan.routes());

@@ -16,7 +16,7 @@ import io.kubernetes.client.openapi.models.V1Endpoint;
 import io.kubernetes.client.openapi.models.V1EndpointSlice;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.util.generic.options.ListOptions;
-import io.meshwire.agent.hub.Backoff;
+import io.meshwire.netaddr.Backoff;
 import io.meshwire.agent.state.AgentState;
 import io.meshwire.agent.state.PeerRecord;
 import io.meshwire.agent.state.TestStates;
@@ -87,7 +87,7 @@ class ReflectionServiceTest {
 
   private TlsCredentials creds(String cluster) {
     IssuedCredential issued = ca.issue(new SpiffeId("test", Role.CLUSTER, cluster), Duration.ofDays(1));
-    return new TlsCredentials(issued.privateKey(), List.of(issued.certificate()), List.of(issued.ca()));
+    return TlsCredentials.of(issued);
   }
 
   private ReflectionService start(String cluster, String podCidr, ApiClient client, AtomicReference<AgentState> state) {

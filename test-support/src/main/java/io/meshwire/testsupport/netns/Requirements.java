@@ -60,6 +60,21 @@ public record Requirements(List<String> missing) {
     return new Requirements(missing);
   }
 
+  /**
+   * These requirements plus each of {@code tools} on the PATH.
+   *
+   * @param tools program name to the Debian package that installs it, e.g. {@code nft -> nftables}
+   */
+  public Requirements andTools(Map<String, String> tools) {
+    List<String> all = new ArrayList<>(missing);
+    new java.util.TreeMap<>(tools).forEach((tool, pkg) -> {
+      if (!onPath(tool)) {
+        all.add(tool + " not found on PATH (Debian: apt-get install " + pkg + ")");
+      }
+    });
+    return new Requirements(all);
+  }
+
   /** Whether nothing is missing. */
   public boolean met() {
     return missing.isEmpty();

@@ -1,15 +1,9 @@
-package io.meshwire.agent.hub;
+package io.meshwire.netaddr;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.protobuf.Any;
-import com.google.rpc.Code;
-import com.google.rpc.RetryInfo;
-import io.github.resilience4j.core.functions.Either;
-import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
-import io.grpc.protobuf.StatusProto;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.SplittableRandom;
@@ -139,28 +133,6 @@ class BackoffTest {
   }
 
   @Test
-  void intervalFunctionReadsTheRetryHintOfAGrpcError() {
-    Backoff backoff = new Backoff(BASE, CAP, LOWEST);
-    StatusRuntimeException limited = StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder()
-        .setCode(Code.RESOURCE_EXHAUSTED.getNumber())
-        .setMessage("Announce: rate limited")
-        .addDetails(Any.pack(RetryInfo.newBuilder()
-            .setRetryDelay(com.google.protobuf.Duration.newBuilder().setSeconds(7).setNanos(500_000_000)).build()))
-        .build());
-
-    assertEquals(Optional.of(Duration.ofMillis(7500)), HubErrors.retryAfter(limited));
-    assertEquals(7500L, backoff.asIntervalFunction().apply(1, Either.left(limited)));
-    assertEquals(0L, backoff.asIntervalFunction().apply(1, Either.left(Status.UNAVAILABLE.asRuntimeException())));
-    assertEquals(0L, backoff.asIntervalFunction().apply(1, Either.right("a result")));
-  }
-
-  @Test
-  void errorsWithoutDetailsCarryNoHint() {
-    assertEquals(Optional.empty(), HubErrors.retryAfter(Status.UNAVAILABLE.asRuntimeException()));
-    assertEquals(Optional.empty(), HubErrors.retryAfter(new IllegalStateException("not gRPC")));
-  }
-
-  @Test
   void refusedConnectionsKeepTheCeilingAtTwoSecondsWhateverTheAttempt() {
     Backoff backoff = new Backoff(BASE, CAP, HIGHEST);
     assertEquals(Duration.ofMillis(200), backoff.delay(1, Optional.empty(), true));
@@ -171,25 +143,11 @@ class BackoffTest {
   }
 
   @Test
-  void theIntervalFunctionRecognisesARefusedConnectionInsideAGrpcError() {
-    Backoff backoff = new Backoff(BASE, CAP, HIGHEST);
-    var refused = Status.UNAVAILABLE.withDescription("io exception")
-        .withCause(new java.net.ConnectException("Connection refused: /198.18.0.2:7443")).asRuntimeException();
-    var other = Status.UNAVAILABLE.withDescription("io exception")
-        .withCause(new java.io.IOException("Connection reset by peer")).asRuntimeException();
-    assertEquals(Backoff.REFUSED_CAP.toMillis(), backoff.asIntervalFunction().apply(12, Either.left(refused)));
-    assertEquals(CAP.toMillis(), backoff.asIntervalFunction().apply(12, Either.left(other)));
-  }
-
-  @Test
   void onlyARefusalCountsAsRefusedNotATimeoutOrAReset() {
-    assertTrue(HubErrors.connectionRefused(Status.UNAVAILABLE
-        .withCause(new java.net.ConnectException("Connection refused")).asRuntimeException()));
-    assertEquals(false, HubErrors.connectionRefused(Status.UNAVAILABLE
-        .withCause(new io.netty.channel.ConnectTimeoutException("connection timed out: /198.18.0.2:7443"))
-        .asRuntimeException()));
-    assertEquals(false, HubErrors.connectionRefused(Status.UNAVAILABLE.asRuntimeException()));
-    assertEquals(false, HubErrors.connectionRefused(Status.RESOURCE_EXHAUSTED.withCause(
-        new java.io.IOException("Connection refused, said someone")).asRuntimeException()));
+    assertTrue(Backoff.connectionRefused(new RuntimeException("UNAVAILABLE",
+        new java.net.ConnectException("Connection refused: /198.18.0.2:7443"))));
+    assertFalse(Backoff.connectionRefused(new java.net.ConnectException("connection timed out: /198.18.0.2:7443")));
+    assertFalse(Backoff.connectionRefused(new java.io.IOException("Connection refused, said someone")));
+    assertFalse(Backoff.connectionRefused(new RuntimeException("no cause")));
   }
 }

@@ -1,7 +1,5 @@
-package io.meshwire.agent.hub;
+package io.meshwire.netaddr;
 
-import io.github.resilience4j.core.IntervalBiFunction;
-import io.github.resilience4j.core.functions.Either;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.random.RandomGenerator;
@@ -11,6 +9,10 @@ import java.util.random.RandomGenerator;
  * jitter (a uniform random delay between zero and {@code min(cap, base * 2^(attempt - 1))}), added
  * to the hub's own hint when it gave one, so a thousand agents that lost the hub at the same moment
  * come back spread out and never sooner than the hub asked. Thread-safe if the random generator is.
+ *
+ * <p>It lives here, with no dependency, because every client of the hub shares it: the agent, and
+ * the load tests' simulated agents (which must not pull the agent in). Reading the hub's hint out of
+ * a gRPC error is the caller's part ({@code HubErrors} in the agent).
  */
 public final class Backoff {
 
@@ -80,13 +82,18 @@ public final class Backoff {
     return hint.filter(h -> !h.isNegative()).orElse(Duration.ZERO).plusMillis(jitter);
   }
 
-  /** The same policy as a Resilience4j interval function, reading hints from gRPC errors. */
-  public IntervalBiFunction<Object> asIntervalFunction() {
-    return (attempt, either) -> delay(attempt, hintOf(either),
-        either.isLeft() && HubErrors.connectionRefused(either.getLeft())).toMillis();
-  }
-
-  private static Optional<Duration> hintOf(Either<Throwable, Object> either) {
-    return either.isLeft() ? HubErrors.retryAfter(either.getLeft()) : Optional.empty();
+  /**
+   * Whether {@code t} (or a cause of it, e.g. of a gRPC {@code UNAVAILABLE}) is a refused TCP
+   * connection: the address answered, nothing listens there (the case of {@link #REFUSED_CAP}). A
+   * connect that timed out is not one.
+   */
+  public static boolean connectionRefused(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof java.net.ConnectException && c.getMessage() != null
+          && c.getMessage().toLowerCase(java.util.Locale.ROOT).contains("refused")) {
+        return true;
+      }
+    }
+    return false;
   }
 }
