@@ -45,4 +45,19 @@ public final class Quote {
     }
     return out.append('"').toString();
   }
+
+  /** The longest status message or error text that is ever sent whole. */
+  public static final int MAX_MESSAGE_CHARS = 1000;
+
+  /**
+   * A message built by code (which may embed inputs quoted by others) cut to {@link
+   * #MAX_MESSAGE_CHARS}, with its full length when cut: the last line of defence for status
+   * descriptions, so no client ever sees metadata above its header limit.
+   */
+  public static String cut(String message) {
+    if (message == null || message.length() <= MAX_MESSAGE_CHARS) {
+      return message;
+    }
+    return message.substring(0, MAX_MESSAGE_CHARS) + "... (" + message.length() + " chars)";
+  }
 }

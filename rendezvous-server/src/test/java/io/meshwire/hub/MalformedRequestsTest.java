@@ -158,4 +158,12 @@ class MalformedRequestsTest {
         refused.toString());
     assertTrue(refused.get(1).startsWith("meshwire.admin.v1.MeshAdmin/ListClusters role: "), refused.toString());
   }
+
+  @Test
+  void aHugeInputNeverComesBackAsAHugeStatusEvenFromTheHealthService() {
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> HealthGrpc.newBlockingStub(
+        hub.channel(null)).check(HealthCheckRequest.newBuilder().setService("x".repeat(10_000)).build()));
+    assertEquals(Status.Code.NOT_FOUND, e.getStatus().getCode(), e.getStatus().toString());
+    assertTrue(e.getStatus().getDescription().length() < 1100, e.getStatus().getDescription().length() + " chars");
+  }
 }

@@ -11,7 +11,6 @@ import io.meshwire.certs.SpiffeId;
 import io.meshwire.certs.TokenInfo;
 import io.meshwire.certs.TokenRejectedException;
 import io.meshwire.hub.auth.Caller;
-import io.meshwire.hub.auth.RateLimits;
 import io.meshwire.hub.wire.ProtoMapper;
 import io.meshwire.proto.enrollment.v1.EnrollRequest;
 import io.meshwire.proto.enrollment.v1.EnrollResponse;
@@ -25,7 +24,6 @@ import java.net.InetSocketAddress;
 import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
-import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,16 +41,13 @@ public final class EnrollmentService extends EnrollmentGrpc.EnrollmentImplBase {
   private final MeshCa ca;
   private final JoinTokens tokens;
   private final Duration validity;
-  private final RateLimits limits;
   private final AuditLog audit;
   private final MeterRegistry meters;
 
-  EnrollmentService(MeshCa ca, JoinTokens tokens, Duration validity, RateLimits limits, AuditLog audit,
-      MeterRegistry meters) {
+  EnrollmentService(MeshCa ca, JoinTokens tokens, Duration validity, AuditLog audit, MeterRegistry meters) {
     this.ca = ca;
     this.tokens = tokens;
     this.validity = validity;
-    this.limits = limits;
     this.audit = audit;
     this.meters = meters;
   }

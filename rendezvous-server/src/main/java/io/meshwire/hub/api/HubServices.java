@@ -29,7 +29,7 @@ public final class HubServices {
     RequestGuard guard = new RequestGuard(meters, audit);
     LinkReports reports = new LinkReports();
     this.definitions = List.of(
-        guard.guard(new EnrollmentService(ca, tokens, certValidity, limits, audit, meters).bindService()),
+        guard.guard(new EnrollmentService(ca, tokens, certValidity, audit, meters).bindService()),
         guard.guard(new RendezvousService(membership, watches, limits, reports, audit, validator).bind()),
         guard.guard(new AdminService(ca.mesh(), membership, watches, tokens, revocations, reports, audit, lastSeen,
             clock).bindService()));

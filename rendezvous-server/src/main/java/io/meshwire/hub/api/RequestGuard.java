@@ -24,7 +24,9 @@ import org.slf4j.LoggerFactory;
  * meshwire_hub_requests_malformed_total{method}}, logged as one line without a stack trace, and
  * recorded in the audit log as a refused call. Without it, grpc-java parses in its own code and
  * answers UNKNOWN with a SEVERE stack trace per request (2.3 KB of log for a 5-byte anonymous
- * call). Wraps a {@link ServerServiceDefinition}: requests travel as bytes up to here, responses
+ * call). It also cuts every status description to {@link Quote#MAX_MESSAGE_CHARS} (a health check
+ * for a 10,000-character service name must not answer with 10 KB of trailers). Wraps a {@link
+ * ServerServiceDefinition}: requests travel as bytes up to here, responses
  * are untouched. Thread-safe.
  */
 public final class RequestGuard {
@@ -157,10 +159,13 @@ public final class RequestGuard {
       delegate.sendMessage(message);
     }
 
+    /** Every service's status description is bounded here, third-party ones (health) too. */
     @Override
     public void close(Status status, Metadata trailers) {
       if (!refused.get()) {
-        delegate.close(status, trailers);
+        String description = status.getDescription();
+        delegate.close(description == null || description.length() <= Quote.MAX_MESSAGE_CHARS ? status
+            : status.withDescription(Quote.cut(description)), trailers);
       }
     }
 
