@@ -74,6 +74,7 @@ checkpoint-interval: "{{ .Values.config.checkpointInterval | int64 }}"
 enroll-rate: {{ .Values.config.enrollRate | quote }}
 announce-rate: {{ .Values.config.announceRate | quote }}
 max-message-bytes: "{{ .Values.config.maxMessageBytes | int64 }}"
+max-cidr-prefix: {{ .Values.config.maxCidrPrefix | quote }}
 {{- with .Values.etcd.endpoints }}
 # Not implemented by this hub yet: it refuses the setting by name rather than run unshared replicas.
 etcd-endpoints: {{ join "," . | quote }}

@@ -210,4 +210,14 @@ class HubHardeningTest {
     assertTrue(java.nio.file.Files.exists(unrelated), "a file the hub does not name was deleted");
     hub.enroll("north"); // tokens still work
   }
+
+  @Test
+  void joinTokenTtlOutOfRangeIsInvalidArgumentNotAnOverflow() throws Exception {
+    // Found by HubFuzzTest: seconds and nanos that overflow a Duration answered UNKNOWN.
+    var admin = MeshAdminGrpc.newBlockingStub(hub.channel(hub.admin()));
+    StatusRuntimeException e = expect(Status.Code.INVALID_ARGUMENT, () -> admin.createJoinToken(
+        io.meshwire.proto.admin.v1.CreateJoinTokenRequest.newBuilder().setClusterId("north")
+            .setTtl(com.google.protobuf.Duration.newBuilder().setSeconds(Long.MAX_VALUE).setNanos(-1)).build()));
+    assertTrue(e.getStatus().getDescription().startsWith("ttl: "), e.getStatus().getDescription());
+  }
 }

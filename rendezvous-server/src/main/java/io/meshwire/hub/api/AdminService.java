@@ -177,8 +177,14 @@ public final class AdminService extends MeshAdminGrpc.MeshAdminImplBase {
   public void createJoinToken(CreateJoinTokenRequest request, StreamObserver<CreateJoinTokenResponse> response) {
     try {
       String id = ProtoMapper.clusterId("cluster_id", request.getClusterId());
-      Duration ttl = request.hasTtl()
-          ? Duration.ofSeconds(request.getTtl().getSeconds(), request.getTtl().getNanos()) : DEFAULT_TTL;
+      com.google.protobuf.Duration asked = request.getTtl();
+      if (request.hasTtl() && (asked.getSeconds() < 0 || asked.getSeconds() > MAX_TTL.getSeconds()
+          || asked.getNanos() < 0 || asked.getNanos() > 999_999_999)) {
+        // Checked before building a Duration: an out-of-range pair would overflow, not compare.
+        throw Rejection.invalid("ttl", asked.getSeconds() + "s " + asked.getNanos() + "ns out of range " + MIN_TTL
+            + ".." + MAX_TTL);
+      }
+      Duration ttl = request.hasTtl() ? Duration.ofSeconds(asked.getSeconds(), asked.getNanos()) : DEFAULT_TTL;
       if (ttl.compareTo(MIN_TTL) < 0 || ttl.compareTo(MAX_TTL) > 0) {
         throw Rejection.invalid("ttl", ttl + " out of range " + MIN_TTL + ".." + MAX_TTL);
       }
