@@ -76,7 +76,12 @@ announce-rate: {{ .Values.config.announceRate | quote }}
 max-message-bytes: "{{ .Values.config.maxMessageBytes | int64 }}"
 max-cidr-prefix: {{ .Values.config.maxCidrPrefix | quote }}
 {{- with .Values.etcd.endpoints }}
-# Not implemented by this hub yet: it refuses the setting by name rather than run unshared replicas.
+# Several replicas share one etcd (mutual TLS; the client Secret is mounted at /etc/meshwire-hub/etcd).
+store: etcd
 etcd-endpoints: {{ join "," . | quote }}
+etcd-ca: /etc/meshwire-hub/etcd/ca.crt
+etcd-cert: /etc/meshwire-hub/etcd/tls.crt
+etcd-key: /etc/meshwire-hub/etcd/tls.key
+etcd-prefix: {{ $.Values.etcd.prefix | quote }}
 {{- end }}
 {{- end }}

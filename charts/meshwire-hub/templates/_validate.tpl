@@ -7,6 +7,9 @@ first, so `helm template` and `helm install` stop before anything renders.
 {{- if and (gt (int .Values.replicaCount) 1) (not .Values.etcd.endpoints) }}
 {{- $errors = append $errors (printf "replicaCount: %v hub replicas need etcd.endpoints: the embedded file store serves one replica, and replicas that do not share one store would show agents different meshes" .Values.replicaCount) }}
 {{- end }}
+{{- if and .Values.etcd.endpoints (not .Values.etcd.existingSecret) }}
+{{- $errors = append $errors "etcd.existingSecret: is required with etcd.endpoints (a Secret with ca.crt, tls.crt, tls.key: the hub speaks to etcd over mutual TLS only)" }}
+{{- end }}
 {{- if and .Values.ca.existingSecret (or .Values.ca.certificate .Values.ca.key) }}
 {{- $errors = append $errors "ca: set either ca.existingSecret or ca.certificate with ca.key, not both" }}
 {{- end }}

@@ -37,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * every method synchronizes on {@code this}, which guards the map; a change is applied in memory
  * only after the file is written.
  */
-public final class JoinTokens {
+public final class JoinTokens implements TokenStore {
 
   /** Shortest allowed time to live. */
   public static final Duration MIN_TTL = Duration.ofMinutes(1);
@@ -128,18 +128,10 @@ public final class JoinTokens {
    *     between 1 minute and 7 days
    * @throws CertificateStoreException if the file cannot be written (no token is created)
    */
+  @Override
   public synchronized CreatedToken create(String clusterId, Duration ttl) {
-    try {
-      SpiffeId.checkName(clusterId);
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("cluster ID: " + e.getMessage(), e);
-    }
-    if (ttl == null || ttl.compareTo(MIN_TTL) < 0 || ttl.compareTo(MAX_TTL) > 0) {
-      throw new IllegalArgumentException("ttl " + ttl + ": must be between 1 minute and 7 days");
-    }
-    byte[] secret = new byte[32];
-    RANDOM.nextBytes(secret);
-    String token = PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
+    checkRequest(clusterId, ttl);
+    String token = newToken();
     Instant now = clock.instant();
     Stored stored = new Stored(sha256Hex(token), clusterId, now, now.plus(ttl), TokenInfo.State.ACTIVE);
     Map<String, Stored> next = new LinkedHashMap<>(byHash);
@@ -150,6 +142,7 @@ public final class JoinTokens {
   }
 
   /** Returns every token, oldest first, with its state as of now. */
+  @Override
   public synchronized List<TokenInfo> list() {
     Instant now = clock.instant();
     return byHash.values().stream()
@@ -165,6 +158,7 @@ public final class JoinTokens {
    * @throws NoSuchElementException if no token has that ID
    * @throws CertificateStoreException if the file cannot be written (the token stays as it was)
    */
+  @Override
   public synchronized void revoke(String tokenId) {
     Stored stored = byHash.values().stream()
         .filter(s -> s.tokenId().equals(tokenId))
@@ -186,6 +180,7 @@ public final class JoinTokens {
    * @throws TokenRejectedException {@code MALFORMED}, {@code UNKNOWN}, {@code REVOKED}, {@code USED}
    *     or {@code EXPIRED}, in that order of precedence
    */
+  @Override
   public synchronized TokenInfo check(String token) throws TokenRejectedException {
     Stored stored = find(token);
     return info(stored, clock.instant());
@@ -199,14 +194,13 @@ public final class JoinTokens {
    * @throws TokenRejectedException as {@link #check}, or {@code CLUSTER_MISMATCH}
    * @throws CertificateStoreException if the file cannot be written (the token stays active)
    */
+  @Override
   public synchronized TokenInfo redeem(String token, String clusterId) throws TokenRejectedException {
     Stored stored = find(token);
     Instant now = clock.instant();
     info(stored, now); // throws unless active
     if (!stored.clusterId().equals(clusterId)) {
-      throw new TokenRejectedException(
-          TokenRejectedException.Reason.CLUSTER_MISMATCH,
-          "join token " + stored.tokenId() + " is for cluster \"" + stored.clusterId() + "\", not \"" + clusterId + "\"");
+      throw clusterMismatch(stored.tokenId(), stored.clusterId(), clusterId);
     }
     Stored used = stored.with(TokenInfo.State.USED);
     Map<String, Stored> next = new LinkedHashMap<>(byHash);
@@ -223,38 +217,91 @@ public final class JoinTokens {
 
   /** Returns the stored token, or throws the reason it cannot be used now. Guarded by this. */
   private Stored find(String token) throws TokenRejectedException {
-    if (token == null || !TOKEN.matcher(token).matches()) {
-      throw new TokenRejectedException(
-          TokenRejectedException.Reason.MALFORMED, "join token is malformed: expected " + PREFIX + "<43 base64url characters>");
-    }
-    String hash = sha256Hex(token);
+    String hash = hashOf(token);
     Stored stored = byHash.get(hash);
     if (stored == null) {
       throw new TokenRejectedException(
           TokenRejectedException.Reason.UNKNOWN, "join token " + hash.substring(0, 16) + " is unknown to this hub");
     }
-    Instant now = clock.instant();
-    switch (stored.state()) {
-      case REVOKED -> throw new TokenRejectedException(
-          TokenRejectedException.Reason.REVOKED, "join token " + stored.tokenId() + " was revoked");
-      case USED -> throw new TokenRejectedException(
-          TokenRejectedException.Reason.USED, "join token " + stored.tokenId() + " was already used");
-      default -> {
-        if (!now.isBefore(stored.expiresAt())) {
-          throw new TokenRejectedException(
-              TokenRejectedException.Reason.EXPIRED,
-              "join token " + stored.tokenId() + " expired at " + stored.expiresAt());
-        }
-      }
-    }
+    requireUsable(stored.tokenId(), stored.state(), stored.expiresAt(), clock.instant());
     return stored;
   }
 
   private static TokenInfo info(Stored s, Instant now) {
-    TokenInfo.State state = s.state() == TokenInfo.State.ACTIVE && !now.isBefore(s.expiresAt())
+    return infoAt(s.tokenId(), s.clusterId(), s.createdAt(), s.expiresAt(), s.state(), now);
+  }
+
+  // ---- the token rules, shared by every TokenStore ----
+
+  /**
+   * Checks a create request.
+   *
+   * @throws IllegalArgumentException if {@code clusterId} is not a DNS label or {@code ttl} is not
+   *     between 1 minute and 7 days
+   */
+  public static void checkRequest(String clusterId, Duration ttl) {
+    try {
+      SpiffeId.checkName(clusterId);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("cluster ID: " + e.getMessage(), e);
+    }
+    if (ttl == null || ttl.compareTo(MIN_TTL) < 0 || ttl.compareTo(MAX_TTL) > 0) {
+      throw new IllegalArgumentException("ttl " + ttl + ": must be between 1 minute and 7 days");
+    }
+  }
+
+  /** A new secret token: {@code mwjt_} and 32 random bytes in base64url. */
+  public static String newToken() {
+    byte[] secret = new byte[32];
+    RANDOM.nextBytes(secret);
+    return PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
+  }
+
+  /**
+   * The SHA-256 (hex) under which {@code token} is stored; its first 16 characters are the token ID.
+   *
+   * @throws TokenRejectedException MALFORMED
+   */
+  public static String hashOf(String token) throws TokenRejectedException {
+    if (token == null || !TOKEN.matcher(token).matches()) {
+      throw new TokenRejectedException(
+          TokenRejectedException.Reason.MALFORMED, "join token is malformed: expected " + PREFIX + "<43 base64url characters>");
+    }
+    return sha256Hex(token);
+  }
+
+  /** The info of a stored token as of {@code now} ({@code EXPIRED} derived from the clock). */
+  public static TokenInfo infoAt(String tokenId, String clusterId, Instant createdAt, Instant expiresAt,
+      TokenInfo.State stored, Instant now) {
+    TokenInfo.State state = stored == TokenInfo.State.ACTIVE && !now.isBefore(expiresAt)
         ? TokenInfo.State.EXPIRED
-        : s.state();
-    return new TokenInfo(s.tokenId(), s.clusterId(), s.createdAt(), s.expiresAt(), state);
+        : stored;
+    return new TokenInfo(tokenId, clusterId, createdAt, expiresAt, state);
+  }
+
+  /**
+   * Throws why a stored token cannot be used at {@code now}: REVOKED, USED, EXPIRED in that order.
+   */
+  public static void requireUsable(String tokenId, TokenInfo.State stored, Instant expiresAt, Instant now)
+      throws TokenRejectedException {
+    switch (stored) {
+      case REVOKED -> throw new TokenRejectedException(
+          TokenRejectedException.Reason.REVOKED, "join token " + tokenId + " was revoked");
+      case USED -> throw new TokenRejectedException(
+          TokenRejectedException.Reason.USED, "join token " + tokenId + " was already used");
+      default -> {
+        if (!now.isBefore(expiresAt)) {
+          throw new TokenRejectedException(
+              TokenRejectedException.Reason.EXPIRED, "join token " + tokenId + " expired at " + expiresAt);
+        }
+      }
+    }
+  }
+
+  /** The error for a token redeemed for another cluster than it is bound to. */
+  public static TokenRejectedException clusterMismatch(String tokenId, String boundTo, String clusterId) {
+    return new TokenRejectedException(TokenRejectedException.Reason.CLUSTER_MISMATCH,
+        "join token " + tokenId + " is for cluster \"" + boundTo + "\", not \"" + clusterId + "\"");
   }
 
   /** Writes {@code next} to the file, then makes it the current state. Guarded by this. */

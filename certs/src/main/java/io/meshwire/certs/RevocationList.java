@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * writers serialize on {@code this}; readers ({@link #isRevoked}, called on every RPC) read an
  * immutable map through a volatile field without locking.
  */
-public final class RevocationList {
+public final class RevocationList implements Revocations {
 
   /** One revoked identity: its certificates issued before {@code at} are revoked. */
   public record Entry(SpiffeId id, Instant at, String reason) {
@@ -101,6 +101,7 @@ public final class RevocationList {
    * @throws CertificateStoreException if the file cannot be written (the revocation then has not
    *     taken effect)
    */
+  @Override
   public synchronized void revoke(SpiffeId id, Instant at, String reason) {
     Entry entry = new Entry(id, at, reason);
     Entry existing = byId.get(id);
@@ -119,9 +120,17 @@ public final class RevocationList {
    * + {@link MeshCa#BACKDATE}) before the revocation. A certificate without a SPIFFE ID is not in
    * this list (the verifier rejects it anyway).
    */
+  @Override
   public boolean isRevoked(X509Certificate cert) {
-    Map<SpiffeId, Entry> snapshot = byId;
-    if (snapshot.isEmpty()) {
+    return revokedBy(byId, cert);
+  }
+
+  /**
+   * Whether {@code entries} revoke {@code cert}: its SPIFFE ID is listed and it was issued
+   * (notBefore + {@link MeshCa#BACKDATE}) before the revocation. The one rule for every store.
+   */
+  public static boolean revokedBy(Map<SpiffeId, Entry> entries, X509Certificate cert) {
+    if (entries.isEmpty()) {
       return false;
     }
     SpiffeId id;
@@ -130,16 +139,18 @@ public final class RevocationList {
     } catch (CertificateRejectedException e) {
       return false;
     }
-    Entry entry = snapshot.get(id);
+    Entry entry = entries.get(id);
     return entry != null && cert.getNotBefore().toInstant().plus(MeshCa.BACKDATE).isBefore(entry.at());
   }
 
   /** Returns whether any revocation is recorded for {@code id}. */
+  @Override
   public boolean isRevoked(SpiffeId id) {
     return byId.containsKey(id);
   }
 
   /** Returns all entries, sorted by SPIFFE ID. */
+  @Override
   public List<Entry> entries() {
     return byId.values().stream().sorted(Comparator.comparing(e -> e.id().uri())).toList();
   }

@@ -222,18 +222,37 @@ class HubChartTest {
   }
 
   /**
-   * Several replicas render with etcd endpoints, which go into hub.yaml; the hub has no etcd store
-   * yet and refuses the setting by name, rather than run replicas that do not share one log.
+   * Several replicas render with store etcd: endpoints, prefix and the client Secret's files go
+   * into hub.yaml (accepted by the hub's own parser), the Secret is mounted, a PodDisruptionBudget
+   * keeps all but one replica up and replicas prefer distinct nodes.
    */
   @Test
-  void etcdEndpointsRenderAndTheCurrentHubRefusesThemByName() throws IOException {
+  void severalReplicasRenderWithTheEtcdStoreItsClientSecretADisruptionBudgetAndAntiAffinity() throws IOException {
     Manifests m = defaults().values("hub/etcd.yaml").manifests();
-    assertEquals(3, m.only(V1StatefulSet.class).getSpec().getReplicas());
-    String hubYaml = m.only(V1ConfigMap.class).getData().get("hub.yaml");
-    assertTrue(hubYaml.contains(
-        "etcd-endpoints: \"https://etcd-0.etcd:2379,https://etcd-1.etcd:2379,https://etcd-2.etcd:2379\""), hubYaml);
-    IllegalArgumentException refused = assertThrows(IllegalArgumentException.class, () -> hubConfig(m));
-    assertTrue(refused.getMessage().contains("etcd-endpoints: unknown setting"), refused.getMessage());
+    V1StatefulSet set = m.only(V1StatefulSet.class);
+    assertEquals(3, set.getSpec().getReplicas());
+    HubConfig config = hubConfig(m);
+    assertEquals(HubConfig.Store.ETCD, config.store());
+    var etcd = config.etcd().orElseThrow();
+    assertEquals(3, etcd.endpoints().size());
+    assertEquals("/mesh-prod/", etcd.prefix());
+    V1PodSpec pod = set.getSpec().getTemplate().getSpec();
+    var volume = pod.getVolumes().stream().filter(v -> v.getName().equals("etcd-client")).findFirst().orElseThrow();
+    assertEquals("hub-etcd-client", volume.getSecret().getSecretName());
+    assertTrue(hubContainer(pod).getVolumeMounts().stream()
+        .anyMatch(vm -> vm.getName().equals("etcd-client") && vm.getMountPath().equals("/etc/meshwire-hub/etcd")));
+    var pdb = m.only(io.kubernetes.client.openapi.models.V1PodDisruptionBudget.class);
+    assertEquals(1, pdb.getSpec().getMaxUnavailable().getIntValue());
+    assertEquals(set.getSpec().getSelector().getMatchLabels(), pdb.getSpec().getSelector().getMatchLabels());
+    var anti = pod.getAffinity().getPodAntiAffinity().getPreferredDuringSchedulingIgnoredDuringExecution().get(0);
+    assertEquals("kubernetes.io/hostname", anti.getPodAffinityTerm().getTopologyKey());
+  }
+
+  @Test
+  void oneReplicaHasNoDisruptionBudgetAndTheFileStore() throws IOException {
+    Manifests m = defaults().manifests();
+    assertTrue(m.ofKind("PodDisruptionBudget").isEmpty());
+    assertEquals(HubConfig.Store.FILE, hubConfig(m).store());
   }
 
   @ParameterizedTest(name = "{0}")
@@ -249,6 +268,10 @@ class HubChartTest {
             "replicaCount: 2 hub replicas need etcd.endpoints"),
         invalid("zero replicas", "replicaCount", 0, "replicaCount: Must be greater than or equal to 1"),
         invalid("etcd endpoint without scheme", "etcd.endpoints[0]", "etcd-0:2379", "etcd.endpoints.0: Does not match pattern"),
+        invalid("etcd endpoint over plain http", "etcd.endpoints[0]", "http://etcd-0:2379",
+            "etcd.endpoints.0: Does not match pattern"),
+        invalid("etcd without its client Secret", "etcd.endpoints[0]", "https://etcd-0:2379",
+            "etcd.existingSecret: is required with etcd.endpoints"),
         invalid("cert validity in words", "config.certValidity", "90 days", "config.certValidity: Does not match pattern"),
         invalid("rate without period", "config.enrollRate", "10 per second", "config.enrollRate: Does not match pattern"),
         invalid("chunk size 0", "config.snapshotChunkSize", 0, "config.snapshotChunkSize: Must be greater than or equal to 1"),
@@ -274,7 +297,13 @@ class HubChartTest {
   /** Runs the hub's own argument parser on the rendered args and hub.yaml, as the pod would. */
   private HubConfig hubConfig(Manifests m) throws IOException {
     Path file = tmp.resolve("hub.yaml");
-    Files.writeString(file, m.only(V1ConfigMap.class).getData().get("hub.yaml"));
+    // The etcd client Secret's files, as the kubelet would mount them.
+    Path etcdDir = Files.createDirectories(tmp.resolve("etcd"));
+    for (String f : List.of("ca.crt", "tls.crt", "tls.key")) {
+      Files.writeString(etcdDir.resolve(f), "pem");
+    }
+    Files.writeString(file, m.only(V1ConfigMap.class).getData().get("hub.yaml")
+        .replace("/etc/meshwire-hub/etcd/", etcdDir + "/"));
     List<String> args = hubContainer(m.only(V1StatefulSet.class).getSpec().getTemplate().getSpec()).getArgs();
     assertEquals("hub", args.get(0));
     String[] flags = args.subList(1, args.size()).stream()

@@ -32,12 +32,12 @@ import picocli.CommandLine.Spec;
     versionProvider = VersionProvider.class,
     scope = ScopeType.INHERIT, // --help and --version on every subcommand
     description = "Links Kubernetes clusters into a WireGuard mesh.",
+    footer = {"", "Benchmarks are not part of this jar: ./meshwire bench (in a source checkout) runs them."},
     subcommands = {
       HubCommand.class,
       io.meshwire.cli.agent.AgentCommand.class,
       io.meshwire.cli.agent.AgentStatusCommand.class,
       io.meshwire.cli.demo.DemoCommand.class,
-      io.meshwire.loadtests.BenchCommand.class,
       ClustersCommand.class,
       RevokeCommand.class,
       TokenCommand.class,
@@ -61,9 +61,19 @@ public final class Main implements Runnable {
     this.clock = Objects.requireNonNull(clock, "clock");
   }
 
-  /** Runs {@code meshwire} with {@code args} and exits with its exit code. */
+  /**
+   * Runs {@code meshwire} with {@code args} and exits with its exit code, after flushing what the
+   * command wrote: {@code System.exit} does not flush a {@link PrintWriter}, and a command that
+   * ends its output without a line break (or prints with {@code print}) would otherwise print
+   * nothing.
+   */
   public static void main(String[] args) {
-    System.exit(commandLine(InstantSource.system()).execute(args));
+    PrintWriter out = new PrintWriter(System.out, true);
+    PrintWriter err = new PrintWriter(System.err, true);
+    int exitCode = commandLine(InstantSource.system(), out, err).execute(args);
+    out.flush();
+    err.flush();
+    System.exit(exitCode);
   }
 
   /** Returns the configured command line writing to the process's stdout and stderr. */
@@ -76,9 +86,25 @@ public final class Main implements Runnable {
     CommandLine cl = new CommandLine(new Main(clock));
     cl.setCaseInsensitiveEnumValuesAllowed(true);
     cl.setExecutionExceptionHandler(new ErrorHandler());
+    cl.setParameterExceptionHandler(new UsageErrorHandler(cl.getParameterExceptionHandler()));
+    cl.setExecutionStrategy(Main::executeMatched);
     cl.setOut(out); // after construction, so every subcommand gets the same writers
     cl.setErr(err);
     return cl;
+  }
+
+  /**
+   * Runs the command unless an argument matched nothing. picocli skips that check when
+   * {@code --help} is given, so {@code meshwire nosuchcommand --help} would print the root help
+   * and exit 0: a script could not tell a missing command from a present one.
+   */
+  private static int executeMatched(CommandLine.ParseResult parsed) {
+    for (CommandLine.ParseResult p = parsed; p != null; p = p.subcommand()) {
+      if (!p.unmatched().isEmpty()) {
+        throw new CommandLine.UnmatchedArgumentException(p.commandSpec().commandLine(), p.unmatched());
+      }
+    }
+    return new CommandLine.RunLast().execute(parsed);
   }
 
   /** Returns the root command of the tree {@code spec} belongs to. */

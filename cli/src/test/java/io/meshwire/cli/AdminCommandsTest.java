@@ -238,8 +238,23 @@ class AdminCommandsTest {
     hub.close();
     CliRun run = admin("clusters", "list");
     assertEquals(1, run.exitCode(), run.toString());
-    assertTrue(run.err().startsWith("meshwire: UNAVAILABLE: "), run.err());
+    assertTrue(run.err().startsWith("meshwire: UNAVAILABLE: Connection refused: "), run.err());
+    assertTrue(run.err().contains("is the hub running and listening on that address"), run.err());
     assertEquals(1, run.err().lines().count(), run.err());
     hub = null;
+  }
+
+  /** An admin credential of another mesh (or of this hub before it lost its data) does not trust the hub. */
+  @Test
+  void credentialOfAnotherMeshSaysTheHubIsNotItsCa(@TempDir Path other) throws Exception {
+    assertEquals(0, CliRun.of("ca", "init", "--mesh", "other.mesh", "--dir", other.toString()).exitCode());
+    assertEquals(0, CliRun.of("ca", "issue", "--dir", other.toString(), "--role", "admin", "--name", "ops").exitCode());
+    java.nio.file.Files.move(other.resolve("admin-ops.crt"), other.resolve("admin.crt"));
+    java.nio.file.Files.move(other.resolve("admin-ops.key"), other.resolve("admin.key"));
+    CliRun run = CliRun.of(clock, "clusters", "list", "--hub", address.toString(), "--credentials", other.toString());
+    assertEquals(1, run.exitCode(), run.toString());
+    assertTrue(run.err().startsWith("meshwire: UNAVAILABLE: certificate spiffe://test.mesh/hub/"), run.err());
+    assertTrue(run.err().contains("the hub's certificate does not chain to ca.crt of these credentials"), run.err());
+    assertEquals(1, run.err().lines().count(), run.err());
   }
 }

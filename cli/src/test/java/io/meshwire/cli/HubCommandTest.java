@@ -68,6 +68,37 @@ class HubCommandTest {
   }
 
   @Test
+  void storeEtcdTakesItsEndpointsAndTlsFilesFromFlags() throws Exception {
+    for (String f : new String[] {"ca.crt", "client.crt", "client.key"}) {
+      Files.writeString(dir.resolve(f), "pem");
+    }
+    HubConfig config = configOf("hub", "--data-dir", dir.toString(), "--store", "etcd",
+        "--etcd-endpoints", "https://10.0.0.1:2379,https://10.0.0.2:2379", "--etcd-ca", dir.resolve("ca.crt").toString(),
+        "--etcd-cert", dir.resolve("client.crt").toString(), "--etcd-key", dir.resolve("client.key").toString(),
+        "--etcd-prefix", "/mesh-a/");
+    assertEquals(HubConfig.Store.ETCD, config.store());
+    var etcd = config.etcd().orElseThrow();
+    assertEquals(2, etcd.endpoints().size());
+    assertEquals("/mesh-a/", etcd.prefix());
+    assertEquals(HubConfig.Store.FILE, configOf("hub", "--data-dir", dir.toString()).store());
+  }
+
+  @Test
+  void storeEtcdWithoutTlsOrWithPlainHttpIsAUsageErrorNamingTheSetting() {
+    CliRun noCa = CliRun.of("hub", "--data-dir", dir.toString(), "--store", "etcd",
+        "--etcd-endpoints", "https://10.0.0.1:2379");
+    assertEquals(2, noCa.exitCode(), noCa.toString());
+    assertTrue(noCa.err().contains("etcd-ca: is required with store etcd"), noCa.err());
+    CliRun plain = CliRun.of("hub", "--data-dir", dir.toString(), "--store", "etcd",
+        "--etcd-endpoints", "http://10.0.0.1:2379");
+    assertEquals(2, plain.exitCode(), plain.toString());
+    assertTrue(plain.err().contains("etcd-endpoints: \"http://10.0.0.1:2379\" is not https://host:port"), plain.err());
+    CliRun stray = CliRun.of("hub", "--data-dir", dir.toString(), "--etcd-endpoints", "https://10.0.0.1:2379");
+    assertEquals(2, stray.exitCode(), stray.toString());
+    assertTrue(stray.err().contains("etcd-endpoints: only used with store etcd"), stray.err());
+  }
+
+  @Test
   void unknownSettingIsAUsageErrorNamingIt() {
     CliRun run = CliRun.of("hub", "--data-dir", dir.toString(), "--set", "bogus=1");
     assertEquals(2, run.exitCode(), run.toString());
@@ -93,6 +124,26 @@ class HubCommandTest {
     CliRun run = CliRun.of("hub", "--config", dir.resolve("nope.yaml").toString());
     assertEquals(2, run.exitCode(), run.toString());
     assertTrue(run.err().startsWith("hub config " + dir.resolve("nope.yaml") + ": cannot read"), run.err());
+  }
+
+  @Test
+  void portInUseSaysSoAndNamesTheOption() throws Exception {
+    try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      String listen = "127.0.0.1:" + taken.getLocalPort();
+      CliRun run = CliRun.of("hub", "--data-dir", dir.toString(), "--listen", listen);
+      assertEquals(1, run.exitCode(), run.toString());
+      assertTrue(run.err().startsWith("meshwire: " + listen + ": address already in use: another hub or program"
+          + " listens there; stop it, or choose another --listen"), run.err());
+    }
+  }
+
+  @Test
+  void dataDirectoryOfARunningHubIsRefusedSayingWhy() throws Exception {
+    try (io.meshwire.hub.HubFixture running = new io.meshwire.hub.HubFixture(dir)) {
+      CliRun run = CliRun.of("hub", "--data-dir", dir.toString(), "--listen", "127.0.0.1:0");
+      assertEquals(1, run.exitCode(), run.toString());
+      assertTrue(run.err().contains("is another hub running with --data-dir " + dir + "? Stop it first"), run.err());
+    }
   }
 
   @Test

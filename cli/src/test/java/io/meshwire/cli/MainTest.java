@@ -57,6 +57,48 @@ class MainTest {
   }
 
   @Test
+  void unknownCommandFailsWithOrWithoutHelp() {
+    for (String[] args : List.of(new String[] {"nosuchcommand"}, new String[] {"nosuchcommand", "--help"},
+        new String[] {"--help", "nosuchcommand"}, new String[] {"ca", "nosuchcommand", "--help"})) {
+      CliRun run = CliRun.of(args);
+      assertEquals(2, run.exitCode(), List.of(args) + "\n" + run);
+      assertEquals("", run.out(), List.of(args) + "\n" + run);
+      assertTrue(run.err().startsWith("Unknown command: 'nosuchcommand'. 'meshwire" + (args[0].equals("ca") ? " ca" : "")
+          + " --help' lists the commands."), run.toString());
+    }
+    CliRun typo = CliRun.of("clusterz");
+    assertTrue(typo.err().contains("Did you mean: meshwire clusters"), typo.toString());
+  }
+
+  @Test
+  void unknownArgumentOfACommandFailsEvenWithHelp() {
+    CliRun run = CliRun.of("version", "extra", "--help");
+    assertEquals(2, run.exitCode(), run.toString());
+    assertTrue(run.err().startsWith("Unmatched argument at index 1: 'extra'"), run.toString());
+  }
+
+  /** {@code meshwire --help} lists each command with its summary: a whole sentence, not a cut-off line. */
+  @Test
+  void everyCommandSummaryInTheRootHelpIsWhole() {
+    CliRun run = CliRun.of("--help");
+    List<String> entries = new ArrayList<>();
+    boolean inCommands = false;
+    for (String line : run.out().lines().toList()) {
+      if (line.equals("Commands:")) {
+        inCommands = true;
+      } else if (inCommands && line.matches("  \\S.*")) {
+        entries.add(line.strip());
+      } else if (inCommands && line.startsWith("   ")) {
+        entries.set(entries.size() - 1, entries.getLast() + " " + line.strip());
+      }
+    }
+    assertTrue(entries.size() >= 10, run.out());
+    for (String entry : entries) {
+      assertTrue(entry.endsWith("."), "summary is cut off: " + entry);
+    }
+  }
+
+  @Test
   void versionPrintsTheProjectVersion() {
     CliRun run = CliRun.of("version");
     assertEquals(0, run.exitCode(), run.toString());

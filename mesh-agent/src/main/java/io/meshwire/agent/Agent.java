@@ -10,6 +10,7 @@ import io.meshwire.agent.hub.HubSession;
 import io.meshwire.agent.hub.HubState;
 import io.meshwire.agent.hub.OwnRecord;
 import io.meshwire.agent.identity.ClusterIdentity;
+import io.meshwire.agent.identity.Rejoin;
 import io.meshwire.agent.ipam.IpamSettings;
 import io.meshwire.agent.ipam.ViewChecks;
 import io.meshwire.agent.ipam.ViewDecisions;
@@ -91,7 +92,7 @@ public final class Agent implements AutoCloseable {
   private MetricsListener http;
 
   private Agent(AgentConfig config, InstantSource clock, AgentState initial, Optional<String> stateProblem,
-      StateFile file, Optional<ApiClient> kube) {
+      StateFile file, Optional<ApiClient> kube, boolean rejoined) {
     this.config = config;
     this.clock = clock;
     this.kube = kube;
@@ -99,7 +100,11 @@ public final class Agent implements AutoCloseable {
     ProcessCommandRunner runner = new ProcessCommandRunner();
     this.wireGuard = new WgToolsWireGuard(runner, wireGuardConfig(config));
     AtomicReference<Reconciler> reconcilerRef = new AtomicReference<>();
-    this.sync = new MeshSync(config.clusterId(), initial, file, config.acceptHubState(), s -> {
+    String meshUidAtStart = initial.meshUid();
+    this.sync = new MeshSync(config.clusterId(), initial, file, config.acceptHubState() || rejoined, s -> {
+      if (rejoined) {
+        Rejoin.adopted(config.stateDir(), meshUidAtStart, s);
+      }
       Reconciler r = reconcilerRef.get();
       if (r != null) {
         r.trigger();
@@ -171,6 +176,7 @@ public final class Agent implements AutoCloseable {
    */
   public static Agent start(AgentConfig config, InstantSource clock) throws IOException {
     Files.createDirectories(config.stateDir());
+    boolean rejoined = Rejoin.prepare(config.stateDir()); // before the credentials are read
     // A missing join token or hub CA fails the start, not every later session.
     ClusterIdentity.checkConfigured(config.stateDir(), config.joinToken(), config.hubCa());
     StateFile file = new StateFile(config.stateDir().resolve("state.bin"), clock);
@@ -190,7 +196,7 @@ public final class Agent implements AutoCloseable {
     // A bad kubeconfig fails the start, not some later hub session.
     Optional<ApiClient> kube = config.kubeconfig().isEmpty() ? Optional.empty()
         : Optional.of(ReflectionService.kubeClient(config.kubeconfig().get()));
-    Agent agent = new Agent(config, clock, initial, problem, file, kube);
+    Agent agent = new Agent(config, clock, initial, problem, file, kube, rejoined);
     long started = System.nanoTime();
     try {
       agent.reconciler.reconcileNow();

@@ -2,7 +2,7 @@ package io.meshwire.cli.admin;
 
 import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
-import io.meshwire.agent.hub.HubChannels;
+import io.meshwire.certs.tls.HubChannels;
 import io.meshwire.certs.tls.TlsCredentials;
 import io.meshwire.netaddr.HostPort;
 import io.meshwire.proto.admin.v1.MeshAdminGrpc;

@@ -6,6 +6,7 @@ import io.meshwire.cli.Commands;
 import io.meshwire.cli.Main;
 import io.meshwire.netaddr.HostPort;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
@@ -55,6 +56,12 @@ public final class AdminOptions {
       throw new ParameterException(command.commandLine(),
           "Missing admin credentials: use --credentials DIR or set MESHWIRE_CREDENTIALS"
               + " (a directory with admin.crt, admin.key and ca.crt, e.g. <hub data-dir>/admin)");
+    }
+    for (String file : List.of("admin.key", "admin.crt", "ca.crt")) {
+      if (!Files.isRegularFile(credentials.resolve(file))) {
+        throw new IllegalStateException(credentials.resolve(file) + ": no such file; --credentials is a directory"
+            + " with admin.crt, admin.key and ca.crt (the hub writes one to <data-dir>/admin)");
+      }
     }
     TlsCredentials creds = TlsCredentials.load(credentials, "admin");
     return AdminConnection.open(hub, creds, Main.of(command).clock());

@@ -13,13 +13,13 @@ import java.util.Locale;
  * missing value is {@code "-"}, times are UTC to the second, ages are short ({@code 45s}, {@code
  * 12m}, {@code 5h}, {@code 3d}), byte counts binary ({@code 1.5 MiB}). Stateless.
  */
-final class Cells {
+public final class Cells {
 
-  static final String NONE = "-";
+  public static final String NONE = "-";
 
   private Cells() {}
 
-  static String yesNo(boolean value) {
+  public static String yesNo(boolean value) {
     return value ? "yes" : "no";
   }
 
@@ -47,7 +47,7 @@ final class Cells {
   }
 
   /** A duration in one unit, chosen so the number stays small: 119s, 2m, 119m, 2h, 47h, 2d. */
-  static String duration(Duration d) {
+  public static String duration(Duration d) {
     long s = Math.max(0, d.toSeconds());
     if (s < 120) {
       return s + "s";
@@ -62,7 +62,7 @@ final class Cells {
   }
 
   /** Bytes in binary units with one decimal above 1 KiB: {@code 512 B}, {@code 1.5 MiB}. */
-  static String bytes(long n) {
+  public static String bytes(long n) {
     if (n < 1024) {
       return n + " B";
     }

@@ -16,18 +16,19 @@ import picocli.CommandLine.Model.CommandSpec;
  * {@code AgentCommand} is {@code meshwire agent}: runs one cluster's mesh agent until stopped. Every
  * option maps to the {@link AgentConfig} setting of the same name, where it is validated.
  */
-@Command(name = "agent", description = {
-    "Run the mesh agent of one cluster: apply the last-known state, enroll (first start), announce,",
-    "follow the hub and keep WireGuard tunnels and routes to every peer. Needs NET_ADMIN (root)."})
+@Command(name = "agent", subcommands = AgentRejoinCommand.class, description = {
+    "Run one cluster's mesh agent: WireGuard tunnels and routes to every peer. Needs root.",
+    "It applies the last-known state, enrolls on first start, announces this cluster and follows the",
+    "hub; tunnels keep working while the hub is down."})
 public final class AgentCommand implements Callable<Integer> {
 
   @Spec private CommandSpec spec;
 
-  @Option(names = "--cluster-id", required = true, description = "This cluster's ID (a DNS label).")
+  @Option(names = "--cluster-id", description = "This cluster's ID (a DNS label). Required.")
   String clusterId;
-  @Option(names = "--state-dir", required = true, description = "Directory for the state file, key and certificate.")
+  @Option(names = "--state-dir", description = "Directory for the state file, key and certificate. Required.")
   Path stateDir;
-  @Option(names = "--hub", required = true, split = ",", description = "Hub address(es), host:port, comma-separated.")
+  @Option(names = "--hub", split = ",", description = "Hub address(es), host:port, comma-separated. Required.")
   java.util.List<String> hubs;
   @Option(names = "--hub-ca", description = "CA certificate to verify the hub at first enrollment.")
   Path hubCa;
@@ -39,9 +40,9 @@ public final class AgentCommand implements Callable<Integer> {
   String listenPort;
   @Option(names = "--interface-address", description = "Address of the tunnel interface, a /32 or /128.")
   String interfaceAddress;
-  @Option(names = "--endpoint", required = true, split = ",", description = "Gateway endpoint(s) peers dial, host:port.")
+  @Option(names = "--endpoint", split = ",", description = "Gateway endpoint(s) peers dial, host:port. Required.")
   java.util.List<String> endpoints;
-  @Option(names = "--pod-cidrs", required = true, split = ",", description = "This cluster's pod CIDRs.")
+  @Option(names = "--pod-cidrs", split = ",", description = "This cluster's pod CIDRs. Required.")
   java.util.List<String> podCidrs;
   @Option(names = "--service-cidrs", split = ",", description = "This cluster's service CIDRs.")
   java.util.List<String> serviceCidrs;
@@ -81,9 +82,17 @@ public final class AgentCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Map<String, String> settings = new LinkedHashMap<>();
-    settings.put("cluster-id", clusterId);
-    settings.put("state-dir", stateDir.toString());
-    settings.put("hub", String.join(",", hubs));
+    // Required settings are checked by AgentConfig, which names the missing one; not by picocli,
+    // which would also demand them of `meshwire agent rejoin`.
+    if (clusterId != null) {
+      settings.put("cluster-id", clusterId);
+    }
+    if (stateDir != null) {
+      settings.put("state-dir", stateDir.toString());
+    }
+    if (hubs != null) {
+      settings.put("hub", String.join(",", hubs));
+    }
     if (hubCa != null) {
       settings.put("hub-ca", hubCa.toString());
     }
@@ -95,8 +104,12 @@ public final class AgentCommand implements Callable<Integer> {
     if (interfaceAddress != null) {
       settings.put("interface-address", interfaceAddress);
     }
-    settings.put("endpoint", String.join(",", endpoints));
-    settings.put("pod-cidrs", String.join(",", podCidrs));
+    if (endpoints != null) {
+      settings.put("endpoint", String.join(",", endpoints));
+    }
+    if (podCidrs != null) {
+      settings.put("pod-cidrs", String.join(",", podCidrs));
+    }
     if (serviceCidrs != null) {
       settings.put("service-cidrs", String.join(",", serviceCidrs));
     }

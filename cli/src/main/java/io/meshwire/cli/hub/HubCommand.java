@@ -54,6 +54,25 @@ public final class HubCommand implements Callable<Integer> {
   @Option(names = "--max-cidr-prefix", paramLabel = "/V4,/V6",
       description = "Widest pod or service CIDR a cluster may announce (default: /8,/32).")
   private String maxCidrPrefix;
+  @Option(names = "--store", paramLabel = "file|etcd",
+      description = "Where the hub keeps its state: file (default, one hub) or etcd (several replicas).")
+  private String store;
+
+  @Option(names = "--etcd-endpoints", paramLabel = "URLS",
+      description = "With --store etcd: https://host:port of the etcd members, comma-separated.")
+  private String etcdEndpoints;
+
+  @Option(names = "--etcd-ca", paramLabel = "FILE", description = "With --store etcd: CA that signed etcd's certificates.")
+  private String etcdCa;
+
+  @Option(names = "--etcd-cert", paramLabel = "FILE", description = "With --store etcd: client certificate for etcd.")
+  private String etcdCert;
+
+  @Option(names = "--etcd-key", paramLabel = "FILE", description = "With --store etcd: client key for etcd.")
+  private String etcdKey;
+
+  @Option(names = "--etcd-prefix", paramLabel = "PREFIX", description = "With --store etcd: key prefix (default: /meshwire/).")
+  private String etcdPrefix;
 
   @Option(names = "--set", paramLabel = "KEY=VALUE", completionCandidates = SettingKeys.class,
       description = "Any setting by name, repeatable, e.g. --set cert-validity=30d. Names: ${COMPLETION-CANDIDATES}.")
@@ -61,8 +80,29 @@ public final class HubCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    HubMain.run(config());
+    HubConfig config = config();
+    try {
+      HubMain.run(config);
+    } catch (Exception e) {
+      throw explained(e, config);
+    }
     return 0;
+  }
+
+  /** {@code e} with what to do added, for the two start failures an operator causes most. */
+  static Exception explained(Exception e, HubConfig config) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof io.meshwire.hub.store.StoreException store && store.file() != null
+          && store.file().getFileName().toString().equals("lock")) {
+        return new IllegalStateException(store.getMessage() + ": is another hub running with --data-dir "
+            + config.dataDir() + "? Stop it first: two hubs must never share a data directory", e);
+      }
+      if (t instanceof java.net.BindException) {
+        return new IllegalStateException(config.listen() + ": address already in use: another hub or program"
+            + " listens there; stop it, or choose another --listen (port 0 picks a free one)", e);
+      }
+    }
+    return e;
   }
 
   /**
@@ -78,6 +118,12 @@ public final class HubCommand implements Callable<Integer> {
     putIfGiven(overrides, "hub-name", hubName);
     putIfGiven(overrides, "metrics-listen", metricsListen);
     putIfGiven(overrides, "max-cidr-prefix", maxCidrPrefix);
+    putIfGiven(overrides, "store", store);
+    putIfGiven(overrides, "etcd-endpoints", etcdEndpoints);
+    putIfGiven(overrides, "etcd-ca", etcdCa);
+    putIfGiven(overrides, "etcd-cert", etcdCert);
+    putIfGiven(overrides, "etcd-key", etcdKey);
+    putIfGiven(overrides, "etcd-prefix", etcdPrefix);
     try {
       return config == null ? HubConfig.parse(overrides) : HubConfig.fromYaml(config, overrides);
     } catch (IllegalArgumentException e) {

@@ -12,6 +12,7 @@ import io.meshwire.agent.wire.AgentProtoMapper;
 import io.meshwire.certs.Pem;
 import io.meshwire.certs.Role;
 import io.meshwire.certs.SpiffeId;
+import io.meshwire.certs.tls.HubChannels;
 import io.meshwire.certs.tls.TlsCredentials;
 import io.meshwire.netaddr.HostPort;
 import io.meshwire.proto.enrollment.v1.EnrollRequest;

@@ -46,6 +46,9 @@ public final class HubErrors {
    * cluster ID its certificate does not carry, a WireGuard key another cluster holds).
    */
   public static Optional<HubState.Condition> refusal(Throwable t) {
+    if (hubIdentityChanged(t).isPresent()) {
+      return Optional.of(HubState.Condition.REFUSED); // this agent refuses the hub: no retry fixes that either
+    }
     Status status = Status.fromThrowable(t);
     return switch (status.getCode()) {
       case UNAUTHENTICATED, PERMISSION_DENIED, ALREADY_EXISTS -> Optional.of(
@@ -54,6 +57,26 @@ public final class HubErrors {
               ? HubState.Condition.REVOKED : HubState.Condition.REFUSED);
       default -> Optional.empty();
     };
+  }
+
+  /**
+   * What changed when the hub's certificate does not belong to this agent's mesh (not issued by its
+   * CA, or of another trust domain): the hub lost its data and made a new CA, or the address is
+   * another mesh's hub. Retrying cannot fix it; the message says what can.
+   */
+  public static Optional<String> hubIdentityChanged(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof io.meshwire.certs.CertificateRejectedException r
+          && switch (r.reason()) {
+            case UNKNOWN_CA, BAD_SIGNATURE, WRONG_MESH -> true;
+            default -> false;
+          }) {
+        // Short enough that the advice survives the 200-character detail of /status.
+        return Optional.of("the hub's certificate is not of this agent's mesh (" + r.reason() + "): if the hub lost"
+            + " its data, re-enroll with 'meshwire agent rejoin'; " + r.getMessage());
+      }
+    }
+    return Optional.empty();
   }
 
   /** Errors that another attempt may fix (the hub is down, busy or restarting). */

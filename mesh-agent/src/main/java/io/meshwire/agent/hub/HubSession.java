@@ -235,8 +235,9 @@ public final class HubSession implements Runnable, AutoCloseable {
     }
   }
 
+  /** The failure in words; a hub of another CA or mesh says what that means instead of "io exception". */
   private static String describe(Throwable failure) {
-    return oneLine(failure.getMessage());
+    return oneLine(HubErrors.hubIdentityChanged(failure).orElse(failure.getMessage()));
   }
 
   /** The hub's words, on one line and at most 200 characters (they end up in logs and /status). */

@@ -24,7 +24,7 @@ import io.meshwire.certs.WireGuardKeyPair;
 import io.meshwire.netaddr.Cidr;
 import io.meshwire.netaddr.HostPort;
 import io.meshwire.testsupport.netns.ClusterNet;
-import io.meshwire.testsupport.netns.NetworkNamespaces;
+import io.meshwire.testsupport.netns.NetworkNamespacesExtension;
 import io.meshwire.testsupport.netns.Requirements;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
@@ -62,7 +62,7 @@ class OverlapRemapIT {
   private static final int PORT = 51820;
   private static final int ECHO_PORT = 7000;
 
-  @RegisterExtension static final NetworkNamespaces NET = NetworkNamespaces.extension();
+  @RegisterExtension static final NetworkNamespacesExtension NET = new NetworkNamespacesExtension();
   @TempDir static Path dir;
 
   /** One cluster's gateway, run by the agent's own components. */

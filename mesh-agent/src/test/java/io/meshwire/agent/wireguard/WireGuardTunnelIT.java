@@ -14,7 +14,7 @@ import io.meshwire.agent.wireguard.Change.AddRoute;
 import io.meshwire.agent.wireguard.Change.RemovePeer;
 import io.meshwire.agent.wireguard.Change.RemoveRoute;
 import io.meshwire.testsupport.netns.ClusterNet;
-import io.meshwire.testsupport.netns.NetworkNamespaces;
+import io.meshwire.testsupport.netns.NetworkNamespacesExtension;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -40,7 +40,7 @@ class WireGuardTunnelIT {
   private static final int PORT = 51820;
   private static final Duration TIMEOUT = Duration.ofSeconds(10);
 
-  @RegisterExtension static final NetworkNamespaces NET = NetworkNamespaces.extension();
+  @RegisterExtension static final NetworkNamespacesExtension NET = new NetworkNamespacesExtension();
 
   private static ClusterNet a;
   private static ClusterNet b;

@@ -3,13 +3,13 @@ package io.meshwire.hub.api;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import io.meshwire.certs.JoinTokens;
-import io.meshwire.certs.RevocationList;
+import io.meshwire.certs.TokenStore;
+import io.meshwire.certs.Revocations;
 import io.meshwire.certs.Role;
 import io.meshwire.certs.SpiffeId;
 import io.meshwire.certs.TokenInfo;
 import io.meshwire.hub.auth.Caller;
-import io.meshwire.hub.log.MembershipLog;
+import io.meshwire.hub.log.Membership;
 import io.meshwire.hub.membership.ClusterRecord;
 import io.meshwire.hub.membership.MembershipEvent.RemovalReason;
 import io.meshwire.hub.membership.Rejection;
@@ -60,17 +60,17 @@ public final class AdminService extends MeshAdminGrpc.MeshAdminImplBase {
   static final Duration MAX_TTL = Duration.ofDays(7);
 
   private final String mesh;
-  private final MembershipLog membership;
+  private final Membership membership;
   private final WatchHub watches;
-  private final JoinTokens tokens;
-  private final RevocationList revocations;
+  private final TokenStore tokens;
+  private final Revocations revocations;
   private final LinkReports reports;
   private final AuditLog audit;
   private final Map<String, Instant> lastSeen;
   private final InstantSource clock;
 
-  AdminService(String mesh, MembershipLog membership, WatchHub watches, JoinTokens tokens,
-      RevocationList revocations, LinkReports reports, AuditLog audit, Map<String, Instant> lastSeen,
+  AdminService(String mesh, Membership membership, WatchHub watches, TokenStore tokens,
+      Revocations revocations, LinkReports reports, AuditLog audit, Map<String, Instant> lastSeen,
       InstantSource clock) {
     this.mesh = mesh;
     this.membership = membership;

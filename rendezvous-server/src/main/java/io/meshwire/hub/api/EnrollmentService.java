@@ -4,7 +4,7 @@ import com.google.protobuf.ByteString;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import io.meshwire.certs.CsrRejectedException;
-import io.meshwire.certs.JoinTokens;
+import io.meshwire.certs.TokenStore;
 import io.meshwire.certs.MeshCa;
 import io.meshwire.certs.Role;
 import io.meshwire.certs.SpiffeId;
@@ -39,12 +39,12 @@ public final class EnrollmentService extends EnrollmentGrpc.EnrollmentImplBase {
   static final int MAX_CSR_BYTES = 8 * 1024;
 
   private final MeshCa ca;
-  private final JoinTokens tokens;
+  private final TokenStore tokens;
   private final Duration validity;
   private final AuditLog audit;
   private final MeterRegistry meters;
 
-  EnrollmentService(MeshCa ca, JoinTokens tokens, Duration validity, AuditLog audit, MeterRegistry meters) {
+  EnrollmentService(MeshCa ca, TokenStore tokens, Duration validity, AuditLog audit, MeterRegistry meters) {
     this.ca = ca;
     this.tokens = tokens;
     this.validity = validity;

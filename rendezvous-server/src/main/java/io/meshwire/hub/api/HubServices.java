@@ -1,11 +1,11 @@
 package io.meshwire.hub.api;
 
 import io.grpc.ServerServiceDefinition;
-import io.meshwire.certs.JoinTokens;
+import io.meshwire.certs.TokenStore;
 import io.meshwire.certs.MeshCa;
-import io.meshwire.certs.RevocationList;
+import io.meshwire.certs.Revocations;
 import io.meshwire.hub.auth.RateLimits;
-import io.meshwire.hub.log.MembershipLog;
+import io.meshwire.hub.log.Membership;
 import io.meshwire.hub.watch.WatchHub;
 import io.meshwire.validation.WireValidator;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -23,7 +23,7 @@ public final class HubServices {
 
   private final List<ServerServiceDefinition> definitions;
 
-  public HubServices(MeshCa ca, JoinTokens tokens, RevocationList revocations, MembershipLog membership,
+  public HubServices(MeshCa ca, TokenStore tokens, Revocations revocations, Membership membership,
       WatchHub watches, RateLimits limits, Duration certValidity, Map<String, Instant> lastSeen,
       InstantSource clock, MeterRegistry meters, WireValidator validator, AuditLog audit) {
     RequestGuard guard = new RequestGuard(meters, audit);

@@ -12,7 +12,7 @@ import io.grpc.stub.StreamObserver;
 import io.meshwire.certs.SpiffeId;
 import io.meshwire.hub.auth.Caller;
 import io.meshwire.hub.auth.RateLimits;
-import io.meshwire.hub.log.MembershipLog;
+import io.meshwire.hub.log.Membership;
 import io.meshwire.hub.membership.ClusterRecord;
 import io.meshwire.hub.membership.PeerView;
 import io.meshwire.hub.membership.Rejection;
@@ -41,7 +41,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code RendezvousService} is the transport edge of the rendezvous protocol: it converts requests
- * into domain calls on the {@link MembershipLog} and {@link WatchHub}, and their outcomes into
+ * into domain calls on the {@link Membership} and {@link WatchHub}, and their outcomes into
  * responses and statuses. Watch responses are pre-encoded bytes (see {@link #bind()}).
  */
 public final class RendezvousService extends RendezvousGrpc.RendezvousImplBase {
@@ -49,14 +49,14 @@ public final class RendezvousService extends RendezvousGrpc.RendezvousImplBase {
   private static final Logger log = LoggerFactory.getLogger(RendezvousService.class);
   private static final int MAX_PEERS_IN_REPORT = 1024;
 
-  private final MembershipLog membership;
+  private final Membership membership;
   private final WatchHub watches;
   private final RateLimits limits;
   private final LinkReports reports;
   private final AuditLog audit;
   private final WireValidator validator;
 
-  RendezvousService(MembershipLog membership, WatchHub watches, RateLimits limits, LinkReports reports,
+  RendezvousService(Membership membership, WatchHub watches, RateLimits limits, LinkReports reports,
       AuditLog audit, WireValidator validator) {
     this.validator = validator;
     this.membership = membership;

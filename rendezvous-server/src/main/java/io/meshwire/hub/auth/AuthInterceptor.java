@@ -9,7 +9,7 @@ import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import io.meshwire.certs.CertificateRejectedException;
 import io.meshwire.certs.CertificateVerifier;
-import io.meshwire.certs.RevocationList;
+import io.meshwire.certs.Revocations;
 import io.meshwire.certs.SpiffeId;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -43,7 +43,7 @@ public final class AuthInterceptor implements ServerInterceptor {
   private static final Logger log = LoggerFactory.getLogger(AuthInterceptor.class);
 
   private final CertificateVerifier verifier;
-  private final RevocationList revocations;
+  private final Revocations revocations;
   private final AccessPolicy policy;
   private final InstantSource clock;
   private final MeterRegistry meters;
@@ -62,7 +62,7 @@ public final class AuthInterceptor implements ServerInterceptor {
    * @param limits every call without a client certificate (Enroll, health checks, and calls that
    *     are then refused) takes a permit of the enrollment rate, per source address
    */
-  public AuthInterceptor(CertificateVerifier verifier, RevocationList revocations, AccessPolicy policy,
+  public AuthInterceptor(CertificateVerifier verifier, Revocations revocations, AccessPolicy policy,
       InstantSource clock, MeterRegistry meters, Consumer<SpiffeId> onAuthenticated, RateLimits limits,
       Refusals refusals) {
     this.verifier = verifier;

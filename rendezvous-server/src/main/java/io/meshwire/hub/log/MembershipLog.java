@@ -42,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * <p>Validation of the membership rules that need the current state (generations only grow, a
  * view's subject must be a member) happens here, under the lock, before anything changes.
  */
-public final class MembershipLog implements AutoCloseable {
+public final class MembershipLog implements Membership {
 
   private static final Logger log = LoggerFactory.getLogger(MembershipLog.class);
 
@@ -145,16 +145,19 @@ public final class MembershipLog implements AutoCloseable {
     }
   }
 
+  @Override
   public String meshUid() {
     return meshUid;
   }
 
   /** The newest revision whose entry is durable and visible to watchers. */
+  @Override
   public long durableRevision() {
     return durable;
   }
 
   /** The oldest since-revision that can be resumed without a snapshot. */
+  @Override
   public long floorRevision() {
     synchronized (lock) {
       return floor;
@@ -162,6 +165,7 @@ public final class MembershipLog implements AutoCloseable {
   }
 
   /** Registers a listener told the new durable revision each time it advances. */
+  @Override
   public void onDurable(LongConsumer listener) {
     durableListeners.add(listener);
   }
@@ -174,6 +178,7 @@ public final class MembershipLog implements AutoCloseable {
    *     another cluster holds the same WireGuard public key (two gateways with one key would take
    *     each other's traffic)
    */
+  @Override
   public CompletableFuture<Long> upsert(ClusterRecord record) throws Rejection {
     synchronized (lock) {
       String holder = keyHolders.get(record.wireguardPublicKey());
@@ -197,6 +202,7 @@ public final class MembershipLog implements AutoCloseable {
    * @return completes with the last revision written once durable (the current durable revision
    *     when there was nothing to change)
    */
+  @Override
   public CompletableFuture<Long> publishViews(String observer, List<PeerView> updated, Collection<String> withdrawn)
       throws Rejection {
     synchronized (lock) {
@@ -232,6 +238,7 @@ public final class MembershipLog implements AutoCloseable {
    *
    * @throws Rejection NOT_FOUND when the cluster has no record
    */
+  @Override
   public CompletableFuture<Long> remove(String clusterId, MembershipEvent.RemovalReason reason) throws Rejection {
     synchronized (lock) {
       if (!clusters.containsKey(clusterId)) {
@@ -241,12 +248,14 @@ public final class MembershipLog implements AutoCloseable {
     }
   }
 
+  @Override
   public Optional<ClusterRecord> cluster(String clusterId) {
     synchronized (lock) {
       return Optional.ofNullable(clusters.get(clusterId));
     }
   }
 
+  @Override
   public List<ClusterRecord> clusters() {
     synchronized (lock) {
       return List.copyOf(clusters.values());
@@ -257,6 +266,7 @@ public final class MembershipLog implements AutoCloseable {
    * The whole membership at the newest revision (which may not be durable yet: a watcher sends it
    * only once {@link #durableRevision()} has reached {@link SnapshotImage#revision()}).
    */
+  @Override
   public SnapshotImage image() {
     synchronized (lock) {
       return imageLocked();
@@ -269,6 +279,7 @@ public final class MembershipLog implements AutoCloseable {
    * @return empty Optional when {@code afterRevision} is below the floor: the caller needs a
    *     snapshot
    */
+  @Override
   public Optional<List<LogEntry>> readAfter(long afterRevision, int max) {
     long visible = durable;
     synchronized (lock) {
@@ -355,11 +366,7 @@ public final class MembershipLog implements AutoCloseable {
 
   // @GuardedBy("lock")
   private SnapshotImage imageLocked() {
-    Map<String, List<PeerView>> bySubject = new HashMap<>();
-    for (PeerView v : views.values()) {
-      bySubject.computeIfAbsent(v.subjectClusterId(), k -> new ArrayList<>()).add(v);
-    }
-    return new SnapshotImage(head, new ArrayList<>(clusters.values()), bySubject);
+    return SnapshotImage.of(head, clusters.values(), views.values());
   }
 
   /**

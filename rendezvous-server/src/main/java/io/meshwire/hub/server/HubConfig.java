@@ -1,15 +1,18 @@
 package io.meshwire.hub.server;
 
 import io.meshwire.hub.auth.RateLimits;
+import io.meshwire.hub.etcd.EtcdSettings;
 import io.meshwire.netaddr.AddressPolicy;
 import io.meshwire.netaddr.Durations;
 import io.meshwire.netaddr.HostPort;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -38,13 +41,19 @@ public record HubConfig(
     RateLimits.Limit enrollRate,
     RateLimits.Limit announceRate,
     int maxMessageBytes,
-    AddressPolicy maxCidrPrefix) {
+    AddressPolicy maxCidrPrefix,
+    Store store,
+    Optional<EtcdSettings> etcd) {
+
+  /** Where the hub keeps its state: the embedded file store (one hub) or etcd (several replicas). */
+  public enum Store { FILE, ETCD }
 
   /** The keys accepted in YAML and as {@link #with} names. */
   public static final Set<String> KEYS = Set.of("data-dir", "listen", "mesh", "hub-name", "metrics-listen",
       "cert-validity", "bookmark-interval", "snapshot-chunk-size", "max-concurrent-snapshots",
       "overload-retry-after", "retained-entries", "checkpoint-interval", "enroll-rate", "announce-rate",
-      "max-message-bytes", "max-cidr-prefix");
+      "max-message-bytes", "max-cidr-prefix", "store", "etcd-endpoints", "etcd-ca", "etcd-cert", "etcd-key",
+      "etcd-prefix");
 
   public HubConfig {
     require(dataDir != null, "data-dir", "is required");
@@ -59,6 +68,8 @@ public record HubConfig(
     require(checkpointInterval >= 1 && checkpointInterval <= retainedEntries, "checkpoint-interval",
         "must be 1..retained-entries (" + retainedEntries + ")");
     require(maxMessageBytes >= 64 * 1024, "max-message-bytes", "must be >= 65536");
+    require(store != null, "store", "is required");
+    require((store == Store.ETCD) == etcd.isPresent(), "store", "etcd settings go with store etcd only");
   }
 
   private static void require(boolean ok, String key, String problem) {
@@ -83,7 +94,13 @@ public record HubConfig(
       Map.entry("enroll-rate", "10/1s"),
       Map.entry("announce-rate", "20/1s"),
       Map.entry("max-message-bytes", "4194304"),
-      Map.entry("max-cidr-prefix", "/8,/32"));
+      Map.entry("max-cidr-prefix", "/8,/32"),
+      Map.entry("store", "file"),
+      Map.entry("etcd-endpoints", ""),
+      Map.entry("etcd-ca", ""),
+      Map.entry("etcd-cert", ""),
+      Map.entry("etcd-key", ""),
+      Map.entry("etcd-prefix", EtcdSettings.DEFAULT_PREFIX));
 
   /** The defaults with {@code dataDir}. */
   public static HubConfig defaults(Path dataDir) {
@@ -106,6 +123,19 @@ public record HubConfig(
     all.putAll(settings);
     Settings s = new Settings(all);
     String metrics = s.text("metrics-listen");
+    Store store = switch (s.text("store")) {
+      case "file" -> Store.FILE;
+      case "etcd" -> Store.ETCD;
+      default -> throw new IllegalArgumentException("hub config: store: \"" + s.text("store")
+          + "\" is not file or etcd");
+    };
+    if (store == Store.FILE) {
+      for (String k : List.of("etcd-endpoints", "etcd-ca", "etcd-cert", "etcd-key")) {
+        if (!s.text(k).isEmpty()) {
+          throw new IllegalArgumentException("hub config: " + k + ": only used with store etcd (store is file)");
+        }
+      }
+    }
     return new HubConfig(
         Path.of(s.text("data-dir")),
         s.get("listen", HostPort::parseListen),
@@ -122,7 +152,18 @@ public record HubConfig(
         s.get("enroll-rate", HubConfig::rate),
         s.get("announce-rate", HubConfig::rate),
         s.get("max-message-bytes", Integer::parseInt),
-        s.get("max-cidr-prefix", AddressPolicy::parse));
+        s.get("max-cidr-prefix", AddressPolicy::parse),
+        store,
+        store == Store.ETCD ? Optional.of(etcd(s)) : Optional.empty());
+  }
+
+  private static EtcdSettings etcd(Settings s) {
+    List<URI> endpoints = s.get("etcd-endpoints", EtcdSettings::parseEndpoints);
+    String ca = s.text("etcd-ca");
+    String cert = s.text("etcd-cert");
+    String key = s.text("etcd-key");
+    return new EtcdSettings(endpoints, ca.isEmpty() ? null : Path.of(ca), cert.isEmpty() ? null : Path.of(cert),
+        key.isEmpty() ? null : Path.of(key), s.text("etcd-prefix"));
   }
 
   /** Reads a YAML map of settings, then applies {@code overrides} (flags) on top. */

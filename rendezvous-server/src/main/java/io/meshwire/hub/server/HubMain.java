@@ -74,7 +74,14 @@ public final class HubMain {
     new io.micrometer.core.instrument.binder.jvm.JvmGcMetrics().bindTo(meters);
     new io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics().bindTo(meters);
     new io.micrometer.core.instrument.binder.system.ProcessorMetrics().bindTo(meters);
-    HubServer hub = HubServer.start(config, InstantSource.system(), meters);
+    HubServer hub;
+    try {
+      hub = HubServer.start(config, InstantSource.system(), meters);
+    } catch (io.meshwire.hub.etcd.EtcdStartException e) {
+      System.err.println("meshwire hub: refusing to start: " + e.getMessage());
+      System.exit(1);
+      return;
+    }
     Runtime.getRuntime().addShutdownHook(new Thread(hub::close, "hub-shutdown"));
     System.out.println("READY " + hub.port());
     System.out.flush();

@@ -7,6 +7,9 @@ import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.meshwire.certs.AtomicFiles;
 import io.meshwire.certs.CertificateVerifier;
+import io.meshwire.certs.Certificates;
+import io.meshwire.certs.Revocations;
+import io.meshwire.certs.TokenStore;
 import io.meshwire.certs.IssuedCredential;
 import io.meshwire.certs.JoinTokens;
 import io.meshwire.certs.MeshCa;
@@ -20,8 +23,15 @@ import io.meshwire.netaddr.Quote;
 import io.meshwire.hub.auth.AccessPolicy;
 import io.meshwire.hub.auth.AuthInterceptor;
 import io.meshwire.hub.auth.RateLimits;
+import io.meshwire.hub.etcd.EtcdClients;
+import io.meshwire.hub.etcd.EtcdJoinTokens;
+import io.meshwire.hub.etcd.EtcdMembership;
+import io.meshwire.hub.etcd.EtcdRevocations;
+import io.meshwire.hub.etcd.EtcdSettings;
+import io.meshwire.hub.log.Membership;
 import io.meshwire.hub.log.MembershipLog;
 import io.meshwire.hub.log.UnreadableEntryException;
+import io.meshwire.hub.watch.WatchSink;
 import io.meshwire.hub.store.FileLogStore;
 import io.meshwire.hub.watch.ProtoWatchCodec;
 import io.meshwire.hub.watch.WatchHub;
@@ -71,7 +81,8 @@ public final class HubServer implements AutoCloseable {
 
   private final HubConfig config;
   private final Server server;
-  private final MembershipLog membership;
+  private final Membership membership;
+  private final AutoCloseable etcdClient;
   private final WatchHub watches;
   private final ExecutorService fanoutPool;
   private final ExecutorService checkpointPool;
@@ -80,12 +91,13 @@ public final class HubServer implements AutoCloseable {
   private final MetricsListener metricsListener;
   private final MeshCa ca;
 
-  private HubServer(HubConfig config, Server server, MembershipLog membership, WatchHub watches,
-      ExecutorService fanoutPool, ExecutorService checkpointPool, ScheduledExecutorService scheduler,
+  private HubServer(HubConfig config, Server server, Membership membership, AutoCloseable etcdClient,
+      WatchHub watches, ExecutorService fanoutPool, ExecutorService checkpointPool, ScheduledExecutorService scheduler,
       HealthStatusManager health, MetricsListener metricsListener, MeshCa ca) {
     this.config = config;
     this.server = server;
     this.membership = membership;
+    this.etcdClient = etcdClient;
     this.watches = watches;
     this.fanoutPool = fanoutPool;
     this.checkpointPool = checkpointPool;
@@ -103,6 +115,22 @@ public final class HubServer implements AutoCloseable {
    */
   public static HubServer start(HubConfig config, InstantSource clock, MeterRegistry meters) throws Exception {
     Path data = config.dataDir();
+    // With etcd, an unreachable etcd or refused certificates stop the start before anything is written.
+    io.etcd.jetcd.Client etcdClient = config.etcd()
+        .map(settings -> EtcdClients.connect(settings, Duration.ofSeconds(5)))
+        .orElse(null);
+    try {
+      return start(config, clock, meters, data, etcdClient);
+    } catch (Exception | Error e) {
+      if (etcdClient != null) {
+        etcdClient.close();
+      }
+      throw e;
+    }
+  }
+
+  private static HubServer start(HubConfig config, InstantSource clock, MeterRegistry meters, Path data,
+      io.etcd.jetcd.Client etcdClient) throws Exception {
     Files.createDirectories(data);
     // A SIGKILL during a whole-file rewrite (tokens, revocations, CA and admin files) leaves a temp
     // file beside it; nothing else writes here yet. The store cleans its own directory.
@@ -117,32 +145,54 @@ public final class HubServer implements AutoCloseable {
     writeAdminCredentialIfAbsent(ca, data.resolve("admin"));
     IssuedCredential hubCredential = ca.issue(new SpiffeId(ca.mesh(), Role.HUB, config.hubName()), HUB_CERT_VALIDITY);
 
-    JoinTokens tokens = JoinTokens.open(data.resolve("tokens.json"), clock);
-    RevocationList revocations = RevocationList.open(data.resolve("revocations.json"));
-    FileLogStore store = FileLogStore.open(data.resolve("log"), FileLogStore.Options.defaults(), meters);
-
     int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
     ExecutorService fanoutPool = Executors.newFixedThreadPool(threads, named("hub-fanout"));
     ExecutorService checkpointPool = Executors.newSingleThreadExecutor(named("hub-checkpoint"));
     ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(named("hub-timer"));
 
     WireValidator validator = new WireValidator(config.maxCidrPrefix());
-    MembershipLog membership;
-    try {
-      membership = new MembershipLog(store, new ProtoEventCodec(validator), clock,
-          new MembershipLog.Options(config.retainedEntries(), config.checkpointInterval()), fanoutPool, checkpointPool);
-    } catch (UnreadableEntryException e) {
-      store.close();
-      fanoutPool.shutdown();
-      checkpointPool.shutdown();
-      scheduler.shutdown();
-      throw new HubStartException(e.getMessage() + ". The hub does not start on a store it cannot read back and does not "
-          + "rewrite it by itself. " + e.clusterId().map(id -> "To quarantine that cluster's records (a copy of the "
-              + "store is kept), stop every hub on this data directory and run: meshwire hub repair --data-dir "
-              + data + " --drop-cluster " + id + "; the cluster announces again when its agent reconnects.")
-          .orElse("Restore the data directory from a backup."), e);
+    TokenStore tokens;
+    Revocations revocations;
+    Membership membership;
+    EtcdMembership etcd = null;
+    EtcdRevocations etcdRevocations = null;
+    if (etcdClient == null) {
+      tokens = JoinTokens.open(data.resolve("tokens.json"), clock);
+      revocations = RevocationList.open(data.resolve("revocations.json"));
+      FileLogStore store = FileLogStore.open(data.resolve("log"), FileLogStore.Options.defaults(), meters);
+      try {
+        membership = new MembershipLog(store, new ProtoEventCodec(validator), clock,
+            new MembershipLog.Options(config.retainedEntries(), config.checkpointInterval()), fanoutPool,
+            checkpointPool);
+      } catch (UnreadableEntryException e) {
+        store.close();
+        fanoutPool.shutdown();
+        checkpointPool.shutdown();
+        scheduler.shutdown();
+        throw new HubStartException(e.getMessage() + ". The hub does not start on a store it cannot read back and does "
+            + "not rewrite it by itself. " + e.clusterId().map(id -> "To quarantine that cluster's records (a copy of "
+                + "the store is kept), stop every hub on this data directory and run: meshwire hub repair --data-dir "
+                + data + " --drop-cluster " + id + "; the cluster announces again when its agent reconnects.")
+            .orElse("Restore the data directory from a backup."), e);
+      }
+    } else {
+      EtcdSettings settings = config.etcd().orElseThrow();
+      etcdRevocations = new EtcdRevocations(ca.mesh());
+      etcd = EtcdMembership.open(etcdClient, settings, ca.mesh(), Certificates.sha256Fingerprint(ca.certificate()),
+          new ProtoEventCodec(validator), clock, new EtcdMembership.Options(config.retainedEntries(), Duration.ofSeconds(3),
+              Duration.ofSeconds(1), Duration.ofSeconds(3), Duration.ofSeconds(6), Duration.ofSeconds(10),
+              config.hubName()),
+          fanoutPool, Map.of(EtcdRevocations.PREFIX, etcdRevocations));
+      tokens = new EtcdJoinTokens(etcd, clock);
+      revocations = etcdRevocations;
+      membership = etcd;
+      EtcdMembership watched = etcd;
+      Gauge.builder("meshwire.hub.etcd.watch.restarts", watched, EtcdMembership::watchRestarts)
+          .description("Times this replica replaced its etcd watch (errors, stalls, compaction)").register(meters);
+      Gauge.builder("meshwire.hub.etcd.serving", watched, m -> m.unavailableReason().isEmpty() ? 1 : 0)
+          .description("1 while this replica reaches etcd and serves; 0 while partitioned from it").register(meters);
     }
-    Gauge.builder("meshwire.hub.revision", membership, MembershipLog::durableRevision)
+    Gauge.builder("meshwire.hub.revision", membership, Membership::durableRevision)
         .description("Newest durable revision of the membership log").register(meters);
     var events = io.micrometer.core.instrument.Counter.builder("meshwire.hub.events")
         .description("Membership changes made durable").register(meters);
@@ -160,6 +210,19 @@ public final class HubServer implements AutoCloseable {
             config.overloadRetryAfter(), 256),
         fanoutPool, scheduler, meters);
 
+    HealthStatusManager health = new HealthStatusManager();
+    if (etcd != null) {
+      EtcdMembership replica = etcd;
+      etcdRevocations.bind(etcd, id -> watches.closeCluster(id, new WatchSink.Failure(WatchSink.Failure.Kind.REVOKED,
+          "certificate of cluster " + id + " revoked", Duration.ZERO)));
+      etcd.onServingChanged(() -> {
+        String reason = replica.unavailableReason().orElse(null);
+        watches.setUnavailable(reason);
+        health.setStatus("", reason == null ? io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING
+            : io.grpc.health.v1.HealthCheckResponse.ServingStatus.NOT_SERVING);
+      });
+    }
+
     Map<String, Instant> lastSeen = new ConcurrentHashMap<>();
     RateLimits limits = new RateLimits(config.enrollRate(), config.announceRate());
     AuditLog audit = new AuditLog(clock, 10_000);
@@ -175,7 +238,6 @@ public final class HubServer implements AutoCloseable {
             reason + ": " + Quote.of(detail)));
     RequestGuard guard = new RequestGuard(meters, audit);
 
-    HealthStatusManager health = new HealthStatusManager();
     SslContext ssl = serverTls(hubCredential);
     NettyServerBuilder builder = NettyServerBuilder
         .forAddress(new InetSocketAddress(config.listen().host(), config.listen().port()))
@@ -194,10 +256,10 @@ public final class HubServer implements AutoCloseable {
     MetricsListener metricsListener = config.metricsListen()
         .map(hp -> MetricsListener.start(hp, meters))
         .orElse(null);
-    log.info("hub started listen={}:{} mesh={} mesh_uid={} revision={} provider={} data_dir={}",
+    log.info("hub started listen={}:{} mesh={} mesh_uid={} revision={} store={} provider={} data_dir={}",
         config.listen().host(), server.getPort(), ca.mesh(), membership.meshUid(), membership.durableRevision(),
-        OpenSsl.isAvailable() ? "openssl" : "jdk", data);
-    return new HubServer(config, server, membership, watches, fanoutPool, checkpointPool, scheduler, health,
+        config.store().name().toLowerCase(java.util.Locale.ROOT), OpenSsl.isAvailable() ? "openssl" : "jdk", data);
+    return new HubServer(config, server, membership, etcdClient, watches, fanoutPool, checkpointPool, scheduler, health,
         metricsListener, ca);
   }
 
@@ -256,7 +318,7 @@ public final class HubServer implements AutoCloseable {
     return ca;
   }
 
-  public MembershipLog membership() {
+  public Membership membership() {
     return membership;
   }
 
@@ -285,6 +347,13 @@ public final class HubServer implements AutoCloseable {
     scheduler.shutdownNow();
     checkpointPool.shutdown();
     membership.close();
+    if (etcdClient != null) {
+      try {
+        etcdClient.close();
+      } catch (Exception e) {
+        log.warn("closing the etcd client failed error=\"{}\"", e.toString());
+      }
+    }
     fanoutPool.shutdown();
     if (metricsListener != null) {
       metricsListener.close();

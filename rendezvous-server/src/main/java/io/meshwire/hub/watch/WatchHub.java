@@ -1,7 +1,7 @@
 package io.meshwire.hub.watch;
 
 import io.meshwire.hub.log.LogEntry;
-import io.meshwire.hub.log.MembershipLog;
+import io.meshwire.hub.log.Membership;
 import io.meshwire.hub.log.SnapshotImage;
 import io.meshwire.hub.watch.WatchSink.Failure;
 import io.micrometer.core.instrument.Counter;
@@ -46,7 +46,7 @@ public final class WatchHub implements AutoCloseable {
     }
   }
 
-  private final MembershipLog log;
+  private final Membership log;
   private final WatchCodec codec;
   private final Options options;
   private final Executor drainExecutor;
@@ -56,13 +56,14 @@ public final class WatchHub implements AutoCloseable {
   private final Object snapshotLock = new Object();
   // @GuardedBy("snapshotLock")
   private EncodedSnapshot cachedSnapshot;
+  private volatile String unavailable;
 
   private final Timer fanoutLag;
   private final Counter snapshotsServed;
   private final Counter snapshotsRefused;
   private final Counter eventsSent;
 
-  public WatchHub(MembershipLog log, WatchCodec codec, Options options, Executor drainExecutor,
+  public WatchHub(Membership log, WatchCodec codec, Options options, Executor drainExecutor,
       ScheduledExecutorService scheduler, MeterRegistry meters) {
     this.log = log;
     this.codec = codec;
@@ -92,10 +93,16 @@ public final class WatchHub implements AutoCloseable {
    * ready and {@link Subscription#cancel()} when the stream ends.
    */
   public Subscription subscribe(String clusterId, long sinceRevision, String meshUid, WatchSink sink) {
+    String refusal = unavailable;
+    if (refusal != null) {
+      Subscription refused = new Subscription(clusterId, -1, 0, sink);
+      refused.pendingFailure = new Failure(Failure.Kind.SHUTTING_DOWN, refusal, options.overloadRetryAfter());
+      subscriptions.add(refused);
+      refused.schedule();
+      return refused;
+    }
     long head = log.durableRevision();
-    boolean resumable = sinceRevision > 0
-        && sinceRevision >= log.floorRevision()
-        && sinceRevision <= head
+    boolean resumable = log.canResumeFrom(sinceRevision)
         && (meshUid.isEmpty() || meshUid.equals(log.meshUid()));
     Subscription s = new Subscription(clusterId, resumable ? sinceRevision : -1, head, sink);
     subscriptions.add(s);
@@ -113,6 +120,19 @@ public final class WatchHub implements AutoCloseable {
       }
     }
     return n;
+  }
+
+  /**
+   * Stops serving (a hub replica that lost etcd must not serve a stale mesh as current): ends every
+   * stream telling agents to go elsewhere, and refuses new ones the same way, until called with
+   * null.
+   */
+  public void setUnavailable(String reason) {
+    unavailable = reason;
+    if (reason != null) {
+      Failure bye = new Failure(Failure.Kind.SHUTTING_DOWN, reason, options.overloadRetryAfter());
+      subscriptions.forEach(s -> s.closeWith(bye));
+    }
   }
 
   /** Cluster IDs with at least one open stream. */
@@ -310,6 +330,7 @@ public final class WatchHub implements AutoCloseable {
 
     private void streamEntries() {
       while (sink.isReady()) {
+        long visible = log.durableRevision();
         Optional<List<LogEntry>> batch = log.readAfter(cursor, options.drainBatch());
         if (batch.isEmpty()) {
           logger.info("watcher fell below the log floor cluster={} cursor={} floor={}", clusterId, cursor,
@@ -322,19 +343,27 @@ public final class WatchHub implements AutoCloseable {
         }
         List<LogEntry> entries = batch.get();
         if (entries.isEmpty()) {
+          // Nothing up to `visible` is left for us. With etcd, revisions have gaps (other keys
+          // move etcd's revision too): the cursor still reaches the head, for caught_up and bookmarks.
+          cursor = Math.max(cursor, visible);
           break;
         }
         long now = System.nanoTime();
-        for (LogEntry e : entries) {
+        for (int i = 0; i < entries.size(); i++) {
+          LogEntry e = entries.get(i);
           if (e.isFor(clusterId)) {
             if (!sink.isReady()) {
-              return; // cursor stays before e; onReady resumes here
+              return; // cursor stays before e's revision; onReady resumes there
             }
             sink.send(e.encoded());
             eventsSent.increment();
             fanoutLag.record(now - e.appendedNanos(), TimeUnit.NANOSECONDS);
           }
-          cursor = e.revision();
+          // One revision may carry several entries (an etcd transaction), each for another
+          // watcher: the cursor passes a revision only once all its entries are handled.
+          if (i + 1 == entries.size() || entries.get(i + 1).revision() != e.revision()) {
+            cursor = e.revision();
+          }
         }
       }
       if (!sink.isReady()) {

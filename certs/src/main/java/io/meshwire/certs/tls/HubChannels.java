@@ -1,12 +1,10 @@
-package io.meshwire.agent.hub;
+package io.meshwire.certs.tls;
 
 import io.grpc.ManagedChannel;
 import io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.NettyChannelBuilder;
 import io.meshwire.certs.MeshCa;
 import io.meshwire.certs.Role;
-import io.meshwire.certs.tls.SpiffeTrustManager;
-import io.meshwire.certs.tls.TlsCredentials;
 import io.meshwire.netaddr.HostPort;
 import java.security.cert.X509Certificate;
 import java.time.InstantSource;
@@ -17,7 +15,8 @@ import javax.net.ssl.SSLException;
 /**
  * {@code HubChannels} opens gRPC channels to a hub: TLS 1.3, the hub authenticated by its SPIFFE
  * ID (role hub, the mesh of {@code caCert}) instead of a host name, and the caller's certificate
- * when it has one. The one place clients (agent, CLI) build hub connections.
+ * when it has one. The one place clients (agent, CLI, load generator) build hub connections; it
+ * lives next to the trust manager so that a client needs this module, not the agent.
  */
 public final class HubChannels {
 

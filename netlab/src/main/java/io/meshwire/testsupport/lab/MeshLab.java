@@ -252,6 +252,30 @@ public final class MeshLab implements AutoCloseable {
     awaitTrue(gone, Duration.ofSeconds(10), "interface of " + name + " to disappear");
   }
 
+  /**
+   * Stops the agent of {@code name} (SIGTERM, then SIGKILL after 10 s) and nothing else: its
+   * WireGuard interface and wireguard-go stay, as on an agent upgrade.
+   */
+  public void stopAgent(String name) throws InterruptedException {
+    Process p = agents.get(name);
+    p.destroy();
+    if (!p.waitFor(10, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      p.waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  /** The agent's state directory. */
+  public Path agentStateDir(String name) {
+    return workDir.resolve("agent-" + name);
+  }
+
+  /** Runs the meshwire CLI inside {@code name}'s gateway namespace (where its agent runs), without admin credentials. */
+  public ExecResult gatewayCli(String name, String... args) {
+    return net.exec(clusters.get(name).gateway(), Duration.ofSeconds(60),
+        javaCommand("io.meshwire.cli.Main", args).toArray(String[]::new));
+  }
+
   /** Runs the meshwire CLI with the hub's admin credential, inside the hub's namespace. */
   public ExecResult cli(String... args) {
     List<String> argv = new ArrayList<>(javaCommand("io.meshwire.cli.Main", args));

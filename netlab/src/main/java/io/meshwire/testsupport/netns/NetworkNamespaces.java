@@ -19,9 +19,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.extension.AfterAllCallback;
-import org.junit.jupiter.api.extension.BeforeAllCallback;
-import org.junit.jupiter.api.extension.ExtensionContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,13 +43,14 @@ import org.slf4j.LoggerFactory;
  * fixture is built) removes namespaces and wireguard-go sockets of owners that are no longer
  * alive, and leaves live runs alone.
  *
- * <p>Use it with try-with-resources ({@link #create()}), or as a JUnit 5 extension on a {@code
- * static} field ({@link #extension()}): it then checks {@link Requirements} before all tests
- * (skipping, or failing under {@code MESHWIRE_E2E_REQUIRED=1}) and closes after all of them.
+ * <p>Use it with try-with-resources ({@link #create()}). Tests register it as a JUnit 5 extension
+ * through test-support's {@code NetworkNamespacesExtension}, which checks the requirements before
+ * all tests and closes after them; this class itself is part of the product ({@code meshwire
+ * demo}) and knows nothing of JUnit.
  *
  * <p>Thread-safe: all methods synchronise on the fixture.
  */
-public final class NetworkNamespaces implements AutoCloseable, BeforeAllCallback, AfterAllCallback {
+public class NetworkNamespaces implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(NetworkNamespaces.class);
 
   /** Every name this fixture creates starts with this, followed by four hex digits. */
@@ -75,7 +73,8 @@ public final class NetworkNamespaces implements AutoCloseable, BeforeAllCallback
   private boolean started;
   private boolean closed;
 
-  private NetworkNamespaces() {
+  /** An unstarted fixture; {@link #start()} builds it. Subclasses only (the JUnit extension). */
+  protected NetworkNamespaces() {
     this.id = PREFIX + HexFormat.of().toHexDigits((short) new SecureRandom().nextInt());
     this.shutdownHook = Thread.ofPlatform().unstarted(this::closeQuietly);
   }
@@ -85,25 +84,6 @@ public final class NetworkNamespaces implements AutoCloseable, BeforeAllCallback
     NetworkNamespaces net = new NetworkNamespaces();
     net.start();
     return net;
-  }
-
-  /**
-   * A fixture that starts in {@code beforeAll} (after checking {@link Requirements}) and closes in
-   * {@code afterAll}. Register it on a static field with {@code @RegisterExtension}.
-   */
-  public static NetworkNamespaces extension() {
-    return new NetworkNamespaces();
-  }
-
-  @Override
-  public void beforeAll(ExtensionContext context) {
-    Requirements.check().enforce();
-    start();
-  }
-
-  @Override
-  public void afterAll(ExtensionContext context) {
-    close();
   }
 
   /** This run's prefix, e.g. {@code mwt3fa1}. */
@@ -353,7 +333,8 @@ public final class NetworkNamespaces implements AutoCloseable, BeforeAllCallback
     return removed;
   }
 
-  private synchronized void start() {
+  /** Sweeps leftovers of dead runs and builds the internet namespace; again is a no-op. */
+  protected synchronized void start() {
     if (started) {
       return;
     }

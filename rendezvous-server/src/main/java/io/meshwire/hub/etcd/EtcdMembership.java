@@ -1,0 +1,868 @@
+package io.meshwire.hub.etcd;
+
+import static io.meshwire.hub.etcd.EtcdLayout.bytes;
+
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.KV;
+import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.Watch;
+import io.etcd.jetcd.common.exception.CompactedException;
+import io.etcd.jetcd.kv.GetResponse;
+import io.etcd.jetcd.kv.TxnResponse;
+import io.etcd.jetcd.lease.LeaseKeepAliveResponse;
+import io.etcd.jetcd.op.Cmp;
+import io.etcd.jetcd.op.CmpTarget;
+import io.etcd.jetcd.op.Op;
+import io.etcd.jetcd.options.DeleteOption;
+import io.etcd.jetcd.options.GetOption;
+import io.etcd.jetcd.options.PutOption;
+import io.etcd.jetcd.options.WatchOption;
+import io.etcd.jetcd.watch.WatchEvent;
+import io.etcd.jetcd.watch.WatchResponse;
+import io.meshwire.hub.log.EventCodec;
+import io.meshwire.hub.log.LogEntry;
+import io.meshwire.hub.log.Membership;
+import io.meshwire.hub.log.SnapshotImage;
+import io.meshwire.hub.membership.ClusterRecord;
+import io.meshwire.hub.membership.MembershipEvent;
+import io.meshwire.hub.membership.MembershipEvent.ClusterRemoved;
+import io.meshwire.hub.membership.MembershipEvent.ClusterUpserted;
+import io.meshwire.hub.membership.MembershipEvent.RemovalReason;
+import io.meshwire.hub.membership.MembershipEvent.ViewRemoved;
+import io.meshwire.hub.membership.MembershipEvent.ViewUpdated;
+import io.meshwire.hub.membership.PeerView;
+import io.meshwire.hub.membership.Rejection;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code EtcdMembership} is the membership of a hub replica that shares its state with other
+ * replicas through etcd. The mesh revision is etcd's revision, so a resume token means the same on
+ * every replica. The rules that need the current state run in etcd transactions (a record is
+ * written only if the stored one is still the one whose generation was compared; a view only
+ * while its subject is a member; nothing for a revoked cluster), so they hold across replicas.
+ *
+ * <p>Each replica holds exactly one etcd watch on its prefix and builds, from it, the same
+ * in-memory state and log of recent entries that {@link io.meshwire.hub.log.MembershipLog} keeps,
+ * which the existing cursor fan-out serves; keys outside {@code members/} go to the registered
+ * {@link KeyListener}s (revocations, for instance). A write completes once this replica's watch has
+ * applied it, so a caller reads its own writes on the replica it used.
+ *
+ * <p>Supervision (jetcd's watch does not come back after some failures, and a lease keep-alive
+ * stream can end silently): a heartbeat writes this replica's presence key (on a lease this class
+ * keeps alive itself with single keep-alive calls, re-granting a lost lease) and expects the
+ * watch to deliver it; a watch that does not within {@code watchStallAfter} is replaced, resuming
+ * after the last applied revision. When etcd compacted past that revision, the state is reloaded
+ * and watchers behind get a snapshot. When no etcd member answers for {@code partitionedAfter},
+ * the replica stops serving ({@link #unavailableReason()}); members that answer without a leader
+ * (no quorum) keep it serving: nobody can change the mesh then, so what it has is current.
+ *
+ * <p>Thread-safety: public methods may be called from any thread. State, the entry log and the
+ * revisions are guarded by {@code lock}; watch responses are applied under it in order (one watch,
+ * jetcd delivers its responses one at a time).
+ */
+public final class EtcdMembership implements Membership {
+
+  private static final Logger log = LoggerFactory.getLogger(EtcdMembership.class);
+  private static final String MEMBERS = "members/";
+  private static final String CLUSTERS = MEMBERS + "clusters/";
+  private static final String VIEWS = MEMBERS + "views/";
+  private static final String REMOVED = MEMBERS + "removed/";
+  private static final String REVOKED_GUARD = EtcdRevocations.PREFIX + "cluster/";
+  private static final String REPLICAS = "replicas/";
+  private static final int MAX_TXN_ATTEMPTS = 8;
+
+  /** Tuning; {@code replicaName} names this replica's presence key. */
+  public record Options(int retainedEntries, Duration opTimeout, Duration heartbeatInterval, Duration watchStallAfter,
+      Duration partitionedAfter, Duration leaseTtl, String replicaName) {
+    public Options {
+      if (retainedEntries < 16) {
+        throw new IllegalArgumentException("retainedEntries must be >= 16");
+      }
+    }
+
+    public static Options defaults(String replicaName) {
+      return new Options(100_000, Duration.ofSeconds(3), Duration.ofSeconds(1), Duration.ofSeconds(3),
+          Duration.ofSeconds(6), Duration.ofSeconds(10), replicaName);
+    }
+  }
+
+  /** Told about keys under the prefix outside {@code members/}, with keys relative to the prefix. */
+  public interface KeyListener {
+    /** Everything under the listener's sub-prefix at {@code revision} (at start and after a reload). */
+    void loaded(Map<String, byte[]> values, long revision);
+
+    /** One key changed; {@code value} is null for a deletion. */
+    void changed(String key, byte[] value, long revision);
+  }
+
+  private final Client client;
+  private final KV kv;
+  private final String prefix;
+  private final List<URI> endpoints;
+  private final EventCodec codec;
+  private final InstantSource clock;
+  private final Options options;
+  private final Executor notifyExecutor;
+  private final ScheduledExecutorService scheduler;
+  private final String meshUid;
+  private final Map<String, KeyListener> listeners;
+  private final List<LongConsumer> durableListeners = new CopyOnWriteArrayList<>();
+  private final List<Runnable> servingListeners = new CopyOnWriteArrayList<>();
+  private final ConcurrentSkipListMap<Long, List<CompletableFuture<Void>>> appliedWaiters =
+      new ConcurrentSkipListMap<>();
+
+  private final Object lock = new Object();
+  // @GuardedBy("lock")
+  private final Map<String, ClusterRecord> clusters = new TreeMap<>();
+  // @GuardedBy("lock")
+  private final Map<PeerView.Key, PeerView> views = new HashMap<>();
+  // @GuardedBy("lock"): entries after floor, grouped by revision
+  private final TreeMap<Long, List<LogEntry>> recent = new TreeMap<>();
+  // @GuardedBy("lock")
+  private int recentCount;
+  // @GuardedBy("lock")
+  private long floor;
+  // @GuardedBy("lock"): how many times the watch was (re)created, to ignore a replaced one's calls
+  private long watchGeneration;
+  // @GuardedBy("lock")
+  private Watch.Watcher watcher;
+  // @GuardedBy("lock")
+  private boolean closed;
+
+  private volatile long applied;
+  // Listener keys were loaded as of this revision; the watch's replay of older ones is skipped.
+  private volatile long listenersLoadedAt;
+  private volatile long seenEtcdRevision;
+  private volatile long leaseId;
+  private volatile long lastEtcdContactNanos = System.nanoTime();
+  private volatile long heartbeatPendingRevision;
+  private volatile long heartbeatPendingSinceNanos;
+  private volatile String unavailable;
+  private volatile long watchRestarts;
+  private final ScheduledFuture<?> heartbeatTask;
+
+  private EtcdMembership(Client client, String prefix, List<URI> endpoints, String meshUid, EventCodec codec,
+      InstantSource clock, Options options, Executor notifyExecutor, Map<String, KeyListener> listeners) {
+    this.client = client;
+    this.kv = client.getKVClient();
+    this.prefix = prefix;
+    this.endpoints = endpoints;
+    this.meshUid = meshUid;
+    this.codec = codec;
+    this.clock = clock;
+    this.options = options;
+    this.notifyExecutor = notifyExecutor;
+    // Its own thread: heartbeats block on etcd for up to opTimeout and must not delay others' timers.
+    this.scheduler = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "hub-etcd-supervisor");
+      t.setDaemon(true);
+      return t;
+    });
+    this.listeners = Map.copyOf(listeners);
+    long revision = load();
+    startWatch(revision + 1);
+    long tick = options.heartbeatInterval().toMillis();
+    this.heartbeatTask = scheduler.scheduleWithFixedDelay(this::heartbeat, 0, tick, TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Checks (or on an empty prefix creates) the layout, loads the state and starts the watch.
+   *
+   * @param listeners by sub-prefix relative to {@code prefix} (for example {@code "revocations/"})
+   * @throws EtcdStartException naming the problem; nothing was written
+   */
+  public static EtcdMembership open(Client client, EtcdSettings settings, String mesh, String caSha256,
+      EventCodec codec, InstantSource clock, Options options, Executor notifyExecutor,
+      Map<String, KeyListener> listeners) {
+    String uid;
+    try {
+      uid = EtcdLayout.openOrCreate(client.getKVClient(), settings.prefix(), new EtcdLayout.Identity(mesh, caSha256),
+          options.opTimeout());
+    } catch (EtcdCalls.EtcdCallException e) {
+      throw new EtcdStartException("cannot read the hub's layout in etcd: " + e.getMessage(), e);
+    }
+    return new EtcdMembership(client, settings.prefix(), settings.endpoints(), uid, codec, clock, options,
+        notifyExecutor, listeners);
+  }
+
+  // ---- reads --------------------------------------------------------------------------------
+
+  @Override
+  public String meshUid() {
+    return meshUid;
+  }
+
+  @Override
+  public long durableRevision() {
+    return applied;
+  }
+
+  @Override
+  public long floorRevision() {
+    synchronized (lock) {
+      return floor;
+    }
+  }
+
+  /**
+   * A watcher coming from another replica may hold a revision this replica has not applied yet;
+   * it resumes (and waits for the watch to get there) as long as etcd has reached that revision.
+   */
+  @Override
+  public boolean canResumeFrom(long sinceRevision) {
+    return sinceRevision > 0 && sinceRevision >= floorRevision()
+        && sinceRevision <= Math.max(applied, seenEtcdRevision);
+  }
+
+  @Override
+  public void onDurable(LongConsumer listener) {
+    durableListeners.add(listener);
+  }
+
+  /** Registers {@code listener}, run whenever {@link #unavailableReason()} changes. */
+  public void onServingChanged(Runnable listener) {
+    servingListeners.add(listener);
+  }
+
+  /** Why this replica must not serve the mesh as current (partitioned from etcd), or empty. */
+  public Optional<String> unavailableReason() {
+    return Optional.ofNullable(unavailable);
+  }
+
+  /** How many times the etcd watch was replaced (stalls, errors, compaction). */
+  public long watchRestarts() {
+    return watchRestarts;
+  }
+
+  @Override
+  public Optional<ClusterRecord> cluster(String clusterId) {
+    synchronized (lock) {
+      return Optional.ofNullable(clusters.get(clusterId));
+    }
+  }
+
+  @Override
+  public List<ClusterRecord> clusters() {
+    synchronized (lock) {
+      return List.copyOf(clusters.values());
+    }
+  }
+
+  @Override
+  public SnapshotImage image() {
+    synchronized (lock) {
+      return SnapshotImage.of(applied, clusters.values(), views.values());
+    }
+  }
+
+  @Override
+  public Optional<List<LogEntry>> readAfter(long afterRevision, int max) {
+    synchronized (lock) {
+      if (afterRevision < floor) {
+        return Optional.empty();
+      }
+      List<LogEntry> out = new ArrayList<>();
+      for (List<LogEntry> group : recent.tailMap(afterRevision, false).values()) {
+        if (out.size() >= max) {
+          break;
+        }
+        out.addAll(group);
+      }
+      return Optional.of(out);
+    }
+  }
+
+  // ---- writes -------------------------------------------------------------------------------
+
+  @Override
+  public CompletableFuture<Long> upsert(ClusterRecord record) throws Rejection {
+    String id = record.clusterId();
+    ByteSequence key = key(CLUSTERS + id);
+    ClusterRecord stored = record.accepted(clock.instant(), 0);
+    ByteSequence value = ByteSequence.from(codec.encodeEvent(0, new ClusterUpserted(stored)));
+    try {
+      for (int attempt = 0; attempt < MAX_TXN_ATTEMPTS; attempt++) {
+        GetResponse current = call(kv.get(key), "reading cluster " + id);
+        Cmp unchanged;
+        if (current.getKvs().isEmpty()) {
+          unchanged = new Cmp(key, Cmp.Op.EQUAL, CmpTarget.version(0));
+        } else {
+          KeyValue kvCurrent = current.getKvs().get(0);
+          long generation = recordOf(kvCurrent).generation();
+          if (record.generation() <= generation) {
+            throw new Rejection(Rejection.Kind.FAILED_PRECONDITION, "record.generation: " + record.generation()
+                + " is not greater than the stored generation " + generation);
+          }
+          unchanged = new Cmp(key, Cmp.Op.EQUAL, CmpTarget.modRevision(kvCurrent.getModRevision()));
+        }
+        TxnResponse txn = call(kv.txn()
+            .If(unchanged, new Cmp(key(REVOKED_GUARD + id), Cmp.Op.EQUAL, CmpTarget.version(0)))
+            .Then(Op.put(key, value, PutOption.DEFAULT))
+            .Else(Op.get(key(REVOKED_GUARD + id), GetOption.DEFAULT))
+            .commit(), "writing cluster " + id);
+        if (txn.isSucceeded()) {
+          return afterApplied(txn.getHeader().getRevision());
+        }
+        if (!txn.getGetResponses().isEmpty() && txn.getGetResponses().get(0).getCount() > 0) {
+          throw new Rejection(Rejection.Kind.PERMISSION_DENIED, "cluster \"" + id + "\" is revoked");
+        }
+        // Another replica wrote this cluster between our read and our transaction: compare again.
+      }
+      return CompletableFuture.failedFuture(new EtcdUnavailableException(
+          "cluster " + id + ": too much contention in etcd, retry", null));
+    } catch (EtcdCalls.EtcdCallException e) {
+      return CompletableFuture.failedFuture(unavailable(e));
+    }
+  }
+
+  @Override
+  public CompletableFuture<Long> publishViews(String observer, List<PeerView> updated, Collection<String> withdrawn)
+      throws Rejection {
+    try {
+      for (int attempt = 0; attempt < MAX_TXN_ATTEMPTS; attempt++) {
+        List<Cmp> guards = new ArrayList<>();
+        List<Op> ops = new ArrayList<>();
+        for (int i = 0; i < updated.size(); i++) {
+          PeerView view = updated.get(i);
+          String field = "views[" + i + "]";
+          ByteSequence subjectKey = key(CLUSTERS + view.subjectClusterId());
+          GetResponse subject = call(kv.get(subjectKey, GetOption.builder().withKeysOnly(true).build()),
+              "reading cluster " + view.subjectClusterId());
+          if (subject.getKvs().isEmpty()) {
+            throw new Rejection(Rejection.Kind.FAILED_PRECONDITION,
+                field + ".subject_cluster_id: \"" + view.subjectClusterId() + "\" is not a member of the mesh");
+          }
+          guards.add(new Cmp(subjectKey, Cmp.Op.EQUAL, CmpTarget.modRevision(subject.getKvs().get(0).getModRevision())));
+          ByteSequence viewKey = key(viewKey(view.key()));
+          GetResponse current = call(kv.get(viewKey), "reading view " + view.key());
+          if (current.getKvs().isEmpty()) {
+            guards.add(new Cmp(viewKey, Cmp.Op.EQUAL, CmpTarget.version(0)));
+          } else {
+            KeyValue kvCurrent = current.getKvs().get(0);
+            long generation = viewOf(kvCurrent).generation();
+            if (view.generation() <= generation) {
+              throw new Rejection(Rejection.Kind.FAILED_PRECONDITION, field + ".generation: " + view.generation()
+                  + " is not greater than the stored generation " + generation);
+            }
+            guards.add(new Cmp(viewKey, Cmp.Op.EQUAL, CmpTarget.modRevision(kvCurrent.getModRevision())));
+          }
+          ops.add(Op.put(viewKey, ByteSequence.from(codec.encodeEvent(0, new ViewUpdated(view))), PutOption.DEFAULT));
+        }
+        for (String subject : withdrawn) {
+          ops.add(Op.delete(key(viewKey(new PeerView.Key(observer, subject))), DeleteOption.DEFAULT));
+        }
+        if (ops.isEmpty()) {
+          return CompletableFuture.completedFuture(applied);
+        }
+        TxnResponse txn = call(kv.txn().If(guards.toArray(Cmp[]::new)).Then(ops.toArray(Op[]::new)).commit(),
+            "writing views of " + observer);
+        if (txn.isSucceeded()) {
+          boolean changed = !updated.isEmpty()
+              || txn.getDeleteResponses().stream().anyMatch(d -> d.getDeleted() > 0);
+          return changed ? afterApplied(txn.getHeader().getRevision()) : CompletableFuture.completedFuture(applied);
+        }
+      }
+      return CompletableFuture.failedFuture(new EtcdUnavailableException(
+          "views of " + observer + ": too much contention in etcd, retry", null));
+    } catch (EtcdCalls.EtcdCallException e) {
+      return CompletableFuture.failedFuture(unavailable(e));
+    }
+  }
+
+  @Override
+  public CompletableFuture<Long> remove(String clusterId, RemovalReason reason) throws Rejection {
+    ByteSequence key = key(CLUSTERS + clusterId);
+    try {
+      for (int attempt = 0; attempt < MAX_TXN_ATTEMPTS; attempt++) {
+        GetResponse current = call(kv.get(key, GetOption.builder().withKeysOnly(true).build()),
+            "reading cluster " + clusterId);
+        if (current.getKvs().isEmpty()) {
+          throw new Rejection(Rejection.Kind.NOT_FOUND, "cluster_id: \"" + clusterId + "\" has no record");
+        }
+        List<Op> ops = new ArrayList<>();
+        // The reason first: the watch sees it in the same revision as the deletion.
+        ops.add(Op.put(key(REMOVED + clusterId), bytes(reason.name()), PutOption.DEFAULT));
+        ops.add(Op.delete(key, DeleteOption.DEFAULT));
+        ops.add(Op.delete(key(VIEWS + clusterId + "/"), DeleteOption.builder().isPrefix(true).build()));
+        GetResponse allViews = call(kv.get(key(VIEWS), GetOption.builder().isPrefix(true).withKeysOnly(true).build()),
+            "reading views");
+        for (KeyValue v : allViews.getKvs()) {
+          String rel = relative(v.getKey());
+          if (rel.endsWith("/" + clusterId) && !rel.startsWith(VIEWS + clusterId + "/")) {
+            ops.add(Op.delete(v.getKey(), DeleteOption.DEFAULT));
+          }
+        }
+        TxnResponse txn = call(kv.txn()
+            .If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.modRevision(current.getKvs().get(0).getModRevision())))
+            .Then(ops.toArray(Op[]::new))
+            .commit(), "removing cluster " + clusterId);
+        if (txn.isSucceeded()) {
+          return afterApplied(txn.getHeader().getRevision());
+        }
+      }
+      return CompletableFuture.failedFuture(new EtcdUnavailableException(
+          "cluster " + clusterId + ": too much contention in etcd, retry", null));
+    } catch (EtcdCalls.EtcdCallException e) {
+      return CompletableFuture.failedFuture(unavailable(e));
+    }
+  }
+
+  /** The etcd client, for the other stores of this replica (tokens, revocations, audit). */
+  public Client client() {
+    return client;
+  }
+
+  /** The key prefix (ends with '/'). */
+  public String prefix() {
+    return prefix;
+  }
+
+  /** A bounded call to etcd; tracks the newest revision etcd has reported. */
+  <T extends io.etcd.jetcd.Response> T call(CompletableFuture<T> future, String what) {
+    T response = EtcdCalls.await(future, options.opTimeout(), what);
+    lastEtcdContactNanos = System.nanoTime();
+    noteEtcdRevision(response.getHeader().getRevision());
+    return response;
+  }
+
+  /** What a caller gets when etcd did not commit: UNAVAILABLE, saying whether quorum is lost. */
+  EtcdUnavailableException unavailable(EtcdCalls.EtcdCallException e) {
+    String why = EtcdClients.diagnose(client, endpoints, Duration.ofMillis(500));
+    log.warn("etcd write failed reason=\"{}\" call=\"{}\"", why, e.getMessage());
+    return new EtcdUnavailableException(why + ": " + e.getMessage(), e);
+  }
+
+  /** Completes once this replica's watch has applied {@code revision}. */
+  CompletableFuture<Long> afterApplied(long revision) {
+    noteEtcdRevision(revision);
+    if (applied >= revision) {
+      return CompletableFuture.completedFuture(revision);
+    }
+    CompletableFuture<Void> waiter = new CompletableFuture<>();
+    appliedWaiters.computeIfAbsent(revision, r -> new CopyOnWriteArrayList<>()).add(waiter);
+    if (applied >= revision) {
+      releaseWaiters(applied);
+    }
+    // Committed in etcd already; the timeout only bounds how long we wait for our own watch.
+    return waiter.orTimeout(options.watchStallAfter().toMillis() * 3, TimeUnit.MILLISECONDS)
+        .handle((ok, failure) -> revision);
+  }
+
+  private void releaseWaiters(long upTo) {
+    var done = appliedWaiters.headMap(upTo, true);
+    while (!done.isEmpty()) {
+      var first = done.pollFirstEntry();
+      if (first == null) {
+        break;
+      }
+      first.getValue().forEach(f -> f.complete(null));
+    }
+  }
+
+  private void noteEtcdRevision(long revision) {
+    long seen = seenEtcdRevision;
+    while (revision > seen) {
+      seenEtcdRevision = revision;
+      seen = seenEtcdRevision;
+    }
+  }
+
+  // ---- the watch ----------------------------------------------------------------------------
+
+  /**
+   * Loads everything under the prefix as it was some history ago (up to {@code retainedEntries}
+   * revisions, not below etcd's compaction point) and returns that revision; the watch then
+   * replays the history since, so this replica can resume agents that were on another replica
+   * before it started, without a snapshot.
+   */
+  private long load() {
+    long now = call(kv.get(key("meta/layout")), "reading " + prefix + "meta/layout").getHeader().getRevision();
+    long revision = Math.max(1, now - options.retainedEntries());
+    GetResponse all;
+    try {
+      all = call(kv.get(key(""), GetOption.builder().isPrefix(true).withRevision(revision).build()),
+          "loading " + prefix + " at revision " + revision);
+    } catch (EtcdCalls.EtcdCallException e) {
+      if (!String.valueOf(e.getMessage()).contains("compacted")) {
+        throw e;
+      }
+      // History before the compaction point is gone: start from now; older resumes get a snapshot.
+      all = call(kv.get(key(""), GetOption.builder().isPrefix(true).build()), "loading " + prefix);
+      revision = all.getHeader().getRevision();
+    }
+    Map<String, Map<String, byte[]>> forListeners = new HashMap<>();
+    listeners.keySet().forEach(p -> forListeners.put(p, new HashMap<>()));
+    synchronized (lock) {
+      clusters.clear();
+      views.clear();
+      recent.clear();
+      recentCount = 0;
+      for (KeyValue kv0 : all.getKvs()) {
+        String rel = relative(kv0.getKey());
+        if (rel.startsWith(CLUSTERS)) {
+          ClusterRecord r = recordOf(kv0);
+          clusters.put(r.clusterId(), r);
+        } else if (rel.startsWith(VIEWS)) {
+          PeerView v = viewOf(kv0);
+          views.put(v.key(), v);
+        }
+      }
+      floor = revision;
+      applied = revision;
+    }
+    // Revocations and the like are loaded as of now, not replayed: a replica that just started
+    // must not let a revoked cluster in while its watch catches up.
+    long head = Math.max(now, revision);
+    for (String p : listeners.keySet()) {
+      for (KeyValue kv0 : call(kv.get(key(p), GetOption.builder().isPrefix(true).withRevision(head).build()),
+          "loading " + prefix + p).getKvs()) {
+        forListeners.get(p).put(relative(kv0.getKey()), kv0.getValue().getBytes());
+      }
+    }
+    listenersLoadedAt = head;
+    forListeners.forEach((p, values) -> listeners.get(p).loaded(values, head));
+    log.info("etcd membership loaded prefix={} mesh_uid={} revision={} head={} clusters={}", prefix, meshUid,
+        revision, head, clusters.size());
+    return revision;
+  }
+
+  private void startWatch(long fromRevision) {
+    synchronized (lock) {
+      if (closed) {
+        return;
+      }
+      if (watcher != null) {
+        watcher.close();
+      }
+      long generation = ++watchGeneration;
+      WatchOption option = WatchOption.builder().isPrefix(true).withRevision(fromRevision).withPrevKV(true)
+          .withProgressNotify(true).build();
+      watcher = client.getWatchClient().watch(key(""), option, Watch.listener(
+          r -> onWatch(generation, r), e -> onWatchError(generation, e), () -> onWatchError(generation, null)));
+    }
+  }
+
+  private void onWatch(long generation, WatchResponse response) {
+    List<KeyChange> forListeners = new ArrayList<>();
+    long advancedTo;
+    synchronized (lock) {
+      if (generation != watchGeneration || closed) {
+        return;
+      }
+      lastEtcdContactNanos = System.nanoTime();
+      long before = applied;
+      List<WatchEvent> events = response.getEvents();
+      int i = 0;
+      while (i < events.size()) {
+        long revision = events.get(i).getKeyValue().getModRevision();
+        int j = i;
+        while (j < events.size() && events.get(j).getKeyValue().getModRevision() == revision) {
+          j++;
+        }
+        if (revision > applied) {
+          applyGroup(revision, events.subList(i, j), forListeners);
+          applied = revision;
+        }
+        i = j;
+      }
+      if (events.isEmpty() && response.isProgressNotify()) {
+        // Every event up to the header's revision has been delivered on this watch.
+        applied = Math.max(applied, response.getHeader().getRevision());
+      }
+      noteEtcdRevision(response.getHeader().getRevision());
+      advancedTo = applied > before ? applied : -1;
+    }
+    for (KeyChange c : forListeners) {
+      listeners.get(c.listenerPrefix()).changed(c.key(), c.value(), c.revision());
+    }
+    if (advancedTo > 0) {
+      releaseWaiters(advancedTo);
+      long revision = advancedTo;
+      notifyExecutor.execute(() -> durableListeners.forEach(l -> l.accept(revision)));
+    }
+  }
+
+  private record KeyChange(String listenerPrefix, String key, byte[] value, long revision) {}
+
+  // @GuardedBy("lock")
+  private void applyGroup(long revision, List<WatchEvent> group, List<KeyChange> forListeners) {
+    Map<String, RemovalReason> reasons = new HashMap<>();
+    Set<String> removedNow = new HashSet<>();
+    for (WatchEvent e : group) {
+      String rel = relative(e.getKeyValue().getKey());
+      if (rel.startsWith(REMOVED) && e.getEventType() == WatchEvent.EventType.PUT) {
+        reasons.put(rel.substring(REMOVED.length()), parseReason(e.getKeyValue().getValue()));
+      } else if (rel.startsWith(CLUSTERS) && e.getEventType() == WatchEvent.EventType.DELETE) {
+        removedNow.add(rel.substring(CLUSTERS.length()));
+      }
+    }
+    List<LogEntry> entries = new ArrayList<>();
+    long now = System.nanoTime();
+    for (WatchEvent e : group) {
+      String rel = relative(e.getKeyValue().getKey());
+      boolean put = e.getEventType() == WatchEvent.EventType.PUT;
+      MembershipEvent event = null;
+      if (rel.startsWith(CLUSTERS)) {
+        String id = rel.substring(CLUSTERS.length());
+        if (put) {
+          ClusterRecord r = recordOf(e.getKeyValue());
+          clusters.put(id, r);
+          event = new ClusterUpserted(r);
+        } else {
+          clusters.remove(id);
+          views.keySet().removeIf(k -> k.observerClusterId().equals(id) || k.subjectClusterId().equals(id));
+          event = new ClusterRemoved(id, reasons.getOrDefault(id, RemovalReason.REMOVED));
+        }
+      } else if (rel.startsWith(VIEWS)) {
+        if (put) {
+          PeerView v = viewOf(e.getKeyValue());
+          views.put(v.key(), v);
+          event = new ViewUpdated(v);
+        } else {
+          PeerView.Key k = viewKeyOf(rel);
+          views.remove(k);
+          // A view deleted with its observer or subject is implied by the removal, as in the file log.
+          if (!removedNow.contains(k.observerClusterId()) && !removedNow.contains(k.subjectClusterId())) {
+            event = new ViewRemoved(k);
+          }
+        }
+      } else if (!rel.startsWith(MEMBERS)) {
+        if (rel.startsWith(REPLICAS) && heartbeatPendingRevision != 0 && revision >= heartbeatPendingRevision) {
+          heartbeatPendingRevision = 0;
+        }
+        Optional<String> p = listenerFor(rel);
+        if (p.isPresent() && revision > listenersLoadedAt) {
+          forListeners.add(new KeyChange(p.get(), rel, put ? e.getKeyValue().getValue().getBytes() : null, revision));
+        }
+      }
+      if (event != null) {
+        entries.add(new LogEntry(revision, event, codec.encodeEvent(revision, event), now));
+      }
+    }
+    if (heartbeatPendingRevision != 0 && revision >= heartbeatPendingRevision) {
+      heartbeatPendingRevision = 0;
+    }
+    if (!entries.isEmpty()) {
+      recent.put(revision, entries);
+      recentCount += entries.size();
+      while (recentCount > options.retainedEntries() && recent.size() > 1) {
+        var oldest = recent.pollFirstEntry();
+        recentCount -= oldest.getValue().size();
+        floor = Math.max(floor, oldest.getKey());
+      }
+    }
+  }
+
+  private void onWatchError(long generation, Throwable error) {
+    synchronized (lock) {
+      if (generation != watchGeneration || closed) {
+        return;
+      }
+    }
+    if (error instanceof CompactedException c || rootIs(error, CompactedException.class)) {
+      log.warn("etcd watch fell below compaction; reloading state applied={} compacted={}", applied,
+          error instanceof CompactedException ce ? ce.getCompactedRevision() : -1);
+      restartAfter(Duration.ZERO, true);
+      return;
+    }
+    log.warn("etcd watch ended; restarting applied={} error=\"{}\"", applied,
+        error == null ? "completed" : EtcdCalls.rootMessage(error));
+    restartAfter(Duration.ofMillis(200), false);
+  }
+
+  private void restartAfter(Duration delay, boolean reload) {
+    scheduler.schedule(() -> {
+      try {
+        watchRestarts++;
+        if (reload) {
+          long before = applied;
+          long revision = load();
+          startWatch(revision + 1);
+          if (revision > before) {
+            notifyExecutor.execute(() -> durableListeners.forEach(l -> l.accept(revision)));
+          }
+        } else {
+          startWatch(applied + 1);
+        }
+      } catch (RuntimeException e) {
+        log.warn("etcd watch restart failed; retrying error=\"{}\"", e.getMessage());
+        restartAfter(Duration.ofSeconds(1), reload);
+      }
+    }, delay.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Once per heartbeat interval: keeps this replica's lease alive (re-granting it when lost),
+   * writes its presence key and checks that the watch delivered the previous one; decides whether
+   * the replica is partitioned from etcd.
+   */
+  private void heartbeat() {
+    try {
+      long pending = heartbeatPendingRevision;
+      if (pending != 0 && System.nanoTime() - heartbeatPendingSinceNanos > options.watchStallAfter().toNanos()) {
+        log.warn("etcd watch stalled: own heartbeat at revision {} not delivered within {} ms; replacing the watch",
+            pending, options.watchStallAfter().toMillis());
+        heartbeatPendingRevision = 0;
+        watchRestarts++;
+        startWatch(applied + 1);
+      }
+      ensureLease();
+      var put = call(kv.put(key(REPLICAS + options.replicaName()), bytes(clock.instant().toString()),
+          PutOption.builder().withLeaseId(leaseId).build()), "heartbeat");
+      if (heartbeatPendingRevision == 0 && applied < put.getHeader().getRevision()) {
+        heartbeatPendingSinceNanos = System.nanoTime();
+        heartbeatPendingRevision = put.getHeader().getRevision();
+      }
+      setUnavailable(null);
+    } catch (RuntimeException e) {
+      long silentNanos = System.nanoTime() - lastEtcdContactNanos;
+      if (silentNanos > options.partitionedAfter().toNanos()) {
+        String why = EtcdClients.diagnose(client, endpoints, Duration.ofMillis(500));
+        if (why.startsWith("etcd is unreachable")) {
+          setUnavailable("hub replica " + options.replicaName() + " is partitioned from etcd: " + why);
+        } else {
+          // Members answer but cannot commit: the mesh cannot change, so what we have is current.
+          lastEtcdContactNanos = System.nanoTime() - options.partitionedAfter().toNanos() / 2;
+          log.warn("etcd heartbeat failed reason=\"{}\"", why);
+        }
+      }
+    }
+  }
+
+  private void ensureLease() {
+    long id = leaseId;
+    if (id != 0) {
+      try {
+        LeaseKeepAliveResponse r = call(client.getLeaseClient().keepAliveOnce(id), "lease keep-alive");
+        if (r.getTTL() > 0) {
+          return;
+        }
+      } catch (EtcdCalls.EtcdCallException e) {
+        if (!String.valueOf(e.getMessage()).contains("lease not found")) {
+          throw e;
+        }
+      }
+      log.info("etcd lease lost; granting a new one replica={} old_lease={}", options.replicaName(), id);
+    }
+    leaseId = call(client.getLeaseClient().grant(options.leaseTtl().toSeconds()), "lease grant").getID();
+  }
+
+  private void setUnavailable(String reason) {
+    String before = unavailable;
+    if (java.util.Objects.equals(before, reason)) {
+      return;
+    }
+    unavailable = reason;
+    if (reason != null) {
+      log.warn("hub replica stops serving: {}", reason);
+    } else if (before != null) {
+      log.info("hub replica reconnected to etcd; serving again");
+      watchRestarts++;
+      startWatch(applied + 1);
+    }
+    servingListeners.forEach(Runnable::run);
+  }
+
+  @Override
+  public void close() {
+    heartbeatTask.cancel(false);
+    scheduler.shutdownNow();
+    synchronized (lock) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      if (watcher != null) {
+        watcher.close();
+      }
+    }
+    long id = leaseId;
+    if (id != 0) {
+      // Presence ends at once instead of after the lease's TTL.
+      client.getLeaseClient().revoke(id).orTimeout(1, TimeUnit.SECONDS).exceptionally(e -> null).join();
+    }
+  }
+
+  // ---- keys and values ----------------------------------------------------------------------
+
+  private ByteSequence key(String relative) {
+    return bytes(prefix + relative);
+  }
+
+  private String relative(ByteSequence key) {
+    return key.toString(StandardCharsets.UTF_8).substring(prefix.length());
+  }
+
+  private Optional<String> listenerFor(String rel) {
+    for (String p : listeners.keySet()) {
+      if (rel.startsWith(p)) {
+        return Optional.of(p);
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static String viewKey(PeerView.Key k) {
+    return VIEWS + k.observerClusterId() + "/" + k.subjectClusterId();
+  }
+
+  private static PeerView.Key viewKeyOf(String rel) {
+    String rest = rel.substring(VIEWS.length());
+    int slash = rest.indexOf('/');
+    return new PeerView.Key(rest.substring(0, slash), rest.substring(slash + 1));
+  }
+
+  private ClusterRecord recordOf(KeyValue kv0) {
+    if (!(codec.decodeEvent(kv0.getValue().getBytes()) instanceof ClusterUpserted u)) {
+      throw new IllegalStateException("etcd key " + kv0.getKey() + " does not hold a cluster record");
+    }
+    return u.record().accepted(u.record().acceptedAt(), kv0.getModRevision());
+  }
+
+  private PeerView viewOf(KeyValue kv0) {
+    if (!(codec.decodeEvent(kv0.getValue().getBytes()) instanceof ViewUpdated v)) {
+      throw new IllegalStateException("etcd key " + kv0.getKey() + " does not hold a view");
+    }
+    return v.view();
+  }
+
+  private static RemovalReason parseReason(ByteSequence value) {
+    try {
+      return RemovalReason.valueOf(value.toString(StandardCharsets.UTF_8));
+    } catch (IllegalArgumentException e) {
+      return RemovalReason.REMOVED;
+    }
+  }
+
+  private static boolean rootIs(Throwable t, Class<?> type) {
+    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (type.isInstance(c)) {
+        return true;
+      }
+    }
+    return false;
+  }
+}

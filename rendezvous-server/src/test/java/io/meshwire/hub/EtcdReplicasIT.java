@@ -1,0 +1,426 @@
+package io.meshwire.hub;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.ByteString;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.options.GetOption;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.meshwire.certs.Csrs;
+import io.meshwire.certs.Role;
+import io.meshwire.certs.SpiffeId;
+import io.meshwire.certs.tls.TlsCredentials;
+import io.meshwire.hub.etcd.EtcdClients;
+import io.meshwire.hub.etcd.EtcdSettings;
+import io.meshwire.hub.etcd.EtcdStartException;
+import io.meshwire.hub.server.HubConfig;
+import io.meshwire.hub.server.HubServer;
+import io.meshwire.proto.admin.v1.MeshAdminGrpc;
+import io.meshwire.proto.admin.v1.RevokeClusterRequest;
+import io.meshwire.proto.enrollment.v1.EnrollRequest;
+import io.meshwire.proto.enrollment.v1.EnrollmentGrpc;
+import io.meshwire.proto.rendezvous.v1.AnnounceRequest;
+import io.meshwire.proto.rendezvous.v1.RendezvousGrpc;
+import io.meshwire.proto.rendezvous.v1.WatchEvent;
+import io.meshwire.testsupport.etcd.EtcdCluster;
+import io.meshwire.testsupport.etcd.EtcdClusterExtension;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two hub replicas (in-process, real TLS) on one real 3-member etcd cluster: one revision on every
+ * replica, the concurrency rules across replicas, revocation everywhere, refusals at start, and
+ * quorum loss. Each test uses a fresh key prefix.
+ */
+class EtcdReplicasIT {
+
+  @RegisterExtension static final EtcdClusterExtension ETCD = new EtcdClusterExtension(3);
+
+  @TempDir Path dir;
+  private String prefix;
+  private final List<AutoCloseable> open = new ArrayList<>();
+
+  @BeforeEach
+  void freshPrefix() {
+    prefix = "/it-" + UUID.randomUUID() + "/";
+  }
+
+  @AfterEach
+  void closeAll() throws Exception {
+    for (int i = open.size() - 1; i >= 0; i--) {
+      open.get(i).close();
+    }
+  }
+
+  private Map<String, String> etcdSettings(String hubName, EtcdCluster.ClientTls tls) {
+    Map<String, String> s = new HashMap<>();
+    s.put("store", "etcd");
+    s.put("etcd-endpoints", String.join(",", ETCD.cluster().endpoints()));
+    s.put("etcd-ca", tls.ca().toString());
+    s.put("etcd-cert", tls.cert().toString());
+    s.put("etcd-key", tls.key().toString());
+    s.put("etcd-prefix", prefix);
+    s.put("hub-name", hubName);
+    return s;
+  }
+
+  /** Replica A creates the mesh CA; B mounts copies of the same CA and admin files. */
+  private HubFixture[] twoReplicas() throws Exception {
+    HubFixture a = new HubFixture(dir.resolve("a"), etcdSettings("hub-a", ETCD.cluster().clientTls()));
+    open.add(a);
+    copyTree(dir.resolve("a/ca"), dir.resolve("b/ca"));
+    copyTree(dir.resolve("a/admin"), dir.resolve("b/admin"));
+    HubFixture b = new HubFixture(dir.resolve("b"), etcdSettings("hub-b", ETCD.cluster().clientTls()));
+    open.add(b);
+    return new HubFixture[] {a, b};
+  }
+
+  private Client etcdClient() {
+    var tls = ETCD.cluster().clientTls();
+    Client c = EtcdClients.connect(new EtcdSettings(ETCD.cluster().endpoints().stream().map(URI::create).toList(),
+        tls.ca(), tls.cert(), tls.key(), prefix), Duration.ofSeconds(5));
+    open.add(c);
+    return c;
+  }
+
+  private long keysUnderPrefix(Client c) throws Exception {
+    return c.getKVClient().get(ByteSequence.from(prefix, StandardCharsets.UTF_8),
+        GetOption.builder().isPrefix(true).withCountOnly(true).build()).get(5, TimeUnit.SECONDS).getCount();
+  }
+
+  private static long announce(HubFixture hub, TlsCredentials creds, String id, int n, long generation) {
+    return RendezvousGrpc.newBlockingStub(hub.channel(creds)).withDeadlineAfter(10, TimeUnit.SECONDS)
+        .announce(AnnounceRequest.newBuilder().setRecord(HubFixture.record(id, n, generation)).build()).getRevision();
+  }
+
+  @Test
+  void anAgentMovingToAnotherReplicaResumesWithWhatItMissedAndNoSnapshot() throws Exception {
+    HubFixture[] r = twoReplicas();
+    TlsCredentials east = r[0].enroll("east");
+    TlsCredentials west = r[0].enroll("west");
+    announce(r[0], east, "east", 1, 1);
+    announce(r[0], west, "west", 2, 1);
+    long resumeAt;
+    String meshUid;
+    try (WatchRecorder onA = new WatchRecorder(r[0].channel(east), 0, "")) {
+      resumeAt = onA.awaitCaughtUp().getRevision();
+      meshUid = onA.events.get(0).getHello().getMeshUid();
+    }
+    assertEquals(r[0].hub().membership().meshUid(), r[1].hub().membership().meshUid(), "one mesh UID everywhere");
+    long missed = announce(r[1], west, "west", 2, 2); // while east is between replicas
+    try (WatchRecorder onB = new WatchRecorder(r[1].channel(east), resumeAt, meshUid)) {
+      WatchEvent upsert = onB.await(e -> e.hasClusterUpserted() && e.getRevision() == missed);
+      assertEquals(2, upsert.getClusterUpserted().getRecord().getGeneration());
+      onB.awaitCaughtUp();
+      assertFalse(onB.events.get(0).getHello().getSnapshotFollows(), "resumed from the log, no snapshot");
+      assertTrue(onB.ofCase(WatchEvent.EventCase.SNAPSHOT).isEmpty());
+    }
+  }
+
+  @Test
+  void aReplicaStartedLaterResumesFromEtcdHistoryAndGivesASnapshotOnlyBelowTheCompactionPoint() throws Exception {
+    HubFixture a = new HubFixture(dir.resolve("a"), etcdSettings("hub-a", ETCD.cluster().clientTls()));
+    open.add(a);
+    TlsCredentials east = a.enroll("east");
+    TlsCredentials west = a.enroll("west");
+    announce(a, east, "east", 1, 1);
+    announce(a, west, "west", 2, 1);
+    long resumeAt;
+    String meshUid;
+    try (WatchRecorder onA = new WatchRecorder(a.channel(east), 0, "")) {
+      resumeAt = onA.awaitCaughtUp().getRevision();
+      meshUid = onA.events.get(0).getHello().getMeshUid();
+    }
+    long missed = announce(a, west, "west", 2, 2);
+    copyTree(dir.resolve("a/ca"), dir.resolve("b/ca"));
+    copyTree(dir.resolve("a/admin"), dir.resolve("b/admin"));
+    HubFixture b = new HubFixture(dir.resolve("b"), etcdSettings("hub-b", ETCD.cluster().clientTls()));
+    open.add(b);
+    try (WatchRecorder onB = new WatchRecorder(b.channel(east), resumeAt, meshUid)) {
+      onB.await(e -> e.hasClusterUpserted() && e.getRevision() == missed);
+      onB.awaitCaughtUp();
+      assertFalse(onB.events.get(0).getHello().getSnapshotFollows(), "history from etcd, no snapshot");
+    }
+    // Compact etcd past the agent's revision: a replica started now has no history that old.
+    Client c = etcdClient();
+    long head = c.getKVClient().get(ByteSequence.from(prefix, StandardCharsets.UTF_8)).get(5, TimeUnit.SECONDS)
+        .getHeader().getRevision();
+    c.getKVClient().compact(head).get(10, TimeUnit.SECONDS);
+    copyTree(dir.resolve("a/ca"), dir.resolve("c/ca"));
+    copyTree(dir.resolve("a/admin"), dir.resolve("c/admin"));
+    HubFixture late = new HubFixture(dir.resolve("c"), etcdSettings("hub-c", ETCD.cluster().clientTls()));
+    open.add(late);
+    try (WatchRecorder onC = new WatchRecorder(late.channel(east), resumeAt, meshUid)) {
+      onC.awaitCaughtUp();
+      assertTrue(onC.events.get(0).getHello().getSnapshotFollows(), "below the compaction point: a snapshot");
+      assertFalse(onC.ofCase(WatchEvent.EventCase.SNAPSHOT).isEmpty());
+    }
+  }
+
+  @Test
+  void generationsOnlyGrowWhenTwoReplicasTakeAnnouncesForOneClusterAtOnce() throws Exception {
+    HubFixture[] r = twoReplicas();
+    TlsCredentials east = r[0].enroll("east");
+    int generations = 30;
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    try {
+      Map<Long, Long> revisionByGeneration = new ConcurrentHashMap<>();
+      List<Future<?>> calls = new ArrayList<>();
+      for (int g = 1; g <= generations; g++) {
+        long generation = g;
+        HubFixture replica = r[g % 2];
+        calls.add(pool.submit(() -> {
+          try {
+            revisionByGeneration.put(generation, announce(replica, east, "east", 1, generation));
+          } catch (StatusRuntimeException e) {
+            assertEquals(Status.Code.FAILED_PRECONDITION, e.getStatus().getCode(), e.getMessage());
+          }
+        }));
+      }
+      for (Future<?> f : calls) {
+        f.get(30, TimeUnit.SECONDS);
+      }
+      assertTrue(revisionByGeneration.containsKey((long) generations), "the highest generation is never refused");
+      List<Long> byRevision = revisionByGeneration.entrySet().stream()
+          .sorted(Map.Entry.comparingByValue()).map(Map.Entry::getKey).toList();
+      assertEquals(byRevision.stream().sorted().toList(), byRevision,
+          "accepted generations grow with their revisions: " + revisionByGeneration);
+      for (HubFixture replica : r) {
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(
+            () -> replica.hub().membership().cluster("east").orElseThrow().generation() == generations);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void aJoinTokenUsedOnTwoReplicasAtOnceIsSpentOnce() throws Exception {
+    HubFixture[] r = twoReplicas();
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      for (int round = 0; round < 5; round++) {
+        String cluster = "race" + round;
+        String token = r[0].createToken(cluster);
+        CyclicBarrier together = new CyclicBarrier(2);
+        List<Future<Status.Code>> outcomes = new ArrayList<>();
+        for (HubFixture replica : r) {
+          outcomes.add(pool.submit(() -> {
+            KeyPair keys = Csrs.newKeyPair();
+            byte[] csr = Csrs.create(keys, new SpiffeId(replica.ca().mesh(), Role.CLUSTER, cluster));
+            together.await(10, TimeUnit.SECONDS);
+            try {
+              EnrollmentGrpc.newBlockingStub(replica.channel(null)).withDeadlineAfter(10, TimeUnit.SECONDS)
+                  .enroll(EnrollRequest.newBuilder().setJoinToken(token).setCsrDer(ByteString.copyFrom(csr)).build());
+              return Status.Code.OK;
+            } catch (StatusRuntimeException e) {
+              return e.getStatus().getCode();
+            }
+          }));
+        }
+        List<Status.Code> codes = new ArrayList<>();
+        for (Future<Status.Code> f : outcomes) {
+          codes.add(f.get(30, TimeUnit.SECONDS));
+        }
+        assertEquals(1, codes.stream().filter(c -> c == Status.Code.OK).count(), "round " + round + ": " + codes);
+        assertEquals(1, codes.stream().filter(c -> c == Status.Code.UNAUTHENTICATED).count(), "round " + round);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void aRevocationOnOneReplicaEndsTheClustersStreamsOnEveryReplicaWithinTwoSeconds() throws Exception {
+    HubFixture[] r = twoReplicas();
+    TlsCredentials west = r[0].enroll("west");
+    announce(r[0], west, "west", 2, 1);
+    try (WatchRecorder onB = new WatchRecorder(r[1].channel(west), 0, "");
+         WatchRecorder onA = new WatchRecorder(r[0].channel(west), 0, "")) {
+      onB.awaitCaughtUp();
+      onA.awaitCaughtUp();
+      long start = System.nanoTime();
+      MeshAdminGrpc.newBlockingStub(r[0].channel(r[0].admin())).withDeadlineAfter(10, TimeUnit.SECONDS)
+          .revokeCluster(RevokeClusterRequest.newBuilder().setClusterId("west").setReason("stolen").build());
+      Status onOther = onB.awaitClosed(Duration.ofSeconds(2));
+      long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+      assertEquals(Status.Code.PERMISSION_DENIED, onOther.getCode(), onOther.toString());
+      assertTrue(elapsedMs < 2000, "closed after " + elapsedMs + " ms");
+      assertEquals(Status.Code.PERMISSION_DENIED, onA.awaitClosed(Duration.ofSeconds(2)).getCode());
+    }
+    StatusRuntimeException refused = assertThrows(StatusRuntimeException.class,
+        () -> announce(r[1], west, "west", 2, 2));
+    assertEquals(Status.Code.UNAUTHENTICATED, refused.getStatus().getCode(), refused.getMessage());
+  }
+
+  // ---- refusals at start: a message naming the problem, nothing written ----------------------
+
+  private EtcdStartException refusedStart(Map<String, String> settings, Path data) {
+    Map<String, String> all = new HashMap<>(settings);
+    all.put("data-dir", data.toString());
+    all.put("listen", "127.0.0.1:0");
+    all.putIfAbsent("mesh", "test.mesh");
+    return assertThrows(EtcdStartException.class,
+        () -> HubServer.start(HubConfig.parse(all), InstantSource.system(), new SimpleMeterRegistry()).close());
+  }
+
+  @Test
+  void wrongEtcdCertificatesAreRefusedAndNothingIsWritten() throws Exception {
+    EtcdStartException e = refusedStart(etcdSettings("hub-a", ETCD.cluster().foreignClientTls()), dir.resolve("x"));
+    assertTrue(e.getMessage().contains("TLS refused") || e.getMessage().contains("unreachable"), e.getMessage());
+    assertTrue(e.getMessage().contains("--etcd-ca") || e.getMessage().contains("endpoints"), e.getMessage());
+    assertEquals(0, keysUnderPrefix(etcdClient()));
+    assertFalse(Files.exists(dir.resolve("x/ca")), "no CA created for a hub that does not start");
+  }
+
+  @Test
+  void anUnreachableEtcdIsRefusedByName() throws Exception {
+    Map<String, String> s = etcdSettings("hub-a", ETCD.cluster().clientTls());
+    s.put("etcd-endpoints", "https://127.0.0.1:" + freePort());
+    EtcdStartException e = refusedStart(s, dir.resolve("x"));
+    assertTrue(e.getMessage().contains("etcd is unreachable"), e.getMessage());
+  }
+
+  @Test
+  void aPrefixHoldingAnotherMeshsDataIsRefusedAndLeftAlone() throws Exception {
+    HubFixture a = new HubFixture(dir.resolve("a"), etcdSettings("hub-a", ETCD.cluster().clientTls()));
+    open.add(a);
+    long before = keysUnderPrefix(etcdClient());
+    Map<String, String> other = etcdSettings("hub-z", ETCD.cluster().clientTls());
+    other.put("mesh", "other.mesh");
+    EtcdStartException e = refusedStart(other, dir.resolve("z"));
+    assertTrue(e.getMessage().contains("holds the data of mesh \"test.mesh\""), e.getMessage());
+    // Same mesh name, another CA: refused too.
+    EtcdStartException ca = refusedStart(etcdSettings("hub-y", ETCD.cluster().clientTls()), dir.resolve("y"));
+    assertTrue(ca.getMessage().contains("another CA"), ca.getMessage());
+    // Heartbeats of replica a may add revisions, not keys.
+    assertEquals(before, keysUnderPrefix(etcdClient()));
+  }
+
+  @Test
+  void aLayoutFromANewerVersionIsRefused() throws Exception {
+    Client c = etcdClient();
+    c.getKVClient().put(ByteSequence.from(prefix + "meta/layout", StandardCharsets.UTF_8),
+        ByteSequence.from("2", StandardCharsets.UTF_8)).get(5, TimeUnit.SECONDS);
+    EtcdStartException e = refusedStart(etcdSettings("hub-a", ETCD.cluster().clientTls()), dir.resolve("x"));
+    assertTrue(e.getMessage().contains("data layout 2, written by a newer meshwire"), e.getMessage());
+    assertEquals(1, keysUnderPrefix(c));
+  }
+
+  @Test
+  void keysThatAreNotMeshwiresAreRefused() throws Exception {
+    Client c = etcdClient();
+    c.getKVClient().put(ByteSequence.from(prefix + "someone/else", StandardCharsets.UTF_8),
+        ByteSequence.from("x", StandardCharsets.UTF_8)).get(5, TimeUnit.SECONDS);
+    EtcdStartException e = refusedStart(etcdSettings("hub-a", ETCD.cluster().clientTls()), dir.resolve("x"));
+    assertTrue(e.getMessage().contains("no meshwire layout marker"), e.getMessage());
+    assertEquals(1, keysUnderPrefix(c));
+  }
+
+  // ---- etcd failures ---------------------------------------------------------------------------
+
+  @Test
+  void replicasKeepSeeingChangesWhenEachEtcdMemberInTurnIsKilled() throws Exception {
+    HubFixture[] r = twoReplicas();
+    TlsCredentials east = r[0].enroll("east");
+    EtcdCluster etcd = ETCD.cluster();
+    long generation = 1;
+    announce(r[1], east, "east", 1, generation);
+    for (int round = 0; round < etcd.size(); round++) {
+      // The leader first: the failure jetcd's watch does not come back from on its own.
+      int victim = round == 0 ? etcd.awaitLeader(Duration.ofSeconds(10)) : (etcd.leader() + 1) % etcd.size();
+      etcd.kill(victim);
+      try {
+        long g = ++generation;
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).ignoreExceptions()
+            .until(() -> announce(r[1], east, "east", 1, g) > 0);
+        // Replica a learns of it only through its one watch.
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(
+            () -> r[0].hub().membership().cluster("east").orElseThrow().generation() == g);
+      } finally {
+        etcd.restart(victim);
+        etcd.awaitLeader(Duration.ofSeconds(30));
+      }
+    }
+  }
+
+  // ---- quorum ---------------------------------------------------------------------------------
+
+  @Test
+  void withoutQuorumWritesAreUnavailableSayingSoAndWatchStreamsStayOpen() throws Exception {
+    HubFixture[] r = twoReplicas();
+    TlsCredentials east = r[0].enroll("east");
+    announce(r[0], east, "east", 1, 1);
+    EtcdCluster etcd = ETCD.cluster();
+    List<Integer> stopped = new ArrayList<>();
+    try (WatchRecorder watch = new WatchRecorder(r[0].channel(east), 0, "")) {
+      watch.awaitCaughtUp();
+      for (int i = 0; i < etcd.size() && stopped.size() < 2; i++) {
+        if (i != 0) { // keep member 0 (any one) running: it answers, without a leader
+          etcd.stop(i);
+          stopped.add(i);
+        }
+      }
+      StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> announce(r[0], east, "east", 1, 2));
+      assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode());
+      assertTrue(e.getStatus().getDescription().contains("etcd has no quorum"), e.getStatus().getDescription());
+      // Past the partition threshold (6 s), the stream is still open: members answer, the mesh cannot change.
+      assertThrows(java.util.concurrent.TimeoutException.class, () -> watch.closed.get(8, TimeUnit.SECONDS),
+          "the watch stream stays open while etcd has no quorum");
+    } finally {
+      stopped.forEach(etcd::restart);
+      etcd.awaitLeader(Duration.ofSeconds(30));
+    }
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).ignoreExceptions()
+        .until(() -> announce(r[0], east, "east", 1, 3) > 0);
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  private static void copyTree(Path from, Path to) throws IOException {
+    try (Stream<Path> walk = Files.walk(from)) {
+      for (Path p : walk.toList()) {
+        Path target = to.resolve(from.relativize(p).toString());
+        if (Files.isDirectory(p)) {
+          Files.createDirectories(target);
+        } else {
+          Files.copy(p, target);
+        }
+      }
+    }
+  }
+}

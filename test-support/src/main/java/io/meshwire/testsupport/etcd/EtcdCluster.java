@@ -1,0 +1,370 @@
+package io.meshwire.testsupport.etcd;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * {@code EtcdCluster} launches a real etcd cluster (Debian's etcd-server, {@code /usr/bin/etcd}
+ * 3.4) of N members on loopback: random ports, a temporary directory, mutual TLS for clients and
+ * between members, certificates made with {@code openssl} for 127.0.0.1. Members can be stopped,
+ * SIGKILLed and started again on the same data and ports. No JUnit here: a lab or a demo can use
+ * it; tests use {@code EtcdClusterExtension}.
+ *
+ * <p>Every process is killed by its PID in {@link #close()}, and by a JVM shutdown hook if the JVM
+ * exits first; the directory is deleted. Not thread-safe: one test thread drives it.
+ */
+public final class EtcdCluster implements AutoCloseable {
+
+  public static final Path BINARY = Path.of("/usr/bin/etcd");
+  private static final Set<ProcessHandle> LIVE = ConcurrentHashMap.newKeySet();
+
+  static {
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> LIVE.forEach(ProcessHandle::destroyForcibly),
+        "etcd-cluster-cleanup"));
+  }
+
+  /** Client-side TLS files: the CA that signed the members, and a client certificate and key. */
+  public record ClientTls(Path ca, Path cert, Path key) {}
+
+  private final Path dir;
+  private final ClientTls clientTls;
+  private final List<Member> members = new ArrayList<>();
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+  private final class Member {
+    final String name;
+    final int clientPort;
+    final int peerPort;
+    final int metricsPort;
+    Process process;
+
+    Member(String name, int clientPort, int peerPort, int metricsPort) {
+      this.name = name;
+      this.clientPort = clientPort;
+      this.peerPort = peerPort;
+      this.metricsPort = metricsPort;
+    }
+  }
+
+  private EtcdCluster(Path dir, ClientTls clientTls) {
+    this.dir = dir;
+    this.clientTls = clientTls;
+  }
+
+  /** Starts {@code size} members and waits (bounded) until the cluster has a leader. */
+  public static EtcdCluster start(int size) {
+    if (!Files.isExecutable(BINARY)) {
+      throw new IllegalStateException(BINARY + " is missing: install Debian's etcd-server");
+    }
+    Path dir;
+    try {
+      dir = Files.createTempDirectory("mw-etcd-");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    EtcdCluster cluster = null;
+    try {
+      Path tls = dir.resolve("tls");
+      Certs.makeCa(tls, "ca");
+      Certs.issue(tls, "ca", "member", "serverAuth,clientAuth");
+      Certs.issue(tls, "ca", "client", "clientAuth");
+      cluster = new EtcdCluster(dir, new ClientTls(tls.resolve("ca.crt"), tls.resolve("client.crt"),
+          tls.resolve("client.key")));
+      for (int i = 0; i < size; i++) {
+        cluster.members.add(cluster.new Member("m" + i, freePort(), freePort(), freePort()));
+      }
+      for (int i = 0; i < size; i++) {
+        cluster.launch(i);
+      }
+      cluster.awaitLeader(Duration.ofSeconds(30));
+      return cluster;
+    } catch (RuntimeException e) {
+      if (cluster != null) {
+        cluster.close();
+      } else {
+        deleteTree(dir);
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * Client TLS files signed by a CA the cluster does not trust (for "wrong certificate" tests),
+   * written under this cluster's directory.
+   */
+  public ClientTls foreignClientTls() {
+    Path tls = dir.resolve("foreign-tls");
+    Certs.makeCa(tls, "ca");
+    Certs.issue(tls, "ca", "client", "clientAuth");
+    return new ClientTls(tls.resolve("ca.crt"), tls.resolve("client.crt"), tls.resolve("client.key"));
+  }
+
+  public ClientTls clientTls() {
+    return clientTls;
+  }
+
+  /** {@code https://127.0.0.1:port} of every member, in member order. */
+  public List<String> endpoints() {
+    return members.stream().map(m -> "https://127.0.0.1:" + m.clientPort).toList();
+  }
+
+  public String endpoint(int member) {
+    return endpoints().get(member);
+  }
+
+  public int size() {
+    return members.size();
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  public boolean isRunning(int member) {
+    Process p = members.get(member).process;
+    return p != null && p.isAlive();
+  }
+
+  /** The member that is leader now, or -1 (asked over each member's plain-HTTP metrics port). */
+  public int leader() {
+    for (int i = 0; i < members.size(); i++) {
+      if (isRunning(i) && metric(i, "etcd_server_is_leader") == 1.0) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** Waits (bounded) until a member is leader and returns it. */
+  public int awaitLeader(Duration within) {
+    long deadline = System.nanoTime() + within.toNanos();
+    while (System.nanoTime() < deadline) {
+      int leader = leader();
+      if (leader >= 0) {
+        return leader;
+      }
+      pause(100);
+    }
+    throw new IllegalStateException("etcd cluster has no leader within " + within.toSeconds() + "s (logs in "
+        + dir + ")");
+  }
+
+  /** SIGKILL, and waits until the process is gone. */
+  public void kill(int member) {
+    Member m = members.get(member);
+    if (m.process != null) {
+      m.process.destroyForcibly();
+      waitGone(m.process);
+    }
+  }
+
+  /** SIGTERM (SIGKILL after 5 s). */
+  public void stop(int member) {
+    Member m = members.get(member);
+    if (m.process != null) {
+      m.process.destroy();
+      try {
+        if (!m.process.waitFor(5, TimeUnit.SECONDS)) {
+          m.process.destroyForcibly();
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        m.process.destroyForcibly();
+      }
+      waitGone(m.process);
+    }
+  }
+
+  /** Starts a stopped member again on its data directory and ports; waits until it is healthy. */
+  public void restart(int member) {
+    if (isRunning(member)) {
+      throw new IllegalStateException("member " + member + " is running");
+    }
+    launch(member);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (System.nanoTime() < deadline && !metricsAnswer(member)) {
+      pause(100);
+    }
+  }
+
+  private void launch(int index) {
+    Member m = members.get(index);
+    Path tls = dir.resolve("tls");
+    StringBuilder initial = new StringBuilder();
+    for (Member other : members) {
+      if (!initial.isEmpty()) {
+        initial.append(',');
+      }
+      initial.append(other.name).append("=https://127.0.0.1:").append(other.peerPort);
+    }
+    List<String> cmd = List.of(BINARY.toString(),
+        "--name", m.name,
+        "--data-dir", dir.resolve(m.name).toString(),
+        "--listen-client-urls", "https://127.0.0.1:" + m.clientPort,
+        "--advertise-client-urls", "https://127.0.0.1:" + m.clientPort,
+        "--listen-peer-urls", "https://127.0.0.1:" + m.peerPort,
+        "--initial-advertise-peer-urls", "https://127.0.0.1:" + m.peerPort,
+        "--initial-cluster", initial.toString(),
+        "--initial-cluster-state", "new",
+        "--initial-cluster-token", dir.getFileName().toString(),
+        "--listen-metrics-urls", "http://127.0.0.1:" + m.metricsPort,
+        "--cert-file", tls.resolve("member.crt").toString(),
+        "--key-file", tls.resolve("member.key").toString(),
+        "--client-cert-auth",
+        "--trusted-ca-file", tls.resolve("ca.crt").toString(),
+        "--peer-cert-file", tls.resolve("member.crt").toString(),
+        "--peer-key-file", tls.resolve("member.key").toString(),
+        "--peer-client-cert-auth",
+        "--peer-trusted-ca-file", tls.resolve("ca.crt").toString(),
+        // Fast elections on loopback keep failover tests short.
+        "--heartbeat-interval", "50",
+        "--election-timeout", "500",
+        "--logger", "zap",
+        "--log-level", "warn");
+    try {
+      Path log = dir.resolve(m.name + ".log");
+      m.process = new ProcessBuilder(cmd).redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start etcd member " + m.name + ": " + e.getMessage(), e);
+    }
+    LIVE.add(m.process.toHandle());
+  }
+
+  private boolean metricsAnswer(int member) {
+    return !Double.isNaN(metric(member, "etcd_server_has_leader"));
+  }
+
+  /** A metric of a member (first sample), NaN when it does not answer. */
+  public double metric(int member, String name) {
+    try {
+      String body = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + members.get(member).metricsPort
+          + "/metrics")).timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString()).body();
+      for (String line : body.split("\n")) {
+        if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
+          return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+        }
+      }
+      return Double.NaN;
+    } catch (IOException e) {
+      return Double.NaN;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Double.NaN;
+    }
+  }
+
+  @Override
+  public void close() {
+    for (Member m : members) {
+      if (m.process != null) {
+        m.process.destroyForcibly();
+        waitGone(m.process);
+      }
+    }
+    deleteTree(dir);
+  }
+
+  private static void waitGone(Process p) {
+    try {
+      p.waitFor(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    LIVE.remove(p.toHandle());
+  }
+
+  private static int freePort() {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static void pause(long millis) {
+    try {
+      Thread.sleep(millis); // polling a child process's readiness, bounded by the caller's deadline
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+  }
+
+  private static void deleteTree(Path dir) {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(dir)) {
+      walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      // Best effort: a temp directory left behind is not worth failing a test for.
+    }
+  }
+
+  /** Test certificates via the {@code openssl} command (ECDSA P-256, valid two days). */
+  static final class Certs {
+    private Certs() {}
+
+    static void makeCa(Path dir, String name) {
+      mkdirs(dir);
+      openssl(dir, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+          "-keyout", name + ".key", "-out", name + ".crt", "-days", "2", "-subj", "/CN=meshwire-test-" + name);
+    }
+
+    static void issue(Path dir, String ca, String name, String usage) {
+      openssl(dir, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+          "-keyout", name + ".key", "-out", name + ".csr", "-subj", "/CN=" + name);
+      try {
+        Files.writeString(dir.resolve(name + ".ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
+            + "extendedKeyUsage=" + usage + "\n");
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      openssl(dir, "x509", "-req", "-in", name + ".csr", "-CA", ca + ".crt", "-CAkey", ca + ".key",
+          "-CAcreateserial", "-out", name + ".crt", "-days", "2", "-extfile", name + ".ext");
+    }
+
+    private static void mkdirs(Path dir) {
+      try {
+        Files.createDirectories(dir);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+
+    private static void openssl(Path dir, String... args) {
+      List<String> cmd = new ArrayList<>(List.of("openssl"));
+      cmd.addAll(List.of(args));
+      try {
+        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("openssl.log").toFile())).start();
+        if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
+          p.destroyForcibly();
+          throw new IllegalStateException("openssl " + String.join(" ", args) + " failed (see "
+              + dir.resolve("openssl.log") + ")");
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot run openssl: " + e.getMessage(), e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted", e);
+      }
+    }
+  }
+}
