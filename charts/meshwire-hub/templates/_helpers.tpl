@@ -75,6 +75,10 @@ enroll-rate: {{ .Values.config.enrollRate | quote }}
 announce-rate: {{ .Values.config.announceRate | quote }}
 max-message-bytes: "{{ .Values.config.maxMessageBytes | int64 }}"
 max-cidr-prefix: {{ .Values.config.maxCidrPrefix | quote }}
+{{- if .Values.relay.enabled }}
+relay-listen: "0.0.0.0:{{ .Values.relay.port }}"
+relays: {{ join "," .Values.relay.advertise | quote }}
+{{- end }}
 {{- with .Values.etcd.endpoints }}
 # Several replicas share one etcd (mutual TLS; the client Secret is mounted at /etc/meshwire-hub/etcd).
 store: etcd

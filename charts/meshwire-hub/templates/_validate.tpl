@@ -25,6 +25,9 @@ first, so `helm template` and `helm install` stop before anything renders.
 {{- if and .Values.serviceMonitor.enabled (not .Values.metrics.enabled) }}
 {{- $errors = append $errors "serviceMonitor.enabled: needs metrics.enabled" }}
 {{- end }}
+{{- if and .Values.relay.enabled (not .Values.relay.advertise) }}
+{{- $errors = append $errors "relay.advertise: is required with relay.enabled (the addresses agents dial, e.g. the -relay load balancer's name and 443)" }}
+{{- end }}
 {{- if $errors }}
 {{- fail (printf "\nmeshwire-hub: invalid values:\n- %s" (join "\n- " $errors)) }}
 {{- end }}

@@ -113,10 +113,12 @@ public final class AtomicFiles {
    * process died during the renames): every temporary file its journal names that still exists
    * is renamed into place, then the journal is removed. Call it before reading files written as a
    * set. Idempotent; a directory without journals is left as it is.
+   *
+   * @return whether a set was completed now
    */
-  public static void finishInterruptedWrites(Path dir) throws IOException {
+  public static boolean finishInterruptedWrites(Path dir) throws IOException {
     if (!Files.isDirectory(dir)) {
-      return;
+      return false;
     }
     List<Path> journals = new ArrayList<>();
     try (DirectoryStream<Path> found = Files.newDirectoryStream(dir, "." + "*" + JOURNAL_SUFFIX)) {
@@ -141,6 +143,7 @@ public final class AtomicFiles {
       Files.delete(journal);
       syncDirectory(journal);
     }
+    return !journals.isEmpty();
   }
 
   private static final String JOURNAL_SUFFIX = ".commit";
@@ -187,7 +190,8 @@ public final class AtomicFiles {
 
   /**
    * Deletes the temporary files that a crash (SIGKILL, power loss) between writing and publishing
-   * left in {@code dir}: the ones this class names, nothing else. Call it at start-up, before
+   * left in {@code dir}: the ones this class names, nothing else. Sets interrupted after their
+   * commit are completed first ({@link #finishInterruptedWrites}), so no committed content is lost. Call it at start-up, before
    * anything writes to {@code dir}: a writer still busy there would lose its temporary file.
    *
    * @return the files deleted; empty when {@code dir} does not exist
@@ -196,6 +200,8 @@ public final class AtomicFiles {
     if (!Files.isDirectory(dir)) {
       return List.of();
     }
+    // A committed set's journal names temporary files that are its new content: finish it first.
+    finishInterruptedWrites(dir);
     List<Path> deleted = new ArrayList<>();
     try (var files = Files.list(dir)) {
       for (Path f : (Iterable<Path>) files::iterator) {

@@ -1,8 +1,6 @@
 package io.meshwire.certs;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,7 +10,7 @@ import org.junit.jupiter.api.Assumptions;
 
 /**
  * {@code Processes} runs external tools (openssl, wg) from tests: stdin written, stdout and stderr
- * read concurrently (a chatty child never blocks on a full pipe), bounded in time. The one copy in
+ * to files (a chatty child never blocks on a full pipe), bounded in time. The one copy in
  * the tree; other modules' tests get it from this module's test-jar.
  */
 public final class Processes {
@@ -44,44 +42,29 @@ public final class Processes {
   }
 
   /**
-   * Runs {@code command} with {@code stdin} (null: none) and returns how it ended.
+   * Runs {@code command} with {@code stdin} (null: none) and returns how it ended. Stdout and
+   * stderr go to temporary files, so no pipe can fill and stall the child, and the wait is bounded.
    *
    * @throws AssertionError if it runs longer than 30 s (it is killed)
    */
   public static Result run(String stdin, String... command) throws IOException, InterruptedException {
-    Process p = new ProcessBuilder(command).start();
-    Drain out = new Drain(p.getInputStream());
-    Drain err = new Drain(p.getErrorStream());
-    try (var in = p.getOutputStream()) {
-      if (stdin != null) {
-        in.write(stdin.getBytes(StandardCharsets.UTF_8));
-      }
-    }
-    if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      throw new AssertionError("timed out after " + TIMEOUT_SECONDS + " s: " + List.of(command));
-    }
-    return new Result(List.of(command), p.exitValue(), out.text(), err.text());
-  }
-
-  /** Reads one pipe to its end on a virtual thread. */
-  private static final class Drain {
-    private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-    private final Thread thread;
-
-    Drain(InputStream in) {
-      thread = Thread.ofVirtual().start(() -> {
-        try (in) {
-          in.transferTo(buffer);
-        } catch (IOException e) {
-          // the process went away: what was read is the output
+    Path stdout = Files.createTempFile("meshwire-test-", ".stdout");
+    Path stderr = Files.createTempFile("meshwire-test-", ".stderr");
+    try {
+      Process p = new ProcessBuilder(command).redirectOutput(stdout.toFile()).redirectError(stderr.toFile()).start();
+      try (var in = p.getOutputStream()) {
+        if (stdin != null) {
+          in.write(stdin.getBytes(StandardCharsets.UTF_8));
         }
-      });
-    }
-
-    String text() throws InterruptedException {
-      thread.join();
-      return buffer.toString(StandardCharsets.UTF_8);
+      }
+      if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        throw new AssertionError("timed out after " + TIMEOUT_SECONDS + " s: " + List.of(command));
+      }
+      return new Result(List.of(command), p.exitValue(), Files.readString(stdout), Files.readString(stderr));
+    } finally {
+      Files.deleteIfExists(stdout);
+      Files.deleteIfExists(stderr);
     }
   }
 }

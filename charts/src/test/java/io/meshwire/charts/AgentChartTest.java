@@ -27,9 +27,9 @@ import io.kubernetes.client.openapi.models.V1ValidatingAdmissionPolicyBinding;
 import io.kubernetes.client.openapi.models.V1Volume;
 import io.meshwire.agent.AgentMain;
 import io.meshwire.agent.config.AgentConfig;
-import io.meshwire.agent.reflect.ReflectionService;
 import io.meshwire.netaddr.Cidr;
 import io.meshwire.netaddr.HostPort;
+import io.meshwire.reflection.kube.KubeClients;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -366,7 +366,7 @@ class AgentChartTest {
 
     // What the agent gets once the kubelet has put the pod's IP (10.244.1.9) in $(POD_IP).
     AgentConfig config = agentConfig(required());
-    assertEquals(Optional.of(Path.of(ReflectionService.IN_CLUSTER)), config.kubeconfig());
+    assertEquals(Optional.of(Path.of(KubeClients.IN_CLUSTER)), config.kubeconfig());
     assertEquals(Optional.of(new HostPort("0.0.0.0", 7444)), config.peerListen());
     assertEquals(Optional.of(new HostPort("10.244.1.9", 7444)), config.peerChannel());
     InetAddress announced = Cidr.parseAddress(config.peerChannel().orElseThrow().host());
@@ -519,7 +519,7 @@ class AgentChartTest {
     assertEquals(List.of(Cidr.parse("10.244.0.0/16")), config.podCidrs());
     assertEquals(9470, config.metricsListen().orElseThrow().port());
     assertEquals("/var/lib/meshwire", config.stateDir().toString());
-    assertEquals(Optional.of(Path.of(ReflectionService.IN_CLUSTER)), config.kubeconfig());
+    assertEquals(Optional.of(Path.of(KubeClients.IN_CLUSTER)), config.kubeconfig());
     assertEquals(7444, config.peerListen().orElseThrow().port());
   }
 

@@ -184,6 +184,28 @@ class HubChartTest {
   }
 
   @Test
+  void relayRunsInTheHubBehindA443ServiceAndAgentsAreToldItsAddress() throws IOException {
+    Manifests m = defaults().set("relay.enabled", true).set("relay.advertise[0]", "relay.example.com:443").manifests();
+
+    HubConfig config = hubConfig(m);
+    assertEquals(java.util.Optional.of(new HostPort("0.0.0.0", 8443)), config.relayListen());
+    assertEquals(List.of(new HostPort("relay.example.com", 443)), config.advertisedRelays());
+    V1Service relay = m.get("Service", FULLNAME + "-relay").as(V1Service.class);
+    assertEquals("LoadBalancer", relay.getSpec().getType());
+    assertEquals(443, relay.getSpec().getPorts().get(0).getPort());
+    assertEquals("relay", relay.getSpec().getPorts().get(0).getTargetPort().getStrValue());
+    V1Container hub = hubContainer(m.only(V1StatefulSet.class).getSpec().getTemplate().getSpec());
+    assertTrue(hub.getPorts().stream().anyMatch(p -> p.getName().equals("relay") && p.getContainerPort() == 8443));
+  }
+
+  @Test
+  void relayWithoutAnAdvertisedAddressIsRefusedNamingTheValue() {
+    String failure = defaults().set("relay.enabled", true).failure();
+    assertTrue(failure.contains("relay.advertise: is required with relay.enabled"), failure);
+    assertFalse(defaults().manifests().kinds().contains("Service/" + FULLNAME + "-relay"));
+  }
+
+  @Test
   void loadBalancerService() {
     V1Service grpc = defaults().values("hub/load-balancer.yaml").manifests().get("Service", FULLNAME).as(V1Service.class);
     assertEquals("LoadBalancer", grpc.getSpec().getType());

@@ -35,6 +35,7 @@ import picocli.CommandLine.Spec;
     footer = {"", "Benchmarks are not part of this jar: ./meshwire bench (in a source checkout) runs them."},
     subcommands = {
       HubCommand.class,
+      io.meshwire.cli.relay.RelayCommand.class,
       io.meshwire.cli.agent.AgentCommand.class,
       io.meshwire.cli.agent.AgentStatusCommand.class,
       io.meshwire.cli.demo.DemoCommand.class,
@@ -43,6 +44,7 @@ import picocli.CommandLine.Spec;
       TokenCommand.class,
       StatusCommand.class,
       AuditCommand.class,
+      io.meshwire.cli.admin.ConsoleCommand.class,
       CaCommand.class,
       KeysCommand.class,
       VersionCommand.class,

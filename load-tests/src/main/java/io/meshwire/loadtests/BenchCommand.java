@@ -7,14 +7,14 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code BenchCommand} is {@code meshwire bench}: load tests and benchmarks of meshwire's parts.
- * Its one subcommand today is {@code hub} ({@link HubBenchCommand}). It declares no help options
+ * Subcommands: {@code hub} ({@link HubBenchCommand}) and {@code relay} (the relay's data path). It declares no help options
  * of its own so that it inherits the root's when registered under {@code meshwire};
  * {@link BenchMain} adds them when it runs standalone.
  */
 @Command(
     name = "bench",
     description = "Load tests and benchmarks (see load-tests/README.md).",
-    subcommands = {HubBenchCommand.class})
+    subcommands = {HubBenchCommand.class, io.meshwire.loadtests.relay.RelayBenchCommand.class})
 public final class BenchCommand implements Runnable {
 
   @Spec private CommandSpec spec;

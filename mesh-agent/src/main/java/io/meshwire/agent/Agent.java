@@ -4,7 +4,6 @@ import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.kubernetes.client.openapi.ApiClient;
 import io.meshwire.agent.config.AgentConfig;
 import io.meshwire.agent.exec.ProcessCommandRunner;
-import io.meshwire.netaddr.Backoff;
 import io.meshwire.agent.hub.HubClient;
 import io.meshwire.agent.hub.HubSession;
 import io.meshwire.agent.hub.HubState;
@@ -32,13 +31,19 @@ import io.meshwire.agent.wireguard.LinkHealth;
 import io.meshwire.agent.wireguard.WgToolsWireGuard;
 import io.meshwire.certs.WireGuardKeyPair;
 import io.meshwire.certs.tls.TlsCredentials;
+import io.meshwire.netaddr.Backoff;
 import io.meshwire.netaddr.Cidr;
+import io.meshwire.netaddr.HostPort;
 import io.meshwire.observability.MetricsListener;
+import io.meshwire.reflection.kube.KubeClients;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.time.InstantSource;
@@ -195,7 +200,7 @@ public final class Agent implements AutoCloseable {
     }
     // A bad kubeconfig fails the start, not some later hub session.
     Optional<ApiClient> kube = config.kubeconfig().isEmpty() ? Optional.empty()
-        : Optional.of(ReflectionService.kubeClient(config.kubeconfig().get()));
+        : Optional.of(KubeClients.fromKubeconfig(config.kubeconfig().get()));
     Agent agent = new Agent(config, clock, initial, problem, file, kube, rejoined);
     long started = System.nanoTime();
     try {
@@ -249,9 +254,38 @@ public final class Agent implements AutoCloseable {
     }
     reflection = ReflectionService.start(
         ReflectionService.Settings.defaults(config.clusterId(), config.peerListen().orElseThrow(), config.podCidrs(),
-            config.peerChannel())
+            localSource(config.peerChannel()))
             .withStateDir(config.stateDir()), // peer catalogs survive restarts next to the state file
         kube.get(), creds, sync::state, clock, meters);
+  }
+
+  /**
+   * The announced peer-channel address when it is an address literal on one of this host's
+   * interfaces: only then can connections start from it. Any other (a Service address, another
+   * pod's) is left to the kernel's choice of source, with a warning.
+   */
+  private static Optional<InetAddress> localSource(Optional<HostPort> peerChannel) {
+    Optional<InetAddress> literal = peerChannel.flatMap(p -> {
+      try {
+        return Optional.of(Cidr.parseAddress(p.host()));
+      } catch (IllegalArgumentException aName) {
+        return Optional.empty();
+      }
+    });
+    if (literal.isEmpty()) {
+      return literal;
+    }
+    try {
+      if (NetworkInterface.getByInetAddress(literal.get()) != null) {
+        return literal;
+      }
+    } catch (SocketException e) {
+      // treated as not local
+    }
+    log.warn("peer-channel address {} is not on a local interface: peer connections start from the kernel's"
+        + " choice of source address, which the peers' tunnels carry only if it is in this cluster's pod CIDRs",
+        literal.get().getHostAddress());
+    return Optional.empty();
   }
 
   private void linksObserved(Map<String, LinkHealth> health) {

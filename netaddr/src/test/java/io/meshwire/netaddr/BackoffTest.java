@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.SplittableRandom;
-import java.util.random.RandomGenerator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -17,32 +16,6 @@ class BackoffTest {
 
   private static final Duration BASE = Duration.ofMillis(200);
   private static final Duration CAP = Duration.ofSeconds(30);
-
-  /** Always draws the top of the range: the delay is then exactly the ceiling. */
-  private static final RandomGenerator HIGHEST = new RandomGenerator() {
-    @Override
-    public long nextLong() {
-      return Long.MAX_VALUE;
-    }
-
-    @Override
-    public long nextLong(long bound) {
-      return bound - 1;
-    }
-  };
-
-  /** Always draws zero: the delay is then exactly the hint. */
-  private static final RandomGenerator LOWEST = new RandomGenerator() {
-    @Override
-    public long nextLong() {
-      return 0;
-    }
-
-    @Override
-    public long nextLong(long bound) {
-      return 0;
-    }
-  };
 
   private static long ceilingMillis(int attempt) {
     return Math.min(CAP.toMillis(), BASE.toMillis() << Math.min(attempt - 1, 20));
@@ -65,7 +38,7 @@ class BackoffTest {
 
   @Test
   void ceilingDoublesFromTheBaseUntilTheCap() {
-    Backoff backoff = new Backoff(BASE, CAP, HIGHEST);
+    Backoff backoff = new Backoff(BASE, CAP, PinnedRandom.HIGHEST);
 
     long[] expected = {200, 400, 800, 1600, 3200, 6400, 12_800, 25_600, 30_000, 30_000};
     for (int attempt = 1; attempt <= expected.length; attempt++) {
@@ -103,7 +76,7 @@ class BackoffTest {
 
   @Test
   void neverSoonerThanTheHubsHint() {
-    Backoff backoff = new Backoff(BASE, CAP, LOWEST);
+    Backoff backoff = new Backoff(BASE, CAP, PinnedRandom.LOWEST);
 
     assertEquals(Duration.ofSeconds(10), backoff.delay(1, Optional.of(Duration.ofSeconds(10))));
     assertEquals(Duration.ofSeconds(10), backoff.delay(30, Optional.of(Duration.ofSeconds(10))));
@@ -111,7 +84,7 @@ class BackoffTest {
 
   @Test
   void aNegativeHintCountsAsNone() {
-    Backoff backoff = new Backoff(BASE, CAP, LOWEST);
+    Backoff backoff = new Backoff(BASE, CAP, PinnedRandom.LOWEST);
 
     assertEquals(Duration.ZERO, backoff.delay(1, Optional.of(Duration.ofSeconds(-5))));
   }
@@ -119,14 +92,14 @@ class BackoffTest {
   @ParameterizedTest(name = "attempt {0}")
   @ValueSource(ints = {0, -1, Integer.MIN_VALUE})
   void attemptsBelowOneCountAsTheFirst(int attempt) {
-    Backoff backoff = new Backoff(BASE, CAP, HIGHEST);
+    Backoff backoff = new Backoff(BASE, CAP, PinnedRandom.HIGHEST);
 
     assertEquals(BASE, backoff.delay(attempt, Optional.empty()));
   }
 
   @Test
   void hugeAttemptsAndBasesStayAtTheCap() {
-    Backoff backoff = new Backoff(Duration.ofDays(365 * 1000L), Duration.ofMinutes(5), HIGHEST);
+    Backoff backoff = new Backoff(Duration.ofDays(365 * 1000L), Duration.ofMinutes(5), PinnedRandom.HIGHEST);
 
     assertEquals(Duration.ofMinutes(5), backoff.delay(Integer.MAX_VALUE, Optional.empty()));
     assertEquals(Duration.ofMinutes(5), backoff.delay(64, Optional.empty()));
@@ -134,11 +107,11 @@ class BackoffTest {
 
   @Test
   void refusedConnectionsKeepTheCeilingAtTwoSecondsWhateverTheAttempt() {
-    Backoff backoff = new Backoff(BASE, CAP, HIGHEST);
+    Backoff backoff = new Backoff(BASE, CAP, PinnedRandom.HIGHEST);
     assertEquals(Duration.ofMillis(200), backoff.delay(1, Optional.empty(), true));
     assertEquals(Backoff.REFUSED_CAP, backoff.delay(12, Optional.empty(), true));
     assertEquals(CAP, backoff.delay(12, Optional.empty(), false), "other failures grow to the full cap");
-    Backoff tight = new Backoff(BASE, Duration.ofSeconds(1), HIGHEST);
+    Backoff tight = new Backoff(BASE, Duration.ofSeconds(1), PinnedRandom.HIGHEST);
     assertEquals(Duration.ofSeconds(1), tight.delay(12, Optional.empty(), true), "a lower cap still wins");
   }
 

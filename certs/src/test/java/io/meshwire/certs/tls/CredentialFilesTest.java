@@ -51,44 +51,15 @@ class CredentialFilesTest {
     assertEquals(fresh.privateKey(), loaded.privateKey());
     assertEquals("new.mesh", meshOf(loaded));
     assertEquals(old.leaf(), TlsCredentials.load(replaced, "cluster").leaf());
-    assertFalse(Files.exists(dir.resolve(CredentialFiles.PENDING)));
+    assertFalse(CredentialFiles.completePending(dir), "the set was completed, no journal is left");
     assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
         Files.getPosixFilePermissions(dir.resolve("cluster.key"))));
   }
 
-  /** A crash after the commit, with one file moved: the next reader completes the set. */
+  /** A crash inside the replacement: see AtomicFilesTest, which crashes the set's renames one by one. */
   @Test
-  void committedSetInterruptedHalfwayIsCompletedByTheNextReader() throws Exception {
+  void withNothingInterruptedThereIsNothingToComplete() throws Exception {
     write(issued("old.mesh"));
-    TlsCredentials fresh = issued("new.mesh");
-    Path pending = dir.resolve(CredentialFiles.PENDING);
-    Pem.writePrivateKey(pending.resolve("cluster.key"), fresh.privateKey());
-    Pem.writeCertificates(pending.resolve("cluster.crt"), fresh.chain());
-    Pem.writeCertificates(pending.resolve("ca.crt"), fresh.trustAnchors());
-    Files.writeString(pending.resolve("replaced-to"), "replaced-x");
-    Files.move(pending.resolve("cluster.key"), dir.resolve("cluster.key"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-
-    assertTrue(CredentialFiles.completePending(dir, "cluster"));
-
-    TlsCredentials loaded = TlsCredentials.load(dir, "cluster");
-    assertEquals(fresh.leaf(), loaded.leaf());
-    assertEquals(fresh.privateKey(), loaded.privateKey());
-    assertEquals("new.mesh", meshOf(loaded));
-    assertFalse(Files.exists(pending));
-    assertFalse(CredentialFiles.completePending(dir, "cluster"), "nothing left to do");
-  }
-
-  /** A crash before the commit: the old set stays, the half-written staging is removed. */
-  @Test
-  void uncommittedStagingIsDroppedAndTheOldSetStays() throws Exception {
-    TlsCredentials old = issued("old.mesh");
-    write(old);
-    Path staging = dir.resolve(".credentials.staging");
-    Pem.writePrivateKey(staging.resolve("cluster.key"), issued("new.mesh").privateKey());
-
-    assertFalse(CredentialFiles.completePending(dir, "cluster"));
-
-    assertEquals(old.leaf(), TlsCredentials.load(dir, "cluster").leaf());
-    assertFalse(Files.exists(staging));
+    assertFalse(CredentialFiles.completePending(dir));
   }
 }

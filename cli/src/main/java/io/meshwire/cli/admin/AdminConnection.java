@@ -31,6 +31,11 @@ public final class AdminConnection implements AutoCloseable {
     return new AdminConnection(HubChannels.open(hub, credentials, clock));
   }
 
+  /** The channel itself, for a caller that makes its own stubs and deadlines (the console). */
+  public ManagedChannel channel() {
+    return channel;
+  }
+
   /** A stub for one unary call, its deadline starting now. */
   public MeshAdminGrpc.MeshAdminBlockingStub call() {
     return MeshAdminGrpc.newBlockingStub(channel).withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);

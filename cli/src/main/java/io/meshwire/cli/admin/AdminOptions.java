@@ -67,6 +67,11 @@ public final class AdminOptions {
     return AdminConnection.open(hub, creds, Main.of(command).clock());
   }
 
+  /** The hub's address, from {@code --hub}. */
+  public HostPort hub() {
+    return hub;
+  }
+
   /** Whether {@code -o json} was asked for. */
   public boolean json() {
     return output == Format.JSON;

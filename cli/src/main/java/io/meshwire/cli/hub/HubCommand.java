@@ -74,6 +74,14 @@ public final class HubCommand implements Callable<Integer> {
   @Option(names = "--etcd-prefix", paramLabel = "PREFIX", description = "With --store etcd: key prefix (default: /meshwire/).")
   private String etcdPrefix;
 
+  @Option(names = "--relay-listen", paramLabel = "HOST:PORT",
+      description = "Run a relay in the hub process on this address, or off (default: off).")
+  private String relayListen;
+
+  @Option(names = "--relays", paramLabel = "HOST:PORT[,...]",
+      description = "Relay addresses agents are told to use (default: the relay-listen address when it is not a wildcard).")
+  private String relays;
+
   @Option(names = "--set", paramLabel = "KEY=VALUE", completionCandidates = SettingKeys.class,
       description = "Any setting by name, repeatable, e.g. --set cert-validity=30d. Names: ${COMPLETION-CANDIDATES}.")
   private Map<String, String> settings = new LinkedHashMap<>();
@@ -124,6 +132,8 @@ public final class HubCommand implements Callable<Integer> {
     putIfGiven(overrides, "etcd-cert", etcdCert);
     putIfGiven(overrides, "etcd-key", etcdKey);
     putIfGiven(overrides, "etcd-prefix", etcdPrefix);
+    putIfGiven(overrides, "relay-listen", relayListen);
+    putIfGiven(overrides, "relays", relays);
     try {
       return config == null ? HubConfig.parse(overrides) : HubConfig.fromYaml(config, overrides);
     } catch (IllegalArgumentException e) {

@@ -1,7 +1,5 @@
 package io.meshwire.loadtests.agent;
 
-import io.meshwire.netaddr.Backoff;
-
 import io.grpc.ManagedChannel;
 import io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.NettyChannelBuilder;
@@ -11,6 +9,7 @@ import io.meshwire.certs.Role;
 import io.meshwire.certs.SpiffeId;
 import io.meshwire.certs.tls.SpiffeTrustManager;
 import io.meshwire.loadtests.fanout.FanoutTracker;
+import io.meshwire.netaddr.Backoff;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;

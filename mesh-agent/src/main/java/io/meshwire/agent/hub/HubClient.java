@@ -253,6 +253,15 @@ public final class HubClient implements HubConnection {
             clusters = null;
             broken = false;
             events.hello(e.getHello().getMeshUid(), e.getHello().getHeadRevision(), e.getHello().getSnapshotFollows());
+            List<io.meshwire.netaddr.HostPort> relays = new ArrayList<>();
+            for (int i = 0; i < e.getHello().getRelaysCount() && i < 64; i++) {
+              try {
+                relays.add(io.meshwire.netaddr.HostPort.parse(e.getHello().getRelays(i)));
+              } catch (IllegalArgumentException bad) {
+                events.malformed(revision, "hello.relays[" + i + "] " + bad.getMessage());
+              }
+            }
+            events.relays(relays);
           }
           case SNAPSHOT -> {
             if (broken) {

@@ -13,6 +13,12 @@ public interface HubEvents {
   /** The stream opened; {@code snapshotFollows} tells whether the next event is a snapshot. */
   void hello(String meshUid, long headRevision, boolean snapshotFollows);
 
+  /**
+   * The mesh's relays as the hub's hello listed them (every hello carries the whole list; empty:
+   * none). Entries that do not parse were skipped and reported through {@link #malformed}.
+   */
+  default void relays(List<io.meshwire.netaddr.HostPort> relays) {}
+
   /** The whole membership at {@code revision}; {@code views} are those addressed to this cluster. */
   void snapshot(long revision, List<PeerRecord> clusters, List<View> views);
 

@@ -1,6 +1,5 @@
 package io.meshwire.agent.hub;
 
-import io.meshwire.netaddr.Backoff;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.retry.Retry;
@@ -9,6 +8,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.meshwire.agent.state.AgentState;
 import io.meshwire.agent.sync.MeshSync;
+import io.meshwire.netaddr.Backoff;
 import io.meshwire.proto.rendezvous.v1.ClusterRecord;
 import java.io.IOException;
 import java.time.Duration;

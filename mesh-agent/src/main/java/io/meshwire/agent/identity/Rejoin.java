@@ -47,7 +47,7 @@ public final class Rejoin {
 
   /** At agent start: finishes an interrupted credential swap; returns whether a rejoin is to be adopted. */
   public static boolean prepare(Path stateDir) {
-    if (CredentialFiles.completePending(stateDir, "cluster")) {
+    if (CredentialFiles.completePending(stateDir)) {
       log.info("rejoin: completed the interrupted credential replacement dir={}", stateDir);
     }
     boolean rejoined = Files.exists(stateDir.resolve(MARKER));

@@ -40,7 +40,7 @@ import java.util.TreeMap;
  * view that did not change is returned as the same value (same generation); a changed or new one
  * gets generation {@code max(old + 1, nowMillis)}, which only grows per subject.
  */
-public final class Ipam {
+final class Ipam {
 
   private Ipam() {}
 

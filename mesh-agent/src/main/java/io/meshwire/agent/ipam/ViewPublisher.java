@@ -1,11 +1,11 @@
 package io.meshwire.agent.ipam;
 
 import io.grpc.Status;
-import io.meshwire.netaddr.Backoff;
 import io.meshwire.agent.hub.HubErrors;
 import io.meshwire.agent.state.AgentState;
 import io.meshwire.agent.state.View;
 import io.meshwire.agent.sync.MeshSync;
+import io.meshwire.netaddr.Backoff;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;

@@ -12,7 +12,7 @@ import java.util.TreeSet;
  * no rule is needed but the table exists. Applying the result and diffing again yields nothing.
  * Pure and thread-safe.
  */
-public final class NatDiff {
+final class NatDiff {
 
   private NatDiff() {}
 

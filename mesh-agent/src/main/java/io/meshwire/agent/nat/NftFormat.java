@@ -20,7 +20,7 @@ import java.util.Optional;
  * transaction ({@code add} + {@code delete} + full definition), so the kernel never holds half a
  * rule set; {@code nft -f} applies the whole script atomically.
  */
-public final class NftFormat {
+final class NftFormat {
 
   /** The prefix of every rule comment; the peer ID follows. */
   static final String COMMENT_PREFIX = "peer=";

@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * cluster name must be one {@code isPeer} accepts now (a removed or revoked cluster is refused on
  * its next call, without waiting for its certificate to expire). Thread-safe.
  */
-public final class PeerAuthInterceptor implements ServerInterceptor {
+final class PeerAuthInterceptor implements ServerInterceptor {
 
   private static final Logger log = LoggerFactory.getLogger(PeerAuthInterceptor.class);
 

@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * {@code isReady()} and resumes from its onReady handler, like the hub's Watch. History listeners
  * and onReady only schedule sends on {@code executor}.
  */
-public final class PeerService extends PeerGrpc.PeerImplBase {
+final class PeerService extends PeerGrpc.PeerImplBase {
 
   private static final Logger log = LoggerFactory.getLogger(PeerService.class);
 

@@ -21,7 +21,7 @@ import java.util.Set;
  * sees them, the configured keepalive, 25 s by default) and a route per AllowedIP. Pure: endpoint
  * names are resolved through the injected {@link EndpointResolver}.
  */
-public final class Planner {
+final class Planner {
 
   private Planner() {}
 

@@ -40,7 +40,7 @@ import java.util.TreeMap;
  * <p>Thread-safety: {@link #save} calls are serialized by this object's lock; {@link #load} is
  * meant for start-up.
  */
-public final class PeerCatalogStore {
+final class PeerCatalogStore {
 
   /** The file's name in the state directory. */
   public static final String FILE_NAME = "peer-catalogs.bin";

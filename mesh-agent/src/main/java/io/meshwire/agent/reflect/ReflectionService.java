@@ -1,9 +1,6 @@
 package io.meshwire.agent.reflect;
 
 import io.kubernetes.client.openapi.ApiClient;
-import io.kubernetes.client.util.ClientBuilder;
-import io.kubernetes.client.util.KubeConfig;
-import io.meshwire.netaddr.Backoff;
 import io.meshwire.agent.ipam.ViewTranslator;
 import io.meshwire.agent.peer.PeerCatalogWatcher;
 import io.meshwire.agent.peer.PeerServer;
@@ -12,6 +9,7 @@ import io.meshwire.agent.state.PeerRecord;
 import io.meshwire.agent.wireguard.LinkHealth;
 import io.meshwire.certs.tls.RenewableKeyManager;
 import io.meshwire.certs.tls.TlsCredentials;
+import io.meshwire.netaddr.Backoff;
 import io.meshwire.netaddr.Cidr;
 import io.meshwire.netaddr.Durations;
 import io.meshwire.netaddr.HostPort;
@@ -28,20 +26,15 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
-import java.io.Reader;
 import java.net.InetAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -49,7 +42,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -100,8 +92,8 @@ import org.slf4j.LoggerFactory;
  * <p>Threads: every mutable field below is owned by the private {@code reflection} thread; public
  * methods and callbacks only enqueue work on it, and importer reconciliations run there too
  * (serialized, coalesced). Watcher reconnects run on a second thread ({@code reflection-peers}) so
- * a slow API server never delays them; catalog file writes (fsync) on a third
- * ({@code reflection-store}). Thread-safe.
+ * a slow API server never delays them; catalog file writes (fsync) on the {@link CatalogPersister}'s
+ * own thread. The import gate's decision is {@link ImportGate}'s. Thread-safe.
  */
 public final class ReflectionService implements AutoCloseable {
 
@@ -126,14 +118,13 @@ public final class ReflectionService implements AutoCloseable {
     }
 
     /**
-     * @param peerChannel the address announced to peers; when it is an address literal, peers'
-     *     channels are dialled from it
+     * @param dialFrom the local address peers' channels are dialled from (the announced
+     *     peer-channel address when it is on a local interface), empty for the kernel's choice
      */
     public static Settings defaults(String clusterId, HostPort peerListen, List<Cidr> podCidrs,
-        Optional<HostPort> peerChannel) {
+        Optional<InetAddress> dialFrom) {
       return new Settings(clusterId, peerListen, podCidrs, Duration.ofSeconds(60), Duration.ofSeconds(30),
-          Duration.ofSeconds(30), Backoff.defaults(), KubeExportWatcher.Options.defaults(),
-          peerChannel.flatMap(p -> addressLiteral(p.host())).filter(ReflectionService::isLocal), Optional.empty());
+          Duration.ofSeconds(30), Backoff.defaults(), KubeExportWatcher.Options.defaults(), dialFrom, Optional.empty());
     }
 
     /** These settings with peer catalogs kept in {@code dir}. */
@@ -141,25 +132,6 @@ public final class ReflectionService implements AutoCloseable {
       return new Settings(clusterId, peerListen, podCidrs, startupGrace, resync, bookmarkInterval, backoff, export,
           dialFrom, Optional.of(dir));
     }
-  }
-
-  /**
-   * Whether {@code address} is on one of this host's interfaces: only then can connections start
-   * from it. An announced peer-channel address that is not (a Service address, another pod's) is
-   * left to the kernel's choice of source, with a warning.
-   */
-  private static boolean isLocal(InetAddress address) {
-    try {
-      if (java.net.NetworkInterface.getByInetAddress(address) != null) {
-        return true;
-      }
-    } catch (java.net.SocketException e) {
-      // treated as not local
-    }
-    log.warn("peer-channel address {} is not on a local interface: peer connections start from the kernel's"
-        + " choice of source address, which the peers' tunnels carry only if it is in this cluster's pod CIDRs",
-        address.getHostAddress());
-    return false;
   }
 
   private static Optional<InetAddress> addressLiteral(String host) {
@@ -206,7 +178,6 @@ public final class ReflectionService implements AutoCloseable {
   private final Supplier<AgentState> state;
   private final InstantSource clock;
   private final MeterRegistry meters;
-  private final Instant started;
   private final CatalogHistory history = new CatalogHistory(Catalog.empty(), 1000);
   private final KubeExportWatcher exports;
   private final ServiceImporter importer;
@@ -225,28 +196,17 @@ public final class ReflectionService implements AutoCloseable {
     t.setDaemon(true);
     return t;
   });
-  private final ScheduledExecutorService storeThread = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread t = new Thread(r, "reflection-store");
-    t.setDaemon(true);
-    return t;
-  });
   private final Optional<PeerCatalogStore> store;
-  // The catalogs still to write (the latest only), handed from the loop thread to the store thread.
-  private final AtomicReference<Map<String, Catalog>> unsaved = new AtomicReference<>();
-  private final Counter storeWrites;
-  private final Counter storeWriteFailures;
+  private final Optional<CatalogPersister> persister;
   private final AtomicBoolean reconcilePending = new AtomicBoolean();
   private final AtomicBoolean closing = new AtomicBoolean();
   private volatile int exported;
   // Owned by the loop thread.
   private final Map<String, Link> links = new HashMap<>();
   private final Map<String, Catalog> catalogs = new HashMap<>();
-  private final Set<String> delivered = new HashSet<>();
-  // Peers whose catalog came from the store at start (readiness unknown until a link observation).
-  private final Set<String> restored = new HashSet<>();
+  private final ImportGate gate;
   private final Map<String, Boolean> ready = new HashMap<>();
   private volatile PeerServer server; // written on the loop thread only
-  private boolean gateOpen;
   private boolean closed;
   private final ApiClient client;
   private final AtomicInteger crdsMissing = new AtomicInteger();
@@ -260,12 +220,9 @@ public final class ReflectionService implements AutoCloseable {
     this.state = state;
     this.clock = clock;
     this.meters = meters;
-    this.started = clock.instant();
+    this.gate = new ImportGate(clock, settings.startupGrace());
     this.store = settings.stateDir().map(dir -> new PeerCatalogStore(dir, CatalogLimits.defaults(), clock));
-    this.storeWrites = Counter.builder("meshwire.agent.peer.catalogs.writes")
-        .description("Writes of the peer catalog file").register(meters);
-    this.storeWriteFailures = Counter.builder("meshwire.agent.peer.catalogs.write.failures")
-        .description("Failed writes of the peer catalog file (retried)").register(meters);
+    this.persister = store.map(st -> new CatalogPersister(st, PERSIST_DELAY, PERSIST_RETRY, meters));
     this.client = client;
     Gauge.builder("meshwire.agent.reflection.crds.missing", crdsMissing, AtomicInteger::get)
         .description("1 while the API server does not serve the Multi-Cluster Services CRDs (reflection waits)")
@@ -294,25 +251,6 @@ public final class ReflectionService implements AutoCloseable {
     return s;
   }
 
-  /** The {@code kubeconfig} value that means "the cluster this pod runs in". */
-  public static final String IN_CLUSTER = "in-cluster";
-
-  /**
-   * A client of the API server in {@code kubeconfig} (or of this pod's own cluster for
-   * {@value #IN_CLUSTER}), with no read timeout (informers hold long watches).
-   */
-  public static ApiClient kubeClient(Path kubeconfig) throws IOException {
-    if (kubeconfig.toString().equals(IN_CLUSTER)) {
-      // Inside a pod: the service account's token and CA, and KUBERNETES_SERVICE_HOST/PORT.
-      return ClientBuilder.cluster().setReadTimeout(Duration.ZERO).build();
-    }
-    try (Reader reader = Files.newBufferedReader(kubeconfig)) {
-      KubeConfig config = KubeConfig.loadKubeConfig(reader);
-      config.setFile(kubeconfig.toFile()); // relative certificate paths resolve against it
-      return ClientBuilder.kubeconfig(config).setReadTimeout(Duration.ZERO).build();
-    }
-  }
-
   /** The agent state changed (peers joined or left, views moved): only enqueues. */
   public void stateChanged() {
     execute(this::syncPeers);
@@ -325,6 +263,7 @@ public final class ReflectionService implements AutoCloseable {
       boolean changed = false;
       for (Map.Entry<String, LinkHealth> e : copy.entrySet()) {
         boolean up = e.getValue() == LinkHealth.UP;
+        gate.healthObserved(e.getKey());
         if (!Boolean.valueOf(up).equals(ready.put(e.getKey(), up))) {
           importer.setSourceReady(e.getKey(), up);
           changed = true;
@@ -431,12 +370,12 @@ public final class ReflectionService implements AutoCloseable {
             continue;
           }
           catalogs.put(peer, e.getValue());
-          restored.add(peer);
+          gate.restored(peer);
           importer.setSourceReady(peer, false);
           log.info("peer catalog restored peer={} catalog_uid={} revision={} services={}", peer,
               e.getValue().catalogUid(), e.getValue().revision(), e.getValue().services().size());
         }
-        log.info("stored peer catalogs loaded restored={} dropped={} written_at={}", restored.size(), dropped,
+        log.info("stored peer catalogs loaded restored={} dropped={} written_at={}", gate.restoredCount(), dropped,
             found.writtenAt());
         if (!dropped.isEmpty()) {
           persistSoon();
@@ -464,8 +403,7 @@ public final class ReflectionService implements AutoCloseable {
       if (!peers.containsKey(gone)) {
         // Removed or revoked through the hub (an outage never removes peers from the state).
         catalogs.remove(gone);
-        delivered.remove(gone);
-        restored.remove(gone);
+        gate.forget(gone);
         ready.remove(gone);
         importer.removeSource(gone);
         persistSoon();
@@ -503,7 +441,7 @@ public final class ReflectionService implements AutoCloseable {
       return; // a late delivery from a watcher already stopped
     }
     catalogs.put(peer, catalog);
-    delivered.add(peer);
+    gate.delivered(peer);
     persistSoon();
     importer.putSource(peer, catalog,
         translate(ViewTranslator.of(settings.clusterId(), settings.podCidrs(), state.get()), peer));
@@ -511,48 +449,9 @@ public final class ReflectionService implements AutoCloseable {
     reconcileSoon();
   }
 
-  /** Hands the current catalogs to the store thread, which writes them after {@link #PERSIST_DELAY}. */
+  /** Hands the current catalogs to the persister, which writes them after {@link #PERSIST_DELAY}. */
   private void persistSoon() {
-    if (store.isEmpty()) {
-      return;
-    }
-    // Only the first change of a burst schedules a write; later ones replace what it will write.
-    if (unsaved.getAndSet(Map.copyOf(catalogs)) == null) {
-      scheduleWrite(PERSIST_DELAY);
-    }
-  }
-
-  private void scheduleWrite(Duration delay) {
-    try {
-      storeThread.schedule(this::persist, delay.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (java.util.concurrent.RejectedExecutionException e) {
-      // closing: close() writes what is left
-    }
-  }
-
-  /** On the store thread: writes the latest catalogs handed over, if any. */
-  private void persist() {
-    Map<String, Catalog> latest = unsaved.getAndSet(null);
-    if (latest == null) {
-      return;
-    }
-    try {
-      store.orElseThrow().save(latest);
-      storeWrites.increment();
-    } catch (PeerCatalogStore.TooLarge e) {
-      // Retrying the same catalogs cannot succeed; the next change of any catalog tries again.
-      storeWriteFailures.increment();
-      log.warn("peer catalog file not written file={} peers={} error=\"{}\"; the previous file stays",
-          store.orElseThrow().path(), latest.size(), e.getMessage());
-    } catch (IOException | RuntimeException e) {
-      storeWriteFailures.increment();
-      log.warn("peer catalog file write failed file={} peers={} error=\"{}\"; retrying in {}",
-          store.orElseThrow().path(), latest.size(), e.getMessage(), PERSIST_RETRY);
-      // Unless something newer is waiting already, try these again later.
-      if (unsaved.compareAndSet(null, latest)) {
-        scheduleWrite(PERSIST_RETRY);
-      }
-    }
+    persister.ifPresent(p -> p.persistSoon(catalogs));
   }
 
   private static Function<InetAddress, InetAddress> translate(ViewTranslator translator, String peer) {
@@ -567,7 +466,7 @@ public final class ReflectionService implements AutoCloseable {
 
   private void reconcile() {
     reconcilePending.set(false);
-    if (closed || !gateOpen()) {
+    if (closed || !gate.open(crdsServed, links.keySet())) {
       return;
     }
     try {
@@ -586,7 +485,7 @@ public final class ReflectionService implements AutoCloseable {
    * Starts the export informers once the API server serves the MCS kinds ({@link McsCrds}); until
    * then checks again every {@code resync}, with one warning (not an error per second from the
    * informers) and {@code meshwire_agent_reflection_crds_missing} 1. Imports wait too
-   * ({@link #gateOpen}). Tunnels are not affected.
+   * ({@link ImportGate}). Tunnels are not affected.
    */
   private void startExportsWhenServed() {
     // The check runs on its own thread: the client has no read timeout (informers need that), and
@@ -625,31 +524,6 @@ public final class ReflectionService implements AutoCloseable {
     loop.schedule(this::startExportsWhenServed, settings.resync().toMillis(), TimeUnit.MILLISECONDS);
   }
 
-  private boolean gateOpen() {
-    if (gateOpen) {
-      return true;
-    }
-    if (!crdsServed) {
-      return false;
-    }
-    boolean allSettled = !links.isEmpty() && links.keySet().stream().allMatch(this::settled);
-    boolean graceOver = !clock.instant().isBefore(started.plus(settings.startupGrace()));
-    if (allSettled || graceOver) {
-      gateOpen = true;
-      log.info("import gate open reason={} delivered={} restored={} peers={}",
-          allSettled ? "all_peers_settled" : "grace_over", delivered.size(), restored.size(), links.size());
-    }
-    return gateOpen;
-  }
-
-  /**
-   * Whether the import gate may stop waiting for {@code peer}: it delivered a catalog, or its
-   * catalog was restored from disk and its link health (hence its readiness) is known.
-   */
-  private boolean settled(String peer) {
-    return restored.contains(peer) ? ready.containsKey(peer) : delivered.contains(peer);
-  }
-
   @Override
   public void close() {
     if (!closing.compareAndSet(false, true)) {
@@ -674,13 +548,6 @@ public final class ReflectionService implements AutoCloseable {
     loop.shutdownNow();
     peerTimer.shutdownNow();
     crdProbe.shutdownNow();
-    try {
-      storeThread.submit(this::persist).get(15, TimeUnit.SECONDS); // what the delay still held back
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (Exception e) {
-      log.warn("peer catalog file not written at close error=\"{}\"", e.toString());
-    }
-    storeThread.shutdownNow();
+    persister.ifPresent(CatalogPersister::close); // writes what the delay still held back
   }
 }

@@ -40,7 +40,7 @@ import java.util.TreeSet;
  * <p>Order of the result: route removals, peer removals, peer updates, peer additions, route
  * additions (so traffic is never routed to a peer that is not configured yet), each sorted.
  */
-public final class DataPlaneDiff {
+final class DataPlaneDiff {
   private DataPlaneDiff() {}
 
   /** {@link #diff(List, WgInterfaceState, List, List, Map)} without knowledge of past endpoints. */

@@ -15,7 +15,7 @@ import java.util.TreeSet;
  * {@code fe80::/64}) and typed routes ({@code unreachable}, {@code blackhole}, {@code local},
  * ...): the data plane neither owns nor removes them. Pure and thread-safe.
  */
-public final class IpRouteDump {
+final class IpRouteDump {
   private static final Set<String> ROUTE_TYPES =
       Set.of("unicast", "local", "broadcast", "multicast", "throw", "unreachable", "prohibit",
           "blackhole", "nat", "anycast");

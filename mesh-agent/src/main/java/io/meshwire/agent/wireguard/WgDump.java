@@ -15,7 +15,7 @@ import java.util.Optional;
  * where {@code (none)} marks an absent value, allowed-ips are comma-separated, latest-handshake is
  * in epoch seconds (0 = never) and keepalive is {@code off} or seconds. Pure and thread-safe.
  */
-public final class WgDump {
+final class WgDump {
   private static final String NONE = "(none)";
 
   private WgDump() {}

@@ -1,6 +1,5 @@
 package io.meshwire.agent.hub;
 
-import io.meshwire.netaddr.Backoff;
 import static io.meshwire.agent.state.TestStates.view;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -20,6 +19,7 @@ import io.meshwire.certs.Role;
 import io.meshwire.certs.SpiffeId;
 import io.meshwire.certs.tls.TlsCredentials;
 import io.meshwire.hub.HubFixture;
+import io.meshwire.netaddr.Backoff;
 import io.meshwire.netaddr.Cidr;
 import io.meshwire.netaddr.HostPort;
 import io.meshwire.proto.admin.v1.GetMeshStatusRequest;

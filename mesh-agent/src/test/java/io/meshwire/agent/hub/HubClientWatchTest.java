@@ -148,7 +148,7 @@ class HubClientWatchTest {
         "snapshot at revision 20 dropped: record south: wireguard_public_key: must be 32 bytes"),
         end.status().getDescription());
     assertEquals(List.of(RecordingEvents.Malformed.class),
-        events.seen.stream().skip(1).map(Object::getClass).distinct().toList(), "nothing after the bad chunk");
+        events.seen.stream().skip(2).map(Object::getClass).distinct().toList(), "nothing after the bad chunk"); // after hello and its relays
     assertEquals(before, sync.state(), "neither half of the snapshot nor later changes are applied");
     assertEquals(1, sync.malformedEvents());
     assertFalse(sync.caughtUp());
@@ -197,5 +197,21 @@ class HubClientWatchTest {
     end.cancel(true);
 
     await().atMost(WAIT).until(() -> stream.get().isCancelled());
+  }
+
+  @Test
+  void theRelaysOfEachHelloReachTheAgentAndAnEntryThatDoesNotParseIsReported() throws Exception {
+    script.set(List.of(
+        WatchEvent.newBuilder().setHello(Hello.newBuilder().setMeshUid("mesh-1").setHeadRevision(10)
+            .addRelays("relay-1.example.com:443").addRelays("relay two:443").addRelays("10.0.0.5:8443")).build(),
+        caughtUp(10)));
+
+    CompletableFuture<HubClient.WatchEnd> end = client.watch(10, "mesh-1", events);
+
+    await().atMost(WAIT).until(() -> !events.of(RecordingEvents.Relays.class).isEmpty());
+    assertEquals(List.of(new HostPort("relay-1.example.com", 443), new HostPort("10.0.0.5", 8443)),
+        events.of(RecordingEvents.Relays.class).getFirst().relays());
+    assertTrue(events.of(RecordingEvents.Malformed.class).getFirst().problem().startsWith("hello.relays[1] "));
+    end.cancel(true);
   }
 }

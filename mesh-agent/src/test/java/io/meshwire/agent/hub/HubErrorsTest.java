@@ -11,9 +11,9 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import io.meshwire.netaddr.Backoff;
+import io.meshwire.netaddr.PinnedRandom;
 import java.time.Duration;
 import java.util.Optional;
-import java.util.random.RandomGenerator;
 import org.junit.jupiter.api.Test;
 
 /** What the hub's gRPC errors say to the back-off: its hint, and whether the connection was refused. */
@@ -22,35 +22,9 @@ class HubErrorsTest {
   private static final Duration BASE = Duration.ofMillis(200);
   private static final Duration CAP = Duration.ofSeconds(30);
 
-  /** Always draws the top of the range: the delay is then exactly the ceiling. */
-  private static final RandomGenerator HIGHEST = new RandomGenerator() {
-    @Override
-    public long nextLong() {
-      return Long.MAX_VALUE;
-    }
-
-    @Override
-    public long nextLong(long bound) {
-      return bound - 1;
-    }
-  };
-
-  /** Always draws zero: the delay is then exactly the hint. */
-  private static final RandomGenerator LOWEST = new RandomGenerator() {
-    @Override
-    public long nextLong() {
-      return 0;
-    }
-
-    @Override
-    public long nextLong(long bound) {
-      return 0;
-    }
-  };
-
   @Test
   void intervalFunctionReadsTheRetryHintOfAGrpcError() {
-    Backoff backoff = new Backoff(BASE, CAP, LOWEST);
+    Backoff backoff = new Backoff(BASE, CAP, PinnedRandom.LOWEST);
     StatusRuntimeException limited = StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder()
         .setCode(Code.RESOURCE_EXHAUSTED.getNumber())
         .setMessage("Announce: rate limited")
@@ -74,7 +48,7 @@ class HubErrorsTest {
 
   @Test
   void theIntervalFunctionRecognisesARefusedConnectionInsideAGrpcError() {
-    Backoff backoff = new Backoff(BASE, CAP, HIGHEST);
+    Backoff backoff = new Backoff(BASE, CAP, PinnedRandom.HIGHEST);
     var refused = Status.UNAVAILABLE.withDescription("io exception")
         .withCause(new java.net.ConnectException("Connection refused: /198.18.0.2:7443")).asRuntimeException();
     var other = Status.UNAVAILABLE.withDescription("io exception")

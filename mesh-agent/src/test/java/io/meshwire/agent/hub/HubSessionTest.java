@@ -1,6 +1,5 @@
 package io.meshwire.agent.hub;
 
-import io.meshwire.netaddr.Backoff;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -20,6 +19,8 @@ import io.meshwire.agent.state.StateFile;
 import io.meshwire.agent.state.TestStates;
 import io.meshwire.agent.sync.MeshSync;
 import io.meshwire.certs.FakeClock;
+import io.meshwire.netaddr.Backoff;
+import io.meshwire.netaddr.PinnedRandom;
 import io.meshwire.proto.rendezvous.v1.ClusterRecord;
 import java.io.IOException;
 import java.net.ConnectException;
@@ -30,7 +31,6 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
-import java.util.random.RandomGenerator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -43,19 +43,6 @@ import org.slf4j.LoggerFactory;
  * Runs in milliseconds: nothing waits.
  */
 class HubSessionTest {
-
-  /** The largest jitter every time, so delays are the ceilings of the back-off. */
-  private static final RandomGenerator MAX_JITTER = new RandomGenerator() {
-    @Override
-    public long nextLong() {
-      return 0;
-    }
-
-    @Override
-    public long nextLong(long bound) {
-      return bound - 1;
-    }
-  };
 
   @TempDir Path dir;
   private final FakeClock clock = new FakeClock();
@@ -86,7 +73,7 @@ class HubSessionTest {
   }
 
   private HubSession session() {
-    return session(new Backoff(Duration.ofMillis(200), Duration.ofSeconds(15), MAX_JITTER));
+    return session(new Backoff(Duration.ofMillis(200), Duration.ofSeconds(15), PinnedRandom.HIGHEST));
   }
 
   private HubSession session(Backoff backoff) {
@@ -341,7 +328,7 @@ class HubSessionTest {
   void anOverloadedAnnounceIsRetriedWithinTheAttempt() {
     hub.announceFailures.add(Optional.of(Status.RESOURCE_EXHAUSTED.asRuntimeException()));
     maxSleeps = 1;
-    session(new Backoff(Duration.ZERO, Duration.ZERO, MAX_JITTER)).run(); // the retry's waits are zero
+    session(new Backoff(Duration.ZERO, Duration.ZERO, PinnedRandom.HIGHEST)).run(); // the retry's waits are zero
     assertEquals(2, hub.announceCalls);
     assertEquals(1, hub.watches, "the second announce went through and the Watch ran");
   }

@@ -34,6 +34,8 @@ final class RecordingEvents implements HubEvents {
 
   record Malformed(long revision, String problem) implements Seen {}
 
+  record Relays(List<io.meshwire.netaddr.HostPort> relays) implements Seen {}
+
   private final HubEvents delegate;
   final List<Seen> seen = new CopyOnWriteArrayList<>();
 
@@ -106,5 +108,11 @@ final class RecordingEvents implements HubEvents {
   public void malformed(long revision, String problem) {
     seen.add(new Malformed(revision, problem));
     delegate.malformed(revision, problem);
+  }
+
+  @Override
+  public void relays(List<io.meshwire.netaddr.HostPort> relays) {
+    seen.add(new Relays(relays));
+    delegate.relays(relays);
   }
 }

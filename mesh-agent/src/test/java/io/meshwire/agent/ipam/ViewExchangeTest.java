@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.meshwire.netaddr.Backoff;
 import io.meshwire.agent.hub.HubClient;
 import io.meshwire.agent.state.AgentState;
 import io.meshwire.agent.state.StateFile;
@@ -13,6 +12,7 @@ import io.meshwire.agent.state.TestStates;
 import io.meshwire.agent.state.View;
 import io.meshwire.agent.sync.MeshSync;
 import io.meshwire.hub.HubFixture;
+import io.meshwire.netaddr.Backoff;
 import io.meshwire.netaddr.Cidr;
 import io.meshwire.netaddr.HostPort;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;

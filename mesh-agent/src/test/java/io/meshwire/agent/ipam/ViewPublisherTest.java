@@ -5,13 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.Status;
-import io.meshwire.netaddr.Backoff;
 import io.meshwire.agent.state.AgentState;
 import io.meshwire.agent.state.PeerRecord;
 import io.meshwire.agent.state.StateFile;
 import io.meshwire.agent.state.TestStates;
 import io.meshwire.agent.state.View;
 import io.meshwire.agent.sync.MeshSync;
+import io.meshwire.netaddr.Backoff;
 import io.meshwire.netaddr.Cidr;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;

@@ -16,7 +16,6 @@ import io.kubernetes.client.openapi.models.V1Endpoint;
 import io.kubernetes.client.openapi.models.V1EndpointSlice;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.util.generic.options.ListOptions;
-import io.meshwire.netaddr.Backoff;
 import io.meshwire.agent.state.AgentState;
 import io.meshwire.agent.state.PeerRecord;
 import io.meshwire.agent.state.TestStates;
@@ -26,6 +25,7 @@ import io.meshwire.certs.MeshCa;
 import io.meshwire.certs.Role;
 import io.meshwire.certs.SpiffeId;
 import io.meshwire.certs.tls.TlsCredentials;
+import io.meshwire.netaddr.Backoff;
 import io.meshwire.netaddr.Cidr;
 import io.meshwire.netaddr.HostPort;
 import io.meshwire.proto.peer.v1.PeerGrpc;
@@ -266,7 +266,7 @@ class ReflectionServiceTest {
         current-context: x
         """);
 
-    ApiClient client = ReflectionService.kubeClient(kubeconfig);
+    ApiClient client = io.meshwire.reflection.kube.KubeClients.fromKubeconfig(kubeconfig);
 
     assertEquals("https://10.96.0.1:6443", client.getBasePath());
     assertEquals(0, client.getReadTimeout());

@@ -7,11 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.meshwire.agent.state.AgentState;
 import io.meshwire.agent.wireguard.LinkHealth;
+import io.meshwire.agent.wireguard.ShownWireGuard;
 import io.meshwire.agent.wireguard.WgInterfaceState;
-import io.meshwire.agent.wireguard.WgPeer;
 import io.meshwire.agent.wireguard.WgPeerState;
 import io.meshwire.agent.wireguard.WireGuard;
-import io.meshwire.netaddr.Cidr;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -28,27 +27,12 @@ class LinkMonitorTest {
   private long rxBytes = 1000;
   private boolean present = true;
 
-  private final WireGuard wg = new WireGuard() {
-    @Override
-    public void ensureInterface(String ifName, int listenPort, String privateKey, Optional<Cidr> address) {}
-
-    @Override
-    public WgInterfaceState show(String ifName) {
-      List<WgPeerState> peers = present
-          ? List.of(new WgPeerState(key(2), Optional.empty(), List.of(), handshake, rxBytes, 500, Duration.ofSeconds(3)))
-          : List.of();
-      return new WgInterfaceState(key(0x77), key(0x78), 51820, peers);
-    }
-
-    @Override
-    public void setPeer(String ifName, WgPeer peer) {}
-
-    @Override
-    public void removePeer(String ifName, String publicKey) {}
-
-    @Override
-    public void deleteInterface(String ifName) {}
-  };
+  private final WireGuard wg = new ShownWireGuard(() -> {
+    List<WgPeerState> peers = present
+        ? List.of(new WgPeerState(key(2), Optional.empty(), List.of(), handshake, rxBytes, 500, Duration.ofSeconds(3)))
+        : List.of();
+    return new WgInterfaceState(key(0x77), key(0x78), 51820, peers);
+  });
 
   private final LinkMonitor monitor = new LinkMonitor(wg, "mw0", DOWN_AFTER, () -> STATE, (InstantSource) () -> now);
 

@@ -16,12 +16,11 @@ import io.meshwire.agent.hub.HubConnection;
 import io.meshwire.agent.hub.HubSession;
 import io.meshwire.agent.state.AgentState;
 import io.meshwire.agent.wireguard.LinkHealth;
+import io.meshwire.agent.wireguard.ShownWireGuard;
 import io.meshwire.agent.wireguard.WgInterfaceState;
-import io.meshwire.agent.wireguard.WgPeer;
 import io.meshwire.agent.wireguard.WgPeerState;
 import io.meshwire.agent.wireguard.WireGuard;
 import io.meshwire.certs.FakeClock;
-import io.meshwire.netaddr.Cidr;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -49,28 +48,13 @@ class StatusReporterTest {
   private RuntimeException wgFailure;
   private Optional<HubConnection> connected = Optional.of(hub);
 
-  private final WireGuard wg = new WireGuard() {
-    @Override
-    public void ensureInterface(String ifName, int listenPort, String privateKey, Optional<Cidr> address) {}
-
-    @Override
-    public WgInterfaceState show(String ifName) {
-      if (wgFailure != null) {
-        throw wgFailure;
-      }
-      return new WgInterfaceState(key(0x77), key(0x78), 51820, List.of(new WgPeerState(key(2), Optional.empty(),
-          List.of(), Optional.of(clock.instant()), 1000, 500, Duration.ofSeconds(3))));
+  private final WireGuard wg = new ShownWireGuard(() -> {
+    if (wgFailure != null) {
+      throw wgFailure;
     }
-
-    @Override
-    public void setPeer(String ifName, WgPeer peer) {}
-
-    @Override
-    public void removePeer(String ifName, String publicKey) {}
-
-    @Override
-    public void deleteInterface(String ifName) {}
-  };
+    return new WgInterfaceState(key(0x77), key(0x78), 51820, List.of(new WgPeerState(key(2), Optional.empty(),
+        List.of(), Optional.of(clock.instant()), 1000, 500, Duration.ofSeconds(3))));
+  });
 
   private final StatusReporter reporter = new StatusReporter(
       new LinkMonitor(wg, "mw0", Duration.ofSeconds(10), () -> STATE, clock), () -> connected,

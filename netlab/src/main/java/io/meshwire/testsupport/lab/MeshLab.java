@@ -1,6 +1,7 @@
 package io.meshwire.testsupport.lab;
 
 import io.meshwire.testsupport.netns.ClusterNet;
+import io.meshwire.testsupport.netns.Exec;
 import io.meshwire.testsupport.netns.ExecResult;
 import io.meshwire.testsupport.netns.NetworkNamespaces;
 import java.io.IOException;
@@ -241,7 +242,8 @@ public final class MeshLab implements AutoCloseable {
     Process p = agents.get(name);
     p.destroyForcibly();
     p.waitFor(10, TimeUnit.SECONDS);
-    ExecResult pids = run(List.of("ip", "netns", "pids", clusters.get(name).gateway()));
+    // Exec drains stdout and stderr together (a chatty child cannot block) and bounds the wait.
+    ExecResult pids = Exec.run(List.of("ip", "netns", "pids", clusters.get(name).gateway())).orThrow();
     for (String pid : pids.stdout().split("\\s+")) {
       if (!pid.isBlank()) {
         ProcessHandle.of(Long.parseLong(pid.strip())).ifPresent(ProcessHandle::destroyForcibly);
@@ -370,20 +372,7 @@ public final class MeshLab implements AutoCloseable {
     return argv;
   }
 
-  private static ExecResult run(List<String> argv) {
-    try {
-      Process p = new ProcessBuilder(argv).start();
-      String out = new String(p.getInputStream().readAllBytes());
-      String err = new String(p.getErrorStream().readAllBytes());
-      p.waitFor(30, TimeUnit.SECONDS);
-      return new ExecResult(argv, p.exitValue(), out, err);
-    } catch (IOException e) {
-      throw new IllegalStateException(argv + ": " + e.getMessage(), e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(argv + ": interrupted", e);
-    }
-  }
+
 
   private static long sizeOf(Path file) throws IOException {
     return Files.exists(file) ? Files.size(file) : 0;

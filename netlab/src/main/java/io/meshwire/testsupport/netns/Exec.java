@@ -10,16 +10,17 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@code Exec} runs the fixture's own {@code ip} commands. test-support cannot use the agent's
+ * {@code Exec} runs the lab's own commands ({@code ip}, and its process helpers). The lab cannot use the agent's
  * {@code CommandRunner} (the agent depends on this module), so this is the minimal copy: argv only,
  * both pipes drained, killed after its timeout. Stateless, thread-safe.
  */
-final class Exec {
+public final class Exec {
   static final Duration TIMEOUT = Duration.ofSeconds(15);
 
   private Exec() {}
 
-  static ExecResult run(List<String> argv) {
+  /** Runs {@code argv} on this host (no namespace): both pipes drained, killed after 15 s. */
+  public static ExecResult run(List<String> argv) {
     return run(argv, TIMEOUT);
   }
 

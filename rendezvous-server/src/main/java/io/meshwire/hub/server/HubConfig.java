@@ -11,6 +11,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -43,7 +44,9 @@ public record HubConfig(
     int maxMessageBytes,
     AddressPolicy maxCidrPrefix,
     Store store,
-    Optional<EtcdSettings> etcd) {
+    Optional<EtcdSettings> etcd,
+    Optional<HostPort> relayListen,
+    List<HostPort> relays) {
 
   /** Where the hub keeps its state: the embedded file store (one hub) or etcd (several replicas). */
   public enum Store { FILE, ETCD }
@@ -53,7 +56,7 @@ public record HubConfig(
       "cert-validity", "bookmark-interval", "snapshot-chunk-size", "max-concurrent-snapshots",
       "overload-retry-after", "retained-entries", "checkpoint-interval", "enroll-rate", "announce-rate",
       "max-message-bytes", "max-cidr-prefix", "store", "etcd-endpoints", "etcd-ca", "etcd-cert", "etcd-key",
-      "etcd-prefix");
+      "etcd-prefix", "relay-listen", "relays");
 
   public HubConfig {
     require(dataDir != null, "data-dir", "is required");
@@ -70,6 +73,29 @@ public record HubConfig(
     require(maxMessageBytes >= 64 * 1024, "max-message-bytes", "must be >= 65536");
     require(store != null, "store", "is required");
     require((store == Store.ETCD) == etcd.isPresent(), "store", "etcd settings go with store etcd only");
+    relays = List.copyOf(relays);
+    require(relays.stream().distinct().count() == relays.size(), "relays", "lists an address twice: " + relays);
+    require(relays.size() <= 64, "relays", relays.size() + " addresses, at most 64");
+    require(relays.stream().noneMatch(r -> r.port() == 0 || isWildcard(r.host())), "relays",
+        "addresses agents dial: no port 0, no wildcard host (0.0.0.0, ::): " + relays);
+    require(relayListen.isEmpty() || !relays.isEmpty() || !isWildcard(relayListen.get().host()), "relays",
+        "required when relay-listen (" + relayListen.map(HostPort::toString).orElse("") + ") is a wildcard address: "
+            + "agents need the address to dial");
+  }
+
+  private static boolean isWildcard(String host) {
+    return host.equals("0.0.0.0") || host.equals("::") || host.equals("0:0:0:0:0:0:0:0");
+  }
+
+  /**
+   * The relays agents are told about: {@code relays} when set, else the embedded relay's listen
+   * address (when it is not a wildcard), else none.
+   */
+  public List<HostPort> advertisedRelays() {
+    if (!relays.isEmpty() || relayListen.isEmpty()) {
+      return relays;
+    }
+    return List.of(relayListen.get());
   }
 
   private static void require(boolean ok, String key, String problem) {
@@ -100,7 +126,9 @@ public record HubConfig(
       Map.entry("etcd-ca", ""),
       Map.entry("etcd-cert", ""),
       Map.entry("etcd-key", ""),
-      Map.entry("etcd-prefix", EtcdSettings.DEFAULT_PREFIX));
+      Map.entry("etcd-prefix", EtcdSettings.DEFAULT_PREFIX),
+      Map.entry("relay-listen", "off"),
+      Map.entry("relays", ""));
 
   /** The defaults with {@code dataDir}. */
   public static HubConfig defaults(Path dataDir) {
@@ -154,7 +182,10 @@ public record HubConfig(
         s.get("max-message-bytes", Integer::parseInt),
         s.get("max-cidr-prefix", AddressPolicy::parse),
         store,
-        store == Store.ETCD ? Optional.of(etcd(s)) : Optional.empty());
+        store == Store.ETCD ? Optional.of(etcd(s)) : Optional.empty(),
+        s.text("relay-listen").equals("off") || s.text("relay-listen").isEmpty() ? Optional.empty()
+            : Optional.of(s.get("relay-listen", HostPort::parseListen)),
+        s.get("relays", HubConfig::relayList));
   }
 
   private static EtcdSettings etcd(Settings s) {
@@ -175,7 +206,9 @@ public record HubConfig(
         throw new IllegalArgumentException("hub config " + file + ": expected a map of settings");
       }
       if (loaded instanceof Map<?, ?> map) {
-        map.forEach((k, v) -> values.put(String.valueOf(k), String.valueOf(v)));
+        // A YAML list (relays) reads as the comma-separated form flags use.
+        map.forEach((k, v) -> values.put(String.valueOf(k), v instanceof List<?> list
+            ? String.join(",", list.stream().map(String::valueOf).toList()) : String.valueOf(v)));
       }
     } catch (IOException e) {
       throw new IllegalArgumentException("hub config " + file + ": cannot read: " + e.getMessage(), e);
@@ -208,6 +241,27 @@ public record HubConfig(
         throw new IllegalArgumentException("hub config: " + key + ": " + e.getMessage(), e);
       }
     }
+  }
+
+  /**
+   * Parses a comma-separated relay list, e.g. {@code relay-1.example.com:443,10.0.0.5:443}; empty:
+   * none.
+   */
+  private static List<HostPort> relayList(String value) {
+    List<HostPort> out = new ArrayList<>();
+    String[] parts = value.split(",", -1);
+    if (value.isBlank()) {
+      return out;
+    }
+    for (int i = 0; i < parts.length; i++) {
+      try {
+        out.add(HostPort.parse(parts[i].trim()));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("entry " + (i + 1) + " " + e.getMessage()
+            + " (expected a comma-separated list of host:port)", e);
+      }
+    }
+    return out;
   }
 
   /** Parses {@code "20/1s"}: 20 permits per second. */

@@ -17,6 +17,8 @@ import io.meshwire.certs.RevocationList;
 import io.meshwire.certs.Role;
 import io.meshwire.certs.SpiffeId;
 import io.meshwire.hub.api.AuditLog;
+import io.meshwire.certs.tls.RenewableKeyManager;
+import io.meshwire.certs.tls.TlsCredentials;
 import io.meshwire.hub.api.HubServices;
 import io.meshwire.hub.api.RequestGuard;
 import io.meshwire.netaddr.Quote;
@@ -38,6 +40,10 @@ import io.meshwire.hub.watch.WatchHub;
 import io.meshwire.hub.wire.ProtoEventCodec;
 import io.meshwire.observability.MetricsListener;
 import io.meshwire.validation.WireValidator;
+import io.meshwire.relay.RelayTls;
+import io.meshwire.relay.server.RelayConfig;
+import io.meshwire.relay.server.RelayServer;
+import io.meshwire.relay.server.RevocationCheck;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.handler.ssl.ClientAuth;
@@ -90,10 +96,12 @@ public final class HubServer implements AutoCloseable {
   private final HealthStatusManager health;
   private final MetricsListener metricsListener;
   private final MeshCa ca;
+  /** The embedded relay ({@code relay-listen}), or null. */
+  private final RelayServer relay;
 
   private HubServer(HubConfig config, Server server, Membership membership, AutoCloseable etcdClient,
       WatchHub watches, ExecutorService fanoutPool, ExecutorService checkpointPool, ScheduledExecutorService scheduler,
-      HealthStatusManager health, MetricsListener metricsListener, MeshCa ca) {
+      HealthStatusManager health, MetricsListener metricsListener, MeshCa ca, RelayServer relay) {
     this.config = config;
     this.server = server;
     this.membership = membership;
@@ -105,6 +113,7 @@ public final class HubServer implements AutoCloseable {
     this.health = health;
     this.metricsListener = metricsListener;
     this.ca = ca;
+    this.relay = relay;
   }
 
   /**
@@ -205,7 +214,8 @@ public final class HubServer implements AutoCloseable {
       }
     });
 
-    WatchHub watches = new WatchHub(membership, new ProtoWatchCodec(),
+    WatchHub watches = new WatchHub(membership,
+        new ProtoWatchCodec(config.advertisedRelays().stream().map(Object::toString).toList()),
         new WatchHub.Options(config.bookmarkInterval(), config.snapshotChunkSize(), config.maxConcurrentSnapshots(),
             config.overloadRetryAfter(), 256),
         fanoutPool, scheduler, meters);
@@ -252,6 +262,10 @@ public final class HubServer implements AutoCloseable {
         .addService(guard.guard(ProtoReflectionServiceV1.newInstance().bindService()));
     services.definitions().forEach(builder::addService);
     Server server = builder.build().start();
+    // The embedded relay presents the hub's certificate and sees the hub's revocations live.
+    RelayServer relay = config.relayListen().map(listen -> RelayServer.start(RelayConfig.defaults(listen),
+        RelayTls.server(new RenewableKeyManager(TlsCredentials.of(hubCredential)), clock),
+        RevocationCheck.of(revocations), meters)).orElse(null);
 
     MetricsListener metricsListener = config.metricsListen()
         .map(hp -> MetricsListener.start(hp, meters))
@@ -260,7 +274,7 @@ public final class HubServer implements AutoCloseable {
         config.listen().host(), server.getPort(), ca.mesh(), membership.meshUid(), membership.durableRevision(),
         config.store().name().toLowerCase(java.util.Locale.ROOT), OpenSsl.isAvailable() ? "openssl" : "jdk", data);
     return new HubServer(config, server, membership, etcdClient, watches, fanoutPool, checkpointPool, scheduler, health,
-        metricsListener, ca);
+        metricsListener, ca, relay);
   }
 
   /** TLS 1.3; any client certificate is accepted here and verified per call by AuthInterceptor. */
@@ -310,6 +324,11 @@ public final class HubServer implements AutoCloseable {
     return server.getPort();
   }
 
+  /** The embedded relay's port, if {@code relay-listen} is set. */
+  public java.util.OptionalInt relayPort() {
+    return relay == null ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(relay.port());
+  }
+
   public HubConfig config() {
     return config;
   }
@@ -334,6 +353,9 @@ public final class HubServer implements AutoCloseable {
   @Override
   public void close() {
     health.enterTerminalState();
+    if (relay != null) {
+      relay.close();
+    }
     watches.close();
     server.shutdown();
     try {

@@ -14,6 +14,18 @@ import java.util.List;
 /** {@code ProtoWatchCodec} encodes Watch control messages as v1 {@code WatchEvent}s. Stateless. */
 public final class ProtoWatchCodec implements WatchCodec {
 
+  private final List<String> relays;
+
+  /** A codec whose hellos list no relays. */
+  public ProtoWatchCodec() {
+    this(List.of());
+  }
+
+  /** A codec whose hellos list {@code relays} ("host:port" each). */
+  public ProtoWatchCodec(List<String> relays) {
+    this.relays = List.copyOf(relays);
+  }
+
   @Override
   public byte[] hello(String meshUid, long headRevision, long floorRevision, boolean snapshotFollows,
       java.time.Duration bookmarkInterval) {
@@ -22,6 +34,7 @@ public final class ProtoWatchCodec implements WatchCodec {
             .setHeadRevision(headRevision)
             .setFloorRevision(floorRevision)
             .setSnapshotFollows(snapshotFollows)
+            .addAllRelays(relays)
             .setBookmarkInterval(Duration.newBuilder().setSeconds(bookmarkInterval.toSeconds())))
         .build().toByteArray();
   }

@@ -1,0 +1,141 @@
+package io.meshwire.agent.path;
+
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * {@code LinkPath} is one link's path-selection state, and {@link #next} its whole behaviour: a
+ * pure function from (state, observation, policy) to the next state. No clock, no I/O: the agent
+ * feeds observations and applies {@link #path()} (the WireGuard endpoint) when it changes.
+ *
+ * <p>Rules, in order:
+ * <ul>
+ *   <li>TRYING: a handshake makes it DIRECT; {@code firstContact} without one, with the relay up,
+ *       makes it RELAYED.
+ *   <li>DIRECT: {@code missesToDowngrade} consecutive misses, with the relay up, make it RELAYED
+ *       (without a relay it stays DIRECT: a relay that is down never disturbs a direct link). The
+ *       peer's packets arriving through the relay (WireGuard roamed) make it RELAYED at once.
+ *   <li>RELAYED: direct probes are due at {@link #nextProbe()}; each miss doubles the back-off up
+ *       to {@code maxBackoff}; answered probes unbroken for {@code upgradeAfter} make it DIRECT.
+ *       The peer's packets arriving directly make it DIRECT at once. A relay that went away makes
+ *       it TRYING (direct is the only chance left).
+ *   <li>Hysteresis: upgrading takes seconds of unbroken success, downgrading a few misses; a
+ *       downgrade within {@code flapWindow} of an upgrade keeps the doubled back-off, so a lossy or
+ *       asymmetric path settles on the relay instead of flapping; {@code stableAfter} of healthy
+ *       direct resets it.
+ * </ul>
+ *
+ * @param since when the link entered {@code path} (the last switch)
+ * @param reason why it did (for status and logs)
+ * @param misses consecutive misses while DIRECT
+ * @param streakSince start of the current unbroken run of answered probes while RELAYED, or null
+ * @param backoff the wait after the next failed probe
+ * @param nextProbe when a direct probe is due (RELAYED only), or null
+ * @param lastUpgrade when it last went RELAYED to DIRECT, or null
+ */
+public record LinkPath(Path path, Instant since, String reason, int misses, Instant streakSince, Duration backoff,
+    Instant nextProbe, Instant lastUpgrade) {
+
+  /** A new peer: its direct endpoint is being tried. */
+  public static LinkPath start(Instant now, PathPolicy policy) {
+    return new LinkPath(Path.TRYING, now, "new_peer", 0, null, policy.initialBackoff(), null, null);
+  }
+
+  /** A link restored from persisted state: same path, probes start over. */
+  public static LinkPath restored(Path path, Instant since, Duration backoff, Instant now, PathPolicy policy) {
+    Duration b = backoff.compareTo(policy.maxBackoff()) > 0 ? policy.maxBackoff() : backoff;
+    return path == Path.RELAYED
+        ? new LinkPath(Path.RELAYED, since, "restored", 0, null, b, now.plus(policy.initialBackoff()), null)
+        : new LinkPath(path, since, "restored", 0, null, b, null, null);
+  }
+
+  /** Whether a direct probe should be sent now. */
+  public boolean probeDue(Instant now) {
+    return path == Path.RELAYED && nextProbe != null && !now.isBefore(nextProbe);
+  }
+
+  /** Whether {@code next} is a switch from this state (log it, apply it, count it). */
+  public boolean switchedFrom(LinkPath previous) {
+    return previous.path != path;
+  }
+
+  /** The state after {@code o}. */
+  public LinkPath next(Observation o, PathPolicy policy) {
+    Instant now = o.now();
+    return switch (path) {
+      case TRYING -> {
+        if (o.direct() == Evidence.ALIVE) {
+          yield to(Path.DIRECT, now, "handshake");
+        }
+        if (o.relayUp() && !now.isBefore(since.plus(policy.firstContact()))) {
+          yield relayed(now, "no_handshake", policy);
+        }
+        yield this;
+      }
+      case DIRECT -> {
+        if (o.roam() == Roam.TO_RELAY && o.relayUp()) {
+          yield relayed(now, "peer_relayed", policy);
+        }
+        yield switch (o.direct()) {
+          case ALIVE -> {
+            Duration b = !now.isBefore(since.plus(policy.stableAfter())) ? policy.initialBackoff() : backoff;
+            yield misses == 0 && b.equals(backoff) ? this : with(0, streakSince, b, nextProbe);
+          }
+          case IDLE -> this;
+          case MISS -> {
+            int m = misses + 1;
+            if (m >= policy.missesToDowngrade() && o.relayUp()) {
+              yield relayed(now, "direct_silent", policy);
+            }
+            yield with(m, streakSince, backoff, nextProbe);
+          }
+        };
+      }
+      case RELAYED -> {
+        if (!o.relayUp()) {
+          yield new LinkPath(Path.TRYING, now, "relay_down", 0, null, backoff, null, lastUpgrade);
+        }
+        if (o.roam() == Roam.TO_DIRECT) {
+          yield upgraded(now, "peer_direct");
+        }
+        yield switch (o.direct()) {
+          case IDLE -> this;
+          case ALIVE -> {
+            Instant streak = streakSince == null ? now : streakSince;
+            if (!now.isBefore(streak.plus(policy.upgradeAfter()))) {
+              yield upgraded(now, "direct_recovered");
+            }
+            yield with(0, streak, backoff, now.plus(policy.probeEvery()));
+          }
+          case MISS -> {
+            Duration doubled = min(backoff.multipliedBy(2), policy.maxBackoff());
+            yield with(0, null, doubled, now.plus(doubled));
+          }
+        };
+      }
+    };
+  }
+
+  private LinkPath with(int misses, Instant streakSince, Duration backoff, Instant nextProbe) {
+    return new LinkPath(path, since, reason, misses, streakSince, backoff, nextProbe, lastUpgrade);
+  }
+
+  private LinkPath to(Path p, Instant now, String why) {
+    return new LinkPath(p, now, why, 0, null, backoff, null, lastUpgrade);
+  }
+
+  private LinkPath upgraded(Instant now, String why) {
+    return new LinkPath(Path.DIRECT, now, why, 0, null, backoff, null, now);
+  }
+
+  private LinkPath relayed(Instant now, String why, PathPolicy policy) {
+    // Flapping (down again soon after an upgrade): keep backing off. Otherwise start over.
+    boolean flap = lastUpgrade != null && now.isBefore(lastUpgrade.plus(policy.flapWindow()));
+    Duration wait = flap ? min(backoff.multipliedBy(2), policy.maxBackoff()) : policy.initialBackoff();
+    return new LinkPath(Path.RELAYED, now, why, 0, null, wait, now.plus(wait), lastUpgrade);
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
+  }
+}

@@ -1,0 +1,286 @@
+package io.meshwire.relay.client;
+
+import io.meshwire.netaddr.HostPort;
+import io.meshwire.relay.wire.RelayFrames;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.DatagramPacket;
+import io.netty.channel.socket.nio.NioDatagramChannel;
+import io.netty.handler.ssl.SslContext;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code RelayBridge} is the agent's side of the relay: for each relayed peer a local UDP socket
+ * on 127.0.0.1 that WireGuard uses as the peer's endpoint. What WireGuard sends to that socket goes
+ * to the peer through the peer's home relay ({@link HomeRelay}); what arrives from the peer
+ * through any relay is sent from that socket to WireGuard's listen port, so WireGuard sees the
+ * peer at the socket's address. The bridge stays connected to this cluster's own home relay, so
+ * peers can reach it at any time; connections to other relays open on demand.
+ *
+ * <p>Datagrams that arrive from a peer with no open socket are dropped and counted: the agent
+ * decides which peers are relayed. Sockets use large buffers ({@code socketBuffer}): WireGuard
+ * sends bursts, and the default 208 KiB caps a relayed path far below a direct one. While a relay
+ * connection is above its high water mark, the bridge stops reading its UDP sockets, so the
+ * kernel's buffer (then its drops) is the queue, not the heap.
+ *
+ * <p>Threading: one event loop runs every socket and relay connection of the bridge (no task hops
+ * on the data path); public methods may be called from any thread and block briefly.
+ */
+public final class RelayBridge implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(RelayBridge.class);
+
+  private final String self;
+  private final SslContext tls;
+  private final InetSocketAddress wireGuard;
+  private final int socketBuffer;
+  private final Duration maxBackoff;
+  private final EventLoopGroup group;
+  private final EventLoop loop;
+  /** Owned by {@link #loop}. */
+  private final Map<String, Channel> sockets = new HashMap<>();
+  /** Owned by {@link #loop}. */
+  private final Map<HostPort, RelayClient> clients = new HashMap<>();
+  /** Owned by {@link #loop}. */
+  private List<HostPort> relays = List.of();
+  /** Owned by {@link #loop}: sockets written to during the current relay read burst. */
+  private final List<Channel> unflushed = new ArrayList<>();
+  private final AtomicLong droppedNoSocket = new AtomicLong();
+  private final AtomicLong droppedNoRelay = new AtomicLong();
+  private final AtomicLong relayedOut = new AtomicLong();
+  private final AtomicLong relayedIn = new AtomicLong();
+
+  /**
+   * @param self this cluster's ID
+   * @param tls from {@code RelayTls.client}
+   * @param wireGuard where WireGuard listens (127.0.0.1 and its listen port)
+   */
+  public RelayBridge(String self, SslContext tls, InetSocketAddress wireGuard, int socketBuffer, Duration maxBackoff) {
+    this.self = self;
+    this.tls = tls;
+    this.wireGuard = wireGuard;
+    this.socketBuffer = socketBuffer;
+    this.maxBackoff = maxBackoff;
+    this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("bridge", true),
+        NioIoHandler.newFactory());
+    this.loop = group.next();
+  }
+
+  /** Counters for status and metrics. */
+  public record Stats(long relayedOut, long relayedIn, long droppedNoSocket, long droppedNoRelay, boolean homeConnected) {}
+
+  public Stats stats() {
+    return new Stats(relayedOut.get(), relayedIn.get(), droppedNoSocket.get(), droppedNoRelay.get(),
+        call(() -> {
+          RelayClient home = HomeRelay.of(self, relays).map(clients::get).orElse(null);
+          return home != null && home.connected();
+        }));
+  }
+
+  /**
+   * Sets the mesh's relays: connects to this cluster's home relay, closes connections to relays no
+   * longer listed. Peers' homes follow the new list at once.
+   */
+  public void relays(List<HostPort> list) {
+    call(() -> {
+      relays = List.copyOf(list);
+      HomeRelay.of(self, relays).ifPresent(this::client);
+      clients.entrySet().removeIf(e -> {
+        if (!relays.contains(e.getKey())) {
+          e.getValue().close();
+          return true;
+        }
+        return false;
+      });
+      return null;
+    });
+  }
+
+  /** The home relay of {@code cluster} in the current list. */
+  public java.util.Optional<HostPort> homeOf(String cluster) {
+    return call(() -> HomeRelay.of(cluster, relays));
+  }
+
+  /** Whether a connection to {@code cluster}'s home relay is up. */
+  public boolean canReach(String cluster) {
+    return call(() -> HomeRelay.of(cluster, relays).map(clients::get).map(RelayClient::connected).orElse(false));
+  }
+
+  /**
+   * Opens (or returns) the local socket for {@code peer}: the address to give WireGuard as the
+   * peer's endpoint. Also connects to the peer's home relay.
+   */
+  public InetSocketAddress open(String peer) {
+    byte[] peerId = RelayFrames.id(peer);
+    if (loop.inEventLoop()) {
+      throw new IllegalStateException("RelayBridge.open binds a socket: not on the bridge's event loop");
+    }
+    Channel existing = call(() -> {
+      HomeRelay.of(peer, relays).ifPresent(this::client);
+      return sockets.get(peer);
+    });
+    if (existing != null) {
+      return (InetSocketAddress) existing.localAddress();
+    }
+    // Bound here, off the loop (binding waits for it); the loop then adopts it unless a racing open won.
+    Channel ch = new Bootstrap().group(loop).channel(NioDatagramChannel.class)
+        .option(ChannelOption.SO_RCVBUF, socketBuffer)
+        .option(ChannelOption.SO_SNDBUF, socketBuffer)
+        .handler(new FromWireGuard(peer, peerId))
+        .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).syncUninterruptibly().channel();
+    Channel kept = call(() -> {
+      Channel raced = sockets.putIfAbsent(peer, ch);
+      if (raced != null) {
+        ch.close();
+        return raced;
+      }
+      log.info("event=relay_bridge_opened peer={} local={}", peer, ch.localAddress());
+      return ch;
+    });
+    return (InetSocketAddress) kept.localAddress();
+  }
+
+  /** Closes {@code peer}'s socket (its link went direct or the peer left). */
+  public void close(String peer) {
+    call(() -> {
+      Channel ch = sockets.remove(peer);
+      if (ch != null) {
+        ch.close();
+        log.info("event=relay_bridge_closed peer={}", peer);
+      }
+      return null;
+    });
+  }
+
+  private RelayClient client(HostPort relay) {
+    return clients.computeIfAbsent(relay, r -> new RelayClient(r, tls, loop, new FromRelay(), socketBuffer, maxBackoff)
+        .start());
+  }
+
+  private <T> T call(java.util.concurrent.Callable<T> task) {
+    if (loop.inEventLoop()) {
+      try {
+        return task.call();
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    }
+    CompletableFuture<T> result = new CompletableFuture<>();
+    loop.execute(() -> {
+      try {
+        result.complete(task.call());
+      } catch (Throwable e) {
+        result.completeExceptionally(e);
+      }
+    });
+    return result.orTimeout(10, TimeUnit.SECONDS).join();
+  }
+
+  /** Datagrams WireGuard sends to one peer's socket: to the peer's home relay. */
+  private final class FromWireGuard extends SimpleChannelInboundHandler<DatagramPacket> {
+    private final String peer;
+    private final byte[] peerId;
+    private RelayClient pending;
+
+    FromWireGuard(String peer, byte[] peerId) {
+      this.peer = peer;
+      this.peerId = peerId;
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket packet) {
+      if (!packet.sender().equals(wireGuard)) {
+        return; // only WireGuard may use the bridge; anything else on loopback is ignored
+      }
+      RelayClient via = HomeRelay.of(peer, relays).map(clients::get).orElse(null);
+      if (via == null) {
+        droppedNoRelay.incrementAndGet();
+        return;
+      }
+      if (via.write(peerId, packet.content())) {
+        relayedOut.incrementAndGet();
+        pending = via;
+      } else {
+        droppedNoRelay.incrementAndGet();
+      }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+      if (pending != null) {
+        pending.flush();
+        pending = null;
+      }
+      ctx.fireChannelReadComplete();
+    }
+  }
+
+  /** Datagrams from any relay: to WireGuard from the source peer's socket. */
+  private final class FromRelay implements RelayClient.Listener {
+    @Override
+    public void onDatagram(String source, ByteBuf payload) {
+      Channel socket = sockets.get(source);
+      if (socket == null) {
+        droppedNoSocket.incrementAndGet();
+        return;
+      }
+      socket.write(new DatagramPacket(payload.retain(), wireGuard), socket.voidPromise());
+      relayedIn.incrementAndGet();
+      if (!unflushed.contains(socket)) {
+        unflushed.add(socket);
+      }
+    }
+
+    @Override
+    public void onReadComplete() {
+      for (Channel socket : unflushed) {
+        socket.flush();
+      }
+      unflushed.clear();
+    }
+
+    @Override
+    public void onWritable(boolean writable) {
+      // One loop for all: pause every socket while any relay connection is full (rare, short).
+      boolean all = clients.values().stream().allMatch(RelayClient::writable);
+      for (Channel socket : sockets.values()) {
+        socket.config().setAutoRead(all);
+      }
+    }
+
+    @Override
+    public void onConnected(boolean connected) {
+      onWritable(connected);
+    }
+  }
+
+  @Override
+  public void close() {
+    call(() -> {
+      clients.values().forEach(RelayClient::close);
+      sockets.values().forEach(Channel::close);
+      return null;
+    });
+    group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+  }
+}

@@ -1,0 +1,102 @@
+package io.meshwire.hub;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.meshwire.certs.Role;
+import io.meshwire.certs.tls.RenewableKeyManager;
+import io.meshwire.hub.server.HubConfig;
+import io.meshwire.netaddr.HostPort;
+import io.meshwire.proto.admin.v1.MeshAdminGrpc;
+import io.meshwire.proto.admin.v1.RevokeClusterRequest;
+import io.meshwire.relay.RelayTls;
+import io.meshwire.relay.client.RelayClient;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The relay embedded in the hub ({@code relay-listen}) and the relay list setting. */
+class HubRelayTest {
+
+  @TempDir Path dir;
+
+  @Test
+  void aRelayListThatDoesNotParseStopsTheHubWithAMessageNamingTheSetting() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> HubConfig.parse(Map.of(
+        "data-dir", dir.toString(), "relays", "relay-1.example.com:443, relay 2:443")));
+    assertTrue(e.getMessage().startsWith("hub config: relays: entry 2 \"relay 2:443\""), e.getMessage());
+
+    e = assertThrows(IllegalArgumentException.class, () -> HubConfig.parse(Map.of(
+        "data-dir", dir.toString(), "relay-listen", "0.0.0.0:443")));
+    assertTrue(e.getMessage().contains("relays: required when relay-listen"), e.getMessage());
+
+    e = assertThrows(IllegalArgumentException.class, () -> HubConfig.parse(Map.of(
+        "data-dir", dir.toString(), "relays", "10.0.0.1:443,10.0.0.1:443")));
+    assertTrue(e.getMessage().contains("twice"), e.getMessage());
+  }
+
+  @Test
+  void advertisesTheListOrElseTheEmbeddedRelaysAddress() {
+    HubConfig listed = HubConfig.parse(Map.of("data-dir", dir.toString(), "relay-listen", "0.0.0.0:443",
+        "relays", "relay.example.com:443,10.0.0.5:8443"));
+    assertEquals(List.of(new HostPort("relay.example.com", 443), new HostPort("10.0.0.5", 8443)),
+        listed.advertisedRelays());
+    HubConfig embedded = HubConfig.parse(Map.of("data-dir", dir.toString(), "relay-listen", "10.1.2.3:443"));
+    assertEquals(List.of(new HostPort("10.1.2.3", 443)), embedded.advertisedRelays());
+    assertEquals(List.of(), HubConfig.defaults(dir).advertisedRelays());
+  }
+
+  @Test
+  void everyHelloListsTheRelaysAgentsShouldUse() throws Exception {
+    try (HubFixture hub = new HubFixture(dir, Map.of("relays", "relay-1.example.com:443,10.0.0.5:443"))) {
+      var east = hub.enroll("east");
+      try (WatchRecorder watch = new WatchRecorder(hub.channel(east), 0, "")) {
+        watch.awaitCaughtUp();
+        assertEquals(List.of("relay-1.example.com:443", "10.0.0.5:443"),
+            watch.events.get(0).getHello().getRelaysList());
+      }
+    }
+  }
+
+  @Test
+  void embeddedRelayClosesARevokedClustersConnectionWithinTwoSeconds() throws Exception {
+    EventLoopGroup loops = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    try (HubFixture hub = new HubFixture(dir, Map.of("relay-listen", "127.0.0.1:0"))) {
+      int relayPort = hub.hub().relayPort().orElseThrow();
+      BlockingQueue<Boolean> connections = new LinkedBlockingQueue<>();
+      RelayClient.Listener listener = new RelayClient.Listener() {
+        @Override
+        public void onDatagram(String source, ByteBuf payload) {}
+
+        @Override
+        public void onConnected(boolean connected) {
+          connections.add(connected);
+        }
+      };
+      try (RelayClient west = new RelayClient(new HostPort("127.0.0.1", relayPort),
+          RelayTls.client(new RenewableKeyManager(hub.issue(Role.CLUSTER, "west")), InstantSource.system()),
+          loops.next(), listener, 1 << 20, Duration.ofSeconds(5)).start()) {
+        assertEquals(Boolean.TRUE, connections.poll(10, TimeUnit.SECONDS));
+
+        MeshAdminGrpc.newBlockingStub(hub.channel(hub.admin()))
+            .revokeCluster(RevokeClusterRequest.newBuilder().setClusterId("west").setReason("test").build());
+
+        assertEquals(Boolean.FALSE, connections.poll(2, TimeUnit.SECONDS), "not closed within 2 s of the revocation");
+      }
+    } finally {
+      loops.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+  }
+}
