@@ -74,6 +74,7 @@ checkpoint-interval: "{{ .Values.config.checkpointInterval | int64 }}"
 enroll-rate: {{ .Values.config.enrollRate | quote }}
 announce-rate: {{ .Values.config.announceRate | quote }}
 max-message-bytes: "{{ .Values.config.maxMessageBytes | int64 }}"
+max-cidr-prefix: {{ .Values.config.maxCidrPrefix | quote }}
 {{- if .Values.relay.enabled }}
 relay-listen: "0.0.0.0:{{ .Values.relay.port }}"
 relays: {{ join "," .Values.relay.advertise | quote }}

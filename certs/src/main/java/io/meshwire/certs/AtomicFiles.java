@@ -185,6 +185,36 @@ public final class AtomicFiles {
     syncDirectory(file);
   }
 
+  /** What {@link #writeTemp} names a temporary file: {@code .<name>.tmp-<12 hex digits>}. */
+  private static final java.util.regex.Pattern TEMP_NAME = java.util.regex.Pattern.compile("\\..+\\.tmp-[0-9a-f]{12}");
+
+  /**
+   * Deletes the temporary files that a crash (SIGKILL, power loss) between writing and publishing
+   * left in {@code dir}: the ones this class names, nothing else. Sets interrupted after their
+   * commit are completed first ({@link #finishInterruptedWrites}), so no committed content is lost. Call it at start-up, before
+   * anything writes to {@code dir}: a writer still busy there would lose its temporary file.
+   *
+   * @return the files deleted; empty when {@code dir} does not exist
+   */
+  public static List<Path> deleteLeftoverTemps(Path dir) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      return List.of();
+    }
+    // A committed set's journal names temporary files that are its new content: finish it first.
+    finishInterruptedWrites(dir);
+    List<Path> deleted = new ArrayList<>();
+    try (var files = Files.list(dir)) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        if (TEMP_NAME.matcher(f.getFileName().toString()).matches()
+            && Files.isRegularFile(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+          Files.deleteIfExists(f);
+          deleted.add(f);
+        }
+      }
+    }
+    return deleted;
+  }
+
   private static Path writeTemp(Path file, byte[] content, Set<PosixFilePermission> permissions)
       throws IOException {
     Path dir = file.toAbsolutePath().getParent();

@@ -66,6 +66,18 @@ class AtomicFilesTest {
   }
 
   @Test
+  void leftoverTempsAreDeletedButACommittedSetIsFinishedFirst() throws IOException {
+    AtomicFiles.writeAll(set("1"));
+    assertThrows(IOException.class, () -> AtomicFiles.writeAll(set("2"), crashingAfter(1)));
+    Files.write(dir.resolve(".tokens.json.tmp-0123456789ab"), new byte[100]); // a killed single-file rewrite
+
+    AtomicFiles.deleteLeftoverTemps(dir);
+
+    assertEquals(List.of("key 2", "crt 2", "ca 2"), List.of(read("a.key"), read("a.crt"), read("ca.crt")));
+    assertEquals(List.of("a.crt", "a.key", "ca.crt"), names(), "journal and temporary files gone");
+  }
+
+  @Test
   void aCrashBeforeTheCommitLeavesTheOldSet() throws IOException {
     AtomicFiles.writeAll(set("1"));
     Files.createDirectory(dir.resolve(".a.key.commit")); // the journal cannot be published

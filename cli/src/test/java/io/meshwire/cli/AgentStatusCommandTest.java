@@ -28,7 +28,8 @@ class AgentStatusCommandTest {
       "state_written_at":"2026-12-06T21:00:00Z","held":"hub mesh changed","state_problem":null,\
       "reflection":{"exported":3,"sources":1},"peers":[\
       {"cluster":"west","state":"UP","endpoint":"192.0.2.7:51820","handshake_age_seconds":12,"rx_bytes":1536,\
-      "tx_bytes":100,"pod_cidrs":"[10.1.0.0/16]","view":{"condition":"REMAPPED","detail":"x"},"seen_as":["100.64.0.0/16"]},\
+      "tx_bytes":100,"pod_cidrs":"[10.1.0.0/16]","view":{"condition":"REMAPPED","detail":"x"},"seen_as":["100.64.0.0/16"],\
+      "path":"relayed","path_since":"2026-12-06T21:04:00Z"},\
       {"cluster":"north","state":"DOWN","endpoint":null,"handshake_age_seconds":null,"rx_bytes":0,"tx_bytes":0,\
       "pod_cidrs":"[10.2.0.0/16]","view":null,"seen_as":["10.2.0.0/16"]}]}
       """;
@@ -64,10 +65,13 @@ class AgentStatusCommandTest {
     assertTrue(lines.contains("held            hub mesh changed"), run.out());
     assertTrue(lines.contains("reflection      exported 3, imported from 1 peer(s)"), run.out());
     assertTrue(run.out().lines().noneMatch(l -> l.startsWith("state problem")), "null fields are left out\n" + run.out());
-    assertTrue(lines.stream().anyMatch(l -> l.matches("PEER +STATE +ENDPOINT +HANDSHAKE AGE +RX +TX +SEEN AS +VIEW")), run.out());
-    assertTrue(lines.stream().anyMatch(l -> l.matches("west +UP +192\\.0\\.2\\.7:51820 +12s +1\\.5 KiB +100 B +100\\.64\\.0\\.0/16 +REMAPPED")),
+    assertTrue(lines.stream().anyMatch(l -> l.matches("PEER +STATE +ENDPOINT +HANDSHAKE AGE +RX +TX +SEEN AS +VIEW +PATH +PATH SINCE")),
         run.out());
-    assertTrue(lines.stream().anyMatch(l -> l.matches("north +DOWN +- +- +0 B +0 B +10\\.2\\.0\\.0/16 +-")), run.out());
+    assertTrue(lines.stream().anyMatch(l -> l.matches("west +UP +192\\.0\\.2\\.7:51820 +12s +1\\.5 KiB +100 B +100\\.64\\.0\\.0/16 +REMAPPED"
+        + " +relayed +2026-12-06T21:04:00Z")),
+        run.out());
+    assertTrue(lines.stream().anyMatch(l -> l.matches("north +DOWN +- +- +0 B +0 B +10\\.2\\.0\\.0/16 +- +- +-")),
+        "an agent without path selection: no path\n" + run.out());
   }
 
   @Test

@@ -55,6 +55,16 @@ class HubCommandTest {
     assertEquals("test.mesh", config.mesh());
     assertEquals("hub-1", config.hubName());
     assertEquals(HostPort.parse("127.0.0.1:7443"), config.listen());
+    assertEquals(io.meshwire.netaddr.AddressPolicy.DEFAULT, config.maxCidrPrefix());
+  }
+
+  @Test
+  void widestCidrIsASetting() {
+    HubConfig config = configOf("hub", "--data-dir", dir.toString(), "--max-cidr-prefix", "/12,/48");
+    assertEquals(new io.meshwire.netaddr.AddressPolicy(12, 48), config.maxCidrPrefix());
+    CliRun run = CliRun.of("hub", "--data-dir", dir.toString(), "--max-cidr-prefix", "/1");
+    assertEquals(2, run.exitCode(), run.toString());
+    assertTrue(run.err().startsWith("hub config: max-cidr-prefix: widest IPv4 prefix /1 out of range"), run.err());
   }
 
   @Test

@@ -15,6 +15,9 @@ import io.meshwire.agent.ipam.ViewChecks;
 import io.meshwire.agent.ipam.ViewDecisions;
 import io.meshwire.agent.ipam.ViewPublisher;
 import io.meshwire.agent.nat.Nat;
+import io.meshwire.agent.path.KnownRelays;
+import io.meshwire.agent.path.PathStateFile;
+import io.meshwire.agent.path.SavedPaths;
 import io.meshwire.agent.reconcile.ObserveOnly;
 import io.meshwire.agent.reconcile.Reconciler;
 import io.meshwire.agent.reconcile.SystemResolver;
@@ -97,6 +100,8 @@ public final class Agent implements AutoCloseable {
   private final HubSession session;
   private final StatusReporter status;
   private final Optional<String> stateProblem;
+  /** The hub's relay list, persisted in paths.bin; path selection is not wired yet (issue 14). */
+  private final KnownRelays relays;
   private final InterfaceClaim interfaceClaim;
   private final GatewaySysctls gateway;
   private final EndpointFollower endpoints;
@@ -110,7 +115,8 @@ public final class Agent implements AutoCloseable {
   private MetricsListener http;
 
   private Agent(AgentConfig config, InstantSource clock, BootState boot, StateFile file, Optional<ApiClient> kube,
-      ProcessCommandRunner runner, WgToolsWireGuard wireGuard, InterfaceClaim interfaceClaim, boolean rejoined) {
+      ProcessCommandRunner runner, WgToolsWireGuard wireGuard, InterfaceClaim interfaceClaim, PathStateFile pathFile,
+      SavedPaths savedPaths, boolean rejoined) {
     this.config = config;
     this.clock = clock;
     this.kube = kube;
@@ -135,6 +141,8 @@ public final class Agent implements AutoCloseable {
         reflect.stateChanged();
       }
     }, v -> ViewChecks.problemAsViewOfMe(v, config.podCidrs()));
+    this.relays = new KnownRelays(pathFile, savedPaths.relays(), r -> new SavedPaths(r, savedPaths.links()));
+    sync.onRelays(relays);
     // Without usable state, leave the data plane the previous agent left until the hub caught up.
     ObserveOnly observeOnly = boot.unusable().map(why -> ObserveOnly.until(why, sync::caughtUp))
         .orElse(ObserveOnly.off());
@@ -212,18 +220,23 @@ public final class Agent implements AutoCloseable {
         new StateFile.Identity(config.clusterId(), meshOf(config)));
     BootState boot;
     Optional<ApiClient> kube;
+    PathStateFile pathFile;
+    SavedPaths savedPaths;
     try {
       // Without usable state: keep the serving interface's key (and leave its data plane alone, above).
       boot = BootState.load(file, () -> wireGuard.runningPrivateKey(config.interfaceName()));
       // A bad kubeconfig fails the start, not some later hub session.
       kube = config.kubeconfig().isEmpty() ? Optional.empty()
           : Optional.of(KubeClients.fromKubeconfig(config.kubeconfig().get()));
+      // The relays the hub listed last, so a restart during a hub outage still knows them.
+      pathFile = new PathStateFile(config.stateDir().resolve("paths.bin"), clock);
+      savedPaths = pathFile.load() instanceof PathStateFile.Loaded.Found found ? found.paths() : SavedPaths.EMPTY;
     } catch (IOException | RuntimeException e) {
       claim.close();
       throw e;
     }
     AgentState initial = boot.state();
-    Agent agent = new Agent(config, clock, boot, file, kube, runner, wireGuard, claim, rejoined);
+    Agent agent = new Agent(config, clock, boot, file, kube, runner, wireGuard, claim, pathFile, savedPaths, rejoined);
     long started = System.nanoTime();
     try {
       agent.reconciler.reconcileNow();
@@ -350,7 +363,7 @@ public final class Agent implements AutoCloseable {
     return StatusJson.render(new StatusJson.Snapshot(config.clusterId(), session.state(), sync.caughtUp(),
         sync.state(), sync.held(), stateProblem, reconciler.observeOnly(), gateway.problems(),
         Optional.ofNullable(reflect).map(ReflectionService::statusJson), status.lastLinks(),
-        status.observationProblem(), viewDecisions.last().decisions()));
+        status.observationProblem(), viewDecisions.last().decisions(), Map.of()));
   }
 
   public MeshSync sync() {

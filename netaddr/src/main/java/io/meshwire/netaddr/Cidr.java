@@ -11,6 +11,11 @@ import java.util.Arrays;
  *
  * <p>{@link #parse} accepts only literal addresses (never resolves names) and rejects a prefix
  * with host bits set, so a record that reaches the mesh is always in the form peers compare.
+ *
+ * <p>Canonical form, one rule: an IPv4-mapped IPv6 literal ({@code ::ffff:10.0.0.0/112}) is
+ * refused by {@link #parse}, naming the IPv4 form to write instead. It is never normalised, so
+ * what a caller sent and what the mesh stores are the same text, and {@link #toString} of any
+ * {@code Cidr} parses back to an equal one.
  */
 public record Cidr(byte[] network, int prefixLength) implements Comparable<Cidr> {
 
@@ -35,21 +40,27 @@ public record Cidr(byte[] network, int prefixLength) implements Comparable<Cidr>
     }
     int slash = text.indexOf('/');
     if (slash < 0 || slash != text.lastIndexOf('/')) {
-      throw new IllegalArgumentException("\"" + text + "\": expected address/prefix");
+      throw new IllegalArgumentException(Quote.of(text) + ": expected address/prefix");
     }
     byte[] address = parseLiteral(text.substring(0, slash), text);
+    if (isIpv4Mapped(address)) {
+      String v4 = (address[12] & 0xff) + "." + (address[13] & 0xff) + "." + (address[14] & 0xff) + "."
+          + (address[15] & 0xff);
+      throw new IllegalArgumentException(Quote.of(text) + ": IPv4-mapped IPv6 address: write the IPv4 form ("
+          + v4 + "/<prefix - 96>)");
+    }
     String prefixText = text.substring(slash + 1);
     if (prefixText.isEmpty() || prefixText.length() > 3 || !prefixText.chars().allMatch(Character::isDigit)) {
-      throw new IllegalArgumentException("\"" + text + "\": prefix length is not a number");
+      throw new IllegalArgumentException(Quote.of(text) + ": prefix length is not a number");
     }
     int prefix = Integer.parseInt(prefixText);
     if (prefix > address.length * 8) {
-      throw new IllegalArgumentException("\"" + text + "\": prefix length out of range");
+      throw new IllegalArgumentException(Quote.of(text) + ": prefix length out of range");
     }
     byte[] masked = mask(address, prefix);
     if (!Arrays.equals(masked, address)) {
       throw new IllegalArgumentException(
-          "\"" + text + "\": host bits set (did you mean " + new Cidr(masked, prefix) + "?)");
+          Quote.of(text) + ": host bits set (did you mean " + new Cidr(masked, prefix) + "?)");
     }
     return new Cidr(address, prefix);
   }
@@ -69,7 +80,7 @@ public record Cidr(byte[] network, int prefixLength) implements Comparable<Cidr>
     try {
       return InetAddress.getByAddress(parseLiteral(text, text));
     } catch (UnknownHostException e) {
-      throw new IllegalArgumentException("\"" + text + "\": " + e.getMessage(), e);
+      throw new IllegalArgumentException(Quote.of(text) + ": " + e.getMessage(), e);
     }
   }
 
@@ -80,16 +91,16 @@ public record Cidr(byte[] network, int prefixLength) implements Comparable<Cidr>
     if (v4) {
       String[] parts = address.split("\\.", -1);
       if (parts.length != 4) {
-        throw new IllegalArgumentException("\"" + whole + "\": not an IPv4 address");
+        throw new IllegalArgumentException(Quote.of(whole) + ": not an IPv4 address");
       }
       byte[] out = new byte[4];
       for (int i = 0; i < 4; i++) {
         if (parts[i].isEmpty() || parts[i].length() > 3) {
-          throw new IllegalArgumentException("\"" + whole + "\": not an IPv4 address");
+          throw new IllegalArgumentException(Quote.of(whole) + ": not an IPv4 address");
         }
         int octet = Integer.parseInt(parts[i]);
         if (octet > 255) {
-          throw new IllegalArgumentException("\"" + whole + "\": octet " + octet + " out of range");
+          throw new IllegalArgumentException(Quote.of(whole) + ": octet " + octet + " out of range");
         }
         out[i] = (byte) octet;
       }
@@ -109,10 +120,23 @@ public record Cidr(byte[] network, int prefixLength) implements Comparable<Cidr>
         System.arraycopy(out, 0, mapped, 12, 4);
         return mapped;
       } catch (UnknownHostException e) {
-        throw new IllegalArgumentException("\"" + whole + "\": not an IPv6 address", e);
+        throw new IllegalArgumentException(Quote.of(whole) + ": not an IPv6 address", e);
       }
     }
-    throw new IllegalArgumentException("\"" + whole + "\": not an IP address");
+    throw new IllegalArgumentException(Quote.of(whole) + ": not an IP address");
+  }
+
+  /** True for the 16 bytes of an IPv4-mapped IPv6 address ({@code ::ffff:0:0/96}). */
+  static boolean isIpv4Mapped(byte[] address) {
+    if (address.length != 16 || address[10] != (byte) 0xff || address[11] != (byte) 0xff) {
+      return false;
+    }
+    for (int i = 0; i < 10; i++) {
+      if (address[i] != 0) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static byte[] mask(byte[] address, int prefix) {
@@ -214,14 +238,21 @@ public record Cidr(byte[] network, int prefixLength) implements Comparable<Cidr>
 
   @Override
   public String toString() {
-    return format(address()) + "/" + prefixLength;
+    return format(network) + "/" + prefixLength;
   }
 
   /** Formats an address canonically: dotted IPv4, or RFC 5952 IPv6 (longest zero run as "::"). */
   public static String format(InetAddress address) {
-    byte[] b = address.getAddress();
+    return format(address.getAddress());
+  }
+
+  /**
+   * Formats 4 or 16 address bytes. Sixteen bytes always print as IPv6 (an IPv4-mapped address as
+   * {@code ::ffff:a0a:0}), never as IPv4 text: the family of a value never changes on the way out.
+   */
+  private static String format(byte[] b) {
     if (b.length == 4) {
-      return address.getHostAddress();
+      return (b[0] & 0xff) + "." + (b[1] & 0xff) + "." + (b[2] & 0xff) + "." + (b[3] & 0xff);
     }
     int[] groups = new int[8];
     for (int i = 0; i < 8; i++) {

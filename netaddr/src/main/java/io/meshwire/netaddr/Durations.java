@@ -14,7 +14,7 @@ public final class Durations {
   public static Duration parse(String text) {
     Matcher m = FORMAT.matcher(text.trim());
     if (!m.matches()) {
-      throw new IllegalArgumentException("\"" + text + "\" is not a duration (e.g. 500ms, 30s, 5m, 1h, 90d)");
+      throw new IllegalArgumentException(Quote.of(text) + " is not a duration (e.g. 500ms, 30s, 5m, 1h, 90d)");
     }
     long n = Long.parseLong(m.group(1));
     return switch (m.group(2)) {

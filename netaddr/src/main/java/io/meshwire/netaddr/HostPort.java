@@ -35,32 +35,32 @@ public record HostPort(String host, int port) {
     if (text.startsWith("[")) {
       int close = text.indexOf(']');
       if (close < 0 || close + 1 >= text.length() || text.charAt(close + 1) != ':') {
-        throw new IllegalArgumentException("\"" + text + "\": expected [ipv6]:port");
+        throw new IllegalArgumentException(Quote.of(text) + ": expected [ipv6]:port");
       }
       host = text.substring(1, close);
       portText = text.substring(close + 2);
       try {
         Cidr.parseAddress(host);
       } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("\"" + text + "\": not an IPv6 literal in brackets", e);
+        throw new IllegalArgumentException(Quote.of(text) + ": not an IPv6 literal in brackets", e);
       }
     } else {
       int colon = text.lastIndexOf(':');
       if (colon <= 0 || text.indexOf(':') != colon) {
-        throw new IllegalArgumentException("\"" + text + "\": expected host:port");
+        throw new IllegalArgumentException(Quote.of(text) + ": expected host:port");
       }
       host = text.substring(0, colon);
       portText = text.substring(colon + 1);
       if (!isIpv4Literal(host) && !isDnsName(host)) {
-        throw new IllegalArgumentException("\"" + text + "\": host is neither an IP address nor a DNS name");
+        throw new IllegalArgumentException(Quote.of(text) + ": host is neither an IP address nor a DNS name");
       }
     }
     if (portText.isEmpty() || portText.length() > 5 || !portText.chars().allMatch(Character::isDigit)) {
-      throw new IllegalArgumentException("\"" + text + "\": port is not a number");
+      throw new IllegalArgumentException(Quote.of(text) + ": port is not a number");
     }
     int port = Integer.parseInt(portText);
     if (port < minPort || port > 65535) {
-      throw new IllegalArgumentException("\"" + text + "\": port out of range " + minPort + "..65535");
+      throw new IllegalArgumentException(Quote.of(text) + ": port out of range " + minPort + "..65535");
     }
     return new HostPort(host, port);
   }

@@ -35,6 +35,8 @@ class CidrTest {
     "example.com/24 | not an IP address",
     "10.0.0.0/-1 | prefix length is not a number",
     "fd00::/129 | prefix length out of range",
+    "::ffff:10.0.0.0/112 | IPv4-mapped IPv6 address: write the IPv4 form (10.0.0.0/<prefix - 96>)",
+    "::ffff:a00:0/112 | IPv4-mapped IPv6 address: write the IPv4 form (10.0.0.0/<prefix - 96>)",
   })
   void rejectsMalformedInputNamingIt(String input, String problem) {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Cidr.parse(input));

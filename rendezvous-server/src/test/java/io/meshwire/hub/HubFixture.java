@@ -41,6 +41,7 @@ public final class HubFixture implements AutoCloseable {
   private final Path dataDir;
   private final Map<String, String> settings;
   private final List<ManagedChannel> channels = new ArrayList<>();
+  private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
   private HubServer hub;
   private int port;
 
@@ -58,15 +59,32 @@ public final class HubFixture implements AutoCloseable {
   }
 
   private void start() throws Exception {
-    hub = HubServer.start(HubConfig.parse(settings), InstantSource.system(), new SimpleMeterRegistry());
+    hub = HubServer.start(HubConfig.parse(settings), InstantSource.system(), meters);
     port = hub.port();
     settings.put("listen", "127.0.0.1:" + port); // a restart comes back on the same port
   }
 
   /** Stops the hub and starts it again on the same data directory and port. */
   public void restart() throws Exception {
-    hub.close();
+    restart(Map.of());
+  }
+
+  /**
+   * Stops the hub (if it runs) and starts it again with {@code changes} applied to its settings.
+   * When the start fails, the fixture is left without a hub until a later restart succeeds.
+   */
+  public void restart(Map<String, String> changes) throws Exception {
+    if (hub != null) {
+      hub.close();
+      hub = null;
+    }
+    settings.putAll(changes);
     start();
+  }
+
+  /** The hub's metrics (the same registry across restarts). */
+  public SimpleMeterRegistry meters() {
+    return meters;
   }
 
   public HubServer hub() {
@@ -200,7 +218,9 @@ public final class HubFixture implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } finally {
-      hub.close();
+      if (hub != null) {
+        hub.close();
+      }
     }
   }
 }

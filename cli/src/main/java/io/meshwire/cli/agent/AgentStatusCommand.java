@@ -138,7 +138,8 @@ public final class AgentStatusCommand implements Callable<Integer> {
     }
     fields.print(out);
     out.println();
-    Table peers = Table.withHeader("PEER", "STATE", "ENDPOINT", "HANDSHAKE AGE", "RX", "TX", "SEEN AS", "VIEW");
+    Table peers = Table.withHeader("PEER", "STATE", "ENDPOINT", "HANDSHAKE AGE", "RX", "TX", "SEEN AS", "VIEW", "PATH",
+        "PATH SINCE");
     if (status.get("peers") != null && status.get("peers").isJsonArray()) {
       for (JsonElement element : status.getAsJsonArray("peers")) {
         JsonObject peer = element.getAsJsonObject();
@@ -150,7 +151,8 @@ public final class AgentStatusCommand implements Callable<Integer> {
         }
         String view = peer.get("view") instanceof JsonObject v ? text(v, "condition") : Cells.NONE;
         peers.row(text(peer, "cluster"), text(peer, "state"), text(peer, "endpoint"), age,
-            bytes(peer, "rx_bytes"), bytes(peer, "tx_bytes"), seenAs, view);
+            bytes(peer, "rx_bytes"), bytes(peer, "tx_bytes"), seenAs, view, text(peer, "path"),
+            text(peer, "path_since"));
       }
     }
     peers.print(out);

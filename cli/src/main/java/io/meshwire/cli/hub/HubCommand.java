@@ -20,6 +20,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(
     name = "hub",
+    subcommands = HubRepairCommand.class,
     description = {
       "Run the hub (rendezvous server) until SIGTERM or Ctrl-C.",
       "Prints READY <port> once listening. On first start with an empty data directory it creates "
@@ -50,6 +51,9 @@ public final class HubCommand implements Callable<Integer> {
       description = "Prometheus /metrics address, or off (default: off).")
   private String metricsListen;
 
+  @Option(names = "--max-cidr-prefix", paramLabel = "/V4,/V6",
+      description = "Widest pod or service CIDR a cluster may announce (default: /8,/32).")
+  private String maxCidrPrefix;
   @Option(names = "--store", paramLabel = "file|etcd",
       description = "Where the hub keeps its state: file (default, one hub) or etcd (several replicas).")
   private String store;
@@ -121,6 +125,7 @@ public final class HubCommand implements Callable<Integer> {
     putIfGiven(overrides, "mesh", mesh);
     putIfGiven(overrides, "hub-name", hubName);
     putIfGiven(overrides, "metrics-listen", metricsListen);
+    putIfGiven(overrides, "max-cidr-prefix", maxCidrPrefix);
     putIfGiven(overrides, "store", store);
     putIfGiven(overrides, "etcd-endpoints", etcdEndpoints);
     putIfGiven(overrides, "etcd-ca", etcdCa);

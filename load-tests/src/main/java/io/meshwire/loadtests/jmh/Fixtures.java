@@ -6,6 +6,7 @@ import io.meshwire.hub.store.MembershipStore;
 import io.meshwire.hub.wire.ProtoEventCodec;
 import io.meshwire.hub.wire.ProtoMapper;
 import io.meshwire.loadtests.agent.AgentRecords;
+import io.meshwire.validation.WireValidator;
 import java.time.InstantSource;
 import java.util.concurrent.Executor;
 
@@ -16,7 +17,7 @@ final class Fixtures {
 
   /** A domain record of agent {@code index} at {@code generation}, as the hub would validate it. */
   static ClusterRecord record(int index, long generation) {
-    return ProtoMapper.fromStored(AgentRecords.record(index, generation));
+    return ProtoMapper.fromStored(WireValidator.defaults(), AgentRecords.record(index, generation));
   }
 
   /** A membership log over {@code store}, completions on {@code notify}, a big enough ring. */

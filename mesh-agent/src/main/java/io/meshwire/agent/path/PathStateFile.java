@@ -131,7 +131,8 @@ public final class PathStateFile {
     return new SavedPaths(relays, links);
   }
 
-  static LinkPath toProto(Path path) {
+  /** The wire form of {@code path} (state file and link reports to the hub). */
+  public static LinkPath toProto(Path path) {
     return switch (path) {
       case TRYING -> LinkPath.LINK_PATH_TRYING;
       case DIRECT -> LinkPath.LINK_PATH_DIRECT;

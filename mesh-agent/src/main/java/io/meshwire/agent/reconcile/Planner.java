@@ -12,6 +12,7 @@ import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -42,12 +43,26 @@ final class Planner {
   /** Like {@link #plan(String, AgentState, Set, EndpointResolver)}, every peer with {@code keepalive}. */
   public static WireGuardPlan plan(String ifName, AgentState state, Set<String> excluded, Duration keepalive,
       EndpointResolver resolver) {
+    return plan(ifName, state, excluded, keepalive, Map.of(), resolver);
+  }
+
+  /**
+   * Like {@link #plan(String, AgentState, Set, Duration, EndpointResolver)}, with the WireGuard endpoint
+   * of every peer in {@code endpointOverrides} (cluster ID to address) replaced by that address: a
+   * relayed peer's endpoint is the agent's local relay bridge socket, and goes back to the peer's
+   * gateway as soon as the override is gone (the link is direct again). Overrides for clusters that
+   * are not peers are ignored.
+   */
+  public static WireGuardPlan plan(String ifName, AgentState state, Set<String> excluded, Duration keepalive,
+      Map<String, InetSocketAddress> endpointOverrides, EndpointResolver resolver) {
     List<WgPeer> peers = new ArrayList<>();
     for (PeerRecord peer : state.peers().values()) {
       View myView = state.myViews().get(peer.clusterId());
       List<Cidr> allowed = excluded.contains(peer.clusterId()) ? List.of()
           : peer.podCidrs().stream().map(c -> myView == null ? c : myView.seenAs(c)).toList();
-      peers.add(new WgPeer(peer.wireguardPublicKey(), endpoint(peer, resolver), allowed, keepalive));
+      InetSocketAddress override = endpointOverrides.get(peer.clusterId());
+      Optional<InetSocketAddress> endpoint = override != null ? Optional.of(override) : endpoint(peer, resolver);
+      peers.add(new WgPeer(peer.wireguardPublicKey(), endpoint, allowed, keepalive));
     }
     return WireGuardPlan.routingAllowedIps(ifName, peers);
   }

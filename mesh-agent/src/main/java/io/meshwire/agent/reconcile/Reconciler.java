@@ -13,8 +13,10 @@ import io.meshwire.netaddr.Cidr;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ScheduledExecutorService;
@@ -81,6 +83,8 @@ public final class Reconciler implements AutoCloseable {
   private final Counter changesApplied;
   private final Timer passes;
   private volatile boolean applied;
+  /** Peer cluster ID to the endpoint WireGuard uses instead of its gateway (a relayed link's bridge). */
+  private volatile Supplier<Map<String, InetSocketAddress>> endpointOverrides = Map::of;
 
   public Reconciler(Interface iface, WireGuard wireGuard, DataPlane dataPlane, Supplier<AgentState> state,
       ScheduledExecutorService executor, Duration period, MeterRegistry meters) {
@@ -110,6 +114,15 @@ public final class Reconciler implements AutoCloseable {
     this.changesApplied = Counter.builder("meshwire.agent.reconcile.changes").register(meters);
     this.passes = Timer.builder("meshwire.agent.reconcile.duration").register(meters);
     executor.scheduleWithFixedDelay(this::trigger, period.toMillis(), period.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Makes every later pass override the WireGuard endpoints {@code overrides} lists (read at each pass):
+   * the path selection's relayed links point at their local relay bridge sockets. Without it, every
+   * peer's endpoint is its gateway.
+   */
+  public void overrideEndpoints(Supplier<Map<String, InetSocketAddress>> overrides) {
+    this.endpointOverrides = java.util.Objects.requireNonNull(overrides, "overrides");
   }
 
   /** Runs one pass now on the calling thread (start-up: apply the persisted state before anything else). */
@@ -167,7 +180,8 @@ public final class Reconciler implements AutoCloseable {
     }
     List<Change> changes;
     try {
-      changes = dataPlane.apply(Planner.plan(iface.name(), s, excluded, iface.persistentKeepalive(), resolver));
+      changes = dataPlane.apply(Planner.plan(iface.name(), s, excluded, iface.persistentKeepalive(),
+          endpointOverrides.get(), resolver));
     } catch (RuntimeException e) {
       interfaceKey.set(null); // the interface may have been deleted under us: recreate next pass
       throw e;

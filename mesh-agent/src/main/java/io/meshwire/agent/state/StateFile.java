@@ -13,6 +13,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.InstantSource;
+import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -98,7 +99,22 @@ public final class StateFile {
     record Refused(String problem, Path movedTo) implements Loaded {}
   }
 
+  /**
+   * Reads the state file. First removes the temporary files a crash during a rewrite left in the
+   * state directory (this file's {@code .tmp}, and those of the credentials and catalogs written
+   * beside it): load runs at start-up, before anything writes there.
+   */
   public Loaded load() throws IOException {
+    Path dir = file.toAbsolutePath().getParent();
+    List<Path> removed = new java.util.ArrayList<>(io.meshwire.certs.AtomicFiles.deleteLeftoverTemps(dir));
+    Path ownTemp = dir.resolve(file.getFileName() + ".tmp");
+    if (Files.deleteIfExists(ownTemp)) {
+      removed.add(ownTemp);
+    }
+    if (!removed.isEmpty()) {
+      log.info("removed leftover temporary files dir={} count={} files={}", dir, removed.size(),
+          removed.stream().map(p -> p.getFileName().toString()).toList());
+    }
     byte[] bytes;
     try {
       bytes = Files.readAllBytes(file);

@@ -2,6 +2,7 @@ package io.meshwire.agent.status;
 
 import io.meshwire.agent.hub.HubState;
 import io.meshwire.agent.ipam.PeerDecision;
+import io.meshwire.agent.path.LinkPath;
 import io.meshwire.agent.state.AgentState;
 import io.meshwire.agent.status.LinkMonitor.PeerLink;
 import io.meshwire.observability.JsonString;
@@ -13,7 +14,8 @@ import java.util.stream.Collectors;
 /**
  * {@code StatusJson} renders the agent's {@code /status} document: the hub session's condition
  * (connected, unreachable since, refused, revoked), sync state, and every observed peer's link with
- * how current its record is, its IPAM condition and how this cluster sees its pod CIDRs. A
+ * how current its record is, its IPAM condition, how this cluster sees its pod CIDRs and, with
+ * relays, its path ({@code trying}, {@code direct}, {@code relayed}) and when it entered it. A
  * pure function of a {@link Snapshot} taken by the agent.
  */
 public final class StatusJson {
@@ -27,11 +29,26 @@ public final class StatusJson {
    * @param gatewayProblems kernel settings the gateway needs that are wrong, each with its fix
    * @param reflectionJson the reflection status as JSON, or empty without reflection
    * @param decisions the last IPAM decision per peer
+   * @param paths each link's path selection state, by peer; empty while path selection is off
    */
   public record Snapshot(String clusterId, HubState hub, boolean caughtUp, AgentState state,
       Optional<String> held, Optional<String> stateProblem, Optional<String> observeOnly, List<String> gatewayProblems,
       Optional<String> reflectionJson, List<PeerLink> links, Optional<String> linksProblem,
-      Map<String, PeerDecision> decisions) {}
+      Map<String, PeerDecision> decisions, Map<String, LinkPath> paths) {
+
+    public Snapshot {
+      paths = Map.copyOf(paths);
+    }
+
+    /** A snapshot without path selection (no relays): every peer's {@code path} is null. */
+    public Snapshot(String clusterId, HubState hub, boolean caughtUp, AgentState state, Optional<String> held,
+        Optional<String> stateProblem, Optional<String> observeOnly, List<String> gatewayProblems,
+        Optional<String> reflectionJson, List<PeerLink> links, Optional<String> linksProblem,
+        Map<String, PeerDecision> decisions) {
+      this(clusterId, hub, caughtUp, state, held, stateProblem, observeOnly, gatewayProblems, reflectionJson, links,
+          linksProblem, decisions, Map.of());
+    }
+  }
 
   /** The document, one line with a trailing newline. */
   public static String render(Snapshot s) {
@@ -59,6 +76,7 @@ public final class StatusJson {
     for (int i = 0; i < observed.size(); i++) {
       PeerLink l = observed.get(i);
       var peer = state.peers().get(l.clusterId());
+      LinkPath path = s.paths().get(l.clusterId());
       if (i > 0) {
         json.append(',');
       }
@@ -74,6 +92,8 @@ public final class StatusJson {
           .append(",\"hub_view\":").append(JsonString.quote(hubView))
           .append(",\"view\":").append(viewStatus(s.decisions().get(l.clusterId())))
           .append(",\"seen_as\":").append(seenAs(state, l.clusterId()))
+          .append(",\"path\":").append(path == null ? "null" : JsonString.quote(path.path().label()))
+          .append(",\"path_since\":").append(path == null ? "null" : JsonString.quote(path.since().toString()))
           .append('}');
     }
     return json.append("]}\n").toString();

@@ -3,6 +3,8 @@ package io.meshwire.agent.status;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.meshwire.agent.hub.HubConnection;
+import io.meshwire.agent.path.LinkPath;
+import io.meshwire.agent.path.PathStateFile;
 import io.meshwire.agent.status.LinkMonitor.PeerLink;
 import io.meshwire.agent.wire.AgentProtoMapper;
 import io.meshwire.agent.wireguard.LinkHealth;
@@ -17,6 +19,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -42,6 +45,7 @@ public final class StatusReporter {
   private final CircuitBreaker breaker;
   private final InstantSource clock;
   private final Consumer<Map<String, LinkHealth>> observed;
+  private final Function<String, LinkPath> paths;
   private final AtomicReference<List<PeerLink>> lastLinks = new AtomicReference<>(List.of());
   private final Counter observationFailures;
   private final Counter reportFailures;
@@ -55,6 +59,18 @@ public final class StatusReporter {
    */
   public StatusReporter(LinkMonitor links, Supplier<Optional<HubConnection>> hub, CircuitBreaker breaker,
       InstantSource clock, Consumer<Map<String, LinkHealth>> observed, MeterRegistry meters) {
+    this(links, hub, breaker, clock, observed, peer -> null, meters);
+  }
+
+  /**
+   * A reporter that also reports each link's path to the hub.
+   *
+   * @param paths a peer's path selection state, or null when it is not tracked (no relays)
+   */
+  public StatusReporter(LinkMonitor links, Supplier<Optional<HubConnection>> hub, CircuitBreaker breaker,
+      InstantSource clock, Consumer<Map<String, LinkHealth>> observed, Function<String, LinkPath> paths,
+      MeterRegistry meters) {
+    this.paths = paths;
     this.observationFailures = Counter.builder("meshwire.agent.links.observation.failures")
         .description("Link observations that failed (wg show): /status keeps the last links seen").register(meters);
     this.reportFailures = Counter.builder("meshwire.agent.hub.status.report.failures")
@@ -139,6 +155,10 @@ public final class StatusReporter {
           .setTxBytes(l.txBytes());
       l.latestHandshake().ifPresent(t -> p.setLatestHandshake(AgentProtoMapper.timestamp(t)));
       l.endpoint().ifPresent(e -> p.setEndpoint(e.getAddress().getHostAddress() + ":" + e.getPort()));
+      LinkPath path = paths.apply(l.clusterId());
+      if (path != null) {
+        p.setPath(PathStateFile.toProto(path.path())).setPathSince(AgentProtoMapper.timestamp(path.since()));
+      }
       report.addPeers(p);
     }
     return report.build();

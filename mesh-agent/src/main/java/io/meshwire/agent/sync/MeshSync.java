@@ -59,6 +59,7 @@ public final class MeshSync implements HubEvents {
   private long stateWriteErrors;
   // @GuardedBy("this")
   private long rejectedViews;
+  private volatile Consumer<List<io.meshwire.netaddr.HostPort>> relaysListener = r -> {};
 
   /**
    * @param onChange told the new state after every applied change (after it is durable)
@@ -112,6 +113,16 @@ public final class MeshSync implements HubEvents {
   public synchronized AgentState update(java.util.function.UnaryOperator<AgentState> change) {
     commit(change.apply(state));
     return state;
+  }
+
+  /** Tells {@code listener} the relay list of every hello (the agent keeps and persists it). */
+  public void onRelays(Consumer<List<io.meshwire.netaddr.HostPort>> listener) {
+    this.relaysListener = java.util.Objects.requireNonNull(listener, "listener");
+  }
+
+  @Override
+  public void relays(List<io.meshwire.netaddr.HostPort> relays) {
+    relaysListener.accept(relays);
   }
 
   @Override

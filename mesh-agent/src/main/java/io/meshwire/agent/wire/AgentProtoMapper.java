@@ -5,18 +5,16 @@ import com.google.protobuf.Timestamp;
 import io.meshwire.agent.state.AgentState;
 import io.meshwire.agent.state.PeerRecord;
 import io.meshwire.agent.state.View;
-import io.meshwire.netaddr.Cidr;
-import io.meshwire.netaddr.HostPort;
+import io.meshwire.netaddr.Quote;
 import io.meshwire.proto.rendezvous.v1.CidrMapping;
 import io.meshwire.proto.rendezvous.v1.ClusterRecord;
 import io.meshwire.proto.rendezvous.v1.PeerView;
+import io.meshwire.validation.InvalidField;
+import io.meshwire.validation.WireValidator;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * {@code AgentProtoMapper} is where the agent's domain meets the v1 wire and state-file types.
@@ -25,36 +23,21 @@ import java.util.Optional;
  */
 public final class AgentProtoMapper {
 
-  private static final java.util.regex.Pattern CLUSTER_ID =
-      java.util.regex.Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
+  /** The hub's validator with the default address policy. */
+  private static final WireValidator VALIDATOR = WireValidator.defaults();
 
   private AgentProtoMapper() {}
 
+  /**
+   * Checks a record with the validator the hub uses on its write path (same bounds, same address
+   * policy: a catch-all or special range never reaches a routing table, whoever sent it).
+   */
   public static PeerRecord fromProto(ClusterRecord p) {
-    String id = p.getClusterId();
-    String where = "record " + id;
-    clusterId(where, "cluster_id", id);
-    if (p.getWireguardPublicKey().size() != 32) {
-      throw new IllegalArgumentException(where + ": wireguard_public_key must be 32 bytes, got "
-          + p.getWireguardPublicKey().size());
-    }
-    // uint32 on the wire: a value above 2^31 arrives negative here.
-    if (p.getWireguardListenPort() < 1 || p.getWireguardListenPort() > 65535) {
-      throw new IllegalArgumentException(where + ": wireguard_listen_port "
-          + Integer.toUnsignedString(p.getWireguardListenPort()) + " out of range 1..65535");
-    }
-    List<HostPort> endpoints = new ArrayList<>();
-    for (int i = 0; i < p.getGatewayEndpointsCount(); i++) {
-      String endpoint = p.getGatewayEndpoints(i);
-      endpoints.add(field(where, "gateway_endpoints[" + i + "]", () -> HostPort.parse(endpoint)));
-    }
-    List<Cidr> pods = cidrs(where, "pod_cidrs", p.getPodCidrsList());
-    List<Cidr> services = cidrs(where, "service_cidrs", p.getServiceCidrsList());
-    Optional<HostPort> peerChannel = p.getPeerChannelAddress().isEmpty() ? Optional.empty()
-        : Optional.of(field(where, "peer_channel_address", () -> HostPort.parse(p.getPeerChannelAddress())));
-    return new PeerRecord(id, Base64.getEncoder().encodeToString(p.getWireguardPublicKey().toByteArray()),
-        p.getWireguardListenPort(), endpoints, pods, services, peerChannel, p.getLabelsMap(), p.getGeneration(),
-        p.getRevision());
+    WireValidator.CheckedRecord c = checked(() -> VALIDATOR.clusterRecord("", p),
+        "record " + printable(p.getClusterId()));
+    return new PeerRecord(c.clusterId(), Base64.getEncoder().encodeToString(c.wireguardPublicKey()),
+        c.wireguardListenPort(), c.gatewayEndpoints(), c.podCidrs(), c.serviceCidrs(), c.peerChannelAddress(),
+        c.labels(), c.generation(), p.getRevision());
   }
 
   public static ClusterRecord toProto(PeerRecord r) {
@@ -72,21 +55,29 @@ public final class AgentProtoMapper {
     return b.build();
   }
 
+  /** Checks a view with the validator the hub uses on its write path. */
   public static View fromProto(PeerView p) {
-    String view = "view " + p.getObserverClusterId() + "->" + p.getSubjectClusterId();
-    clusterId(view, "observer_cluster_id", p.getObserverClusterId());
-    clusterId(view, "subject_cluster_id", p.getSubjectClusterId());
-    List<View.Mapping> mappings = new ArrayList<>();
-    for (int i = 0; i < p.getMappingsCount(); i++) {
-      CidrMapping m = p.getMappings(i);
-      String mapping = "mappings[" + i + "]";
-      Cidr original = field(view, mapping + ".original", () -> Cidr.parse(m.getOriginal()));
-      Cidr seenAs = field(view, mapping + ".seen_as", () -> Cidr.parse(m.getSeenAs()));
-      // A seen_as of another size is well-formed data but an unusable view: the agent refuses it
-      // per view (ViewChecks, in MeshSync) instead of dropping the event, or a whole snapshot, here.
-      mappings.add(new View.Mapping(original, seenAs));
+    WireValidator.CheckedView c = checked(() -> VALIDATOR.peerView("", p),
+        "view " + printable(p.getObserverClusterId()) + "->" + printable(p.getSubjectClusterId()));
+    return new View(c.observerClusterId(), c.subjectClusterId(),
+        c.mappings().stream().map(m -> new View.Mapping(m.original(), m.seenAs())).toList(), c.generation());
+  }
+
+  /** A cluster ID as is when valid (or empty), else quoted and bounded. */
+  private static String printable(String id) {
+    return id.isEmpty() || WireValidator.isClusterId(id) ? id : Quote.of(id);
+  }
+
+  private interface Check<T> {
+    T run() throws InvalidField;
+  }
+
+  private static <T> T checked(Check<T> check, String where) {
+    try {
+      return check.run();
+    } catch (InvalidField e) {
+      throw new IllegalArgumentException(where + ": " + e.getMessage());
     }
-    return new View(p.getObserverClusterId(), p.getSubjectClusterId(), mappings, p.getGeneration());
   }
 
   public static PeerView toProto(View v) {
@@ -131,27 +122,4 @@ public final class AgentProtoMapper {
     return Instant.ofEpochSecond(t.getSeconds(), t.getNanos());
   }
 
-  private static List<Cidr> cidrs(String where, String field, List<String> values) {
-    List<Cidr> out = new ArrayList<>();
-    for (int i = 0; i < values.size(); i++) {
-      String v = values.get(i);
-      out.add(field(where, field + "[" + i + "]", () -> Cidr.parse(v)));
-    }
-    return out;
-  }
-
-  private static void clusterId(String where, String field, String id) {
-    if (!CLUSTER_ID.matcher(id).matches()) {
-      throw new IllegalArgumentException(where + ": " + field + ": \"" + id + "\" is not a DNS label");
-    }
-  }
-
-  /** Parses one field; {@code where} names the object ("record east"), {@code field} the field in it. */
-  private static <T> T field(String where, String field, java.util.function.Supplier<T> parse) {
-    try {
-      return parse.get();
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(where + ": " + field + ": " + e.getMessage(), e);
-    }
-  }
 }

@@ -145,7 +145,7 @@ class HubClientWatchTest {
 
     assertEquals(Status.Code.INTERNAL, end.status().getCode());
     assertTrue(end.status().getDescription().startsWith(
-        "snapshot at revision 20 dropped: record south: wireguard_public_key must be 32 bytes"),
+        "snapshot at revision 20 dropped: record south: wireguard_public_key: must be 32 bytes"),
         end.status().getDescription());
     assertEquals(List.of(RecordingEvents.Malformed.class),
         events.seen.stream().skip(2).map(Object::getClass).distinct().toList(), "nothing after the bad chunk"); // after hello and its relays

@@ -149,4 +149,45 @@ class PlannerTest {
     assertEquals(List.of(), plan.peers());
     assertEquals(List.of(), plan.routes());
   }
+
+  private static final InetSocketAddress BRIDGE = new InetSocketAddress(Cidr.parseAddress("127.0.0.1"), 40123);
+
+  static Stream<Arguments> overrides() {
+    List<HostPort> gateway = List.of(new HostPort("198.18.0.2", 51820));
+    List<HostPort> unresolvable = List.of(new HostPort("gw.west.invalid", 51820));
+    return Stream.of(
+        Arguments.of("no override: the peer's gateway (direct)", gateway, Map.of(), endpoint("198.18.0.2", 51820)),
+        Arguments.of("relayed: the local bridge socket replaces the gateway", gateway, Map.of("west", BRIDGE),
+            Optional.of(BRIDGE)),
+        Arguments.of("relayed without any resolvable gateway: still the bridge", unresolvable,
+            Map.of("west", BRIDGE), Optional.of(BRIDGE)),
+        Arguments.of("an override for another cluster does not apply", gateway, Map.of("north", BRIDGE),
+            endpoint("198.18.0.2", 51820)));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("overrides")
+  void aRelayedPeersEndpointIsTheBridgeSocketAndOnlyItsEndpointChanges(String name, List<HostPort> gateways,
+      Map<String, InetSocketAddress> overrides, Optional<InetSocketAddress> expected) {
+    PeerRecord peer = record("west", 2, gateways, "10.2.0.0/16");
+
+    WireGuardPlan plan = Planner.plan(IF, state(List.of(peer), Map.of()), java.util.Set.of(), KEEPALIVE, overrides,
+        RESOLVER);
+
+    assertEquals(List.of(new WgPeer(peer.wireguardPublicKey(), expected, cidrs("10.2.0.0/16"), KEEPALIVE)),
+        plan.peers(), "allowed IPs and keepalive are those of the direct plan");
+    assertEquals(cidrs("10.2.0.0/16"), plan.routes(), "routes do not depend on the path");
+  }
+
+  @Test
+  void droppingTheOverrideGoesBackToTheGatewayEndpoint() {
+    AgentState s = state(List.of(TestStates.peer("west", 2), TestStates.peer("north", 3)), Map.of());
+
+    WireGuardPlan relayed = Planner.plan(IF, s, java.util.Set.of(), KEEPALIVE, Map.of("west", BRIDGE), RESOLVER);
+    WireGuardPlan direct = Planner.plan(IF, s, java.util.Set.of(), KEEPALIVE, Map.of(), RESOLVER);
+
+    assertEquals(Optional.of(BRIDGE), relayed.peers().get(1).endpoint());
+    assertEquals(direct.peers().get(0), relayed.peers().get(0), "north is untouched");
+    assertEquals(Planner.plan(IF, s, RESOLVER), direct, "no override: the plan as before relays");
+  }
 }

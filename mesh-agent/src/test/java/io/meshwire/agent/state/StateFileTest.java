@@ -79,6 +79,27 @@ class StateFileTest {
   }
 
   @Test
+  void temporaryFilesLeftByAKilledRewriteAreRemovedAtLoad() throws IOException {
+    AgentState saved = file.save(everyField());
+    Path ownTemp = dir.resolve("state.bin.tmp");
+    Path catalogTemp = dir.resolve(".peer-catalogs.bin.tmp-0123456789ab");
+    Path keyTemp = dir.resolve(".cluster.key.tmp-abcdefabcdef");
+    Files.write(ownTemp, new byte[1000]);
+    Files.write(catalogTemp, new byte[1000]);
+    Files.write(keyTemp, new byte[10]);
+    Path unrelated = dir.resolve("notes.txt");
+    Files.writeString(unrelated, "mine");
+
+    AgentState back = assertInstanceOf(StateFile.Loaded.Found.class, file.load()).state();
+
+    assertEquals(saved, back);
+    assertFalse(Files.exists(ownTemp));
+    assertFalse(Files.exists(catalogTemp));
+    assertFalse(Files.exists(keyTemp));
+    assertTrue(Files.exists(unrelated));
+  }
+
+  @Test
   void fileIsReadableAndWritableByTheOwnerOnly() throws IOException {
     file.save(everyField());
 
@@ -160,7 +181,7 @@ class StateFileTest {
         Arguments.of("checksummed garbage", (UnaryOperator<byte[]>) b -> framed(new byte[] {(byte) 0xff, 1, 2}),
             "payload does not decode"),
         Arguments.of("checksummed record with a 31-byte key", (UnaryOperator<byte[]>) b -> framed(withShortKey()),
-            "payload does not decode: record west: wireguard_public_key must be 32 bytes, got 31"));
+            "payload does not decode: record west: wireguard_public_key: must be 32 bytes, got 31"));
   }
 
   @ParameterizedTest(name = "{0}")

@@ -64,4 +64,18 @@ class StatusJsonTest {
     String json = render(new HubState(HubState.Condition.CONNECTED, T, ""), true, Optional.of("wg show: exit 1"));
     assertTrue(json.contains("\"links_problem\":\"wg show: exit 1\""), json);
   }
+
+  @Test
+  void eachPeerShowsItsPathAndWhenItEnteredItOrNullWithoutPathSelection() {
+    var relayed = io.meshwire.agent.path.LinkPath.restored(io.meshwire.agent.path.Path.RELAYED, T,
+        Duration.ofSeconds(5), T.plusSeconds(60), io.meshwire.agent.path.PathPolicy.defaults());
+    String withPaths = StatusJson.render(new StatusJson.Snapshot("east",
+        new HubState(HubState.Condition.CONNECTED, T, ""), true, state("mesh-1", 7, peer("west", 2)),
+        Optional.empty(), Optional.empty(), Optional.empty(), List.of(), Optional.empty(), WEST_UP, Optional.empty(),
+        Map.of(), Map.of("west", relayed)));
+    assertTrue(withPaths.contains("\"path\":\"relayed\",\"path_since\":\"2030-01-01T00:00:00Z\""), withPaths);
+
+    String without = render(new HubState(HubState.Condition.CONNECTED, T, ""), true, Optional.empty());
+    assertTrue(without.contains("\"path\":null,\"path_since\":null"), without);
+  }
 }

@@ -126,4 +126,26 @@ class StatusReporterTest {
     assertEquals(Optional.empty(), reporter.reportProblem());
     assertEquals(1, hub.reports.size());
   }
+
+  @Test
+  void aTrackedLinksPathAndSwitchTimeGoToTheHubAndAnUntrackedOneStaysUnspecified() {
+    java.time.Instant since = clock.instant().minusSeconds(42);
+    io.meshwire.agent.path.LinkPath relayed = io.meshwire.agent.path.LinkPath.restored(
+        io.meshwire.agent.path.Path.RELAYED, since, Duration.ofSeconds(5), clock.instant(),
+        io.meshwire.agent.path.PathPolicy.defaults());
+    StatusReporter withPaths = new StatusReporter(
+        new LinkMonitor(wg, "mw0", Duration.ofSeconds(10), () -> STATE, clock), () -> connected,
+        HubSession.newBreaker(), clock, observed::add, peer -> peer.equals("west") ? relayed : null,
+        new SimpleMeterRegistry());
+
+    withPaths.observe();
+    reporter.observe();
+
+    var west = hub.reports.get(0).getPeers(0);
+    assertEquals(io.meshwire.proto.rendezvous.v1.LinkPath.LINK_PATH_RELAYED, west.getPath());
+    assertEquals(since.getEpochSecond(), west.getPathSince().getSeconds());
+    var withoutSelection = hub.reports.get(1).getPeers(0);
+    assertEquals(io.meshwire.proto.rendezvous.v1.LinkPath.LINK_PATH_UNSPECIFIED, withoutSelection.getPath());
+    assertTrue(!withoutSelection.hasPathSince(), "no relays: no switch time");
+  }
 }

@@ -454,4 +454,17 @@ class MeshSyncTest {
         s.state().viewsOfMe());
     assertEquals(1, s.rejectedViews());
   }
+
+  @Test
+  void theRelayListOfAHelloGoesToItsListenerAndLeavesTheMembershipAlone() {
+    MeshSync s = following(peer("west", 2));
+    List<List<io.meshwire.netaddr.HostPort>> heard = new ArrayList<>();
+    s.onRelays(heard::add);
+    AgentState before = s.state();
+
+    s.relays(List.of(new io.meshwire.netaddr.HostPort("relay-1.example.com", 443)));
+
+    assertEquals(List.of(List.of(new io.meshwire.netaddr.HostPort("relay-1.example.com", 443))), heard);
+    assertEquals(before, s.state());
+  }
 }

@@ -58,9 +58,9 @@ class AgentProtoMapperTest {
     return Stream.of(
         Arguments.of("31-byte key", (UnaryOperator<ClusterRecord.Builder>) b ->
             b.setWireguardPublicKey(ByteString.copyFrom(new byte[31])),
-            "record west: wireguard_public_key must be 32 bytes, got 31"),
+            "record west: wireguard_public_key: must be 32 bytes, got 31"),
         Arguments.of("no key", (UnaryOperator<ClusterRecord.Builder>) b -> b.clearWireguardPublicKey(),
-            "record west: wireguard_public_key must be 32 bytes, got 0"),
+            "record west: wireguard_public_key: must be 32 bytes, got 0"),
         Arguments.of("bad pod CIDR", (UnaryOperator<ClusterRecord.Builder>) b -> b.addPodCidrs("10.3.0.0/33"),
             "record west: pod_cidrs[1]: \"10.3.0.0/33\""),
         Arguments.of("pod CIDR with host bits", (UnaryOperator<ClusterRecord.Builder>) b ->
@@ -74,13 +74,13 @@ class AgentProtoMapperTest {
         Arguments.of("bad peer channel", (UnaryOperator<ClusterRecord.Builder>) b ->
             b.setPeerChannelAddress("10.2.0.1"), "record west: peer_channel_address: "),
         Arguments.of("listen port 0", (UnaryOperator<ClusterRecord.Builder>) b -> b.setWireguardListenPort(0),
-            "record west: wireguard_listen_port 0 out of range 1..65535"),
+            "record west: wireguard_listen_port: 0 out of range 1..65535"),
         Arguments.of("listen port beyond 16 bits", (UnaryOperator<ClusterRecord.Builder>) b ->
-            b.setWireguardListenPort(-1), "record west: wireguard_listen_port 4294967295 out of range"),
+            b.setWireguardListenPort(-1), "record west: wireguard_listen_port: 4294967295 out of range"),
         Arguments.of("empty cluster ID", (UnaryOperator<ClusterRecord.Builder>) b -> b.setClusterId(""),
-            "record : cluster_id: \"\" is not a DNS label"),
+            "record : cluster_id: \"\" is not a cluster ID"),
         Arguments.of("cluster ID not a DNS label", (UnaryOperator<ClusterRecord.Builder>) b ->
-            b.setClusterId("West/1"), "record West/1: cluster_id: \"West/1\" is not a DNS label"));
+            b.setClusterId("West/1"), "record \"West/1\": cluster_id: \"West/1\" is not a cluster ID"));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -117,17 +117,29 @@ class AgentProtoMapperTest {
             b.setMappings(0, CidrMapping.newBuilder().setOriginal("10.1.0.0/16").setSeenAs("100.64.0.0/99")),
             "view west->east: mappings[0].seen_as: \"100.64.0.0/99\""),
         Arguments.of("no subject", (UnaryOperator<PeerView.Builder>) b -> b.setSubjectClusterId(""),
-            "view west->: subject_cluster_id: \"\" is not a DNS label"),
+            "view west->: subject_cluster_id: \"\" is not a cluster ID"),
         Arguments.of("no observer", (UnaryOperator<PeerView.Builder>) b -> b.setObserverClusterId(""),
-            "view ->east: observer_cluster_id: \"\" is not a DNS label"));
+            "view ->east: observer_cluster_id: \"\" is not a cluster ID"));
   }
 
   @Test
-  void aSeenAsOfAnotherSizeIsMappedForTheAgentToRefuse() {
-    // ViewChecks (in MeshSync) refuses such a view on its own; here it must not take the event down.
-    View v = AgentProtoMapper.fromProto(westSeesEast()
-        .setMappings(0, CidrMapping.newBuilder().setOriginal("10.1.0.0/16").setSeenAs("100.64.0.0/24")).build());
-    assertEquals(Cidr.parse("100.64.0.0/24"), v.seenAs(Cidr.parse("10.1.0.0/16")));
+  void aSeenAsOfAnotherSizeIsRefusedLikeTheHubRefusesIt() {
+    // The hub's validator refuses it on the write path and at recovery; the agent applies the same one.
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> AgentProtoMapper.fromProto(
+        westSeesEast().setMappings(0, CidrMapping.newBuilder().setOriginal("10.1.0.0/16").setSeenAs("100.64.0.0/24"))
+            .build()));
+    assertTrue(e.getMessage().startsWith("view west->east: mappings[0].seen_as: \"100.64.0.0/24\" must have the family "
+        + "and prefix length of \"10.1.0.0/16\""), e.getMessage());
+  }
+
+  @Test
+  void aCatchAllOrSpecialRangeFromTheHubIsRefusedLikeTheHubRefusesIt() {
+    for (String cidr : List.of("0.0.0.0/0", "::/0", "128.0.0.0/1", "127.0.0.0/8", "::ffff:10.0.0.0/112",
+        "169.254.0.0/16", "fe80::/64")) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> AgentProtoMapper.fromProto(west().toBuilder().setPodCidrs(0, cidr).build()), cidr);
+      assertTrue(e.getMessage().startsWith("record west: pod_cidrs[0]: "), e.getMessage());
+    }
   }
 
   @ParameterizedTest(name = "{0}")

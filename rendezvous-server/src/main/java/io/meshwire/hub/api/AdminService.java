@@ -16,6 +16,7 @@ import io.meshwire.hub.membership.Rejection;
 import io.meshwire.hub.watch.WatchHub;
 import io.meshwire.hub.watch.WatchSink;
 import io.meshwire.hub.wire.ProtoMapper;
+import io.meshwire.netaddr.Quote;
 import io.meshwire.proto.admin.v1.AuditEvent;
 import io.meshwire.proto.admin.v1.Cluster;
 import io.meshwire.proto.admin.v1.CreateJoinTokenRequest;
@@ -134,6 +135,14 @@ public final class AdminService extends MeshAdminGrpc.MeshAdminImplBase {
       if (request.getReason().length() > 256) {
         throw Rejection.invalid("reason", "longer than 256 characters");
       }
+      SpiffeId spiffe = new SpiffeId(mesh, Role.CLUSTER, id);
+      if (membership.cluster(id).isEmpty() && !lastSeen.containsKey(id) && !revocations.isRevoked(spiffe)
+          && tokens.list().stream().noneMatch(t -> t.clusterId().equals(id))) {
+        // Like RemoveCluster: a typo must not answer OK. A cluster with a record, a token, or a
+        // call since this hub started is known.
+        throw new Rejection(Rejection.Kind.NOT_FOUND, "cluster_id: \"" + id + "\" is unknown to this hub (no record, "
+            + "no join token, no call since the hub started)");
+      }
       revocations.revoke(new SpiffeId(mesh, Role.CLUSTER, id), clock.instant(), request.getReason());
       int closed = watches.closeCluster(id, new WatchSink.Failure(WatchSink.Failure.Kind.REVOKED,
           "certificate of cluster " + id + " revoked", Duration.ZERO));
@@ -143,7 +152,7 @@ public final class AdminService extends MeshAdminGrpc.MeshAdminImplBase {
         }
       }
       reports.remove(id);
-      String detail = "reason \"" + request.getReason() + "\", streams closed " + closed;
+      String detail = "reason " + Quote.of(request.getReason()) + ", streams closed " + closed;
       if (membership.cluster(id).isEmpty()) {
         audit.record(actor, "cluster.revoked", id, detail);
         response.onNext(RevokeClusterResponse.newBuilder().setRevision(membership.durableRevision()).build());
@@ -168,8 +177,14 @@ public final class AdminService extends MeshAdminGrpc.MeshAdminImplBase {
   public void createJoinToken(CreateJoinTokenRequest request, StreamObserver<CreateJoinTokenResponse> response) {
     try {
       String id = ProtoMapper.clusterId("cluster_id", request.getClusterId());
-      Duration ttl = request.hasTtl()
-          ? Duration.ofSeconds(request.getTtl().getSeconds(), request.getTtl().getNanos()) : DEFAULT_TTL;
+      com.google.protobuf.Duration asked = request.getTtl();
+      if (request.hasTtl() && (asked.getSeconds() < 0 || asked.getSeconds() > MAX_TTL.getSeconds()
+          || asked.getNanos() < 0 || asked.getNanos() > 999_999_999)) {
+        // Checked before building a Duration: an out-of-range pair would overflow, not compare.
+        throw Rejection.invalid("ttl", asked.getSeconds() + "s " + asked.getNanos() + "ns out of range " + MIN_TTL
+            + ".." + MAX_TTL);
+      }
+      Duration ttl = request.hasTtl() ? Duration.ofSeconds(asked.getSeconds(), asked.getNanos()) : DEFAULT_TTL;
       if (ttl.compareTo(MIN_TTL) < 0 || ttl.compareTo(MAX_TTL) > 0) {
         throw Rejection.invalid("ttl", ttl + " out of range " + MIN_TTL + ".." + MAX_TTL);
       }
@@ -202,7 +217,7 @@ public final class AdminService extends MeshAdminGrpc.MeshAdminImplBase {
       response.onNext(RevokeJoinTokenResponse.getDefaultInstance());
       response.onCompleted();
     } catch (NoSuchElementException e) {
-      response.onError(Status.NOT_FOUND.withDescription("token_id: \"" + request.getTokenId() + "\" is unknown")
+      response.onError(Status.NOT_FOUND.withDescription("token_id: " + Quote.of(request.getTokenId()) + " is unknown")
           .asRuntimeException());
     }
   }

@@ -11,7 +11,6 @@ import io.meshwire.certs.SpiffeId;
 import io.meshwire.certs.TokenInfo;
 import io.meshwire.certs.TokenRejectedException;
 import io.meshwire.hub.auth.Caller;
-import io.meshwire.hub.auth.RateLimits;
 import io.meshwire.hub.wire.ProtoMapper;
 import io.meshwire.proto.enrollment.v1.EnrollRequest;
 import io.meshwire.proto.enrollment.v1.EnrollResponse;
@@ -25,7 +24,6 @@ import java.net.InetSocketAddress;
 import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
-import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,16 +41,13 @@ public final class EnrollmentService extends EnrollmentGrpc.EnrollmentImplBase {
   private final MeshCa ca;
   private final TokenStore tokens;
   private final Duration validity;
-  private final RateLimits limits;
   private final AuditLog audit;
   private final MeterRegistry meters;
 
-  EnrollmentService(MeshCa ca, TokenStore tokens, Duration validity, RateLimits limits, AuditLog audit,
-      MeterRegistry meters) {
+  EnrollmentService(MeshCa ca, TokenStore tokens, Duration validity, AuditLog audit, MeterRegistry meters) {
     this.ca = ca;
     this.tokens = tokens;
     this.validity = validity;
-    this.limits = limits;
     this.audit = audit;
     this.meters = meters;
   }
@@ -62,11 +57,7 @@ public final class EnrollmentService extends EnrollmentGrpc.EnrollmentImplBase {
     Caller caller = Caller.current();
     String source = caller.remote() instanceof InetSocketAddress a ? a.getAddress().getHostAddress()
         : String.valueOf(caller.remote());
-    Optional<Duration> retry = limits.enroll(source);
-    if (retry.isPresent()) {
-      response.onError(Statuses.rateLimited("Enroll", retry.get()));
-      return;
-    }
+    // Rate limited in AuthInterceptor, like every call without a client certificate.
     if (request.getJoinToken().length() > MAX_TOKEN_CHARS) {
       response.onError(invalid("join_token: longer than " + MAX_TOKEN_CHARS + " characters"));
       return;
@@ -140,6 +131,8 @@ public final class EnrollmentService extends EnrollmentGrpc.EnrollmentImplBase {
     Counter.builder("meshwire.hub.auth.failures").tag("reason", "token_" + e.reason().name().toLowerCase())
         .register(meters).increment();
     log.info("enroll refused source={} token_reason={}", source, e.reason());
+    audit.record(source, "call.refused", "meshwire.enrollment.v1.Enrollment/Enroll", "join token rejected ("
+        + e.reason().name().toLowerCase() + ")");
     // One message for every reason: the answer must not help guess tokens.
     return Status.UNAUTHENTICATED.withDescription("join_token: rejected (unknown, expired, used or revoked)")
         .asRuntimeException();

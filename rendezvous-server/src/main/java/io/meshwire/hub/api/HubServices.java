@@ -7,6 +7,7 @@ import io.meshwire.certs.Revocations;
 import io.meshwire.hub.auth.RateLimits;
 import io.meshwire.hub.log.Membership;
 import io.meshwire.hub.watch.WatchHub;
+import io.meshwire.validation.WireValidator;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
@@ -24,14 +25,14 @@ public final class HubServices {
 
   public HubServices(MeshCa ca, TokenStore tokens, Revocations revocations, Membership membership,
       WatchHub watches, RateLimits limits, Duration certValidity, Map<String, Instant> lastSeen,
-      InstantSource clock, MeterRegistry meters) {
-    AuditLog audit = new AuditLog(clock, 10_000);
+      InstantSource clock, MeterRegistry meters, WireValidator validator, AuditLog audit) {
+    RequestGuard guard = new RequestGuard(meters, audit);
     LinkReports reports = new LinkReports();
     this.definitions = List.of(
-        new EnrollmentService(ca, tokens, certValidity, limits, audit, meters).bindService(),
-        new RendezvousService(membership, watches, limits, reports, audit).bind(),
-        new AdminService(ca.mesh(), membership, watches, tokens, revocations, reports, audit, lastSeen, clock)
-            .bindService());
+        guard.guard(new EnrollmentService(ca, tokens, certValidity, audit, meters).bindService()),
+        guard.guard(new RendezvousService(membership, watches, limits, reports, audit, validator).bind()),
+        guard.guard(new AdminService(ca.mesh(), membership, watches, tokens, revocations, reports, audit, lastSeen,
+            clock).bindService()));
   }
 
   public List<ServerServiceDefinition> definitions() {

@@ -9,11 +9,13 @@ import java.io.UncheckedIOException;
 
 /**
  * {@code PreEncodedMarshaller} writes bytes that are already an encoded message, so the hub can
- * encode a change once and send the same bytes to every watcher. Stateless.
+ * encode a change once and send the same bytes to every watcher, and {@link RequestGuard} can parse
+ * requests itself. Stateless.
  */
-final class PreEncodedMarshaller implements MethodDescriptor.Marshaller<byte[]> {
+public final class PreEncodedMarshaller implements MethodDescriptor.Marshaller<byte[]> {
 
-  static final PreEncodedMarshaller INSTANCE = new PreEncodedMarshaller();
+  /** The one instance; also what tests use to send raw bytes as a request. */
+  public static final PreEncodedMarshaller INSTANCE = new PreEncodedMarshaller();
 
   @Override
   public InputStream stream(byte[] value) {

@@ -29,6 +29,7 @@ import io.meshwire.proto.rendezvous.v1.ReportStatusRequest;
 import io.meshwire.proto.rendezvous.v1.ReportStatusResponse;
 import io.meshwire.proto.rendezvous.v1.WatchEvent;
 import io.meshwire.proto.rendezvous.v1.WatchRequest;
+import io.meshwire.validation.WireValidator;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -53,9 +54,11 @@ public final class RendezvousService extends RendezvousGrpc.RendezvousImplBase {
   private final RateLimits limits;
   private final LinkReports reports;
   private final AuditLog audit;
+  private final WireValidator validator;
 
   RendezvousService(Membership membership, WatchHub watches, RateLimits limits, LinkReports reports,
-      AuditLog audit) {
+      AuditLog audit, WireValidator validator) {
+    this.validator = validator;
     this.membership = membership;
     this.watches = watches;
     this.limits = limits;
@@ -98,7 +101,7 @@ public final class RendezvousService extends RendezvousGrpc.RendezvousImplBase {
       return;
     }
     try {
-      ClusterRecord record = ProtoMapper.fromProto(request.getRecord(), caller.name());
+      ClusterRecord record = ProtoMapper.fromProto(validator, request.getRecord(), caller.name());
       boolean joining = membership.cluster(caller.name()).isEmpty();
       complete(membership.upsert(record), response, revision -> {
         if (joining) {
@@ -128,7 +131,7 @@ public final class RendezvousService extends RendezvousGrpc.RendezvousImplBase {
       List<PeerView> views = new ArrayList<>();
       Set<String> subjects = new HashSet<>();
       for (int i = 0; i < request.getViewsCount(); i++) {
-        PeerView v = ProtoMapper.fromProto("views[" + i + "]", request.getViews(i), caller.name());
+        PeerView v = ProtoMapper.fromProto(validator, "views[" + i + "]", request.getViews(i), caller.name());
         if (!subjects.add(v.subjectClusterId())) {
           throw Rejection.invalid("views[" + i + "].subject_cluster_id", "\"" + v.subjectClusterId()
               + "\" appears twice");

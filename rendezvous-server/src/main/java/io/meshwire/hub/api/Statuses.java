@@ -10,7 +10,7 @@ import io.meshwire.hub.membership.Rejection;
 import java.time.Duration;
 
 /** {@code Statuses} maps the hub's expected failures onto gRPC statuses, in one place. */
-final class Statuses {
+public final class Statuses {
 
   private Statuses() {}
 
@@ -20,6 +20,7 @@ final class Statuses {
       case PERMISSION_DENIED -> Status.PERMISSION_DENIED;
       case FAILED_PRECONDITION -> Status.FAILED_PRECONDITION;
       case NOT_FOUND -> Status.NOT_FOUND;
+      case ALREADY_EXISTS -> Status.ALREADY_EXISTS;
     };
     return status.withDescription(r.getMessage()).asRuntimeException();
   }
@@ -35,7 +36,7 @@ final class Statuses {
         .build());
   }
 
-  static StatusRuntimeException rateLimited(String what, Duration retryAfter) {
+  public static StatusRuntimeException rateLimited(String what, Duration retryAfter) {
     return withRetry(Code.RESOURCE_EXHAUSTED, what + ": rate limited", retryAfter);
   }
 

@@ -13,6 +13,9 @@ import io.meshwire.certs.Revocations;
 import io.meshwire.certs.SpiffeId;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.meshwire.hub.api.Statuses;
+import io.meshwire.netaddr.Quote;
+import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
@@ -45,18 +48,31 @@ public final class AuthInterceptor implements ServerInterceptor {
   private final InstantSource clock;
   private final MeterRegistry meters;
   private final Consumer<SpiffeId> onAuthenticated;
+  private final RateLimits limits;
+  private final Refusals refusals;
+
+  /** Told of every call refused here (for the audit log); must be cheap. */
+  @FunctionalInterface
+  public interface Refusals {
+    void refused(String remote, String method, String reason, String detail);
+  }
 
   /**
    * @param onAuthenticated told of every authenticated call (presence tracking); must be cheap
+   * @param limits every call without a client certificate (Enroll, health checks, and calls that
+   *     are then refused) takes a permit of the enrollment rate, per source address
    */
   public AuthInterceptor(CertificateVerifier verifier, Revocations revocations, AccessPolicy policy,
-      InstantSource clock, MeterRegistry meters, Consumer<SpiffeId> onAuthenticated) {
+      InstantSource clock, MeterRegistry meters, Consumer<SpiffeId> onAuthenticated, RateLimits limits,
+      Refusals refusals) {
     this.verifier = verifier;
     this.revocations = revocations;
     this.policy = policy;
     this.clock = clock;
     this.meters = meters;
     this.onAuthenticated = onAuthenticated;
+    this.limits = limits;
+    this.refusals = refusals;
   }
 
   @Override
@@ -66,6 +82,17 @@ public final class AuthInterceptor implements ServerInterceptor {
     SocketAddress remote = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
     SSLSession session = call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION);
     List<X509Certificate> chain = session == null ? List.of() : peerChain(session);
+    if (chain.isEmpty()) {
+      String source = remote instanceof InetSocketAddress a ? a.getAddress().getHostAddress() : String.valueOf(remote);
+      Optional<java.time.Duration> retry = limits.enroll(source);
+      if (retry.isPresent()) {
+        Counter.builder("meshwire.hub.auth.failures").tag("reason", "rate_limited").register(meters).increment();
+        String what = method.substring(method.indexOf('/') + 1);
+        io.grpc.StatusRuntimeException limited = Statuses.rateLimited(what, retry.get());
+        call.close(limited.getStatus(), limited.getTrailers() == null ? new Metadata() : limited.getTrailers());
+        return new ServerCall.Listener<>() {};
+      }
+    }
 
     Optional<SpiffeId> id = Optional.empty();
     if (!chain.isEmpty()) {
@@ -98,7 +125,8 @@ public final class AuthInterceptor implements ServerInterceptor {
   private <Q, R> ServerCall.Listener<Q> refuse(ServerCall<Q, R> call, Status status, String reason,
       String message, String method, SocketAddress remote) {
     Counter.builder("meshwire.hub.auth.failures").tag("reason", reason).register(meters).increment();
-    log.info("call refused method={} remote={} reason={} detail=\"{}\"", method, remote, reason, message);
+    log.info("call refused method={} remote={} reason={} detail={}", method, remote, reason, Quote.of(message));
+    refusals.refused(String.valueOf(remote), method, reason, message);
     call.close(status.withDescription(message), new Metadata());
     return new ServerCall.Listener<>() {};
   }

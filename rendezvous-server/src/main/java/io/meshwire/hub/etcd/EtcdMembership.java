@@ -300,6 +300,14 @@ public final class EtcdMembership implements Membership {
   @Override
   public CompletableFuture<Long> upsert(ClusterRecord record) throws Rejection {
     String id = record.clusterId();
+    // Against this replica's view, like the file store: not a transaction across replicas (two
+    // clusters racing with one key on two replicas could both pass), but a copied key is refused.
+    for (ClusterRecord other : clusters()) {
+      if (!other.clusterId().equals(id) && other.wireguardPublicKey().equals(record.wireguardPublicKey())) {
+        throw new Rejection(Rejection.Kind.ALREADY_EXISTS, "record.wireguard_public_key: "
+            + record.wireguardPublicKey() + " is already held by cluster \"" + other.clusterId() + "\"");
+      }
+    }
     ByteSequence key = key(CLUSTERS + id);
     ClusterRecord stored = record.accepted(clock.instant(), 0);
     ByteSequence value = ByteSequence.from(codec.encodeEvent(0, new ClusterUpserted(stored)));

@@ -8,6 +8,8 @@ import io.meshwire.hub.membership.MembershipEvent.ViewRemoved;
 import io.meshwire.hub.membership.MembershipEvent.ViewUpdated;
 import io.meshwire.hub.membership.PeerView;
 import io.meshwire.hub.membership.Rejection;
+import io.meshwire.hub.membership.UnreadableRecord;
+import io.meshwire.hub.membership.WireGuardKey;
 import io.meshwire.hub.store.Entry;
 import io.meshwire.hub.store.MembershipStore;
 import io.meshwire.hub.store.Recovered;
@@ -59,6 +61,8 @@ public final class MembershipLog implements Membership {
   private final Map<String, ClusterRecord> clusters = new TreeMap<>();
   // @GuardedBy("lock")
   private final Map<PeerView.Key, PeerView> views = new HashMap<>();
+  // @GuardedBy("lock"): which cluster holds each WireGuard public key
+  private final Map<WireGuardKey, String> keyHolders = new HashMap<>();
   // @GuardedBy("lock"): entries (floor, head], the one for revision r at index r % length
   private final LogEntry[] ring;
   // @GuardedBy("lock"): a since-revision below floor cannot be served from `recent`
@@ -92,8 +96,14 @@ public final class MembershipLog implements Membership {
     this.meshUid = recovered.meshUid();
     synchronized (lock) {
       if (recovered.snapshot() != null) {
-        SnapshotImage image = codec.decodeState(recovered.snapshot().revision(), recovered.snapshot().state());
-        image.clusters().forEach(c -> clusters.put(c.clusterId(), c));
+        SnapshotImage image;
+        try {
+          image = codec.decodeState(recovered.snapshot().revision(), recovered.snapshot().state());
+        } catch (UnreadableRecord e) {
+          throw new UnreadableEntryException("stored snapshot at revision " + recovered.snapshot().revision(),
+              e.clusterId().orElse(null), e.getMessage());
+        }
+        image.clusters().forEach(c -> applyToState(new ClusterUpserted(c)));
         image.viewsBySubject().values().forEach(vs -> vs.forEach(v -> views.put(v.key(), v)));
         head = image.revision();
         floor = image.revision();
@@ -104,7 +114,13 @@ public final class MembershipLog implements Membership {
         if (entry.revision() != head + 1) {
           throw new IllegalStateException("store returned revision " + entry.revision() + " after " + head);
         }
-        MembershipEvent event = codec.decodeEvent(entry.bytes());
+        MembershipEvent event;
+        try {
+          event = codec.decodeEvent(entry.bytes());
+        } catch (UnreadableRecord e) {
+          throw new UnreadableEntryException("stored entry at revision " + entry.revision(),
+              e.clusterId().orElse(null), e.getMessage());
+        }
         applyToState(event);
         head = entry.revision();
         ring[(int) (head % ring.length)] = new LogEntry(head, event, entry.bytes(), now);
@@ -158,11 +174,18 @@ public final class MembershipLog implements Membership {
    * Stores {@code record} (already validated on its own) as the cluster's record.
    *
    * @return completes with the revision once durable
-   * @throws Rejection FAILED_PRECONDITION when the generation does not grow
+   * @throws Rejection FAILED_PRECONDITION when the generation does not grow; ALREADY_EXISTS when
+   *     another cluster holds the same WireGuard public key (two gateways with one key would take
+   *     each other's traffic)
    */
   @Override
   public CompletableFuture<Long> upsert(ClusterRecord record) throws Rejection {
     synchronized (lock) {
+      String holder = keyHolders.get(record.wireguardPublicKey());
+      if (holder != null && !holder.equals(record.clusterId())) {
+        throw new Rejection(Rejection.Kind.ALREADY_EXISTS, "record.wireguard_public_key: "
+            + record.wireguardPublicKey() + " is already held by cluster \"" + holder + "\"");
+      }
       ClusterRecord current = clusters.get(record.clusterId());
       if (current != null && record.generation() <= current.generation()) {
         throw new Rejection(Rejection.Kind.FAILED_PRECONDITION, "record.generation: " + record.generation()
@@ -321,9 +344,18 @@ public final class MembershipLog implements Membership {
   // @GuardedBy("lock")
   private void applyToState(MembershipEvent event) {
     switch (event) {
-      case ClusterUpserted u -> clusters.put(u.record().clusterId(), u.record());
+      case ClusterUpserted u -> {
+        ClusterRecord previous = clusters.put(u.record().clusterId(), u.record());
+        if (previous != null) {
+          keyHolders.remove(previous.wireguardPublicKey(), previous.clusterId());
+        }
+        keyHolders.put(u.record().wireguardPublicKey(), u.record().clusterId());
+      }
       case ClusterRemoved r -> {
-        clusters.remove(r.clusterId());
+        ClusterRecord previous = clusters.remove(r.clusterId());
+        if (previous != null) {
+          keyHolders.remove(previous.wireguardPublicKey(), previous.clusterId());
+        }
         views.keySet().removeIf(k -> k.observerClusterId().equals(r.clusterId())
             || k.subjectClusterId().equals(r.clusterId()));
       }

@@ -7,7 +7,7 @@ package io.meshwire.hub.membership;
 public final class Rejection extends Exception {
 
   /** How the refusal maps onto gRPC status codes at the edge. */
-  public enum Kind { INVALID_ARGUMENT, PERMISSION_DENIED, FAILED_PRECONDITION, NOT_FOUND }
+  public enum Kind { INVALID_ARGUMENT, PERMISSION_DENIED, FAILED_PRECONDITION, NOT_FOUND, ALREADY_EXISTS }
 
   private final Kind kind;
 
@@ -18,6 +18,11 @@ public final class Rejection extends Exception {
 
   public static Rejection invalid(String field, String problem) {
     return new Rejection(Kind.INVALID_ARGUMENT, field + ": " + problem);
+  }
+
+  /** A message that broke a rule of the shared validator. */
+  public static Rejection of(io.meshwire.validation.InvalidField e) {
+    return new Rejection(Kind.INVALID_ARGUMENT, e.getMessage());
   }
 
   public Kind kind() {

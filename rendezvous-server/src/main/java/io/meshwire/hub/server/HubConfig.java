@@ -2,6 +2,7 @@ package io.meshwire.hub.server;
 
 import io.meshwire.hub.auth.RateLimits;
 import io.meshwire.hub.etcd.EtcdSettings;
+import io.meshwire.netaddr.AddressPolicy;
 import io.meshwire.netaddr.Durations;
 import io.meshwire.netaddr.HostPort;
 import java.io.IOException;
@@ -41,6 +42,7 @@ public record HubConfig(
     RateLimits.Limit enrollRate,
     RateLimits.Limit announceRate,
     int maxMessageBytes,
+    AddressPolicy maxCidrPrefix,
     Store store,
     Optional<EtcdSettings> etcd,
     Optional<HostPort> relayListen,
@@ -53,8 +55,8 @@ public record HubConfig(
   public static final Set<String> KEYS = Set.of("data-dir", "listen", "mesh", "hub-name", "metrics-listen",
       "cert-validity", "bookmark-interval", "snapshot-chunk-size", "max-concurrent-snapshots",
       "overload-retry-after", "retained-entries", "checkpoint-interval", "enroll-rate", "announce-rate",
-      "max-message-bytes", "store", "etcd-endpoints", "etcd-ca", "etcd-cert", "etcd-key", "etcd-prefix",
-      "relay-listen", "relays");
+      "max-message-bytes", "max-cidr-prefix", "store", "etcd-endpoints", "etcd-ca", "etcd-cert", "etcd-key",
+      "etcd-prefix", "relay-listen", "relays");
 
   public HubConfig {
     require(dataDir != null, "data-dir", "is required");
@@ -118,6 +120,7 @@ public record HubConfig(
       Map.entry("enroll-rate", "10/1s"),
       Map.entry("announce-rate", "20/1s"),
       Map.entry("max-message-bytes", "4194304"),
+      Map.entry("max-cidr-prefix", "/8,/32"),
       Map.entry("store", "file"),
       Map.entry("etcd-endpoints", ""),
       Map.entry("etcd-ca", ""),
@@ -177,6 +180,7 @@ public record HubConfig(
         s.get("enroll-rate", HubConfig::rate),
         s.get("announce-rate", HubConfig::rate),
         s.get("max-message-bytes", Integer::parseInt),
+        s.get("max-cidr-prefix", AddressPolicy::parse),
         store,
         store == Store.ETCD ? Optional.of(etcd(s)) : Optional.empty(),
         s.text("relay-listen").equals("off") || s.text("relay-listen").isEmpty() ? Optional.empty()

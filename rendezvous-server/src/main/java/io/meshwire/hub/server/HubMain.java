@@ -28,7 +28,12 @@ public final class HubMain {
       System.exit(2);
       return;
     }
-    run(config);
+    try {
+      run(config);
+    } catch (HubStartException e) {
+      System.err.println("meshwire hub: " + e.getMessage());
+      System.exit(1);
+    }
   }
 
   /** Parses {@code --key value} pairs; {@code --config} names a YAML file read first. */

@@ -5,6 +5,7 @@ import io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.meshwire.certs.AtomicFiles;
 import io.meshwire.certs.CertificateVerifier;
 import io.meshwire.certs.Certificates;
 import io.meshwire.certs.Revocations;
@@ -15,9 +16,12 @@ import io.meshwire.certs.MeshCa;
 import io.meshwire.certs.RevocationList;
 import io.meshwire.certs.Role;
 import io.meshwire.certs.SpiffeId;
+import io.meshwire.hub.api.AuditLog;
 import io.meshwire.certs.tls.RenewableKeyManager;
 import io.meshwire.certs.tls.TlsCredentials;
 import io.meshwire.hub.api.HubServices;
+import io.meshwire.hub.api.RequestGuard;
+import io.meshwire.netaddr.Quote;
 import io.meshwire.hub.auth.AccessPolicy;
 import io.meshwire.hub.auth.AuthInterceptor;
 import io.meshwire.hub.auth.RateLimits;
@@ -28,12 +32,14 @@ import io.meshwire.hub.etcd.EtcdRevocations;
 import io.meshwire.hub.etcd.EtcdSettings;
 import io.meshwire.hub.log.Membership;
 import io.meshwire.hub.log.MembershipLog;
+import io.meshwire.hub.log.UnreadableEntryException;
 import io.meshwire.hub.watch.WatchSink;
 import io.meshwire.hub.store.FileLogStore;
 import io.meshwire.hub.watch.ProtoWatchCodec;
 import io.meshwire.hub.watch.WatchHub;
 import io.meshwire.hub.wire.ProtoEventCodec;
 import io.meshwire.observability.MetricsListener;
+import io.meshwire.validation.WireValidator;
 import io.meshwire.relay.RelayTls;
 import io.meshwire.relay.server.RelayConfig;
 import io.meshwire.relay.server.RelayServer;
@@ -135,6 +141,15 @@ public final class HubServer implements AutoCloseable {
   private static HubServer start(HubConfig config, InstantSource clock, MeterRegistry meters, Path data,
       io.etcd.jetcd.Client etcdClient) throws Exception {
     Files.createDirectories(data);
+    // A SIGKILL during a whole-file rewrite (tokens, revocations, CA and admin files) leaves a temp
+    // file beside it; nothing else writes here yet. The store cleans its own directory.
+    for (Path dir : List.of(data, data.resolve("ca"), data.resolve("admin"))) {
+      List<Path> removed = AtomicFiles.deleteLeftoverTemps(dir);
+      if (!removed.isEmpty()) {
+        log.info("removed leftover temporary files dir={} count={} files={}", dir, removed.size(),
+            removed.stream().map(p -> p.getFileName().toString()).toList());
+      }
+    }
     MeshCa ca = loadOrCreateCa(data.resolve("ca"), config.mesh(), clock);
     writeAdminCredentialIfAbsent(ca, data.resolve("admin"));
     IssuedCredential hubCredential = ca.issue(new SpiffeId(ca.mesh(), Role.HUB, config.hubName()), HUB_CERT_VALIDITY);
@@ -144,6 +159,7 @@ public final class HubServer implements AutoCloseable {
     ExecutorService checkpointPool = Executors.newSingleThreadExecutor(named("hub-checkpoint"));
     ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(named("hub-timer"));
 
+    WireValidator validator = new WireValidator(config.maxCidrPrefix());
     TokenStore tokens;
     Revocations revocations;
     Membership membership;
@@ -153,13 +169,26 @@ public final class HubServer implements AutoCloseable {
       tokens = JoinTokens.open(data.resolve("tokens.json"), clock);
       revocations = RevocationList.open(data.resolve("revocations.json"));
       FileLogStore store = FileLogStore.open(data.resolve("log"), FileLogStore.Options.defaults(), meters);
-      membership = new MembershipLog(store, new ProtoEventCodec(), clock,
-          new MembershipLog.Options(config.retainedEntries(), config.checkpointInterval()), fanoutPool, checkpointPool);
+      try {
+        membership = new MembershipLog(store, new ProtoEventCodec(validator), clock,
+            new MembershipLog.Options(config.retainedEntries(), config.checkpointInterval()), fanoutPool,
+            checkpointPool);
+      } catch (UnreadableEntryException e) {
+        store.close();
+        fanoutPool.shutdown();
+        checkpointPool.shutdown();
+        scheduler.shutdown();
+        throw new HubStartException(e.getMessage() + ". The hub does not start on a store it cannot read back and does "
+            + "not rewrite it by itself. " + e.clusterId().map(id -> "To quarantine that cluster's records (a copy of "
+                + "the store is kept), stop every hub on this data directory and run: meshwire hub repair --data-dir "
+                + data + " --drop-cluster " + id + "; the cluster announces again when its agent reconnects.")
+            .orElse("Restore the data directory from a backup."), e);
+      }
     } else {
       EtcdSettings settings = config.etcd().orElseThrow();
       etcdRevocations = new EtcdRevocations(ca.mesh());
       etcd = EtcdMembership.open(etcdClient, settings, ca.mesh(), Certificates.sha256Fingerprint(ca.certificate()),
-          new ProtoEventCodec(), clock, new EtcdMembership.Options(config.retainedEntries(), Duration.ofSeconds(3),
+          new ProtoEventCodec(validator), clock, new EtcdMembership.Options(config.retainedEntries(), Duration.ofSeconds(3),
               Duration.ofSeconds(1), Duration.ofSeconds(3), Duration.ofSeconds(6), Duration.ofSeconds(10),
               config.hubName()),
           fanoutPool, Map.of(EtcdRevocations.PREFIX, etcdRevocations));
@@ -206,15 +235,18 @@ public final class HubServer implements AutoCloseable {
 
     Map<String, Instant> lastSeen = new ConcurrentHashMap<>();
     RateLimits limits = new RateLimits(config.enrollRate(), config.announceRate());
+    AuditLog audit = new AuditLog(clock, 10_000);
     HubServices services = new HubServices(ca, tokens, revocations, membership, watches, limits,
-        config.certValidity(), lastSeen, clock, meters);
+        config.certValidity(), lastSeen, clock, meters, validator, audit);
     AuthInterceptor auth = new AuthInterceptor(
         new CertificateVerifier(List.of(ca.certificate()), ca.mesh()), revocations, AccessPolicy.hub(), clock, meters,
         id -> {
           if (id.role() == Role.CLUSTER) {
             lastSeen.put(id.name(), clock.instant());
           }
-        });
+        }, limits, (remote, method, reason, detail) -> audit.record(remote, "call.refused", method,
+            reason + ": " + Quote.of(detail)));
+    RequestGuard guard = new RequestGuard(meters, audit);
 
     SslContext ssl = serverTls(hubCredential);
     NettyServerBuilder builder = NettyServerBuilder
@@ -226,8 +258,8 @@ public final class HubServer implements AutoCloseable {
         .keepAliveTime(30, TimeUnit.SECONDS)
         .keepAliveTimeout(10, TimeUnit.SECONDS)
         .intercept(auth)
-        .addService(health.getHealthService())
-        .addService(ProtoReflectionServiceV1.newInstance());
+        .addService(guard.guard(health.getHealthService().bindService()))
+        .addService(guard.guard(ProtoReflectionServiceV1.newInstance().bindService()));
     services.definitions().forEach(builder::addService);
     Server server = builder.build().start();
     // The embedded relay presents the hub's certificate and sees the hub's revocations live.

@@ -13,6 +13,7 @@ import io.meshwire.hub.membership.PeerView;
 import io.meshwire.proto.rendezvous.v1.RemovalReason;
 import io.meshwire.proto.rendezvous.v1.SnapshotChunk;
 import io.meshwire.proto.rendezvous.v1.WatchEvent;
+import io.meshwire.validation.WireValidator;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -24,6 +25,18 @@ import java.util.Map;
  * every record and every view. Stateless and thread-safe.
  */
 public final class ProtoEventCodec implements EventCodec {
+
+  private final WireValidator validator;
+
+  /** A codec that checks what it decodes with {@code validator}, the one the write path uses. */
+  public ProtoEventCodec(WireValidator validator) {
+    this.validator = validator;
+  }
+
+  /** A codec with the default address policy. */
+  public ProtoEventCodec() {
+    this(WireValidator.defaults());
+  }
 
   @Override
   public byte[] encodeEvent(long revision, MembershipEvent event) {
@@ -46,11 +59,11 @@ public final class ProtoEventCodec implements EventCodec {
   public MembershipEvent decodeEvent(byte[] encoded) {
     WatchEvent e = parse(encoded);
     return switch (e.getEventCase()) {
-      case CLUSTER_UPSERTED -> new ClusterUpserted(ProtoMapper.fromStored(e.getClusterUpserted().getRecord()));
+      case CLUSTER_UPSERTED -> new ClusterUpserted(ProtoMapper.fromStored(validator, e.getClusterUpserted().getRecord()));
       case CLUSTER_REMOVED -> new ClusterRemoved(e.getClusterRemoved().getClusterId(),
           e.getClusterRemoved().getReason() == RemovalReason.REMOVAL_REASON_REVOKED
               ? MembershipEvent.RemovalReason.REVOKED : MembershipEvent.RemovalReason.REMOVED);
-      case VIEW_UPDATED -> new ViewUpdated(ProtoMapper.fromStored(e.getViewUpdated().getView()));
+      case VIEW_UPDATED -> new ViewUpdated(ProtoMapper.fromStored(validator, e.getViewUpdated().getView()));
       case VIEW_REMOVED -> new ViewRemoved(new PeerView.Key(e.getViewRemoved().getObserverClusterId(),
           e.getViewRemoved().getSubjectClusterId()));
       default -> throw new IllegalStateException("stored event at revision " + e.getRevision()
@@ -75,10 +88,10 @@ public final class ProtoEventCodec implements EventCodec {
       throw new IllegalStateException("stored snapshot at revision " + revision + " does not parse", e);
     }
     List<ClusterRecord> clusters = new ArrayList<>();
-    chunk.getClustersList().forEach(c -> clusters.add(ProtoMapper.fromStored(c)));
+    chunk.getClustersList().forEach(c -> clusters.add(ProtoMapper.fromStored(validator, c)));
     Map<String, List<PeerView>> views = new HashMap<>();
     chunk.getViewsList().forEach(v -> views.computeIfAbsent(v.getSubjectClusterId(), k -> new ArrayList<>())
-        .add(ProtoMapper.fromStored(v)));
+        .add(ProtoMapper.fromStored(validator, v)));
     return new SnapshotImage(revision, clusters, views);
   }
 

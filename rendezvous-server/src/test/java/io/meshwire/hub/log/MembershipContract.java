@@ -51,7 +51,7 @@ public abstract class MembershipContract {
   }
 
   protected static ClusterRecord record(String id, int n, long generation) throws Rejection {
-    return ProtoMapper.fromProto(HubFixture.record(id, n, generation), id);
+    return ProtoMapper.fromProto(io.meshwire.validation.WireValidator.defaults(), HubFixture.record(id, n, generation), id);
   }
 
   protected static PeerView view(String observer, String subject, long generation) {
@@ -61,6 +61,21 @@ public abstract class MembershipContract {
 
   protected long upsert(String id, int n, long generation) throws Exception {
     return membership.upsert(record(id, n, generation)).get(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void aWireGuardKeyHeldByAnotherClusterIsAlreadyExistsAndChangesNothing() throws Exception {
+    upsert("east", 1, 1);
+    long before = membership.durableRevision();
+    ClusterRecord copied = ProtoMapper.fromProto(io.meshwire.validation.WireValidator.defaults(),
+        HubFixture.record("west", 2, 1).toBuilder()
+            .setWireguardPublicKey(HubFixture.record("east", 1, 1).getWireguardPublicKey()).build(), "west");
+    Rejection refused = assertThrows(Rejection.class, () -> membership.upsert(copied));
+    assertEquals(Rejection.Kind.ALREADY_EXISTS, refused.kind());
+    assertTrue(refused.getMessage().contains("already held by cluster \"east\""), refused.getMessage());
+    assertEquals(before, membership.durableRevision());
+    upsert("east", 1, 2); // east moves to another key: the old one is free
+    membership.upsert(copied).get(10, TimeUnit.SECONDS);
   }
 
   /** Every entry after {@code after}, read batch by batch as the fan-out does. */

@@ -86,7 +86,7 @@ class WatchHubTest {
   }
 
   private long upsert(String id, int n, long generation) throws Exception {
-    ClusterRecord r = ProtoMapper.fromProto(io.meshwire.hub.HubFixture.record(id, n, generation), id);
+    ClusterRecord r = ProtoMapper.fromProto(io.meshwire.validation.WireValidator.defaults(), io.meshwire.hub.HubFixture.record(id, n, generation), id);
     return log.upsert(r).get();
   }
 
