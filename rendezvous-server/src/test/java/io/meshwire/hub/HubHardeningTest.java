@@ -163,17 +163,6 @@ class HubHardeningTest {
   }
 
   @Test
-  void revokingAClusterTheHubNeverHeardOfIsNotFound() throws Exception {
-    var admin = MeshAdminGrpc.newBlockingStub(hub.channel(hub.admin()));
-    assertRefusedAndRestarts(Status.Code.NOT_FOUND, "cluster_id: \"nosuch\" is unknown to this hub",
-        () -> admin.revokeCluster(RevokeClusterRequest.newBuilder().setClusterId("nosuch").build()));
-    // A cluster that holds a token but has no record yet can be revoked.
-    hub.createToken("north");
-    MeshAdminGrpc.newBlockingStub(hub.channel(hub.admin()))
-        .revokeCluster(RevokeClusterRequest.newBuilder().setClusterId("north").build());
-  }
-
-  @Test
   void hugeClusterIdIsQuotedWithABoundedPrefixAndItsLength() {
     String huge = "a".repeat(10_000);
     ClusterRecord bad = HubFixture.record("east", 1, 2).toBuilder().setClusterId(huge).build();

@@ -135,14 +135,6 @@ public final class AdminService extends MeshAdminGrpc.MeshAdminImplBase {
       if (request.getReason().length() > 256) {
         throw Rejection.invalid("reason", "longer than 256 characters");
       }
-      SpiffeId spiffe = new SpiffeId(mesh, Role.CLUSTER, id);
-      if (membership.cluster(id).isEmpty() && !lastSeen.containsKey(id) && !revocations.isRevoked(spiffe)
-          && tokens.list().stream().noneMatch(t -> t.clusterId().equals(id))) {
-        // Like RemoveCluster: a typo must not answer OK. A cluster with a record, a token, or a
-        // call since this hub started is known.
-        throw new Rejection(Rejection.Kind.NOT_FOUND, "cluster_id: \"" + id + "\" is unknown to this hub (no record, "
-            + "no join token, no call since the hub started)");
-      }
       revocations.revoke(new SpiffeId(mesh, Role.CLUSTER, id), clock.instant(), request.getReason());
       int closed = watches.closeCluster(id, new WatchSink.Failure(WatchSink.Failure.Kind.REVOKED,
           "certificate of cluster " + id + " revoked", Duration.ZERO));
