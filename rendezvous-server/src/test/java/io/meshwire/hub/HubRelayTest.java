@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.meshwire.certs.Role;
 import io.meshwire.certs.tls.RenewableKeyManager;
 import io.meshwire.hub.server.HubConfig;
 import io.meshwire.netaddr.HostPort;
@@ -85,8 +86,7 @@ class HubRelayTest {
         }
       };
       try (RelayClient west = new RelayClient(new HostPort("127.0.0.1", relayPort),
-          // Enrolled (not only issued): the hub revokes only clusters it knows.
-          RelayTls.client(new RenewableKeyManager(hub.enroll("west")), InstantSource.system()),
+          RelayTls.client(new RenewableKeyManager(hub.issue(Role.CLUSTER, "west")), InstantSource.system()),
           loops.next(), listener, 1 << 20, Duration.ofSeconds(5)).start()) {
         assertEquals(Boolean.TRUE, connections.poll(10, TimeUnit.SECONDS));
 
