@@ -20,12 +20,19 @@ import io.meshwire.hub.etcd.EtcdSettings;
 import io.meshwire.hub.etcd.EtcdStartException;
 import io.meshwire.hub.server.HubConfig;
 import io.meshwire.hub.server.HubServer;
+import io.meshwire.proto.admin.v1.AuditEvent;
+import io.meshwire.proto.admin.v1.GetClusterRequest;
+import io.meshwire.proto.admin.v1.GetMeshStatusRequest;
 import io.meshwire.proto.admin.v1.MeshAdminGrpc;
 import io.meshwire.proto.admin.v1.RevokeClusterRequest;
+import io.meshwire.proto.admin.v1.WatchAuditRequest;
 import io.meshwire.proto.enrollment.v1.EnrollRequest;
 import io.meshwire.proto.enrollment.v1.EnrollmentGrpc;
 import io.meshwire.proto.rendezvous.v1.AnnounceRequest;
+import io.meshwire.proto.rendezvous.v1.LinkState;
+import io.meshwire.proto.rendezvous.v1.PeerLinkStatus;
 import io.meshwire.proto.rendezvous.v1.RendezvousGrpc;
+import io.meshwire.proto.rendezvous.v1.ReportStatusRequest;
 import io.meshwire.proto.rendezvous.v1.WatchEvent;
 import io.meshwire.testsupport.etcd.EtcdCluster;
 import io.meshwire.testsupport.etcd.EtcdClusterExtension;
@@ -280,6 +287,115 @@ class EtcdReplicasIT {
     StatusRuntimeException refused = assertThrows(StatusRuntimeException.class,
         () -> announce(r[1], west, "west", 2, 2));
     assertEquals(Status.Code.UNAUTHENTICATED, refused.getStatus().getCode(), refused.getMessage());
+  }
+
+  // ---- what replicas share besides membership: audit, last-seen, link reports ----------------
+
+  /** Every audit event {@code hub} keeps after {@code since}, once {@code count} arrived (WatchAudit). */
+  private static List<AuditEvent> audit(HubFixture hub, long since, int count) throws Exception {
+    List<AuditEvent> got = new java.util.concurrent.CopyOnWriteArrayList<>();
+    io.grpc.Context.CancellableContext call = io.grpc.Context.current().withCancellation();
+    try {
+      call.run(() -> MeshAdminGrpc.newStub(hub.channel(hub.admin())).watchAudit(
+          WatchAuditRequest.newBuilder().setSinceSequence(since).build(), new io.grpc.stub.StreamObserver<>() {
+            @Override
+            public void onNext(AuditEvent e) {
+              got.add(e);
+            }
+
+            @Override
+            public void onError(Throwable t) {}
+
+            @Override
+            public void onCompleted() {}
+          }));
+      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> got.size() >= count);
+      return List.copyOf(got);
+    } finally {
+      call.cancel(null);
+    }
+  }
+
+  @Test
+  void auditEventsOfEveryReplicaAreKeptInEtcdWithOneSequenceAndStreamedByEveryReplica() throws Exception {
+    HubFixture[] r = twoReplicas();
+    r[0].createToken("east");
+    r[1].createToken("west");
+    List<AuditEvent> onA = audit(r[0], 0, 2);
+    List<AuditEvent> onB = audit(r[1], 0, 2);
+    assertEquals(onA, onB, "both replicas keep the same events with the same sequences");
+    assertEquals(List.of("token.created", "token.created"), onA.stream().map(AuditEvent::getAction).toList());
+    assertTrue(onA.get(0).getSequence() < onA.get(1).getSequence());
+    // A stream on B resumes after what it saw and gets an event recorded on A.
+    long since = onB.get(1).getSequence();
+    r[0].createToken("north");
+    AuditEvent live = audit(r[1], since, 1).get(0);
+    assertEquals("token.created", live.getAction());
+    assertTrue(live.getSequence() > since);
+    // A replica started later (a restart) knows the events from etcd.
+    r[1].restart();
+    assertEquals(3, audit(r[1], 0, 3).size());
+  }
+
+  @Test
+  void lastSeenAndLinkReportsGivenToOneReplicaAreShownByTheOther() throws Exception {
+    HubFixture[] r = twoReplicas();
+    TlsCredentials east = r[0].enroll("east");
+    announce(r[0], east, "east", 1, 1);
+    RendezvousGrpc.newBlockingStub(r[0].channel(east)).withDeadlineAfter(10, TimeUnit.SECONDS)
+        .reportStatus(ReportStatusRequest.newBuilder()
+            .setObservedAt(com.google.protobuf.Timestamp.newBuilder().setSeconds(1_700_000_000))
+            .addPeers(PeerLinkStatus.newBuilder().setPeerClusterId("west").setState(LinkState.LINK_STATE_UP)
+                .setEndpoint("192.0.2.2:51820"))
+            .build());
+    var adminOnB = MeshAdminGrpc.newBlockingStub(r[1].channel(r[1].admin()));
+    // Written within the presence flush interval (5 s).
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> adminOnB
+        .withDeadlineAfter(5, TimeUnit.SECONDS).getMeshStatus(GetMeshStatusRequest.getDefaultInstance())
+        .getLinksList().stream().anyMatch(l -> l.getFromClusterId().equals("east")
+            && l.getToClusterId().equals("west") && l.getStatus().getState() == LinkState.LINK_STATE_UP));
+    assertTrue(adminOnB.withDeadlineAfter(5, TimeUnit.SECONDS)
+        .getCluster(GetClusterRequest.newBuilder().setClusterId("east").build()).hasLastSeen(),
+        "last seen on A, shown by B");
+  }
+
+  @Test
+  void heartbeatsAuditAndReportsDoNotMoveTheRevisionAgentsWatch() throws Exception {
+    HubFixture[] r = twoReplicas();
+    TlsCredentials east = r[0].enroll("east");
+    long head = announce(r[0], east, "east", 1, 1);
+    Client c = etcdClient();
+    try (WatchRecorder watch = new WatchRecorder(r[1].channel(east), 0, "")) {
+      assertEquals(head, watch.awaitCaughtUp().getRevision());
+      RendezvousGrpc.newBlockingStub(r[0].channel(east)).withDeadlineAfter(10, TimeUnit.SECONDS)
+          .reportStatus(ReportStatusRequest.newBuilder()
+              .addPeers(PeerLinkStatus.newBuilder().setPeerClusterId("west").setState(LinkState.LINK_STATE_DOWN))
+              .build());
+      r[1].createToken("west"); // an audit event and a token: etcd's revision moves, the mesh does not
+      // Both replicas saw east (A: report, B: its Watch stream) and wrote that once.
+      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(15)).until(
+          () -> statusBytes(c, "east/hub-a") > 25 && statusBytes(c, "east/hub-b") > 0);
+      // Idle replicas write nothing: etcd's revision stands still over three heartbeat intervals.
+      long etcdRevision = etcdRevision(c);
+      org.awaitility.Awaitility.await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5))
+          .until(() -> etcdRevision(c) == etcdRevision);
+      assertTrue(etcdRevision > head + 1, "tokens, audit and presence were written: " + etcdRevision);
+      for (HubFixture replica : r) {
+        assertEquals(head, replica.hub().membership().durableRevision(), "watchers' head is the last mesh change");
+      }
+      assertTrue(watch.events.stream().allMatch(e -> e.getRevision() <= head), "no event past the mesh change");
+    }
+  }
+
+  private int statusBytes(Client c, String key) throws Exception {
+    var kvs = c.getKVClient().get(ByteSequence.from(prefix + "~status/" + key, StandardCharsets.UTF_8))
+        .get(5, TimeUnit.SECONDS).getKvs();
+    return kvs.isEmpty() ? 0 : kvs.get(0).getValue().size();
+  }
+
+  private long etcdRevision(Client c) throws Exception {
+    return c.getKVClient().get(ByteSequence.from(prefix + "meta/layout", StandardCharsets.UTF_8))
+        .get(5, TimeUnit.SECONDS).getHeader().getRevision();
   }
 
   // ---- refusals at start: a message naming the problem, nothing written ----------------------

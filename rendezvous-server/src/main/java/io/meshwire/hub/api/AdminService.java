@@ -64,22 +64,20 @@ public final class AdminService extends MeshAdminGrpc.MeshAdminImplBase {
   private final WatchHub watches;
   private final TokenStore tokens;
   private final Revocations revocations;
-  private final LinkReports reports;
   private final AuditLog audit;
-  private final Map<String, Instant> lastSeen;
+  private final Presence presence;
   private final InstantSource clock;
 
   AdminService(String mesh, Membership membership, WatchHub watches, TokenStore tokens,
-      Revocations revocations, LinkReports reports, AuditLog audit, Map<String, Instant> lastSeen,
+      Revocations revocations, Presence presence, AuditLog audit,
       InstantSource clock) {
     this.mesh = mesh;
     this.membership = membership;
     this.watches = watches;
     this.tokens = tokens;
     this.revocations = revocations;
-    this.reports = reports;
     this.audit = audit;
-    this.lastSeen = lastSeen;
+    this.presence = presence;
     this.clock = clock;
   }
 
@@ -89,7 +87,8 @@ public final class AdminService extends MeshAdminGrpc.MeshAdminImplBase {
     ListClustersResponse.Builder b = ListClustersResponse.newBuilder()
         .setRevision(membership.durableRevision())
         .setMeshUid(membership.meshUid());
-    membership.clusters().forEach(r -> b.addClusters(cluster(r, connected)));
+    Map<String, Instant> seen = presence.lastSeen();
+    membership.clusters().forEach(r -> b.addClusters(cluster(r, connected, seen)));
     response.onNext(b.build());
     response.onCompleted();
   }
@@ -100,7 +99,7 @@ public final class AdminService extends MeshAdminGrpc.MeshAdminImplBase {
       String id = ProtoMapper.clusterId("cluster_id", request.getClusterId());
       ClusterRecord r = membership.cluster(id).orElseThrow(
           () -> new Rejection(Rejection.Kind.NOT_FOUND, "cluster_id: \"" + id + "\" has no record"));
-      response.onNext(cluster(r, watches.connectedClusters()));
+      response.onNext(cluster(r, watches.connectedClusters(), presence.lastSeen()));
       response.onCompleted();
     } catch (Rejection e) {
       response.onError(Statuses.of(e));
@@ -117,7 +116,7 @@ public final class AdminService extends MeshAdminGrpc.MeshAdminImplBase {
           response.onError(Statuses.internal("store", failure));
           return;
         }
-        reports.remove(id);
+        presence.forget(id);
         audit.record(actor, "cluster.removed", id, "revision " + revision);
         response.onNext(RemoveClusterResponse.newBuilder().setRevision(revision).build());
         response.onCompleted();
@@ -143,7 +142,7 @@ public final class AdminService extends MeshAdminGrpc.MeshAdminImplBase {
           tokens.revoke(t.tokenId());
         }
       }
-      reports.remove(id);
+      presence.forget(id);
       String detail = "reason " + Quote.of(request.getReason()) + ", streams closed " + closed;
       if (membership.cluster(id).isEmpty()) {
         audit.record(actor, "cluster.revoked", id, detail);
@@ -220,7 +219,7 @@ public final class AdminService extends MeshAdminGrpc.MeshAdminImplBase {
         .setRevision(membership.durableRevision())
         .setMeshUid(membership.meshUid())
         .setConnectedAgents(watches.watcherCount());
-    reports.all().entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e ->
+    presence.reports().entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e ->
         e.getValue().getPeersList().forEach(p -> b.addLinks(LinkStatus.newBuilder()
             .setFromClusterId(e.getKey())
             .setToClusterId(p.getPeerClusterId())
@@ -253,7 +252,7 @@ public final class AdminService extends MeshAdminGrpc.MeshAdminImplBase {
     }
   }
 
-  private Cluster cluster(ClusterRecord r, Set<String> connected) {
+  private Cluster cluster(ClusterRecord r, Set<String> connected, Map<String, Instant> lastSeen) {
     Cluster.Builder b = Cluster.newBuilder()
         .setRecord(ProtoMapper.toProto(r))
         .setConnected(connected.contains(r.clusterId()))

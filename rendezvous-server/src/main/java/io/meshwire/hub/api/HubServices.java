@@ -10,10 +10,8 @@ import io.meshwire.hub.watch.WatchHub;
 import io.meshwire.validation.WireValidator;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
-import java.time.Instant;
 import java.time.InstantSource;
 import java.util.List;
-import java.util.Map;
 
 /**
  * {@code HubServices} builds the hub's three gRPC services over shared collaborators, so the
@@ -24,15 +22,13 @@ public final class HubServices {
   private final List<ServerServiceDefinition> definitions;
 
   public HubServices(MeshCa ca, TokenStore tokens, Revocations revocations, Membership membership,
-      WatchHub watches, RateLimits limits, Duration certValidity, Map<String, Instant> lastSeen,
+      WatchHub watches, RateLimits limits, Duration certValidity, Presence presence,
       InstantSource clock, MeterRegistry meters, WireValidator validator, AuditLog audit) {
     RequestGuard guard = new RequestGuard(meters, audit);
-    LinkReports reports = new LinkReports();
     this.definitions = List.of(
         guard.guard(new EnrollmentService(ca, tokens, certValidity, audit, meters).bindService()),
-        guard.guard(new RendezvousService(membership, watches, limits, reports, audit, validator).bind()),
-        guard.guard(new AdminService(ca.mesh(), membership, watches, tokens, revocations, reports, audit, lastSeen,
-            clock).bindService()));
+        guard.guard(new RendezvousService(membership, watches, limits, presence, audit, validator).bind()),
+        guard.guard(new AdminService(ca.mesh(), membership, watches, tokens, revocations, presence, audit, clock).bindService()));
   }
 
   public List<ServerServiceDefinition> definitions() {

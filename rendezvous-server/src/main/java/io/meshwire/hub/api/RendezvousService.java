@@ -52,17 +52,17 @@ public final class RendezvousService extends RendezvousGrpc.RendezvousImplBase {
   private final Membership membership;
   private final WatchHub watches;
   private final RateLimits limits;
-  private final LinkReports reports;
+  private final Presence presence;
   private final AuditLog audit;
   private final WireValidator validator;
 
-  RendezvousService(Membership membership, WatchHub watches, RateLimits limits, LinkReports reports,
+  RendezvousService(Membership membership, WatchHub watches, RateLimits limits, Presence presence,
       AuditLog audit, WireValidator validator) {
     this.validator = validator;
     this.membership = membership;
     this.watches = watches;
     this.limits = limits;
-    this.reports = reports;
+    this.presence = presence;
     this.audit = audit;
   }
 
@@ -159,7 +159,7 @@ public final class RendezvousService extends RendezvousGrpc.RendezvousImplBase {
           + " entries, at most " + MAX_PEERS_IN_REPORT).asRuntimeException());
       return;
     }
-    reports.put(caller.name(), request);
+    presence.reported(caller.name(), request);
     response.onNext(ReportStatusResponse.getDefaultInstance());
     response.onCompleted();
   }

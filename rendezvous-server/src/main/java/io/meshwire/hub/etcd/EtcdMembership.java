@@ -70,12 +70,18 @@ import org.slf4j.LoggerFactory;
  * {@link KeyListener}s (revocations, for instance). A write completes once this replica's watch has
  * applied it, so a caller reads its own writes on the replica it used.
  *
+ * <p>Revisions: etcd's revision moves with every write (tokens, audit, revocations, presence), but
+ * {@link #durableRevision()} is the revision of the newest membership change, so watchers see no
+ * churn from writes that are not theirs. Keys under {@link #UNWATCHED} (presence, last-seen, link
+ * reports) are outside the watch's range altogether: other replicas read them when asked.
+ *
  * <p>Supervision (jetcd's watch does not come back after some failures, and a lease keep-alive
- * stream can end silently): a heartbeat writes this replica's presence key (on a lease this class
- * keeps alive itself with single keep-alive calls, re-granting a lost lease) and expects the
- * watch to deliver it; a watch that does not within {@code watchStallAfter} is replaced, resuming
- * after the last applied revision. When etcd compacted past that revision, the state is reloaded
- * and watchers behind get a snapshot. When no etcd member answers for {@code partitionedAfter},
+ * stream can end silently): once per heartbeat interval this replica keeps its lease alive with a
+ * single keep-alive call (a lost lease is re-granted and the presence key written again on it;
+ * keep-alives do not move etcd's revision), and, when the watch has been silent for a heartbeat
+ * interval, asks it for a progress notification; a watch that answers nothing within
+ * {@code watchStallAfter} is replaced, resuming after the last applied revision. When etcd
+ * compacted past that revision, the state is reloaded and watchers behind get a snapshot. When no etcd member answers for {@code partitionedAfter},
  * the replica stops serving ({@link #unavailableReason()}); members that answer without a leader
  * (no quorum) keep it serving: nobody can change the mesh then, so what it has is current.
  *
@@ -91,7 +97,12 @@ public final class EtcdMembership implements Membership {
   private static final String VIEWS = MEMBERS + "views/";
   private static final String REMOVED = MEMBERS + "removed/";
   private static final String REVOKED_GUARD = EtcdRevocations.PREFIX + "cluster/";
-  private static final String REPLICAS = "replicas/";
+  /**
+   * Keys from here on (under the prefix) are outside the watch: {@code '~'} sorts after every
+   * watched sub-prefix. Presence, last-seen and link reports live there.
+   */
+  public static final String UNWATCHED = "~";
+  private static final String REPLICAS = UNWATCHED + "replicas/";
   private static final int MAX_TXN_ATTEMPTS = 8;
 
   /** Tuning; {@code replicaName} names this replica's presence key. */
@@ -111,8 +122,11 @@ public final class EtcdMembership implements Membership {
 
   /** Told about keys under the prefix outside {@code members/}, with keys relative to the prefix. */
   public interface KeyListener {
+    /** A stored value and the revision that wrote it. */
+    record Stored(byte[] value, long modRevision) {}
+
     /** Everything under the listener's sub-prefix at {@code revision} (at start and after a reload). */
-    void loaded(Map<String, byte[]> values, long revision);
+    void loaded(Map<String, Stored> values, long revision);
 
     /** One key changed; {@code value} is null for a deletion. */
     void changed(String key, byte[] value, long revision);
@@ -152,16 +166,24 @@ public final class EtcdMembership implements Membership {
   // @GuardedBy("lock")
   private boolean closed;
 
+  // Every event up to here was applied; writes wait for it (afterApplied).
   private volatile long applied;
+  // The newest revision that changed the membership: what watchers see as the head.
+  private volatile long memberRevision;
   // Listener keys were loaded as of this revision; the watch's replay of older ones is skipped.
   private volatile long listenersLoadedAt;
   private volatile long seenEtcdRevision;
   private volatile long leaseId;
   private volatile long lastEtcdContactNanos = System.nanoTime();
-  private volatile long heartbeatPendingRevision;
-  private volatile long heartbeatPendingSinceNanos;
+  private volatile long lastWatchResponseNanos = System.nanoTime();
+  // When the pending progress request was sent (0: none pending).
+  private volatile long progressRequestedNanos;
   private volatile String unavailable;
   private volatile long watchRestarts;
+  private volatile long leaseLosses;
+  private volatile long watchStalls;
+  private final List<LongConsumer> leaseListeners = new CopyOnWriteArrayList<>();
+  private final List<AutoCloseable> closeFirst = new CopyOnWriteArrayList<>();
   private final ScheduledFuture<?> heartbeatTask;
 
   private EtcdMembership(Client client, String prefix, List<URI> endpoints, String meshUid, EventCodec codec,
@@ -217,7 +239,7 @@ public final class EtcdMembership implements Membership {
 
   @Override
   public long durableRevision() {
-    return applied;
+    return memberRevision;
   }
 
   @Override
@@ -274,7 +296,7 @@ public final class EtcdMembership implements Membership {
   @Override
   public SnapshotImage image() {
     synchronized (lock) {
-      return SnapshotImage.of(applied, clusters.values(), views.values());
+      return SnapshotImage.of(memberRevision, clusters.values(), views.values());
     }
   }
 
@@ -383,14 +405,15 @@ public final class EtcdMembership implements Membership {
           ops.add(Op.delete(key(viewKey(new PeerView.Key(observer, subject))), DeleteOption.DEFAULT));
         }
         if (ops.isEmpty()) {
-          return CompletableFuture.completedFuture(applied);
+          return CompletableFuture.completedFuture(memberRevision);
         }
         TxnResponse txn = call(kv.txn().If(guards.toArray(Cmp[]::new)).Then(ops.toArray(Op[]::new)).commit(),
             "writing views of " + observer);
         if (txn.isSucceeded()) {
           boolean changed = !updated.isEmpty()
               || txn.getDeleteResponses().stream().anyMatch(d -> d.getDeleted() > 0);
-          return changed ? afterApplied(txn.getHeader().getRevision()) : CompletableFuture.completedFuture(applied);
+          return changed ? afterApplied(txn.getHeader().getRevision())
+              : CompletableFuture.completedFuture(memberRevision);
         }
       }
       return CompletableFuture.failedFuture(new EtcdUnavailableException(
@@ -511,17 +534,17 @@ public final class EtcdMembership implements Membership {
     long revision = Math.max(1, now - options.retainedEntries());
     GetResponse all;
     try {
-      all = call(kv.get(key(""), GetOption.builder().isPrefix(true).withRevision(revision).build()),
+      all = call(kv.get(key(""), GetOption.builder().withRange(key(UNWATCHED)).withRevision(revision).build()),
           "loading " + prefix + " at revision " + revision);
     } catch (EtcdCalls.EtcdCallException e) {
       if (!String.valueOf(e.getMessage()).contains("compacted")) {
         throw e;
       }
       // History before the compaction point is gone: start from now; older resumes get a snapshot.
-      all = call(kv.get(key(""), GetOption.builder().isPrefix(true).build()), "loading " + prefix);
+      all = call(kv.get(key(""), GetOption.builder().withRange(key(UNWATCHED)).build()), "loading " + prefix);
       revision = all.getHeader().getRevision();
     }
-    Map<String, Map<String, byte[]>> forListeners = new HashMap<>();
+    Map<String, Map<String, KeyListener.Stored>> forListeners = new HashMap<>();
     listeners.keySet().forEach(p -> forListeners.put(p, new HashMap<>()));
     synchronized (lock) {
       clusters.clear();
@@ -540,6 +563,7 @@ public final class EtcdMembership implements Membership {
       }
       floor = revision;
       applied = revision;
+      memberRevision = revision;
     }
     // Revocations and the like are loaded as of now, not replayed: a replica that just started
     // must not let a revoked cluster in while its watch catches up.
@@ -547,7 +571,8 @@ public final class EtcdMembership implements Membership {
     for (String p : listeners.keySet()) {
       for (KeyValue kv0 : call(kv.get(key(p), GetOption.builder().isPrefix(true).withRevision(head).build()),
           "loading " + prefix + p).getKvs()) {
-        forListeners.get(p).put(relative(kv0.getKey()), kv0.getValue().getBytes());
+        forListeners.get(p).put(relative(kv0.getKey()),
+            new KeyListener.Stored(kv0.getValue().getBytes(), kv0.getModRevision()));
       }
     }
     listenersLoadedAt = head;
@@ -566,8 +591,10 @@ public final class EtcdMembership implements Membership {
         watcher.close();
       }
       long generation = ++watchGeneration;
-      WatchOption option = WatchOption.builder().isPrefix(true).withRevision(fromRevision).withPrevKV(true)
-          .withProgressNotify(true).build();
+      WatchOption option = WatchOption.builder().withRange(key(UNWATCHED)).withRevision(fromRevision)
+          .withPrevKV(true).withProgressNotify(true).build();
+      lastWatchResponseNanos = System.nanoTime();
+      progressRequestedNanos = 0;
       watcher = client.getWatchClient().watch(key(""), option, Watch.listener(
           r -> onWatch(generation, r), e -> onWatchError(generation, e), () -> onWatchError(generation, null)));
     }
@@ -576,12 +603,17 @@ public final class EtcdMembership implements Membership {
   private void onWatch(long generation, WatchResponse response) {
     List<KeyChange> forListeners = new ArrayList<>();
     long advancedTo;
+    long memberAdvancedTo;
     synchronized (lock) {
       if (generation != watchGeneration || closed) {
         return;
       }
-      lastEtcdContactNanos = System.nanoTime();
+      long now = System.nanoTime();
+      lastEtcdContactNanos = now;
+      lastWatchResponseNanos = now;
+      progressRequestedNanos = 0;
       long before = applied;
+      long memberBefore = memberRevision;
       List<WatchEvent> events = response.getEvents();
       int i = 0;
       while (i < events.size()) {
@@ -596,19 +628,20 @@ public final class EtcdMembership implements Membership {
         }
         i = j;
       }
-      if (events.isEmpty() && response.isProgressNotify()) {
-        // Every event up to the header's revision has been delivered on this watch.
-        applied = Math.max(applied, response.getHeader().getRevision());
-      }
+      // A progress notification only proves the watch is alive: with etcd 3.4 a requested one may
+      // carry a revision whose events are still on their way, so it never advances `applied`.
       noteEtcdRevision(response.getHeader().getRevision());
       advancedTo = applied > before ? applied : -1;
+      memberAdvancedTo = memberRevision > memberBefore ? memberRevision : -1;
     }
     for (KeyChange c : forListeners) {
       listeners.get(c.listenerPrefix()).changed(c.key(), c.value(), c.revision());
     }
     if (advancedTo > 0) {
       releaseWaiters(advancedTo);
-      long revision = advancedTo;
+    }
+    if (memberAdvancedTo > 0) {
+      long revision = memberAdvancedTo;
       notifyExecutor.execute(() -> durableListeners.forEach(l -> l.accept(revision)));
     }
   }
@@ -658,9 +691,6 @@ public final class EtcdMembership implements Membership {
           }
         }
       } else if (!rel.startsWith(MEMBERS)) {
-        if (rel.startsWith(REPLICAS) && heartbeatPendingRevision != 0 && revision >= heartbeatPendingRevision) {
-          heartbeatPendingRevision = 0;
-        }
         Optional<String> p = listenerFor(rel);
         if (p.isPresent() && revision > listenersLoadedAt) {
           forListeners.add(new KeyChange(p.get(), rel, put ? e.getKeyValue().getValue().getBytes() : null, revision));
@@ -670,10 +700,8 @@ public final class EtcdMembership implements Membership {
         entries.add(new LogEntry(revision, event, codec.encodeEvent(revision, event), now));
       }
     }
-    if (heartbeatPendingRevision != 0 && revision >= heartbeatPendingRevision) {
-      heartbeatPendingRevision = 0;
-    }
     if (!entries.isEmpty()) {
+      memberRevision = revision;
       recent.put(revision, entries);
       recentCount += entries.size();
       while (recentCount > options.retainedEntries() && recent.size() > 1) {
@@ -706,7 +734,7 @@ public final class EtcdMembership implements Membership {
       try {
         watchRestarts++;
         if (reload) {
-          long before = applied;
+          long before = memberRevision;
           long revision = load();
           startWatch(revision + 1);
           if (revision > before) {
@@ -723,27 +751,15 @@ public final class EtcdMembership implements Membership {
   }
 
   /**
-   * Once per heartbeat interval: keeps this replica's lease alive (re-granting it when lost),
-   * writes its presence key and checks that the watch delivered the previous one; decides whether
-   * the replica is partitioned from etcd.
+   * Once per heartbeat interval: keeps this replica's lease alive (re-granting it, and writing the
+   * presence key again, when lost), checks that the watch still answers (asking it for progress
+   * when it has been silent) and decides whether the replica is partitioned from etcd. Nothing
+   * here moves etcd's revision except a re-grant.
    */
   private void heartbeat() {
+    superviseWatch(System.nanoTime());
     try {
-      long pending = heartbeatPendingRevision;
-      if (pending != 0 && System.nanoTime() - heartbeatPendingSinceNanos > options.watchStallAfter().toNanos()) {
-        log.warn("etcd watch stalled: own heartbeat at revision {} not delivered within {} ms; replacing the watch",
-            pending, options.watchStallAfter().toMillis());
-        heartbeatPendingRevision = 0;
-        watchRestarts++;
-        startWatch(applied + 1);
-      }
       ensureLease();
-      var put = call(kv.put(key(REPLICAS + options.replicaName()), bytes(clock.instant().toString()),
-          PutOption.builder().withLeaseId(leaseId).build()), "heartbeat");
-      if (heartbeatPendingRevision == 0 && applied < put.getHeader().getRevision()) {
-        heartbeatPendingSinceNanos = System.nanoTime();
-        heartbeatPendingRevision = put.getHeader().getRevision();
-      }
       setUnavailable(null);
     } catch (RuntimeException e) {
       long silentNanos = System.nanoTime() - lastEtcdContactNanos;
@@ -757,6 +773,28 @@ public final class EtcdMembership implements Membership {
           log.warn("etcd heartbeat failed reason=\"{}\"", why);
         }
       }
+    }
+  }
+
+  /**
+   * A watch that delivered nothing for a heartbeat interval is asked for a progress notification;
+   * one that still answers nothing {@code watchStallAfter} later is replaced. Asking only a silent
+   * watch matters with etcd 3.4: a requested notification is not held back while the watch still
+   * replays history, and a silent watch is not replaying.
+   */
+  private void superviseWatch(long now) {
+    long requested = progressRequestedNanos;
+    if (requested != 0 && now - requested > options.watchStallAfter().toNanos()) {
+      log.warn("etcd watch stalled: no answer to a progress request within {} ms; replacing the watch applied={}",
+          options.watchStallAfter().toMillis(), applied);
+      watchRestarts++;
+      watchStalls++;
+      startWatch(applied + 1);
+      return;
+    }
+    if (requested == 0 && now - lastWatchResponseNanos > options.heartbeatInterval().toNanos()) {
+      progressRequestedNanos = now;
+      client.getWatchClient().requestProgress();
     }
   }
 
@@ -774,8 +812,33 @@ public final class EtcdMembership implements Membership {
         }
       }
       log.info("etcd lease lost; granting a new one replica={} old_lease={}", options.replicaName(), id);
+      leaseLosses++;
     }
-    leaseId = call(client.getLeaseClient().grant(options.leaseTtl().toSeconds()), "lease grant").getID();
+    long granted = call(client.getLeaseClient().grant(options.leaseTtl().toSeconds()), "lease grant").getID();
+    call(kv.put(key(REPLICAS + options.replicaName()), bytes(clock.instant().toString()),
+        PutOption.builder().withLeaseId(granted).build()), "writing presence of " + options.replicaName());
+    leaseId = granted;
+    leaseListeners.forEach(l -> l.accept(granted));
+  }
+
+  /** This replica's current lease (0 before the first grant): keys on it vanish when the replica does. */
+  public long leaseId() {
+    return leaseId;
+  }
+
+  /** Registers {@code listener}, told each newly granted lease (after a loss, keys on the old one are gone). */
+  public void onLeaseGranted(java.util.function.LongConsumer listener) {
+    leaseListeners.add(listener);
+  }
+
+  /** How many times the watch answered nothing to a progress request in time and was replaced. */
+  public long watchStalls() {
+    return watchStalls;
+  }
+
+  /** How many times this replica found its lease gone and granted a new one. */
+  public long leaseLosses() {
+    return leaseLosses;
   }
 
   private void setUnavailable(String reason) {
@@ -794,8 +857,20 @@ public final class EtcdMembership implements Membership {
     servingListeners.forEach(Runnable::run);
   }
 
+  /** {@code resource} (a store of this replica built on it) is closed first when this closes. */
+  public void closeWith(AutoCloseable resource) {
+    closeFirst.add(0, resource);
+  }
+
   @Override
   public void close() {
+    for (AutoCloseable c : closeFirst) {
+      try {
+        c.close();
+      } catch (Exception e) {
+        log.warn("closing {} failed error=\"{}\"", c.getClass().getSimpleName(), e.toString());
+      }
+    }
     heartbeatTask.cancel(false);
     scheduler.shutdownNow();
     synchronized (lock) {

@@ -93,11 +93,11 @@ public final class EtcdRevocations implements Revocations, EtcdMembership.KeyLis
   }
 
   @Override
-  public void loaded(Map<String, byte[]> values, long revision) {
+  public void loaded(Map<String, Stored> values, long revision) {
     Map<SpiffeId, RevocationList.Entry> next = new HashMap<>();
-    values.forEach((key, value) -> {
+    values.forEach((key, stored) -> {
       SpiffeId id = idOf(key);
-      RevocationList.Entry e = id == null ? null : parse(id, new String(value, StandardCharsets.UTF_8));
+      RevocationList.Entry e = id == null ? null : parse(id, new String(stored.value(), StandardCharsets.UTF_8));
       if (e != null) {
         next.put(id, e);
       }

@@ -20,14 +20,17 @@ import io.meshwire.hub.api.AuditLog;
 import io.meshwire.certs.tls.RenewableKeyManager;
 import io.meshwire.certs.tls.TlsCredentials;
 import io.meshwire.hub.api.HubServices;
+import io.meshwire.hub.api.Presence;
 import io.meshwire.hub.api.RequestGuard;
 import io.meshwire.netaddr.Quote;
 import io.meshwire.hub.auth.AccessPolicy;
 import io.meshwire.hub.auth.AuthInterceptor;
 import io.meshwire.hub.auth.RateLimits;
+import io.meshwire.hub.etcd.EtcdAudit;
 import io.meshwire.hub.etcd.EtcdClients;
 import io.meshwire.hub.etcd.EtcdJoinTokens;
 import io.meshwire.hub.etcd.EtcdMembership;
+import io.meshwire.hub.etcd.EtcdPresence;
 import io.meshwire.hub.etcd.EtcdRevocations;
 import io.meshwire.hub.etcd.EtcdSettings;
 import io.meshwire.hub.log.Membership;
@@ -84,6 +87,8 @@ public final class HubServer implements AutoCloseable {
   private static final Duration CA_VALIDITY = Duration.ofDays(3650);
   private static final Duration HUB_CERT_VALIDITY = Duration.ofDays(365);
   private static final Duration ADMIN_CERT_VALIDITY = Duration.ofDays(365);
+  /** Audit events kept for `meshwire audit` (in memory, or in etcd shared by the replicas). */
+  private static final int AUDIT_CAPACITY = 10_000;
 
   private final HubConfig config;
   private final Server server;
@@ -165,7 +170,11 @@ public final class HubServer implements AutoCloseable {
     Membership membership;
     EtcdMembership etcd = null;
     EtcdRevocations etcdRevocations = null;
+    AuditLog audit;
+    Presence presence;
     if (etcdClient == null) {
+      audit = new AuditLog(clock, AUDIT_CAPACITY);
+      presence = Presence.inMemory();
       tokens = JoinTokens.open(data.resolve("tokens.json"), clock);
       revocations = RevocationList.open(data.resolve("revocations.json"));
       FileLogStore store = FileLogStore.open(data.resolve("log"), FileLogStore.Options.defaults(), meters);
@@ -187,17 +196,26 @@ public final class HubServer implements AutoCloseable {
     } else {
       EtcdSettings settings = config.etcd().orElseThrow();
       etcdRevocations = new EtcdRevocations(ca.mesh());
+      EtcdAudit etcdAudit = new EtcdAudit(config.hubName(), AUDIT_CAPACITY, clock);
       etcd = EtcdMembership.open(etcdClient, settings, ca.mesh(), Certificates.sha256Fingerprint(ca.certificate()),
           new ProtoEventCodec(validator), clock, new EtcdMembership.Options(config.retainedEntries(), Duration.ofSeconds(3),
               Duration.ofSeconds(1), Duration.ofSeconds(3), Duration.ofSeconds(6), Duration.ofSeconds(10),
               config.hubName()),
-          fanoutPool, Map.of(EtcdRevocations.PREFIX, etcdRevocations));
+          fanoutPool, Map.of(EtcdRevocations.PREFIX, etcdRevocations, EtcdAudit.PREFIX, etcdAudit));
+      etcdAudit.bind(etcd);
+      audit = etcdAudit.log();
+      presence = new EtcdPresence(etcd, config.hubName(), EtcdPresence.Options.defaults());
       tokens = new EtcdJoinTokens(etcd, clock);
       revocations = etcdRevocations;
       membership = etcd;
       EtcdMembership watched = etcd;
       Gauge.builder("meshwire.hub.etcd.watch.restarts", watched, EtcdMembership::watchRestarts)
           .description("Times this replica replaced its etcd watch (errors, stalls, compaction)").register(meters);
+      Gauge.builder("meshwire.hub.etcd.watch.stalls", watched, EtcdMembership::watchStalls)
+          .description("Times this replica's etcd watch answered no progress request in time and was replaced")
+          .register(meters);
+      Gauge.builder("meshwire.hub.etcd.lease.losses", watched, EtcdMembership::leaseLosses)
+          .description("Times this replica found its etcd lease gone and granted a new one").register(meters);
       Gauge.builder("meshwire.hub.etcd.serving", watched, m -> m.unavailableReason().isEmpty() ? 1 : 0)
           .description("1 while this replica reaches etcd and serves; 0 while partitioned from it").register(meters);
     }
@@ -233,16 +251,14 @@ public final class HubServer implements AutoCloseable {
       });
     }
 
-    Map<String, Instant> lastSeen = new ConcurrentHashMap<>();
     RateLimits limits = new RateLimits(config.enrollRate(), config.announceRate());
-    AuditLog audit = new AuditLog(clock, 10_000);
     HubServices services = new HubServices(ca, tokens, revocations, membership, watches, limits,
-        config.certValidity(), lastSeen, clock, meters, validator, audit);
+        config.certValidity(), presence, clock, meters, validator, audit);
     AuthInterceptor auth = new AuthInterceptor(
         new CertificateVerifier(List.of(ca.certificate()), ca.mesh()), revocations, AccessPolicy.hub(), clock, meters,
         id -> {
           if (id.role() == Role.CLUSTER) {
-            lastSeen.put(id.name(), clock.instant());
+            presence.seen(id.name(), clock.instant());
           }
         }, limits, (remote, method, reason, detail) -> audit.record(remote, "call.refused", method,
             reason + ": " + Quote.of(detail)));

@@ -190,6 +190,37 @@ public final class EtcdCluster implements AutoCloseable {
     }
   }
 
+  /**
+   * SIGSTOP: the member keeps its connections open but answers nothing (a hung process, the case
+   * keep-alives and watch supervision exist for). {@link #resume} (or {@link #close}) continues it.
+   */
+  public void pause(int member) {
+    signal(member, "STOP");
+  }
+
+  /** SIGCONT for a member {@link #pause}d before. */
+  public void resume(int member) {
+    signal(member, "CONT");
+  }
+
+  private void signal(int member, String signal) {
+    Member m = members.get(member);
+    if (m.process == null || !m.process.isAlive()) {
+      throw new IllegalStateException("member " + member + " is not running");
+    }
+    try {
+      Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(m.process.pid())).inheritIO().start();
+      if (!kill.waitFor(5, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+        throw new IllegalStateException("kill -" + signal + " " + m.process.pid() + " failed");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** Starts a stopped member again on its data directory and ports; waits until it is healthy. */
   public void restart(int member) {
     if (isRunning(member)) {
