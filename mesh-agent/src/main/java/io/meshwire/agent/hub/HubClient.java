@@ -34,12 +34,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * {@code HubClient} speaks the rendezvous protocol to one of the configured hub addresses over
- * mutual TLS, authenticating the hub by its SPIFFE ID (role hub) rather than by host name. On a
- * transport failure {@link #rotate()} moves to the next address. Calls block; run them on a
+ * {@code HubClient} speaks the rendezvous protocol to one of the hub addresses over mutual TLS,
+ * authenticating the hub by its SPIFFE ID (role hub) rather than by host name. Addresses rotate as
+ * {@link HubAddresses} says (every address of a DNS name, from a random start); on a transport
+ * failure {@link #rotate()} moves to the next one. Calls block; run them on a
  * thread that may block (the agent uses virtual threads).
  *
  * <p>Thread-safety: the channel reference is swapped under this object's lock; calls may run
@@ -49,9 +49,8 @@ public final class HubClient implements HubConnection {
 
   private static final Duration CALL_DEADLINE = Duration.ofSeconds(10);
 
-  private final List<HostPort> hubs;
+  private final HubAddresses hubs;
   private final InstantSource clock;
-  private final AtomicInteger next = new AtomicInteger();
   // @GuardedBy("this")
   private TlsCredentials credentials;
   // @GuardedBy("this")
@@ -60,10 +59,11 @@ public final class HubClient implements HubConnection {
   private HostPort current;
 
   public HubClient(List<HostPort> hubs, TlsCredentials credentials, InstantSource clock) {
-    if (hubs.isEmpty()) {
-      throw new IllegalArgumentException("hub addresses: at least one is required");
-    }
-    this.hubs = List.copyOf(hubs);
+    this(HubAddresses.of(hubs), credentials, clock);
+  }
+
+  public HubClient(HubAddresses hubs, TlsCredentials credentials, InstantSource clock) {
+    this.hubs = hubs;
     this.credentials = credentials;
     this.clock = clock;
   }
@@ -74,13 +74,16 @@ public final class HubClient implements HubConnection {
    */
   public static TlsCredentials enroll(List<HostPort> hubs, X509Certificate caCert, String mesh, String clusterId,
       String joinToken, InstantSource clock) {
-    if (hubs.isEmpty()) {
-      throw new IllegalArgumentException("hub addresses: at least one is required");
-    }
+    return enroll(HubAddresses.of(hubs), caCert, mesh, clusterId, joinToken, clock);
+  }
+
+  /** {@link #enroll(List, X509Certificate, String, String, String, InstantSource)} over {@code hubs}' rotation. */
+  public static TlsCredentials enroll(HubAddresses hubs, X509Certificate caCert, String mesh, String clusterId,
+      String joinToken, InstantSource clock) {
     KeyPair keys = io.meshwire.certs.Csrs.newKeyPair();
     byte[] csr = io.meshwire.certs.Csrs.create(keys, new SpiffeId(mesh, Role.CLUSTER, clusterId));
     StatusRuntimeException last = null;
-    for (HostPort hub : hubs) {
+    for (HostPort hub : hubs.round()) {
       ManagedChannel ch = HubChannels.open(hub, null, caCert, clock);
       try {
         IssuedCertificate issued = EnrollmentGrpc.newBlockingStub(ch)
@@ -211,7 +214,7 @@ public final class HubClient implements HubConnection {
 
   private synchronized ManagedChannel channel() {
     if (channel == null) {
-      current = hubs.get(Math.floorMod(next.getAndIncrement(), hubs.size()));
+      current = hubs.next();
       channel = HubChannels.open(current, credentials, clock);
     }
     return channel;

@@ -206,7 +206,7 @@ class HubClientTest {
     startHub(Map.of());
     HostPort closed = new HostPort("127.0.0.1", closedPort());
 
-    TlsCredentials credentials = HubClient.enroll(List.of(closed, hubAddresses().getFirst()),
+    TlsCredentials credentials = HubClient.enroll(HubAddresses.inOrder(List.of(closed, hubAddresses().getFirst())),
         hub.ca().certificate(), hub.ca().mesh(), "east", hub.createToken("east"), CLOCK);
 
     assertEquals(new SpiffeId(hub.ca().mesh(), Role.CLUSTER, "east"), SpiffeId.of(credentials.leaf()));
@@ -216,7 +216,8 @@ class HubClientTest {
   void clientMovesToTheNextHubAddressAfterRotate() throws Exception {
     startHub(Map.of());
     HostPort closed = new HostPort("127.0.0.1", closedPort());
-    HubClient east = new HubClient(List.of(closed, hubAddresses().getFirst()), enroll("east"), CLOCK);
+    HubClient east = new HubClient(HubAddresses.inOrder(List.of(closed, hubAddresses().getFirst())), enroll("east"),
+        CLOCK);
     cleanup.add(east);
 
     StatusRuntimeException down = assertThrows(StatusRuntimeException.class,
