@@ -100,7 +100,8 @@ class HubChartTest {
     V1Container hub = hubContainer(m.only(V1StatefulSet.class).getSpec().getTemplate().getSpec());
     assertEquals(Map.of("grpc", 7443, "metrics", 9464), hub.getPorts().stream()
         .collect(java.util.stream.Collectors.toMap(p -> p.getName(), p -> p.getContainerPort())));
-    assertEquals("grpc", hub.getReadinessProbe().getTcpSocket().getPort().getStrValue());
+    assertEquals("/ready", hub.getReadinessProbe().getHttpGet().getPath());
+    assertEquals("metrics", hub.getReadinessProbe().getHttpGet().getPort().getStrValue());
     assertEquals("/metrics", hub.getLivenessProbe().getHttpGet().getPath());
   }
 
@@ -240,6 +241,7 @@ class HubChartTest {
     V1Container hub = hubContainer(m.only(V1StatefulSet.class).getSpec().getTemplate().getSpec());
     assertEquals(List.of("grpc"), hub.getPorts().stream().map(p -> p.getName()).toList());
     assertEquals("grpc", hub.getLivenessProbe().getTcpSocket().getPort().getStrValue());
+    assertEquals("grpc", hub.getReadinessProbe().getTcpSocket().getPort().getStrValue());
     assertTrue(hubConfig(m).metricsListen().isEmpty());
   }
 

@@ -532,6 +532,8 @@ class EtcdReplicasIT {
     io.grpc.health.v1.HealthCheckRequest anyService = io.grpc.health.v1.HealthCheckRequest.getDefaultInstance();
     assertEquals(io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING,
         health.withDeadlineAfter(5, TimeUnit.SECONDS).check(anyService).getStatus());
+    var replica = (io.meshwire.hub.etcd.EtcdMembership) a.hub().membership();
+    assertEquals(java.util.Optional.empty(), replica.notReadyReason(), "ready: connected and caught up");
     EtcdCluster etcd = ETCD.cluster();
     List<Integer> stopped = new ArrayList<>();
     try (WatchRecorder watch = new WatchRecorder(a.channel(east), 0, "")) {
@@ -548,6 +550,8 @@ class EtcdReplicasIT {
       assertTrue(afterMs >= 5000, "not before the partition threshold (6 s): " + afterMs + " ms");
       assertEquals(io.grpc.health.v1.HealthCheckResponse.ServingStatus.NOT_SERVING,
           health.withDeadlineAfter(5, TimeUnit.SECONDS).check(anyService).getStatus());
+      assertTrue(replica.notReadyReason().orElse("").contains("partitioned from etcd"),
+          replica.notReadyReason().toString());
     } finally {
       stopped.forEach(etcd::restart);
       etcd.awaitLeader(Duration.ofSeconds(30));
@@ -558,6 +562,7 @@ class EtcdReplicasIT {
     try (WatchRecorder again = new WatchRecorder(a.channel(east), 0, "")) {
       again.awaitCaughtUp();
     }
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> replica.notReadyReason().isEmpty());
   }
 
   private static int freePort() throws IOException {

@@ -172,6 +172,7 @@ public final class EtcdMembership implements Membership {
   private volatile long memberRevision;
   // Listener keys were loaded as of this revision; the watch's replay of older ones is skipped.
   private volatile long listenersLoadedAt;
+  private volatile long catchUpTarget;
   private volatile long seenEtcdRevision;
   private volatile long leaseId;
   private volatile long lastEtcdContactNanos = System.nanoTime();
@@ -272,6 +273,21 @@ public final class EtcdMembership implements Membership {
   /** Why this replica must not serve the mesh as current (partitioned from etcd), or empty. */
   public Optional<String> unavailableReason() {
     return Optional.ofNullable(unavailable);
+  }
+
+  /**
+   * Why this replica is not ready to take agents: partitioned from etcd, or its watch has not yet
+   * replayed etcd's history up to the newest key present when it (re)loaded; empty when ready.
+   */
+  public Optional<String> notReadyReason() {
+    String why = unavailable;
+    if (why != null) {
+      return Optional.of(why);
+    }
+    long target = catchUpTarget;
+    long done = applied;
+    return done >= target ? Optional.empty()
+        : Optional.of("catching up with etcd: applied revision " + done + " of " + target);
   }
 
   /** How many times the etcd watch was replaced (stalls, errors, compaction). */
@@ -576,6 +592,11 @@ public final class EtcdMembership implements Membership {
       }
     }
     listenersLoadedAt = head;
+    // Caught up once the watch has replayed up to the newest key present now.
+    GetResponse newest = call(kv.get(key(""), GetOption.builder().withRange(key(UNWATCHED)).withKeysOnly(true)
+        .withSortField(GetOption.SortTarget.MOD).withSortOrder(GetOption.SortOrder.DESCEND).withLimit(1).build()),
+        "reading the newest key under " + prefix);
+    catchUpTarget = newest.getKvs().isEmpty() ? 0 : newest.getKvs().get(0).getModRevision();
     forListeners.forEach((p, values) -> listeners.get(p).loaded(values, head));
     log.info("etcd membership loaded prefix={} mesh_uid={} revision={} head={} clusters={}", prefix, meshUid,
         revision, head, clusters.size());

@@ -283,8 +283,15 @@ public final class HubServer implements AutoCloseable {
         RelayTls.server(new RenewableKeyManager(TlsCredentials.of(hubCredential)), clock),
         RevocationCheck.of(revocations), meters)).orElse(null);
 
+    // Readiness for orchestrators: listening, and with etcd, connected and caught up.
+    EtcdMembership readiness = etcd;
+    java.util.function.Supplier<MetricsListener.Response> ready = () -> {
+      java.util.Optional<String> why = readiness == null ? java.util.Optional.empty() : readiness.notReadyReason();
+      return why.map(w -> new MetricsListener.Response(503, "text/plain; charset=utf-8", "not ready: " + w + "\n"))
+          .orElseGet(() -> new MetricsListener.Response(200, "text/plain; charset=utf-8", "ready\n"));
+    };
     MetricsListener metricsListener = config.metricsListen()
-        .map(hp -> MetricsListener.start(hp, meters))
+        .map(hp -> MetricsListener.start(hp, meters, Map.of("/ready", ready)))
         .orElse(null);
     log.info("hub started listen={}:{} mesh={} mesh_uid={} revision={} store={} provider={} data_dir={}",
         config.listen().host(), server.getPort(), ca.mesh(), membership.meshUid(), membership.durableRevision(),
