@@ -143,7 +143,7 @@ class EtcdSupervisionIT {
     HubFixture writer = replica("hub-w", others);
     long stallsBefore = etcdOf(a).watchStalls();
 
-    etcd.pause(hung);
+    etcd.suspend(hung);
     try {
       long start = System.nanoTime();
       long[] acknowledged = new long[2]; // generation, revision

@@ -194,11 +194,11 @@ public final class EtcdCluster implements AutoCloseable {
    * SIGSTOP: the member keeps its connections open but answers nothing (a hung process, the case
    * keep-alives and watch supervision exist for). {@link #resume} (or {@link #close}) continues it.
    */
-  public void pause(int member) {
+  public void suspend(int member) {
     signal(member, "STOP");
   }
 
-  /** SIGCONT for a member {@link #pause}d before. */
+  /** SIGCONT for a member {@link #suspend}ed before. */
   public void resume(int member) {
     signal(member, "CONT");
   }
