@@ -47,6 +47,10 @@ public final class MeshLab implements AutoCloseable {
   private final List<UnixSocketRelay> relays = new ArrayList<>();
   private final Map<String, Process> apiRelays = new LinkedHashMap<>();
   private Process hub;
+  // Hub replicas on etcd (startReplicated): replica i listens on HUB_PORT + i, metrics on HUB_METRICS_PORT + i.
+  private final List<Process> replicas = new ArrayList<>();
+  private List<String> etcdFlags = List.of();
+  private int adminReplica;
 
   private MeshLab(NetworkNamespaces net, Path workDir, Path jar) {
     this.net = net;
@@ -70,6 +74,131 @@ public final class MeshLab implements AutoCloseable {
     } catch (RuntimeException | IOException e) {
       lab.close();
       throw e;
+    }
+  }
+
+  /**
+   * Builds the namespaces and starts {@code count} hub replicas sharing an etcd cluster that runs
+   * outside the namespaces: each etcd client port is relayed into the hub host's loopback on the
+   * same port (TLS passes through), so {@code etcdEndpoints} are used as they are. Replica 0
+   * creates the mesh CA; the others mount copies, as an operator does. Agents list every replica.
+   *
+   * @param etcdTls the etcd client's CA, certificate and key files
+   */
+  public static MeshLab startReplicated(Path workDir, Path jar, int count, List<String> etcdEndpoints,
+      List<Path> etcdTls) throws IOException {
+    if (!Files.isRegularFile(jar)) {
+      throw new IllegalStateException("meshwire jar not found at " + jar + " (build it: ./mvnw -pl cli -am package)");
+    }
+    Files.createDirectories(workDir);
+    NetworkNamespaces net = NetworkNamespaces.create();
+    MeshLab lab = new MeshLab(net, workDir, jar);
+    try {
+      for (String endpoint : etcdEndpoints) {
+        int port = java.net.URI.create(endpoint).getPort();
+        Path socket = workDir.resolve("etcd-" + port + ".sock");
+        lab.relays.add(UnixSocketRelay.start(socket, port));
+        Process socat = net.spawn(lab.hubHost.namespace(), List.of("socat",
+            "TCP-LISTEN:" + port + ",bind=127.0.0.1,reuseaddr,fork", "UNIX-CONNECT:" + socket),
+            workDir.resolve("etcd-relay-" + port + ".log"));
+        awaitTrue(() -> !socat.isAlive()
+            || net.exec(lab.hubHost.namespace(), "bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/" + port).ok(),
+            Duration.ofSeconds(10), "the etcd relay in " + lab.hubHost.namespace());
+      }
+      lab.etcdFlags = List.of("--store", "etcd", "--etcd-endpoints", String.join(",", etcdEndpoints),
+          "--etcd-ca", etcdTls.get(0).toString(), "--etcd-cert", etcdTls.get(1).toString(),
+          "--etcd-key", etcdTls.get(2).toString(), "--etcd-prefix", "/" + net.id() + "/");
+      for (int i = 0; i < count; i++) {
+        if (i > 0) {
+          copyTree(lab.replicaDataDir(0).resolve("ca"), lab.replicaDataDir(i).resolve("ca"));
+          copyTree(lab.replicaDataDir(0).resolve("admin"), lab.replicaDataDir(i).resolve("admin"));
+        }
+        lab.replicas.add(null);
+        lab.startReplica(i);
+      }
+      return lab;
+    } catch (RuntimeException | IOException e) {
+      lab.close();
+      throw e;
+    }
+  }
+
+  /** Adds a cluster as {@link #addCluster(String, String)} does, its join token made through hub replica {@code i}. */
+  public ClusterNet addCluster(String name, String podCidr, int replica) throws IOException {
+    adminReplica = replica;
+    return addCluster(name, podCidr);
+  }
+
+  /** Starts (or restarts) hub replica {@code i} and waits (bounded) until it listens. */
+  public void startReplica(int i) throws IOException {
+    Path logFile = workDir.resolve("hub-" + i + ".log");
+    long logOffset = sizeOf(logFile);
+    List<String> argv = new ArrayList<>(List.of("--data-dir", replicaDataDir(i).toString(),
+        "--listen", replicaAddress(i),
+        "--mesh", "lab.meshwire",
+        "--hub-name", "hub-" + i,
+        "--metrics-listen", "127.0.0.1:" + (HUB_METRICS_PORT + i),
+        "--bookmark-interval", "5s"));
+    argv.addAll(etcdFlags);
+    Process p = net.spawn(hubHost.namespace(), javaCommand("io.meshwire.hub.server.HubMain",
+        argv.toArray(String[]::new)), logFile);
+    replicas.set(i, p);
+    if (i == 0) {
+      hub = p;
+    }
+    awaitLine(logFile, logOffset, "READY", p, Duration.ofSeconds(60));
+  }
+
+  /** SIGKILLs hub replica {@code i}. */
+  public void killReplica(int i) throws InterruptedException {
+    Process p = replicas.get(i);
+    p.destroyForcibly();
+    p.waitFor(10, TimeUnit.SECONDS);
+  }
+
+  /** {@code host:port} of hub replica {@code i}. */
+  public String replicaAddress(int i) {
+    return hubHost.address() + ":" + (HUB_PORT + i);
+  }
+
+  /** Hub replica {@code i}'s Prometheus metrics. */
+  public String replicaMetrics(int i) {
+    return httpGet(hubHost.namespace(), HUB_METRICS_PORT + i, "/metrics");
+  }
+
+  /** Runs the meshwire CLI with the admin credential against hub replica {@code i}. */
+  public ExecResult cliVia(int i, String... args) {
+    List<String> argv = new ArrayList<>(javaCommand("io.meshwire.cli.Main", args));
+    argv.addAll(List.of("--hub", replicaAddress(i), "--credentials", replicaDataDir(i).resolve("admin").toString()));
+    return net.exec(hubHost.namespace(), Duration.ofSeconds(60), argv.toArray(String[]::new));
+  }
+
+  private Path replicaDataDir(int i) {
+    return i == 0 ? hubDataDir() : workDir.resolve("hub-" + i);
+  }
+
+  /** What agents get as {@code --hub}: the hub, or every replica. */
+  private String agentHubs() {
+    if (replicas.isEmpty()) {
+      return hubAddress();
+    }
+    List<String> all = new ArrayList<>();
+    for (int i = 0; i < replicas.size(); i++) {
+      all.add(replicaAddress(i));
+    }
+    return String.join(",", all);
+  }
+
+  private static void copyTree(Path from, Path to) throws IOException {
+    try (var files = Files.walk(from)) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        Path target = to.resolve(from.relativize(f).toString());
+        if (Files.isDirectory(f)) {
+          Files.createDirectories(target);
+        } else {
+          Files.copy(f, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+      }
     }
   }
 
@@ -143,7 +272,8 @@ public final class MeshLab implements AutoCloseable {
     if (apiPort != 0) {
       connectApiServer(c, apiPort);
     }
-    String token = cli("token", "create", "--cluster", name, "--ttl", "1h").orThrow().stdout().strip();
+    String[] create = {"token", "create", "--cluster", name, "--ttl", "1h"};
+    String token = (replicas.isEmpty() ? cli(create) : cliVia(adminReplica, create)).orThrow().stdout().strip();
     Path stateDir = workDir.resolve("agent-" + name);
     Files.createDirectories(stateDir);
     Files.writeString(stateDir.resolve("join-token"), token);
@@ -164,7 +294,7 @@ public final class MeshLab implements AutoCloseable {
     Process p = net.spawn(c.gateway(), withFlags(javaCommand("io.meshwire.agent.AgentMain",
         "--cluster-id", name,
         "--state-dir", stateDir.toString(),
-        "--hub", hubAddress(),
+        "--hub", agentHubs(),
         "--hub-ca", hubDataDir().resolve("ca").resolve("ca.crt").toString(),
         "--join-token-file", stateDir.resolve("join-token").toString(),
         "--interface", c.wireGuardInterface(),
@@ -458,6 +588,7 @@ public final class MeshLab implements AutoCloseable {
     if (hub != null) {
       hub.destroyForcibly();
     }
+    replicas.stream().filter(java.util.Objects::nonNull).forEach(Process::destroyForcibly);
     net.close();
     // The agents' interface claims (lock and owner record, kept on purpose after an agent stops).
     for (ClusterNet c : clusters.values()) {

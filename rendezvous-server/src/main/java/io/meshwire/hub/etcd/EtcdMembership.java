@@ -186,6 +186,7 @@ public final class EtcdMembership implements Membership {
   private final List<LongConsumer> leaseListeners = new CopyOnWriteArrayList<>();
   private final List<AutoCloseable> closeFirst = new CopyOnWriteArrayList<>();
   private final ScheduledFuture<?> heartbeatTask;
+  private final ScheduledFuture<?> watchTask;
 
   private EtcdMembership(Client client, String prefix, List<URI> endpoints, String meshUid, EventCodec codec,
       InstantSource clock, Options options, Executor notifyExecutor, Map<String, KeyListener> listeners) {
@@ -198,8 +199,9 @@ public final class EtcdMembership implements Membership {
     this.clock = clock;
     this.options = options;
     this.notifyExecutor = notifyExecutor;
-    // Its own thread: heartbeats block on etcd for up to opTimeout and must not delay others' timers.
-    this.scheduler = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+    // Its own threads: a keep-alive blocks on etcd for up to opTimeout (a hung member) and must
+    // delay neither others' timers nor the watch check, which runs beside it.
+    this.scheduler = java.util.concurrent.Executors.newScheduledThreadPool(2, r -> {
       Thread t = new Thread(r, "hub-etcd-supervisor");
       t.setDaemon(true);
       return t;
@@ -209,6 +211,8 @@ public final class EtcdMembership implements Membership {
     startWatch(revision + 1);
     long tick = options.heartbeatInterval().toMillis();
     this.heartbeatTask = scheduler.scheduleWithFixedDelay(this::heartbeat, 0, tick, TimeUnit.MILLISECONDS);
+    this.watchTask = scheduler.scheduleWithFixedDelay(() -> superviseWatch(System.nanoTime()), tick, tick / 4,
+        TimeUnit.MILLISECONDS);
   }
 
   /**
@@ -773,12 +777,10 @@ public final class EtcdMembership implements Membership {
 
   /**
    * Once per heartbeat interval: keeps this replica's lease alive (re-granting it, and writing the
-   * presence key again, when lost), checks that the watch still answers (asking it for progress
-   * when it has been silent) and decides whether the replica is partitioned from etcd. Nothing
-   * here moves etcd's revision except a re-grant.
+   * presence key again, when lost) and decides whether the replica is partitioned from etcd.
+   * Nothing here moves etcd's revision except a re-grant.
    */
   private void heartbeat() {
-    superviseWatch(System.nanoTime());
     try {
       ensureLease();
       setUnavailable(null);
@@ -893,6 +895,7 @@ public final class EtcdMembership implements Membership {
       }
     }
     heartbeatTask.cancel(false);
+    watchTask.cancel(false);
     scheduler.shutdownNow();
     synchronized (lock) {
       if (closed) {
