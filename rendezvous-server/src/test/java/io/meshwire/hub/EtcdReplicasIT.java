@@ -2,6 +2,7 @@ package io.meshwire.hub;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -16,6 +17,7 @@ import io.meshwire.certs.Role;
 import io.meshwire.certs.SpiffeId;
 import io.meshwire.certs.tls.TlsCredentials;
 import io.meshwire.hub.etcd.EtcdClients;
+import io.meshwire.hub.etcd.EtcdMembership;
 import io.meshwire.hub.etcd.EtcdSettings;
 import io.meshwire.hub.etcd.EtcdStartException;
 import io.meshwire.hub.server.HubConfig;
@@ -65,7 +67,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Two hub replicas (in-process, real TLS) on one real 3-member etcd cluster: one revision on every
- * replica, the concurrency rules across replicas, revocation everywhere, refusals at start, and
+ * replica, the concurrency rules across replicas, revocation everywhere, what replicas share
+ * besides membership (audit, presence, link reports) without moving the agents' revision, the
+ * supervision of lease and watch (a hung member is a SIGSTOPped process), refusals at start, and
  * quorum loss. Each test uses a fresh key prefix.
  */
 class EtcdReplicasIT {
@@ -396,6 +400,104 @@ class EtcdReplicasIT {
   private long etcdRevision(Client c) throws Exception {
     return c.getKVClient().get(ByteSequence.from(prefix + "meta/layout", StandardCharsets.UTF_8))
         .get(5, TimeUnit.SECONDS).getHeader().getRevision();
+  }
+
+  // ---- supervision of what jetcd does not: the lease, a watch on a hung member ---------------
+
+  private static EtcdMembership etcdOf(HubFixture hub) {
+    return (EtcdMembership) hub.hub().membership();
+  }
+
+  @Test
+  void aReplicaWhoseLeaseIsGoneGrantsANewOneAndIsPresentAgain() throws Exception {
+    HubFixture a = new HubFixture(dir.resolve("a"), etcdSettings("hub-a", ETCD.cluster().clientTls()));
+    open.add(a);
+    Client c = etcdClient();
+    ByteSequence presence = ByteSequence.from(prefix + "~replicas/hub-a", StandardCharsets.UTF_8);
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> lease(c, presence) != 0);
+    long first = lease(c, presence);
+
+    // What a keep-alive stream that ended silently leads to: the lease expires and its keys go.
+    c.getLeaseClient().revoke(first).get(5, TimeUnit.SECONDS);
+    assertEquals(0, lease(c, presence));
+
+    long start = System.nanoTime();
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> lease(c, presence) != 0);
+    long afterMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+    assertNotEquals(first, lease(c, presence), "a new lease");
+    assertEquals(1, etcdOf(a).leaseLosses());
+    System.out.printf("lease lost: presence back after %d ms%n", afterMs);
+    // The replica goes on serving writes.
+    TlsCredentials east = a.enroll("east");
+    RendezvousGrpc.newBlockingStub(a.channel(east)).withDeadlineAfter(10, TimeUnit.SECONDS)
+        .announce(AnnounceRequest.newBuilder().setRecord(HubFixture.record("east", 1, 1)).build());
+  }
+
+  private static long lease(Client c, ByteSequence key) throws Exception {
+    var kvs = c.getKVClient().get(key).get(5, TimeUnit.SECONDS).getKvs();
+    return kvs.isEmpty() ? 0 : kvs.get(0).getLease();
+  }
+
+  @Test
+  void aWatchOnAnEtcdMemberThatHangsIsReplacedAndChangesKeepArriving() throws Exception {
+    EtcdCluster etcd = ETCD.cluster();
+    double[] before = java.util.stream.IntStream.range(0, etcd.size()).mapToDouble(i -> watchers(etcd, i)).toArray();
+    HubFixture a = new HubFixture(dir.resolve("a"), etcdSettings("hub-a", ETCD.cluster().clientTls()));
+    open.add(a);
+    TlsCredentials east = a.enroll("east");
+    int[] host = new int[] {-1};
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> {
+      for (int i = 0; i < etcd.size(); i++) {
+        if (watchers(etcd, i) > before[i]) {
+          host[0] = i;
+          return true;
+        }
+      }
+      return false;
+    });
+    int hung = host[0];
+    List<String> others = new ArrayList<>();
+    for (int i = 0; i < etcd.size(); i++) {
+      if (i != hung) {
+        others.add(etcd.endpoint(i));
+      }
+    }
+    // A second replica that reaches etcd only through the other members writes the change.
+    HubFixture.copyTree(dir.resolve("a/ca"), dir.resolve("w/ca"));
+    HubFixture.copyTree(dir.resolve("a/admin"), dir.resolve("w/admin"));
+    Map<String, String> writerSettings = etcdSettings("hub-w", ETCD.cluster().clientTls());
+    writerSettings.put("etcd-endpoints", String.join(",", others));
+    HubFixture writer = new HubFixture(dir.resolve("w"), writerSettings);
+    open.add(writer);
+    long stallsBefore = etcdOf(a).watchStalls();
+
+    etcd.suspend(hung);
+    try {
+      long start = System.nanoTime();
+      long[] acknowledged = new long[2]; // generation, revision
+      java.util.concurrent.atomic.AtomicLong generation = new java.util.concurrent.atomic.AtomicLong();
+      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(15)).ignoreExceptions().until(() -> {
+        long g = generation.incrementAndGet(); // an attempt that timed out may still have been written
+        acknowledged[1] = RendezvousGrpc.newBlockingStub(writer.channel(east)).withDeadlineAfter(3, TimeUnit.SECONDS)
+            .announce(AnnounceRequest.newBuilder().setRecord(HubFixture.record("east", 1, g)).build()).getRevision();
+        acknowledged[0] = g;
+        return true;
+      });
+      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> a.hub().membership().cluster("east")
+          .filter(r -> r.generation() == acknowledged[0]).isPresent());
+      long afterMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+      assertTrue(etcdOf(a).watchStalls() > stallsBefore, "the stall was detected by the replica, not by chance");
+      assertEquals(acknowledged[1], a.hub().membership().durableRevision());
+      System.out.printf("etcd member %d hung: change written at revision %d seen by the replica after %d ms%n",
+          hung, acknowledged[1], afterMs);
+    } finally {
+      etcd.resume(hung);
+    }
+  }
+
+  /** Watchers the member serves (etcd's own gauge); NaN when it does not answer. */
+  private static double watchers(EtcdCluster etcd, int member) {
+    return etcd.metric(member, "etcd_debugging_mvcc_watcher_total");
   }
 
   // ---- refusals at start: a message naming the problem, nothing written ----------------------

@@ -62,12 +62,7 @@ public final class MeshLab implements AutoCloseable {
 
   /** Builds the namespaces and starts the hub. */
   public static MeshLab start(Path workDir, Path jar) throws IOException {
-    if (!Files.isRegularFile(jar)) {
-      throw new IllegalStateException("meshwire jar not found at " + jar + " (build it: ./mvnw -pl cli -am package)");
-    }
-    Files.createDirectories(workDir);
-    NetworkNamespaces net = NetworkNamespaces.create();
-    MeshLab lab = new MeshLab(net, workDir, jar);
+    MeshLab lab = create(workDir, jar);
     try {
       lab.startHub();
       return lab;
@@ -87,12 +82,8 @@ public final class MeshLab implements AutoCloseable {
    */
   public static MeshLab startReplicated(Path workDir, Path jar, int count, List<String> etcdEndpoints,
       List<Path> etcdTls) throws IOException {
-    if (!Files.isRegularFile(jar)) {
-      throw new IllegalStateException("meshwire jar not found at " + jar + " (build it: ./mvnw -pl cli -am package)");
-    }
-    Files.createDirectories(workDir);
-    NetworkNamespaces net = NetworkNamespaces.create();
-    MeshLab lab = new MeshLab(net, workDir, jar);
+    MeshLab lab = create(workDir, jar);
+    NetworkNamespaces net = lab.net;
     try {
       for (String endpoint : etcdEndpoints) {
         int port = java.net.URI.create(endpoint).getPort();
@@ -127,6 +118,15 @@ public final class MeshLab implements AutoCloseable {
   public ClusterNet addCluster(String name, String podCidr, int replica) throws IOException {
     adminReplica = replica;
     return addCluster(name, podCidr);
+  }
+
+  /** The namespaces (with the hub's host), no process yet. */
+  private static MeshLab create(Path workDir, Path jar) throws IOException {
+    if (!Files.isRegularFile(jar)) {
+      throw new IllegalStateException("meshwire jar not found at " + jar + " (build it: ./mvnw -pl cli -am package)");
+    }
+    Files.createDirectories(workDir);
+    return new MeshLab(NetworkNamespaces.create(), workDir, jar);
   }
 
   /** Starts (or restarts) hub replica {@code i} and waits (bounded) until it listens. */
