@@ -5,10 +5,12 @@ import io.meshwire.hub.server.HubMain;
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -30,57 +32,42 @@ import picocli.CommandLine.Spec;
     })
 public final class HubCommand implements Callable<Integer> {
 
-  @Spec private CommandSpec spec;
+  /** A setting that has a named option of its own (every setting has {@code --set KEY=VALUE}). */
+  private record Flag(String setting, String label, String description) {}
+
+  private static final List<Flag> FLAGS = List.of(
+      new Flag("data-dir", "DIR", "Where the hub keeps its CA, log and tokens (required)."),
+      new Flag("listen", "HOST:PORT", "gRPC address (default: 127.0.0.1:7443; port 0: any)."),
+      new Flag("mesh", "NAME", "Trust domain of a new mesh CA (default: meshwire)."),
+      new Flag("hub-name", "NAME", "This hub's name in its certificate (default: hub-0)."),
+      new Flag("metrics-listen", "HOST:PORT", "Prometheus /metrics (and /ready) address, or off (default: off)."),
+      new Flag("max-cidr-prefix", "/V4,/V6", "Widest pod or service CIDR a cluster may announce (default: /8,/32)."),
+      new Flag("store", "file|etcd", "Where the hub keeps its state: file (default, one hub) or etcd (several replicas)."),
+      new Flag("etcd-endpoints", "URLS", "With --store etcd: https://host:port of the etcd members, comma-separated."),
+      new Flag("etcd-ca", "FILE", "With --store etcd: CA that signed etcd's certificates."),
+      new Flag("etcd-cert", "FILE", "With --store etcd: client certificate for etcd."),
+      new Flag("etcd-key", "FILE", "With --store etcd: client key for etcd."),
+      new Flag("etcd-prefix", "PREFIX", "With --store etcd: key prefix (default: /meshwire/)."),
+      new Flag("relay-listen", "HOST:PORT", "Run a relay in the hub process on this address, or off (default: off)."),
+      new Flag("relays", "HOST:PORT[,...]",
+          "Relay addresses agents are told to use (default: the relay-listen address when it is not a wildcard)."));
+
+  private CommandSpec spec;
+
+  /** Adds one option per {@link #FLAGS} entry to the command, before any parsing. */
+  @Spec
+  void spec(CommandSpec spec) {
+    this.spec = spec;
+    for (Flag f : FLAGS) {
+      if (spec.findOption("--" + f.setting()) == null) {
+        spec.addOption(OptionSpec.builder("--" + f.setting()).paramLabel(f.label()).description(f.description())
+            .type(String.class).build());
+      }
+    }
+  }
 
   @Option(names = "--config", paramLabel = "FILE", description = "YAML file mapping setting names to values.")
   private Path config;
-
-  @Option(names = "--data-dir", paramLabel = "DIR", description = "Where the hub keeps its CA, log and tokens (required).")
-  private String dataDir;
-
-  @Option(names = "--listen", paramLabel = "HOST:PORT", description = "gRPC address (default: 127.0.0.1:7443; port 0: any).")
-  private String listen;
-
-  @Option(names = "--mesh", paramLabel = "NAME", description = "Trust domain of a new mesh CA (default: meshwire).")
-  private String mesh;
-
-  @Option(names = "--hub-name", paramLabel = "NAME", description = "This hub's name in its certificate (default: hub-0).")
-  private String hubName;
-
-  @Option(names = "--metrics-listen", paramLabel = "HOST:PORT",
-      description = "Prometheus /metrics address, or off (default: off).")
-  private String metricsListen;
-
-  @Option(names = "--max-cidr-prefix", paramLabel = "/V4,/V6",
-      description = "Widest pod or service CIDR a cluster may announce (default: /8,/32).")
-  private String maxCidrPrefix;
-  @Option(names = "--store", paramLabel = "file|etcd",
-      description = "Where the hub keeps its state: file (default, one hub) or etcd (several replicas).")
-  private String store;
-
-  @Option(names = "--etcd-endpoints", paramLabel = "URLS",
-      description = "With --store etcd: https://host:port of the etcd members, comma-separated.")
-  private String etcdEndpoints;
-
-  @Option(names = "--etcd-ca", paramLabel = "FILE", description = "With --store etcd: CA that signed etcd's certificates.")
-  private String etcdCa;
-
-  @Option(names = "--etcd-cert", paramLabel = "FILE", description = "With --store etcd: client certificate for etcd.")
-  private String etcdCert;
-
-  @Option(names = "--etcd-key", paramLabel = "FILE", description = "With --store etcd: client key for etcd.")
-  private String etcdKey;
-
-  @Option(names = "--etcd-prefix", paramLabel = "PREFIX", description = "With --store etcd: key prefix (default: /meshwire/).")
-  private String etcdPrefix;
-
-  @Option(names = "--relay-listen", paramLabel = "HOST:PORT",
-      description = "Run a relay in the hub process on this address, or off (default: off).")
-  private String relayListen;
-
-  @Option(names = "--relays", paramLabel = "HOST:PORT[,...]",
-      description = "Relay addresses agents are told to use (default: the relay-listen address when it is not a wildcard).")
-  private String relays;
 
   @Option(names = "--set", paramLabel = "KEY=VALUE", completionCandidates = SettingKeys.class,
       description = "Any setting by name, repeatable, e.g. --set cert-validity=30d. Names: ${COMPLETION-CANDIDATES}.")
@@ -120,30 +107,16 @@ public final class HubCommand implements Callable<Integer> {
    */
   public HubConfig config() {
     Map<String, String> overrides = new LinkedHashMap<>(settings);
-    putIfGiven(overrides, "data-dir", dataDir);
-    putIfGiven(overrides, "listen", listen);
-    putIfGiven(overrides, "mesh", mesh);
-    putIfGiven(overrides, "hub-name", hubName);
-    putIfGiven(overrides, "metrics-listen", metricsListen);
-    putIfGiven(overrides, "max-cidr-prefix", maxCidrPrefix);
-    putIfGiven(overrides, "store", store);
-    putIfGiven(overrides, "etcd-endpoints", etcdEndpoints);
-    putIfGiven(overrides, "etcd-ca", etcdCa);
-    putIfGiven(overrides, "etcd-cert", etcdCert);
-    putIfGiven(overrides, "etcd-key", etcdKey);
-    putIfGiven(overrides, "etcd-prefix", etcdPrefix);
-    putIfGiven(overrides, "relay-listen", relayListen);
-    putIfGiven(overrides, "relays", relays);
+    for (Flag f : FLAGS) {
+      String value = spec.findOption("--" + f.setting()).getValue();
+      if (value != null) {
+        overrides.put(f.setting(), value);
+      }
+    }
     try {
       return config == null ? HubConfig.parse(overrides) : HubConfig.fromYaml(config, overrides);
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage(), e);
-    }
-  }
-
-  private static void putIfGiven(Map<String, String> settings, String key, String value) {
-    if (value != null) {
-      settings.put(key, value);
     }
   }
 
