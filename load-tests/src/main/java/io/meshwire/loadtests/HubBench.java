@@ -1,20 +1,16 @@
 package io.meshwire.loadtests;
 
 import io.grpc.netty.GrpcSslContexts;
-import io.meshwire.certs.IssuedCredential;
 import io.meshwire.certs.MeshCa;
-import io.meshwire.certs.Role;
-import io.meshwire.certs.SpiffeId;
-import io.meshwire.certs.tls.SpiffeTrustManager;
 import io.meshwire.loadtests.agent.AgentFleet;
 import io.meshwire.loadtests.agent.AgentRecords;
 import io.meshwire.loadtests.etcd.EtcdFanout;
 import io.meshwire.loadtests.fanout.FanoutTracker;
 import io.meshwire.loadtests.process.ChildProcesses;
-import io.meshwire.loadtests.process.EtcdProcess;
 import io.meshwire.loadtests.process.HubProcess;
 import io.meshwire.loadtests.process.ProcStats;
 import io.meshwire.loadtests.report.Latencies;
+import io.meshwire.testsupport.etcd.EtcdCluster;
 import io.netty.handler.ssl.SslContext;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -88,7 +84,7 @@ public final class HubBench {
     log.info("run start agents={} changes={} work={}", n, config.changes(), work);
     try {
       HubPart hub = runHub(n, work);
-      RunResult.Etcd etcd = config.withEtcd() ? runEtcd(n, work, hub.ca()) : null;
+      RunResult.Etcd etcd = config.withEtcd() ? runEtcd(n) : null;
       RunResult r = new RunResult(n, config.changes(), hub.join(), hub.fanout(), hub.storm(), hub.memory(), etcd);
       log.info("run done agents={} join_s={} fanout_p50_ms={} fanout_p99_ms={} storm_s={} heap_per_agent={}",
           n, r.join().seconds(), r.hubFanout().allWatchers().p50Ms(), r.hubFanout().allWatchers().p99Ms(),
@@ -268,39 +264,34 @@ public final class HubBench {
     return out;
   }
 
-  private RunResult.Etcd runEtcd(int n, Path work, MeshCa ca) throws IOException {
-    Path tls = work.resolve("etcd-tls");
-    IssuedCredential server = ca.issue(new SpiffeId(ca.mesh(), Role.HUB, "etcd"), Duration.ofDays(1));
-    server.writeTo(tls, "server");
-    IssuedCredential client = ca.issue(new SpiffeId(ca.mesh(), Role.CLUSTER, "etcd-client"), Duration.ofDays(1));
-    SslContext ssl = GrpcSslContexts.forClient()
-        .protocols("TLSv1.3")
-        .trustManager(new SpiffeTrustManager(List.of(ca.certificate()), ca.mesh(), InstantSource.system(),
-            id -> id.role() == Role.HUB && id.name().equals("etcd"), "the etcd server certificate"))
-        .keyManager(client.privateKey(), client.certificate())
-        .build();
+  private RunResult.Etcd runEtcd(int n) throws IOException {
     int clients = Math.min(n, config.etcdMaxClients());
-    try (EtcdProcess etcd = EtcdProcess.start(config.etcdBinary(), work.resolve("etcd"), tls)) {
-      log.info("etcd ready pid={} endpoint={}", etcd.pid(), etcd.endpoint());
+    try (EtcdCluster cluster = EtcdCluster.start(config.etcdBinary(), 1)) {
+      EtcdCluster.ClientTls tls = cluster.clientTls();
+      SslContext ssl = GrpcSslContexts.forClient()
+          .trustManager(tls.ca().toFile())
+          .keyManager(tls.cert().toFile(), tls.key().toFile())
+          .build();
+      log.info("etcd ready pid={} endpoint={}", cluster.pid(0), cluster.endpoint(0));
       pause(config.settle());
-      long baseRss = ProcStats.rssBytes(etcd.pid());
-      double baseGoHeap = etcd.metric("go_memstats_heap_inuse_bytes");
+      long baseRss = ProcStats.rssBytes(cluster.pid(0));
+      double baseGoHeap = cluster.metric(0, "go_memstats_heap_inuse_bytes");
       FanoutTracker tracker = new FanoutTracker(n, config.changes() + 16);
       long w0 = System.nanoTime();
-      try (EtcdFanout fan = EtcdFanout.open(etcd.endpoint(), ssl, n, clients, tracker)) {
+      try (EtcdFanout fan = EtcdFanout.open(cluster.endpoint(0), ssl, n, clients, tracker)) {
         fan.awaitCreated(n, config.phaseTimeout());
         double setup = seconds(System.nanoTime() - w0);
         log.info("etcd watchers created={} of {} connections={} seconds={}", fan.created(), n, fan.connections(), setup);
         pause(config.settle());
-        long rssN = ProcStats.rssBytes(etcd.pid());
-        double goHeapN = etcd.metric("go_memstats_heap_inuse_bytes");
+        long rssN = ProcStats.rssBytes(cluster.pid(0));
+        double goHeapN = cluster.metric(0, "go_memstats_heap_inuse_bytes");
         tracker.arm(true);
-        double cpu0 = ProcStats.cpuSeconds(etcd.pid());
+        double cpu0 = ProcStats.cpuSeconds(cluster.pid(0));
         long f0 = System.nanoTime();
         int m = runChanges(tracker, k -> fan.put(AgentRecords.clusterId(k % ETCD_KEYS),
             AgentRecords.record(k % ETCD_KEYS, k + 1L).toByteArray()));
         long f1 = System.nanoTime();
-        double cpu1 = ProcStats.cpuSeconds(etcd.pid());
+        double cpu1 = ProcStats.cpuSeconds(cluster.pid(0));
         tracker.arm(false);
         FanoutTracker.Summary s = tracker.summarize();
         double deliveries = (double) m * n;

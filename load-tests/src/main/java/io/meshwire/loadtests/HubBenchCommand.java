@@ -1,7 +1,7 @@
 package io.meshwire.loadtests;
 
 import io.meshwire.netaddr.Durations;
-import io.meshwire.loadtests.process.EtcdProcess;
+
 import io.meshwire.loadtests.report.BenchReport;
 import io.meshwire.loadtests.report.Json;
 import io.meshwire.loadtests.report.Machine;
@@ -208,7 +208,7 @@ public final class HubBenchCommand implements Callable<Integer> {
         changes != null ? changes : quick ? 50 : 200,
         quick,
         !noEtcd,
-        etcdBinary == null ? EtcdProcess.DEFAULT_BINARY : etcdBinary,
+        etcdBinary == null ? io.meshwire.testsupport.etcd.EtcdCluster.BINARY : etcdBinary,
         json,
         reportDir,
         changeInterval,

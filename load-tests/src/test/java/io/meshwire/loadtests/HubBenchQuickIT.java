@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.meshwire.loadtests.process.EtcdProcess;
+import io.meshwire.testsupport.etcd.EtcdCluster;
 import io.meshwire.loadtests.report.Json;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -70,7 +70,7 @@ class HubBenchQuickIT {
   @Test
   @Timeout(120)
   void etcdSideBySideReportsRatios() throws Exception {
-    assumeTrue(Files.isExecutable(EtcdProcess.DEFAULT_BINARY), "etcd is not installed (Debian etcd-server)");
+    assumeTrue(Files.isExecutable(EtcdCluster.BINARY), "etcd is not installed (Debian etcd-server)");
     Path json = dir.resolve("bench.json");
     int exit = BenchMain.run("hub", "--agents", "50", "--changes", "20", "--quick", "--with-etcd",
         "--json", json.toString(), "--work-dir", dir.resolve("work").toString(), "--backoff-cap", "2s",

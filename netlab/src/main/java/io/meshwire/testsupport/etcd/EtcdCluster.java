@@ -22,8 +22,8 @@ import java.util.stream.Stream;
  * {@code EtcdCluster} launches a real etcd cluster (Debian's etcd-server, {@code /usr/bin/etcd}
  * 3.4) of N members on loopback: random ports, a temporary directory, mutual TLS for clients and
  * between members, certificates made with {@code openssl} for 127.0.0.1. Members can be stopped,
- * SIGKILLed and started again on the same data and ports. No JUnit here: a lab or a demo can use
- * it; tests use {@code EtcdClusterExtension}.
+ * SIGKILLed, frozen and started again on the same data and ports. No JUnit here: the load tests,
+ * a lab or a demo use it as it is; tests use {@code EtcdClusterExtension} (test-support).
  *
  * <p>Every process is killed by its PID in {@link #close()}, and by a JVM shutdown hook if the JVM
  * exits first; the directory is deleted. Not thread-safe: one test thread drives it.
@@ -41,6 +41,7 @@ public final class EtcdCluster implements AutoCloseable {
   /** Client-side TLS files: the CA that signed the members, and a client certificate and key. */
   public record ClientTls(Path ca, Path cert, Path key) {}
 
+  private final Path binary;
   private final Path dir;
   private final ClientTls clientTls;
   private final List<Member> members = new ArrayList<>();
@@ -61,15 +62,21 @@ public final class EtcdCluster implements AutoCloseable {
     }
   }
 
-  private EtcdCluster(Path dir, ClientTls clientTls) {
+  private EtcdCluster(Path binary, Path dir, ClientTls clientTls) {
+    this.binary = binary;
     this.dir = dir;
     this.clientTls = clientTls;
   }
 
   /** Starts {@code size} members and waits (bounded) until the cluster has a leader. */
   public static EtcdCluster start(int size) {
-    if (!Files.isExecutable(BINARY)) {
-      throw new IllegalStateException(BINARY + " is missing: install Debian's etcd-server");
+    return start(BINARY, size);
+  }
+
+  /** {@link #start(int)} with another etcd executable. */
+  public static EtcdCluster start(Path binary, int size) {
+    if (!Files.isExecutable(binary)) {
+      throw new IllegalStateException(binary + " is missing: install Debian's etcd-server");
     }
     Path dir;
     try {
@@ -83,7 +90,7 @@ public final class EtcdCluster implements AutoCloseable {
       Certs.makeCa(tls, "ca");
       Certs.issue(tls, "ca", "member", "serverAuth,clientAuth");
       Certs.issue(tls, "ca", "client", "clientAuth");
-      cluster = new EtcdCluster(dir, new ClientTls(tls.resolve("ca.crt"), tls.resolve("client.crt"),
+      cluster = new EtcdCluster(binary, dir, new ClientTls(tls.resolve("ca.crt"), tls.resolve("client.crt"),
           tls.resolve("client.key")));
       for (int i = 0; i < size; i++) {
         cluster.members.add(cluster.new Member("m" + i, freePort(), freePort(), freePort()));
@@ -133,6 +140,11 @@ public final class EtcdCluster implements AutoCloseable {
 
   public Path dir() {
     return dir;
+  }
+
+  /** The member's process ID. */
+  public long pid(int member) {
+    return members.get(member).process.pid();
   }
 
   public boolean isRunning(int member) {
@@ -243,7 +255,7 @@ public final class EtcdCluster implements AutoCloseable {
       }
       initial.append(other.name).append("=https://127.0.0.1:").append(other.peerPort);
     }
-    List<String> cmd = List.of(BINARY.toString(),
+    List<String> cmd = List.of(binary.toString(),
         "--name", m.name,
         "--data-dir", dir.resolve(m.name).toString(),
         "--listen-client-urls", "https://127.0.0.1:" + m.clientPort,
