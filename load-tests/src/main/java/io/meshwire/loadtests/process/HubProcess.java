@@ -93,21 +93,7 @@ public final class HubProcess implements AutoCloseable {
 
   /** A gauge or counter from the hub's Prometheus endpoint (first sample of {@code name}), or NaN. */
   public double metric(String name) {
-    try {
-      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metricsPort
-          + "/metrics")).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
-      for (String line : r.body().split("\n")) {
-        if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
-          return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-        }
-      }
-      return Double.NaN;
-    } catch (IOException e) {
-      return Double.NaN;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return Double.NaN;
-    }
+    return io.meshwire.testsupport.lab.MetricsScrape.firstSample(metricsPort, name, Duration.ofSeconds(10));
   }
 
   /**

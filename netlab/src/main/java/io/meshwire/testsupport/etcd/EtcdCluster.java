@@ -3,10 +3,6 @@ package io.meshwire.testsupport.etcd;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -45,7 +41,6 @@ public final class EtcdCluster implements AutoCloseable {
   private final Path dir;
   private final ClientTls clientTls;
   private final List<Member> members = new ArrayList<>();
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   private final class Member {
     final String name;
@@ -295,21 +290,8 @@ public final class EtcdCluster implements AutoCloseable {
 
   /** A metric of a member (first sample), NaN when it does not answer. */
   public double metric(int member, String name) {
-    try {
-      String body = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + members.get(member).metricsPort
-          + "/metrics")).timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString()).body();
-      for (String line : body.split("\n")) {
-        if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
-          return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-        }
-      }
-      return Double.NaN;
-    } catch (IOException e) {
-      return Double.NaN;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return Double.NaN;
-    }
+    return io.meshwire.testsupport.lab.MetricsScrape.firstSample(members.get(member).metricsPort, name,
+        Duration.ofSeconds(2));
   }
 
   @Override
