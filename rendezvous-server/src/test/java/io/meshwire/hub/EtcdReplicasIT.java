@@ -378,7 +378,7 @@ class EtcdReplicasIT {
       r[1].createToken("west"); // an audit event and a token: etcd's revision moves, the mesh does not
       // Both replicas saw east (A: report, B: its Watch stream) and wrote that once.
       org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(15)).until(
-          () -> statusBytes(c, "east/hub-a") > 25 && statusBytes(c, "east/hub-b") > 0);
+          () -> presenceBytes(c, "~reports/east/hub-a") > 13 && presenceBytes(c, "~seen/east/hub-b") > 0);
       // Idle replicas write nothing: etcd's revision stands still over three heartbeat intervals.
       long etcdRevision = etcdRevision(c);
       org.awaitility.Awaitility.await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5))
@@ -391,8 +391,8 @@ class EtcdReplicasIT {
     }
   }
 
-  private int statusBytes(Client c, String key) throws Exception {
-    var kvs = c.getKVClient().get(ByteSequence.from(prefix + "~status/" + key, StandardCharsets.UTF_8))
+  private int presenceBytes(Client c, String key) throws Exception {
+    var kvs = c.getKVClient().get(ByteSequence.from(prefix + key, StandardCharsets.UTF_8))
         .get(5, TimeUnit.SECONDS).getKvs();
     return kvs.isEmpty() ? 0 : kvs.get(0).getValue().size();
   }

@@ -6,6 +6,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.op.Op;
+import io.etcd.jetcd.options.DeleteOption;
 import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
 import io.meshwire.hub.api.Presence;
@@ -19,7 +20,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -29,22 +29,25 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code EtcdPresence} shares last-seen times and link reports between hub replicas through etcd,
- * at a bounded rate: calls only update this replica's memory; every {@code flushInterval} the
- * clusters whose report changed shape (peers, link states, paths, endpoints), or whose entry is
- * older than {@code refreshAfter}, are written in batched transactions, one key per cluster and
- * replica ({@code ~status/<cluster>/<replica>}, on the replica's lease, so a dead replica's entries
- * go with it) outside the membership watch: agents' streams never see these writes and replicas
- * read them only when asked (admin calls), newest last-seen and newest report winning. A replica
- * writes only what it learned itself since its last write.
+ * at a bounded rate: calls only update this replica's memory; every {@code flushInterval} what
+ * this replica learned since its last write is written in batched transactions, a link report at
+ * once when it changed shape (peers, link states, paths, endpoints), anything else at most every
+ * {@code refreshAfter}. Keys are per cluster and replica, on the replica's lease (a dead replica's
+ * entries go with it), outside the membership watch: agents' streams never see these writes and
+ * replicas read them only when asked (admin calls), the newest last-seen and the newest report
+ * winning. Last-seen times ({@code ~seen/<cluster>/<replica>}, a few bytes) and reports
+ * ({@code ~reports/<cluster>/<replica>}, up to a peer list) are apart, so listing clusters reads no
+ * report.
  *
  * <p>Thread-safe; one flusher thread.
  */
 public final class EtcdPresence implements Presence, AutoCloseable {
 
-  static final String PREFIX = EtcdMembership.UNWATCHED + "status/";
+  static final String SEEN = EtcdMembership.UNWATCHED + "seen/";
+  static final String REPORTS = EtcdMembership.UNWATCHED + "reports/";
   private static final Logger log = LoggerFactory.getLogger(EtcdPresence.class);
   private static final byte VERSION = 1;
-  private static final int HEADER_BYTES = 1 + 12 + 12;
+  private static final int TIME_BYTES = 1 + 12;
   // etcd's default limits: 128 operations and 1.5 MiB per request.
   private static final int MAX_OPS_PER_TXN = 64;
   private static final int MAX_BYTES_PER_TXN = 1 << 20;
@@ -59,7 +62,13 @@ public final class EtcdPresence implements Presence, AutoCloseable {
   /** What one replica knows of a cluster: when it last saw it, and its newest report and when that came. */
   private record Entry(Instant seen, Instant reportedAt, ReportStatusRequest report) {}
 
-  private record Written(Instant seen, ReportStatusRequest shape, long atNanos) {}
+  /** What this replica last wrote of a cluster, and when (nanoTime). */
+  private record Written(Instant seen, long seenAtNanos, Instant reportedAt, ReportStatusRequest shape,
+      long reportAtNanos) {}
+
+  private static final Written NOTHING = new Written(Instant.EPOCH, 0, Instant.EPOCH, null, 0);
+
+  private record Report(Instant reportedAt, ReportStatusRequest report) {}
 
   private final EtcdMembership membership;
   private final String replica;
@@ -103,8 +112,10 @@ public final class EtcdPresence implements Presence, AutoCloseable {
     latest.remove(clusterId);
     written.remove(clusterId);
     try {
-      membership.call(membership.client().getKVClient().delete(bytes(membership.prefix() + PREFIX + clusterId + "/"),
-          io.etcd.jetcd.options.DeleteOption.builder().isPrefix(true).build()), "forgetting presence of " + clusterId);
+      for (String family : List.of(SEEN, REPORTS)) {
+        membership.call(membership.client().getKVClient().delete(bytes(membership.prefix() + family + clusterId + "/"),
+            DeleteOption.builder().isPrefix(true).build()), "forgetting presence of " + clusterId);
+      }
     } catch (EtcdCalls.EtcdCallException e) {
       log.warn("presence of a removed cluster stays in etcd cluster={} error=\"{}\"", clusterId, e.getMessage());
     }
@@ -113,9 +124,11 @@ public final class EtcdPresence implements Presence, AutoCloseable {
   @Override
   public Map<String, Instant> lastSeen() {
     Map<String, Instant> out = new HashMap<>();
-    merged().forEach((id, e) -> {
+    read(SEEN).forEach((id, values) -> values.forEach(v -> decodeTime(v, 1)
+        .ifPresent(t -> out.merge(id, t, EtcdPresence::later))));
+    latest.forEach((id, e) -> {
       if (e.seen().isAfter(Instant.EPOCH)) {
-        out.put(id, e.seen());
+        out.merge(id, e.seen(), EtcdPresence::later);
       }
     });
     return out;
@@ -123,45 +136,49 @@ public final class EtcdPresence implements Presence, AutoCloseable {
 
   @Override
   public Map<String, ReportStatusRequest> reports() {
-    Map<String, ReportStatusRequest> out = new HashMap<>();
-    merged().forEach((id, e) -> {
+    Map<String, Report> newest = new HashMap<>();
+    read(REPORTS).forEach((id, values) -> values.forEach(v -> decodeReport(v).ifPresent(r -> newest.merge(id, r,
+        EtcdPresence::newer))));
+    latest.forEach((id, e) -> {
       if (e.report() != null) {
-        out.put(id, e.report());
+        newest.merge(id, new Report(e.reportedAt(), e.report()), EtcdPresence::newer);
       }
     });
+    Map<String, ReportStatusRequest> out = new HashMap<>();
+    newest.forEach((id, r) -> out.put(id, r.report()));
     return out;
   }
 
-  /** How many cluster entries this replica has written to etcd. */
+  /** How many keys this replica has written to etcd. */
   public long writes() {
     return writes;
   }
 
-  /** What etcd holds, with this replica's newer knowledge on top (it may not be flushed yet). */
-  private Map<String, Entry> merged() {
-    Map<String, Entry> out = new HashMap<>();
+  /** Every value under {@code family}, by cluster; empty (and logged) when etcd does not answer. */
+  private Map<String, List<byte[]>> read(String family) {
+    Map<String, List<byte[]>> out = new HashMap<>();
+    String base = membership.prefix() + family;
     try {
-      for (KeyValue kv : membership.call(membership.client().getKVClient().get(bytes(membership.prefix() + PREFIX),
+      for (KeyValue kv : membership.call(membership.client().getKVClient().get(bytes(base),
           GetOption.builder().isPrefix(true).build()), "reading presence").getKvs()) {
-        String rest = kv.getKey().toString(StandardCharsets.UTF_8).substring(membership.prefix().length()
-            + PREFIX.length());
+        String rest = kv.getKey().toString(StandardCharsets.UTF_8).substring(base.length());
         int slash = rest.indexOf('/');
         if (slash > 0) {
-          decode(kv.getValue().getBytes()).ifPresent(e -> out.merge(rest.substring(0, slash), e, EtcdPresence::newer));
+          out.computeIfAbsent(rest.substring(0, slash), k -> new ArrayList<>()).add(kv.getValue().getBytes());
         }
       }
     } catch (EtcdCalls.EtcdCallException e) {
       log.warn("reading presence from etcd failed; answering with this replica's own error=\"{}\"", e.getMessage());
     }
-    latest.forEach((id, mine) -> out.merge(id, mine, EtcdPresence::newer));
     return out;
   }
 
-  /** The newer last-seen of the two, and the newer report. */
-  private static Entry newer(Entry a, Entry b) {
-    Instant seen = a.seen().isAfter(b.seen()) ? a.seen() : b.seen();
-    Entry reported = a.reportedAt().isAfter(b.reportedAt()) ? a : b;
-    return new Entry(seen, reported.reportedAt(), reported.report());
+  private static Instant later(Instant a, Instant b) {
+    return a.isAfter(b) ? a : b;
+  }
+
+  private static Report newer(Report a, Report b) {
+    return a.reportedAt().isAfter(b.reportedAt()) ? a : b;
   }
 
   private void flushQuietly() {
@@ -172,49 +189,74 @@ public final class EtcdPresence implements Presence, AutoCloseable {
     }
   }
 
-  /** Writes what changed since the last flush (bounded by {@code refreshAfter} for unchanged entries). */
+  /** Writes what this replica learned since its last write, as the class comment says. */
   void flush() {
     long lease = membership.leaseId();
     if (lease == 0) {
       return; // not connected yet
     }
     long now = System.nanoTime();
-    List<Op> ops = new ArrayList<>();
-    List<Runnable> onCommit = new ArrayList<>();
-    int batchBytes = 0;
+    long refresh = options.refreshAfter().toNanos();
+    PutOption onLease = PutOption.builder().withLeaseId(lease).build();
+    Batch batch = new Batch();
     for (var e : latest.entrySet()) {
       String id = e.getKey();
       Entry entry = e.getValue();
       Written last = written.get(id);
+      boolean seenDue = entry.seen().isAfter(Instant.EPOCH) && (last == null
+          || entry.seen().isAfter(last.seen()) && now - last.seenAtNanos() >= refresh);
       ReportStatusRequest shape = shape(entry.report());
-      boolean learnedSince = last == null || entry.seen().isAfter(last.seen())
-          || !Objects.equals(shape, last.shape());
-      boolean due = last == null || !Objects.equals(shape, last.shape())
-          || now - last.atNanos() >= options.refreshAfter().toNanos();
-      if (!learnedSince || !due) {
+      boolean reportDue = entry.report() != null && (last == null || entry.reportedAt().isAfter(last.reportedAt())
+          && (!shape.equals(last.shape()) || now - last.reportAtNanos() >= refresh));
+      if (!seenDue && !reportDue) {
         continue;
       }
-      byte[] value = encode(entry);
-      if (!ops.isEmpty() && (ops.size() >= MAX_OPS_PER_TXN || batchBytes + value.length > MAX_BYTES_PER_TXN)) {
-        commit(ops, onCommit);
-        ops = new ArrayList<>();
-        onCommit = new ArrayList<>();
-        batchBytes = 0;
+      if (seenDue) {
+        batch.add(Op.put(key(SEEN, id), ByteSequence.from(encodeTime(entry.seen())), onLease), TIME_BYTES);
       }
-      ops.add(Op.put(key(id), ByteSequence.from(value), PutOption.builder().withLeaseId(lease).build()));
-      onCommit.add(() -> written.put(id, new Written(entry.seen(), shape, now)));
-      batchBytes += value.length;
+      if (reportDue) {
+        byte[] value = encodeReport(entry.reportedAt(), entry.report());
+        batch.add(Op.put(key(REPORTS, id), ByteSequence.from(value), onLease), value.length);
+      }
+      Written before = last != null ? last : NOTHING;
+      batch.onCommit(() -> written.put(id, new Written(
+          seenDue ? entry.seen() : before.seen(), seenDue ? now : before.seenAtNanos(),
+          reportDue ? entry.reportedAt() : before.reportedAt(), reportDue ? shape : before.shape(),
+          reportDue ? now : before.reportAtNanos())));
     }
-    if (!ops.isEmpty()) {
-      commit(ops, onCommit);
-    }
+    batch.commit();
   }
 
-  private void commit(List<Op> ops, List<Runnable> onCommit) {
-    membership.call(membership.client().getKVClient().txn().Then(ops.toArray(Op[]::new)).commit(),
-        "writing presence of " + ops.size() + " clusters");
-    onCommit.forEach(Runnable::run);
-    writes += ops.size();
+  /** Puts in transactions within etcd's limits; what was written is remembered once committed. */
+  private final class Batch {
+    private List<Op> ops = new ArrayList<>();
+    private List<Runnable> done = new ArrayList<>();
+    private int bytes;
+
+    void add(Op op, int size) {
+      if (!ops.isEmpty() && (ops.size() >= MAX_OPS_PER_TXN || bytes + size > MAX_BYTES_PER_TXN)) {
+        commit();
+      }
+      ops.add(op);
+      bytes += size;
+    }
+
+    void onCommit(Runnable r) {
+      done.add(r);
+    }
+
+    void commit() {
+      if (ops.isEmpty()) {
+        return;
+      }
+      membership.call(membership.client().getKVClient().txn().Then(ops.toArray(Op[]::new)).commit(),
+          "writing presence (" + ops.size() + " keys)");
+      done.forEach(Runnable::run);
+      writes += ops.size();
+      ops = new ArrayList<>();
+      done = new ArrayList<>();
+      bytes = 0;
+    }
   }
 
   /** A report without what changes on every report (counters, times, RTT): what is worth writing at once. */
@@ -230,32 +272,40 @@ public final class EtcdPresence implements Presence, AutoCloseable {
     return b.build();
   }
 
-  private ByteSequence key(String clusterId) {
-    return bytes(membership.prefix() + PREFIX + clusterId + "/" + replica);
+  private ByteSequence key(String family, String clusterId) {
+    return bytes(membership.prefix() + family + clusterId + "/" + replica);
   }
 
-  private static byte[] encode(Entry e) {
-    byte[] report = e.report() == null ? new byte[0] : e.report().toByteArray();
-    return ByteBuffer.allocate(HEADER_BYTES + report.length).put(VERSION).putLong(e.seen().getEpochSecond())
-        .putInt(e.seen().getNano()).putLong(e.reportedAt().getEpochSecond()).putInt(e.reportedAt().getNano())
-        .put(report).array();
+  private static byte[] encodeTime(Instant t) {
+    return ByteBuffer.allocate(TIME_BYTES).put(VERSION).putLong(t.getEpochSecond()).putInt(t.getNano()).array();
   }
 
-  private static java.util.Optional<Entry> decode(byte[] value) {
-    if (value.length < HEADER_BYTES || value[0] != VERSION) {
+  private static byte[] encodeReport(Instant reportedAt, ReportStatusRequest report) {
+    byte[] bytes = report.toByteArray();
+    return ByteBuffer.allocate(TIME_BYTES + bytes.length).put(encodeTime(reportedAt)).put(bytes).array();
+  }
+
+  /** The time at {@code offset} (after the version byte), if the value is one this version wrote. */
+  private static java.util.Optional<Instant> decodeTime(byte[] value, int offset) {
+    if (value.length < TIME_BYTES || value[0] != VERSION) {
       return java.util.Optional.empty();
     }
-    ByteBuffer in = ByteBuffer.wrap(value);
-    in.get();
-    Instant seen = Instant.ofEpochSecond(in.getLong(), in.getInt());
-    Instant reportedAt = Instant.ofEpochSecond(in.getLong(), in.getInt());
-    if (reportedAt.equals(Instant.EPOCH)) {
-      return java.util.Optional.of(new Entry(seen, reportedAt, null));
-    }
+    ByteBuffer in = ByteBuffer.wrap(value, offset, 12);
+    return java.util.Optional.of(Instant.ofEpochSecond(in.getLong(), in.getInt()));
+  }
+
+  private static java.util.Optional<Report> decodeReport(byte[] value) {
     try {
-      return java.util.Optional.of(new Entry(seen, reportedAt, ReportStatusRequest.parseFrom(in)));
-    } catch (InvalidProtocolBufferException e) {
-      return java.util.Optional.of(new Entry(seen, Instant.EPOCH, null));
+      return decodeTime(value, 1).map(at -> {
+        try {
+          return new Report(at, ReportStatusRequest.parseFrom(ByteBuffer.wrap(value, TIME_BYTES,
+              value.length - TIME_BYTES)));
+        } catch (InvalidProtocolBufferException e) {
+          throw new IllegalArgumentException(e);
+        }
+      });
+    } catch (IllegalArgumentException e) {
+      return java.util.Optional.empty();
     }
   }
 
