@@ -49,7 +49,7 @@ import java.util.TreeSet;
  * Endpoint addresses go through the source's translation (untranslatable ones are left out); a
  * source that is not ready keeps its endpoints but with {@code ready} and {@code serving} false.
  */
-public final class ImportPlanner {
+final class ImportPlanner {
 
   private ImportPlanner() {}
 
