@@ -238,21 +238,28 @@ class ReflectionServiceTest {
     assertEquals("{\"exported\":0,\"sources\":0}", b.statusJson());
   }
 
-  @Test
-  void aRestartWithThePeerUnreachableDeletesNothingUntilTheStartupGraceIsOver() throws Exception {
-    ApiClient apiB = api().client();
-    // What b imported from a before the restart.
+  /** What b imported from a before a restart: shop/web with one endpoint, 10.201.0.5. */
+  private static void importedFromABefore(ApiClient apiB) throws Exception {
     ServiceImporter before = new ServiceImporter(new KubeImportApi(apiB));
     before.putSource("a", Catalog.empty("ua").next(List.of(new ExportedService("shop", "web",
         ServiceType.CLUSTER_SET_IP, List.of(ServicePort.of("http", "TCP", 80)),
         List.of(Endpoint.ready(Cidr.parseAddress("10.201.0.5"), Map.of("http", 8080))), Instant.now()))), x -> x);
     assertTrue(before.reconcile().converged());
     assertEquals(List.of("10.201.0.5"), addresses(apiB));
+  }
 
-    int closedPort;
+  /** A loopback port nothing listens on (a peer that never answers). */
+  private static int closedPort() throws Exception {
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      closedPort = s.getLocalPort();
+      return s.getLocalPort();
     }
+  }
+
+  @Test
+  void aRestartWithThePeerUnreachableDeletesNothingUntilTheStartupGraceIsOver() throws Exception {
+    ApiClient apiB = api().client();
+    importedFromABefore(apiB);
+    int closedPort = closedPort();
     AtomicReference<AgentState> stateB = new AtomicReference<>(TestStates.state("m", 1, peer("a", 1, closedPort))
         .withMyViews(Map.of("a", TestStates.view("b", "a", "10.1.0.0/16", "10.201.0.0/16"))));
     ReflectionService b = start("b", "10.2.0.0/16", apiB, stateB, Duration.ofSeconds(4));
@@ -270,16 +277,8 @@ class ReflectionServiceTest {
   @Test
   void aPeerRemovedWhileImportsWaitForTheStartupGateLosesItsImportsWithinTwoSeconds() throws Exception {
     ApiClient apiB = api().client();
-    // What b imported from a before a restart.
-    ServiceImporter before = new ServiceImporter(new KubeImportApi(apiB));
-    before.putSource("a", Catalog.empty("ua").next(List.of(new ExportedService("shop", "web",
-        ServiceType.CLUSTER_SET_IP, List.of(ServicePort.of("http", "TCP", 80)),
-        List.of(Endpoint.ready(Cidr.parseAddress("10.201.0.5"), Map.of("http", 8080))), Instant.now()))), x -> x);
-    assertTrue(before.reconcile().converged());
-    int closedPort;
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      closedPort = s.getLocalPort();
-    }
+    importedFromABefore(apiB);
+    int closedPort = closedPort();
     // Neither a nor c answers: the startup gate stays closed (its grace is never reached here).
     AtomicReference<AgentState> stateB = new AtomicReference<>(TestStates.state("m", 1, peer("a", 1, closedPort),
         peer("c", 3, closedPort)).withMyViews(Map.of("a", TestStates.view("b", "a", "10.1.0.0/16", "10.201.0.0/16"))));
