@@ -223,8 +223,10 @@ public final class ReflectionService implements AutoCloseable {
   }
 
   private static ReflectionService start(ReflectionService s) {
-    s.crds.check();
-    s.execute(s::restore); // first on the loop: the watchers syncPeers starts resume from it
+    // In this order on the loop: the CRD check's answer comes back behind restore, and the
+    // watchers syncPeers starts resume from what restore loaded.
+    s.execute(s.crds::check);
+    s.execute(s::restore);
     s.stateChanged();
     s.delays.after(s.settings.startupGrace(), () -> s.execute(s::reconcileSoon));
     s.delays.after(s.settings.resync(), () -> s.execute(s::resync));
