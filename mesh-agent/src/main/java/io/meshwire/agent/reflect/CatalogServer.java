@@ -81,11 +81,16 @@ final class CatalogServer implements AutoCloseable {
     return exported;
   }
 
+  /** Stops the server (waiting a bounded time for it); no start after this. */
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     closed = true;
     if (server != null) {
-      server.close();
+      try {
+        server.close();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 }
