@@ -23,6 +23,11 @@ class CrdWaitTest {
 
   private static final Duration EVERY = Duration.ofSeconds(30);
 
+  /** Each check answers within milliseconds: poll often, from the start. */
+  private static org.awaitility.core.ConditionFactory soon() {
+    return await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(5)).atMost(Duration.ofSeconds(10));
+  }
+
   @Test
   void waitsWithOneWarningAndTheGaugeUpThenStartsOnceWhenTheKindsAreServed() {
     ManualDelays delays = new ManualDelays(new FakeClock());
@@ -41,11 +46,11 @@ class CrdWaitTest {
     logger.addAppender(logs);
     try (CrdWait wait = new CrdWait(answer::get, EVERY, delays, owner, started::incrementAndGet, meters)) {
       wait.check();
-      await().atMost(Duration.ofSeconds(10)).until(() -> handled.get() == 1);
+      soon().until(() -> handled.get() == 1);
       for (int n = 2; n <= 10; n++) {
         delays.advance(EVERY);
         int checks = n;
-        await().atMost(Duration.ofSeconds(10)).until(() -> handled.get() == checks);
+        soon().until(() -> handled.get() == checks);
       }
       assertEquals(1.0, meters.get("meshwire.agent.reflection.crds.missing").gauge().value());
       assertEquals(0, started.get());
@@ -55,7 +60,7 @@ class CrdWaitTest {
 
       answer.set(new McsCrds.Served.Yes());
       delays.advance(EVERY);
-      await().atMost(Duration.ofSeconds(10)).until(() -> started.get() == 1);
+      soon().until(() -> started.get() == 1);
       assertEquals(0.0, meters.get("meshwire.agent.reflection.crds.missing").gauge().value());
       delays.advance(EVERY.multipliedBy(10));
       assertEquals(11, handled.get(), "no check once served");
