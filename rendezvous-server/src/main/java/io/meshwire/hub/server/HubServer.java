@@ -87,6 +87,7 @@ public final class HubServer implements AutoCloseable {
 
   private final HubConfig config;
   private final Server server;
+  private final HubTransport transport;
   private final Membership membership;
   private final AutoCloseable etcdClient;
   private final WatchHub watches;
@@ -99,11 +100,13 @@ public final class HubServer implements AutoCloseable {
   /** The embedded relay ({@code relay-listen}), or null. */
   private final RelayServer relay;
 
-  private HubServer(HubConfig config, Server server, Membership membership, AutoCloseable etcdClient,
+  private HubServer(HubConfig config, Server server, HubTransport transport, Membership membership,
+      AutoCloseable etcdClient,
       WatchHub watches, ExecutorService fanoutPool, ExecutorService checkpointPool, ScheduledExecutorService scheduler,
       HealthStatusManager health, MetricsListener metricsListener, MeshCa ca, RelayServer relay) {
     this.config = config;
     this.server = server;
+    this.transport = transport;
     this.membership = membership;
     this.etcdClient = etcdClient;
     this.watches = watches;
@@ -249,8 +252,9 @@ public final class HubServer implements AutoCloseable {
     RequestGuard guard = new RequestGuard(meters, audit);
 
     SslContext ssl = serverTls(hubCredential);
-    NettyServerBuilder builder = NettyServerBuilder
-        .forAddress(new InetSocketAddress(config.listen().host(), config.listen().port()))
+    HubTransport transport = HubTransport.create();
+    NettyServerBuilder builder = transport.configure(NettyServerBuilder
+        .forAddress(new InetSocketAddress(config.listen().host(), config.listen().port())))
         .sslContext(ssl)
         .maxInboundMessageSize(config.maxMessageBytes())
         .permitKeepAliveTime(10, TimeUnit.SECONDS)
@@ -270,11 +274,12 @@ public final class HubServer implements AutoCloseable {
     MetricsListener metricsListener = config.metricsListen()
         .map(hp -> MetricsListener.start(hp, meters))
         .orElse(null);
-    log.info("hub started listen={}:{} mesh={} mesh_uid={} revision={} store={} provider={} data_dir={}",
+    log.info("hub started listen={}:{} mesh={} mesh_uid={} revision={} store={} provider={} transport={} data_dir={}",
         config.listen().host(), server.getPort(), ca.mesh(), membership.meshUid(), membership.durableRevision(),
-        config.store().name().toLowerCase(java.util.Locale.ROOT), OpenSsl.isAvailable() ? "openssl" : "jdk", data);
-    return new HubServer(config, server, membership, etcdClient, watches, fanoutPool, checkpointPool, scheduler, health,
-        metricsListener, ca, relay);
+        config.store().name().toLowerCase(java.util.Locale.ROOT), OpenSsl.isAvailable() ? "openssl" : "jdk",
+        transport.describe(), data);
+    return new HubServer(config, server, transport, membership, etcdClient, watches, fanoutPool, checkpointPool,
+        scheduler, health, metricsListener, ca, relay);
   }
 
   /** TLS 1.3; any client certificate is accepted here and verified per call by AuthInterceptor. */
@@ -366,6 +371,7 @@ public final class HubServer implements AutoCloseable {
       Thread.currentThread().interrupt();
       server.shutdownNow();
     }
+    transport.close();
     scheduler.shutdownNow();
     checkpointPool.shutdown();
     membership.close();

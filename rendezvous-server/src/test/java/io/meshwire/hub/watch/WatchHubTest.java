@@ -55,7 +55,7 @@ class WatchHubTest {
   }
 
   /** A sink that records what it gets and is ready only while {@code ready} is set. */
-  static final class RecordingSink implements WatchSink {
+  static class RecordingSink implements WatchSink {
     final List<WatchEvent> events = new CopyOnWriteArrayList<>();
     final AtomicBoolean ready = new AtomicBoolean(true);
     volatile int budget = Integer.MAX_VALUE; // messages accepted before flow control says "full"
@@ -109,6 +109,40 @@ class WatchHubTest {
     slowSub.onReady();
     Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> slow.events.stream().anyMatch(WatchEvent::hasCaughtUp));
     assertEquals(expected, slow.events.stream().filter(WatchEvent::hasCaughtUp).findFirst().orElseThrow().getRevision());
+  }
+
+  @Test
+  void watchersOnAConnectionExecutorAreWrittenOnlyFromItAndGetEveryChange() throws Exception {
+    var loop = Executors.newSingleThreadExecutor(r -> new Thread(r, "fake-event-loop"));
+    try {
+      List<String> writers = new CopyOnWriteArrayList<>();
+      List<RecordingSink> sinks = new java.util.ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        RecordingSink sink = new RecordingSink() {
+          @Override
+          public void send(byte[] encodedEvent) {
+            writers.add(Thread.currentThread().getName());
+            super.send(encodedEvent);
+          }
+        };
+        sinks.add(sink);
+        hub.subscribe("w" + i, 0, "", sink, loop);
+      }
+      long last = 0;
+      for (int g = 1; g <= 30; g++) {
+        last = upsert("c" + (g % 3), g % 3 + 1, g);
+      }
+      long expected = last;
+      for (RecordingSink sink : sinks) {
+        Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> sink.lastRevision() == expected);
+        List<Long> revisions = sink.events.stream().filter(e -> e.hasClusterUpserted()).map(WatchEvent::getRevision)
+            .toList();
+        assertEquals(revisions.stream().sorted().distinct().toList(), revisions, "in order, no duplicates");
+      }
+      assertEquals(List.of("fake-event-loop"), writers.stream().distinct().toList());
+    } finally {
+      loop.shutdownNow();
+    }
   }
 
   @Test
