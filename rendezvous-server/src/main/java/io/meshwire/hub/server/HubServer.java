@@ -265,7 +265,13 @@ public final class HubServer implements AutoCloseable {
         .addService(guard.guard(health.getHealthService().bindService()))
         .addService(guard.guard(ProtoReflectionServiceV1.newInstance().bindService()));
     services.definitions().forEach(builder::addService);
-    Server server = builder.build().start();
+    Server server;
+    try {
+      server = builder.build().start();
+    } catch (IOException | RuntimeException e) {
+      transport.close();
+      throw e;
+    }
     // The embedded relay presents the hub's certificate and sees the hub's revocations live.
     RelayServer relay = config.relayListen().map(listen -> RelayServer.start(RelayConfig.defaults(listen),
         RelayTls.server(new RenewableKeyManager(TlsCredentials.of(hubCredential)), clock),

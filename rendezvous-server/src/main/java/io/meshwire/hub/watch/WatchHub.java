@@ -19,7 +19,6 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -62,7 +61,7 @@ public final class WatchHub implements AutoCloseable {
   private final WatchCodec codec;
   private final Options options;
   private final Executor drainExecutor;
-  private final Semaphore snapshotPermits;
+  private final SnapshotAdmission admission;
   private final Set<Subscription> subscriptions = ConcurrentHashMap.newKeySet();
   /** One lane per single-threaded transport executor (a handful of event loops). */
   private final Map<Executor, Lane> lanes = new ConcurrentHashMap<>();
@@ -87,7 +86,8 @@ public final class WatchHub implements AutoCloseable {
     this.codec = codec;
     this.options = options;
     this.drainExecutor = drainExecutor;
-    this.snapshotPermits = new Semaphore(options.maxConcurrentSnapshots());
+    this.admission = new SnapshotAdmission(options.maxConcurrentSnapshots(), options.overloadRetryAfter(),
+        System::nanoTime);
     this.fanoutLag = Timer.builder("meshwire.hub.fanout.lag")
         .description("Time from a change's append to its write to one watcher")
         .publishPercentileHistogram()
@@ -286,6 +286,7 @@ public final class WatchHub implements AutoCloseable {
     private EncodedSnapshot snapshot; // non-null while sending one
     private int nextChunk;
     private boolean holdsPermit;
+    private long permitSince; // when the permit was taken (nanoTime)
     private boolean caughtUpSent;
 
     private Subscription(String clusterId, long resumeFrom, long head, WatchSink sink, Lane lane) {
@@ -368,14 +369,13 @@ public final class WatchHub implements AutoCloseable {
         if (!sink.isReady()) {
           return; // even the hello waits for flow control; onReady brings us back
         }
-        if (cursor < 0 && !snapshotPermits.tryAcquire()) {
+        if (cursor < 0 && !takePermit()) {
           snapshotsRefused.increment();
           finish();
           sink.fail(new Failure(Failure.Kind.OVERLOADED, "too many snapshots in flight, retry later",
-              options.overloadRetryAfter()));
+              admission.refusedRetryAfter()));
           return;
         }
-        holdsPermit = cursor < 0;
         sink.send(codec.hello(log.meshUid(), log.durableRevision(), log.floorRevision(), cursor < 0,
             options.bookmarkInterval()));
         helloSent = true;
@@ -391,14 +391,13 @@ public final class WatchHub implements AutoCloseable {
       if (snapshot == null) {
         if (!holdsPermit) {
           // Fell below the floor while streaming: needs a snapshot again, under the same bound.
-          if (!snapshotPermits.tryAcquire()) {
+          if (!takePermit()) {
             snapshotsRefused.increment();
             finish();
             sink.fail(new Failure(Failure.Kind.OVERLOADED, "fell behind the log and too many snapshots in flight",
-                options.overloadRetryAfter()));
+                admission.refusedRetryAfter()));
             return false;
           }
-          holdsPermit = true;
         }
         snapshot = snapshot();
         nextChunk = 0;
@@ -420,7 +419,7 @@ public final class WatchHub implements AutoCloseable {
       sink.send(codec.lastChunk(revision, chunks.size(), snapshot.image.viewsFor(clusterId)));
       cursor = revision;
       snapshot = null;
-      releasePermit();
+      releasePermit(true);
       snapshotsServed.increment();
       return true;
     }
@@ -479,14 +478,20 @@ public final class WatchHub implements AutoCloseable {
     private void finish() {
       (lane == null ? pooled : lane.members).remove(this);
       if (subscriptions.remove(this)) {
-        releasePermit();
+        releasePermit(false);
       }
     }
 
-    private void releasePermit() {
+    private boolean takePermit() {
+      permitSince = admission.tryAcquire();
+      holdsPermit = permitSince >= 0;
+      return holdsPermit;
+    }
+
+    private void releasePermit(boolean snapshotSent) {
       if (holdsPermit) {
         holdsPermit = false;
-        snapshotPermits.release();
+        admission.release(permitSince, snapshotSent);
       }
     }
 
