@@ -145,6 +145,58 @@ class WatchHubTest {
     }
   }
 
+  /** Runs no periodic task by itself: the test fires the bookmark tick. */
+  static final class ManualTicks extends java.util.concurrent.ScheduledThreadPoolExecutor {
+    volatile Runnable tick;
+
+    ManualTicks() {
+      super(1);
+    }
+
+    @Override
+    public java.util.concurrent.ScheduledFuture<?> scheduleAtFixedRate(Runnable command, long initialDelay,
+        long period, java.util.concurrent.TimeUnit unit) {
+      tick = command;
+      return schedule(() -> { }, 1, java.util.concurrent.TimeUnit.DAYS);
+    }
+  }
+
+  @Test
+  void eachBookmarkTickReachesOneSixteenthOfTheWatchersAndAFullIntervalReachesEachOnce() throws Exception {
+    long head = upsert("east", 1, 1);
+    ManualTicks ticks = new ManualTicks();
+    var pool = Executors.newFixedThreadPool(2);
+    WatchHub spread = new WatchHub(log, new ProtoWatchCodec(), new WatchHub.Options(Duration.ofSeconds(16), 2, 4,
+        Duration.ofSeconds(1), 8), pool, ticks, new SimpleMeterRegistry());
+    try {
+      List<RecordingSink> sinks = new java.util.ArrayList<>();
+      for (int i = 0; i < 2 * WatchHub.BOOKMARK_SLICES; i++) {
+        RecordingSink sink = new RecordingSink();
+        sinks.add(sink);
+        spread.subscribe("w" + i, head, log.meshUid(), sink);
+      }
+      Awaitility.await().atMost(Duration.ofSeconds(5))
+          .until(() -> sinks.stream().allMatch(k -> k.events.stream().anyMatch(WatchEvent::hasCaughtUp)));
+      ticks.tick.run();
+      // A change after the tick: once every watcher has it, every bookmark the tick asked for is out.
+      long next = upsert("east", 1, 2);
+      Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> sinks.stream().allMatch(k -> k.lastRevision() >= next));
+      assertEquals(2, sinks.stream().filter(k -> k.events.stream().anyMatch(WatchEvent::hasBookmark)).count());
+      for (int t = 1; t < WatchHub.BOOKMARK_SLICES; t++) {
+        ticks.tick.run();
+      }
+      Awaitility.await().atMost(Duration.ofSeconds(5))
+          .until(() -> sinks.stream().allMatch(k -> k.events.stream().anyMatch(WatchEvent::hasBookmark)));
+      for (RecordingSink k : sinks) {
+        assertEquals(1, k.events.stream().filter(WatchEvent::hasBookmark).count(), "one bookmark per interval");
+      }
+    } finally {
+      spread.close();
+      ticks.shutdownNow();
+      pool.shutdownNow();
+    }
+  }
+
   @Test
   void viewsGoOnlyToTheirSubject() throws Exception {
     upsert("east", 1, 1);
