@@ -60,6 +60,7 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -156,6 +157,16 @@ public final class HubServer implements AutoCloseable {
     MeshCa ca = loadOrCreateCa(data.resolve("ca"), config.mesh(), clock);
     writeAdminCredentialIfAbsent(ca, data.resolve("admin"));
     IssuedCredential hubCredential = ca.issue(new SpiffeId(ca.mesh(), Role.HUB, config.hubName()), HUB_CERT_VALIDITY);
+    // Loading OpenSSL and building the TLS context is a good part of a cold start: it runs while
+    // the store recovers below.
+    CompletableFuture<SslContext> tls = new CompletableFuture<>();
+    named("hub-tls-init").newThread(() -> {
+      try {
+        tls.complete(serverTls(hubCredential));
+      } catch (IOException | RuntimeException e) {
+        tls.completeExceptionally(e);
+      }
+    }).start();
 
     int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
     ExecutorService fanoutPool = Executors.newFixedThreadPool(threads, named("hub-fanout"));
@@ -251,7 +262,12 @@ public final class HubServer implements AutoCloseable {
             reason + ": " + Quote.of(detail)));
     RequestGuard guard = new RequestGuard(meters, audit);
 
-    SslContext ssl = serverTls(hubCredential);
+    SslContext ssl;
+    try {
+      ssl = tls.join();
+    } catch (java.util.concurrent.CompletionException e) {
+      throw e.getCause() instanceof IOException io ? io : e;
+    }
     HubTransport transport = HubTransport.create();
     NettyServerBuilder builder = transport.configure(NettyServerBuilder
         .forAddress(new InetSocketAddress(config.listen().host(), config.listen().port())))
