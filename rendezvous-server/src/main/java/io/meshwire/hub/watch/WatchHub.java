@@ -101,7 +101,7 @@ public final class WatchHub implements AutoCloseable {
         .description("Open Watch streams").register(meters);
     log.onDurable(revision -> wakeAll());
     // Bookmarks are spread over the interval: each tick marks one slice of the watchers, so no
-    // tick writes to every stream at once (a burst that used to land on the fan-out's tail).
+    // tick writes to every stream at once (a burst of N writes that delays changes behind it).
     long tick = Math.max(1, options.bookmarkInterval().toMillis() / BOOKMARK_SLICES);
     this.bookmarkTask = scheduler.scheduleAtFixedRate(this::bookmarkTick, tick, tick, TimeUnit.MILLISECONDS);
   }
