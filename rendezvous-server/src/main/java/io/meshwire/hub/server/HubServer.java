@@ -1,6 +1,10 @@
 package io.meshwire.hub.server;
 
+import io.grpc.Grpc;
 import io.grpc.Server;
+import io.grpc.ServerBuilder;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
 import io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -60,6 +64,7 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -72,8 +77,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code HubServer} wires and runs one hub: its CA and credentials, stores, membership log, watch
- * fan-out, services and the TLS gRPC server. {@link #start} returns once the server listens;
+ * fan-out, services and the gRPC server. {@link #start} returns once the server listens;
  * {@link #close} stops it, telling watchers to come back later.
+ *
+ * <p>Transport: in production a Netty server with TLS 1.3 and the keep-alive policy, built in one
+ * place ({@link #nettyTransport}); tests may hand over any {@link ServerBuilder} instead (an
+ * in-process one), on which the same services and the same per-call authorization are installed.
  *
  * <p>Data directory layout: {@code ca/} (mesh CA, created on first start), {@code admin/}
  * (an admin credential for the CLI, created on first start), {@code log/} (the membership store),
@@ -88,7 +97,8 @@ public final class HubServer implements AutoCloseable {
 
   private final HubConfig config;
   private final Server server;
-  private final HubTransport transport;
+  /** The Netty event loops of the production transport; null with a builder handed over. */
+  private final HubTransport netty;
   private final Membership membership;
   private final AutoCloseable etcdClient;
   private final WatchHub watches;
@@ -101,13 +111,13 @@ public final class HubServer implements AutoCloseable {
   /** The embedded relay ({@code relay-listen}), or null. */
   private final RelayServer relay;
 
-  private HubServer(HubConfig config, Server server, HubTransport transport, Membership membership,
+  private HubServer(HubConfig config, Server server, HubTransport netty, Membership membership,
       AutoCloseable etcdClient,
       WatchHub watches, ExecutorService fanoutPool, ExecutorService checkpointPool, ScheduledExecutorService scheduler,
       HealthStatusManager health, MetricsListener metricsListener, MeshCa ca, RelayServer relay) {
     this.config = config;
     this.server = server;
-    this.transport = transport;
+    this.netty = netty;
     this.membership = membership;
     this.etcdClient = etcdClient;
     this.watches = watches;
@@ -127,13 +137,30 @@ public final class HubServer implements AutoCloseable {
    * @param meters where metrics go; a Prometheus registry when {@code metrics-listen} is set
    */
   public static HubServer start(HubConfig config, InstantSource clock, MeterRegistry meters) throws Exception {
+    return start(config, clock, meters, Optional.empty());
+  }
+
+  /**
+   * Starts a hub serving on {@code transport} instead of the TLS listener of {@code listen} (the
+   * embedded relay and the metrics listener still follow the configuration). An in-process
+   * transport has no TLS session, so its callers are anonymous unless the builder itself supplies
+   * one ({@link Grpc#TRANSPORT_ATTR_SSL_SESSION}) through an interceptor: builder-level
+   * interceptors run before the hub's own per-service authorization.
+   */
+  public static HubServer start(HubConfig config, InstantSource clock, MeterRegistry meters,
+      ServerBuilder<?> transport) throws Exception {
+    return start(config, clock, meters, Optional.of(transport));
+  }
+
+  private static HubServer start(HubConfig config, InstantSource clock, MeterRegistry meters,
+      Optional<ServerBuilder<?>> transport) throws Exception {
     Path data = config.dataDir();
     // With etcd, an unreachable etcd or refused certificates stop the start before anything is written.
     io.etcd.jetcd.Client etcdClient = config.etcd()
         .map(settings -> EtcdClients.connect(settings, Duration.ofSeconds(5)))
         .orElse(null);
     try {
-      return start(config, clock, meters, data, etcdClient);
+      return start(config, clock, meters, data, etcdClient, transport);
     } catch (Exception | Error e) {
       if (etcdClient != null) {
         etcdClient.close();
@@ -143,7 +170,7 @@ public final class HubServer implements AutoCloseable {
   }
 
   private static HubServer start(HubConfig config, InstantSource clock, MeterRegistry meters, Path data,
-      io.etcd.jetcd.Client etcdClient) throws Exception {
+      io.etcd.jetcd.Client etcdClient, Optional<ServerBuilder<?>> transport) throws Exception {
     Files.createDirectories(data);
     // A SIGKILL during a whole-file rewrite (tokens, revocations, CA and admin files) leaves a temp
     // file beside it; nothing else writes here yet. The store cleans its own directory.
@@ -158,15 +185,17 @@ public final class HubServer implements AutoCloseable {
     writeAdminCredentialIfAbsent(ca, data.resolve("admin"));
     IssuedCredential hubCredential = ca.issue(new SpiffeId(ca.mesh(), Role.HUB, config.hubName()), HUB_CERT_VALIDITY);
     // Loading OpenSSL and building the TLS context is a good part of a cold start: it runs while
-    // the store recovers below.
+    // the store recovers below (for the production transport; a test's builder needs none).
     CompletableFuture<SslContext> tls = new CompletableFuture<>();
-    named("hub-tls-init").newThread(() -> {
-      try {
-        tls.complete(serverTls(hubCredential));
-      } catch (IOException | RuntimeException e) {
-        tls.completeExceptionally(e);
-      }
-    }).start();
+    if (transport.isEmpty()) {
+      named("hub-tls-init").newThread(() -> {
+        try {
+          tls.complete(serverTls(hubCredential));
+        } catch (IOException | RuntimeException e) {
+          tls.completeExceptionally(e);
+        }
+      }).start();
+    }
 
     int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
     ExecutorService fanoutPool = Executors.newFixedThreadPool(threads, named("hub-fanout"));
@@ -262,30 +291,22 @@ public final class HubServer implements AutoCloseable {
             reason + ": " + Quote.of(detail)));
     RequestGuard guard = new RequestGuard(meters, audit);
 
-    SslContext ssl;
-    try {
-      ssl = tls.join();
-    } catch (java.util.concurrent.CompletionException e) {
-      throw e.getCause() instanceof IOException io ? io : e;
-    }
-    HubTransport transport = HubTransport.create();
-    NettyServerBuilder builder = transport.configure(NettyServerBuilder
-        .forAddress(new InetSocketAddress(config.listen().host(), config.listen().port())))
-        .sslContext(ssl)
-        .maxInboundMessageSize(config.maxMessageBytes())
-        .permitKeepAliveTime(10, TimeUnit.SECONDS)
-        .permitKeepAliveWithoutCalls(true)
-        .keepAliveTime(30, TimeUnit.SECONDS)
-        .keepAliveTimeout(10, TimeUnit.SECONDS)
-        .intercept(auth)
-        .addService(guard.guard(health.getHealthService().bindService()))
-        .addService(guard.guard(ProtoReflectionServiceV1.newInstance().bindService()));
-    services.definitions().forEach(builder::addService);
+    // The Netty transport (event loops, native epoll) exists only on the production path; a test's
+    // builder brings its own.
+    HubTransport netty = transport.isPresent() ? null : HubTransport.create();
+    ServerBuilder<?> builder = netty == null ? transport.get() : nettyTransport(config, tlsContext(tls), netty);
+    builder.maxInboundMessageSize(config.maxMessageBytes());
+    // Authorization wraps every service (outermost): interceptors of a test's builder run before it.
+    addAuthorized(builder, auth, guard.guard(health.getHealthService().bindService()));
+    addAuthorized(builder, auth, guard.guard(ProtoReflectionServiceV1.newInstance().bindService()));
+    services.definitions().forEach(definition -> addAuthorized(builder, auth, definition));
     Server server;
     try {
       server = builder.build().start();
     } catch (IOException | RuntimeException e) {
-      transport.close();
+      if (netty != null) {
+        netty.close();
+      }
       throw e;
     }
     // The embedded relay presents the hub's certificate and sees the hub's revocations live.
@@ -299,9 +320,41 @@ public final class HubServer implements AutoCloseable {
     log.info("hub started listen={}:{} mesh={} mesh_uid={} revision={} store={} provider={} transport={} data_dir={}",
         config.listen().host(), server.getPort(), ca.mesh(), membership.meshUid(), membership.durableRevision(),
         config.store().name().toLowerCase(java.util.Locale.ROOT), OpenSsl.isAvailable() ? "openssl" : "jdk",
-        transport.describe(), data);
-    return new HubServer(config, server, transport, membership, etcdClient, watches, fanoutPool, checkpointPool,
+        netty == null ? "provided" : netty.describe(), data);
+    return new HubServer(config, server, netty, membership, etcdClient, watches, fanoutPool, checkpointPool,
         scheduler, health, metricsListener, ca, relay);
+  }
+
+  private static void addAuthorized(ServerBuilder<?> builder, ServerInterceptor auth,
+      io.grpc.ServerServiceDefinition service) {
+    builder.addService(ServerInterceptors.intercept(service, auth));
+  }
+
+  /**
+   * The production transport: Netty on {@code listen} with the event loops and socket transport of
+   * {@code netty} ({@link HubTransport}), TLS 1.3 with the hub's certificate ({@link #serverTls}),
+   * and the keep-alive policy. The one place the Netty server is configured.
+   */
+  static NettyServerBuilder nettyTransport(HubConfig config, SslContext ssl, HubTransport netty) {
+    return netty.configure(NettyServerBuilder
+        .forAddress(new InetSocketAddress(config.listen().host(), config.listen().port())))
+        .sslContext(ssl)
+        .permitKeepAliveTime(10, TimeUnit.SECONDS)
+        .permitKeepAliveWithoutCalls(true)
+        .keepAliveTime(30, TimeUnit.SECONDS)
+        .keepAliveTimeout(10, TimeUnit.SECONDS);
+  }
+
+  /** The TLS context built beside the store's recovery (see start). */
+  private static SslContext tlsContext(CompletableFuture<SslContext> tls) throws IOException {
+    try {
+      return tls.join();
+    } catch (java.util.concurrent.CompletionException e) {
+      if (e.getCause() instanceof IOException io) {
+        throw io;
+      }
+      throw e;
+    }
   }
 
   /** TLS 1.3; any client certificate is accepted here and verified per call by AuthInterceptor. */
@@ -393,7 +446,9 @@ public final class HubServer implements AutoCloseable {
       Thread.currentThread().interrupt();
       server.shutdownNow();
     }
-    transport.close();
+    if (netty != null) {
+      netty.close();
+    }
     scheduler.shutdownNow();
     checkpointPool.shutdown();
     membership.close();
