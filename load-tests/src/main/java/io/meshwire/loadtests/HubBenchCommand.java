@@ -248,6 +248,10 @@ public final class HubBenchCommand implements Callable<Integer> {
         if (r.storm().caughtUp() < r.agents()) {
           out.add(at + "storm: " + r.storm().caughtUp() + " of " + r.agents() + " caught up");
         }
+        if (r.storm().snapshots() > 0) {
+          // Every agent's revision is still in the log after a restart: resuming must cost no snapshot.
+          out.add(at + "storm: " + r.storm().snapshots() + " snapshots sent to resuming agents");
+        }
         if (r.hubFanout().incomplete() > 0 || r.hubFanout().changes() < r.changes()) {
           out.add(at + "fan-out: " + r.hubFanout().incomplete() + " of " + r.hubFanout().changes()
               + " changes missed a watcher");

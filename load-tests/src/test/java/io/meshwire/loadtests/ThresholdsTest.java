@@ -12,11 +12,16 @@ class ThresholdsTest {
   private static final HubBenchConfig.Thresholds LIMITS = HubBenchConfig.Thresholds.defaults();
 
   private static RunResult run(double p99Ms, double joinSeconds, int stormCaughtUp) {
+    return run(p99Ms, joinSeconds, stormCaughtUp, 0);
+  }
+
+  private static RunResult run(double p99Ms, double joinSeconds, int stormCaughtUp, long stormSnapshots) {
     Latencies fanout = new Latencies(10, p99Ms / 2, p99Ms, p99Ms);
     return new RunResult(100, 10,
         new RunResult.Join(joinSeconds, 1, 1, 100, 0, 100, 100, 0, 1000, 1),
         new RunResult.Fanout(10, 0, fanout, fanout, Latencies.EMPTY, 170, 170, 50, 1),
-        new RunResult.Storm(5, 3, 2, stormCaughtUp, 0, 0, 0, 0, 70, fanout, java.util.Map.of()),
+        new RunResult.Storm(5, 3, 2, stormCaughtUp, stormSnapshots, stormSnapshots, stormSnapshots, 0, 70, fanout,
+            java.util.Map.of()),
         new RunResult.Memory(1, 1, 2, 2, 2, 1),
         null);
   }
@@ -31,5 +36,11 @@ class ThresholdsTest {
     assertEquals(List.of("N=100: fan-out p99 6000.0 ms > 5000 ms", "N=100: join 61.0 s > 60 s",
             "N=100: storm: 99 of 100 caught up"),
         HubBenchCommand.violations(LIMITS, List.of(run(6000, 61, 99))));
+  }
+
+  @Test
+  void aSnapshotSentToAResumingAgentInTheStormIsAViolation() {
+    assertEquals(List.of("N=100: storm: 3 snapshots sent to resuming agents"),
+        HubBenchCommand.violations(LIMITS, List.of(run(400, 10, 100, 3))));
   }
 }

@@ -21,6 +21,7 @@ import io.meshwire.proto.enrollment.v1.EnrollmentGrpc;
 import io.meshwire.proto.rendezvous.v1.AnnounceRequest;
 import io.meshwire.proto.rendezvous.v1.ClusterRecord;
 import io.meshwire.proto.rendezvous.v1.RendezvousGrpc;
+import io.meshwire.proto.rendezvous.v1.ReportStatusRequest;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.time.Duration;
@@ -151,6 +152,24 @@ class RejectionsTest {
     StatusRuntimeException e = expect(Status.Code.UNAUTHENTICATED,
         () -> announceAs(expired, HubFixture.record("east", 1, 2)));
     assertTrue(e.getStatus().getDescription().contains("EXPIRED"), e.getStatus().getDescription());
+  }
+
+  @Test
+  void aCertificateThatExpiresWhileItsConnectionIsOpenIsRefusedOnTheConnectionsNextCall() {
+    // Valid for ten more seconds. The first call verifies it (and the hub keeps that with the TLS
+    // session); calls on the same connection after the expiry must not ride on that.
+    MeshCa soonCa = MeshCa.load(data.resolve("ca"),
+        InstantSource.fixed(Instant.now().minus(Duration.ofDays(1)).plusSeconds(10)));
+    IssuedCredential c = soonCa.issue(new SpiffeId(hub.ca().mesh(), Role.CLUSTER, "east"), Duration.ofDays(1));
+    TlsCredentials expiring = new TlsCredentials(c.privateKey(), List.of(c.certificate()), List.of(hub.ca().certificate()));
+    var stub = RendezvousGrpc.newBlockingStub(hub.channel(expiring));
+    stub.reportStatus(ReportStatusRequest.getDefaultInstance());
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(500))
+        .untilAsserted(() -> {
+          StatusRuntimeException e = expect(Status.Code.UNAUTHENTICATED,
+              () -> stub.reportStatus(ReportStatusRequest.getDefaultInstance()));
+          assertTrue(e.getStatus().getDescription().contains("EXPIRED"), e.getStatus().getDescription());
+        });
   }
 
   @Test

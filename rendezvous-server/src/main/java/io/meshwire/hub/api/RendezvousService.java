@@ -196,7 +196,8 @@ public final class RendezvousService extends RendezvousGrpc.RendezvousImplBase {
       }
     };
     String meshUid = request.getMeshUid();
-    WatchHub.Subscription subscription = watches.subscribe(caller.name(), request.getSinceRevision(), meshUid, sink);
+    WatchHub.Subscription subscription = watches.subscribe(caller.name(), request.getSinceRevision(), meshUid, sink,
+        ConnectionExecutor.current().orElse(null));
     stream.setOnReadyHandler(subscription::onReady);
     stream.setOnCancelHandler(subscription::cancel);
     stream.setOnCloseHandler(subscription::cancel);

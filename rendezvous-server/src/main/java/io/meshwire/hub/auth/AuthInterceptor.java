@@ -19,6 +19,7 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
+import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,9 +35,11 @@ import org.slf4j.LoggerFactory;
  * certificate and enforces the {@link AccessPolicy}.
  *
  * <p>TLS accepts any client certificate during the handshake (it still proves possession of the
- * key); verification happens here, on every call, so a bad certificate gets a clear status
- * (UNAUTHENTICATED: expired, unknown CA, revoked...) instead of a failed handshake, and a
- * revocation takes effect on the very next call without new connections. Thread-safe.
+ * key); verification happens here, so a bad certificate gets a clear status (UNAUTHENTICATED:
+ * expired, unknown CA, revoked...) instead of a failed handshake. The chain is verified on a
+ * connection's first call and kept with its TLS session (again after a minute, never past the leaf's
+ * expiry); revocation is checked on every call, so it takes effect on the very next call without
+ * new connections. Thread-safe.
  */
 public final class AuthInterceptor implements ServerInterceptor {
 
@@ -97,7 +100,7 @@ public final class AuthInterceptor implements ServerInterceptor {
     Optional<SpiffeId> id = Optional.empty();
     if (!chain.isEmpty()) {
       try {
-        SpiffeId verified = verifier.verify(chain, clock.instant());
+        SpiffeId verified = verifiedIdentity(session, chain);
         if (revocations.isRevoked(chain.get(0))) {
           return refuse(call, Status.UNAUTHENTICATED, "revoked", "certificate of " + verified.uri() + " is revoked",
               method, remote);
@@ -130,6 +133,34 @@ public final class AuthInterceptor implements ServerInterceptor {
     call.close(status.withDescription(message), new Metadata());
     return new ServerCall.Listener<>() {};
   }
+
+  /**
+   * The chain's verified identity. A TLS session's peer chain never changes, so the result is kept
+   * in the session (its application values) and reused by the connection's later calls until the
+   * leaf expires or {@link #REVERIFY_AFTER} passed (which bounds how late an expired CA is noticed);
+   * revocation is still checked on every call by the caller. Verifying an ECDSA signature in Java
+   * on every call was a quarter of the hub's CPU during joins, when agents call several times on one
+   * connection (Announce, Watch, Watch again after a snapshot refusal).
+   */
+  private SpiffeId verifiedIdentity(SSLSession session, List<X509Certificate> chain)
+      throws CertificateRejectedException {
+    Instant now = clock.instant();
+    X509Certificate leaf = chain.get(0);
+    if (session.getValue(VERIFIED) instanceof Verified v && v.leaf().equals(leaf) && now.isBefore(v.until())) {
+      return v.id();
+    }
+    SpiffeId id = verifier.verify(chain, now);
+    Instant until = now.plus(REVERIFY_AFTER);
+    Instant leafExpiry = leaf.getNotAfter().toInstant();
+    session.putValue(VERIFIED, new Verified(id, leaf, until.isBefore(leafExpiry) ? until : leafExpiry));
+    return id;
+  }
+
+  /** How long a session's verified identity is reused before the chain is verified again. */
+  static final java.time.Duration REVERIFY_AFTER = java.time.Duration.ofMinutes(1);
+  private static final String VERIFIED = "meshwire.verified-identity";
+
+  private record Verified(SpiffeId id, X509Certificate leaf, Instant until) {}
 
   private static List<X509Certificate> peerChain(SSLSession session) {
     try {

@@ -68,6 +68,7 @@ import java.time.InstantSource;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -101,6 +102,8 @@ public final class HubServer implements AutoCloseable {
 
   private final HubConfig config;
   private final Server server;
+  /** The Netty event loops of the production transport; null with a builder handed over. */
+  private final HubTransport netty;
   private final Membership membership;
   private final AutoCloseable etcdClient;
   private final WatchHub watches;
@@ -113,11 +116,13 @@ public final class HubServer implements AutoCloseable {
   /** The embedded relay ({@code relay-listen}), or null. */
   private final RelayServer relay;
 
-  private HubServer(HubConfig config, Server server, Membership membership, AutoCloseable etcdClient,
+  private HubServer(HubConfig config, Server server, HubTransport netty, Membership membership,
+      AutoCloseable etcdClient,
       WatchHub watches, ExecutorService fanoutPool, ExecutorService checkpointPool, ScheduledExecutorService scheduler,
       HealthStatusManager health, MetricsListener metricsListener, MeshCa ca, RelayServer relay) {
     this.config = config;
     this.server = server;
+    this.netty = netty;
     this.membership = membership;
     this.etcdClient = etcdClient;
     this.watches = watches;
@@ -184,6 +189,18 @@ public final class HubServer implements AutoCloseable {
     MeshCa ca = loadOrCreateCa(data.resolve("ca"), config.mesh(), clock);
     writeAdminCredentialIfAbsent(ca, data.resolve("admin"));
     IssuedCredential hubCredential = ca.issue(new SpiffeId(ca.mesh(), Role.HUB, config.hubName()), HUB_CERT_VALIDITY);
+    // Loading OpenSSL and building the TLS context is a good part of a cold start: it runs while
+    // the store recovers below (for the production transport; a test's builder needs none).
+    CompletableFuture<SslContext> tls = new CompletableFuture<>();
+    if (transport.isEmpty()) {
+      named("hub-tls-init").newThread(() -> {
+        try {
+          tls.complete(serverTls(hubCredential));
+        } catch (IOException | RuntimeException e) {
+          tls.completeExceptionally(e);
+        }
+      }).start();
+    }
 
     int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
     ExecutorService fanoutPool = Executors.newFixedThreadPool(threads, named("hub-fanout"));
@@ -290,13 +307,24 @@ public final class HubServer implements AutoCloseable {
             reason + ": " + Quote.of(detail)));
     RequestGuard guard = new RequestGuard(meters, audit);
 
-    ServerBuilder<?> builder = transport.isPresent() ? transport.get() : nettyTransport(config, hubCredential);
+    // The Netty transport (event loops, native epoll) exists only on the production path; a test's
+    // builder brings its own.
+    HubTransport netty = transport.isPresent() ? null : HubTransport.create();
+    ServerBuilder<?> builder = netty == null ? transport.get() : nettyTransport(config, tlsContext(tls), netty);
     builder.maxInboundMessageSize(config.maxMessageBytes());
     // Authorization wraps every service (outermost): interceptors of a test's builder run before it.
     addAuthorized(builder, auth, guard.guard(health.getHealthService().bindService()));
     addAuthorized(builder, auth, guard.guard(ProtoReflectionServiceV1.newInstance().bindService()));
     services.definitions().forEach(definition -> addAuthorized(builder, auth, definition));
-    Server server = builder.build().start();
+    Server server;
+    try {
+      server = builder.build().start();
+    } catch (IOException | RuntimeException e) {
+      if (netty != null) {
+        netty.close();
+      }
+      throw e;
+    }
     // The embedded relay presents the hub's certificate and sees the hub's revocations live.
     RelayServer relay = config.relayListen().map(listen -> RelayServer.start(RelayConfig.defaults(listen),
         RelayTls.server(new RenewableKeyManager(TlsCredentials.of(hubCredential)), clock),
@@ -312,11 +340,12 @@ public final class HubServer implements AutoCloseable {
     MetricsListener metricsListener = config.metricsListen()
         .map(hp -> MetricsListener.start(hp, meters, Map.of("/ready", ready)))
         .orElse(null);
-    log.info("hub started listen={}:{} mesh={} mesh_uid={} revision={} store={} provider={} data_dir={}",
+    log.info("hub started listen={}:{} mesh={} mesh_uid={} revision={} store={} provider={} transport={} data_dir={}",
         config.listen().host(), server.getPort(), ca.mesh(), membership.meshUid(), membership.durableRevision(),
-        config.store().name().toLowerCase(java.util.Locale.ROOT), OpenSsl.isAvailable() ? "openssl" : "jdk", data);
-    return new HubServer(config, server, membership, etcdClient, watches, fanoutPool, checkpointPool, scheduler, health,
-        metricsListener, ca, relay);
+        config.store().name().toLowerCase(java.util.Locale.ROOT), OpenSsl.isAvailable() ? "openssl" : "jdk",
+        netty == null ? "provided" : netty.describe(), data);
+    return new HubServer(config, server, netty, membership, etcdClient, watches, fanoutPool, checkpointPool,
+        scheduler, health, metricsListener, ca, relay);
   }
 
   private static void addAuthorized(ServerBuilder<?> builder, ServerInterceptor auth,
@@ -325,17 +354,30 @@ public final class HubServer implements AutoCloseable {
   }
 
   /**
-   * The production transport: Netty on {@code listen}, TLS 1.3 with the hub's certificate
-   * ({@link #serverTls}), and the keep-alive policy. The one place the Netty server is configured.
+   * The production transport: Netty on {@code listen} with the event loops and socket transport of
+   * {@code netty} ({@link HubTransport}), TLS 1.3 with the hub's certificate ({@link #serverTls}),
+   * and the keep-alive policy. The one place the Netty server is configured.
    */
-  static NettyServerBuilder nettyTransport(HubConfig config, IssuedCredential hubCredential) throws IOException {
-    return NettyServerBuilder
-        .forAddress(new InetSocketAddress(config.listen().host(), config.listen().port()))
-        .sslContext(serverTls(hubCredential))
+  static NettyServerBuilder nettyTransport(HubConfig config, SslContext ssl, HubTransport netty) {
+    return netty.configure(NettyServerBuilder
+        .forAddress(new InetSocketAddress(config.listen().host(), config.listen().port())))
+        .sslContext(ssl)
         .permitKeepAliveTime(10, TimeUnit.SECONDS)
         .permitKeepAliveWithoutCalls(true)
         .keepAliveTime(30, TimeUnit.SECONDS)
         .keepAliveTimeout(10, TimeUnit.SECONDS);
+  }
+
+  /** The TLS context built beside the store's recovery (see start). */
+  private static SslContext tlsContext(CompletableFuture<SslContext> tls) throws IOException {
+    try {
+      return tls.join();
+    } catch (java.util.concurrent.CompletionException e) {
+      if (e.getCause() instanceof IOException io) {
+        throw io;
+      }
+      throw e;
+    }
   }
 
   /** TLS 1.3; any client certificate is accepted here and verified per call by AuthInterceptor. */
@@ -426,6 +468,9 @@ public final class HubServer implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       server.shutdownNow();
+    }
+    if (netty != null) {
+      netty.close();
     }
     scheduler.shutdownNow();
     checkpointPool.shutdown();

@@ -11,15 +11,18 @@ import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,10 +32,18 @@ import org.slf4j.LoggerFactory;
  * cursor and writes the entries' shared bytes while the sink is ready, so a slow watcher costs no
  * memory beyond the log, and one that falls below the log's floor gets a snapshot again.
  *
+ * <p>Where drains run: a subscription whose transport has a single-threaded executor (the
+ * connection's Netty event loop, see {@link #subscribe(String, long, String, WatchSink, Executor)})
+ * is drained on it, so its writes never cross threads. Subscriptions sharing an executor form a
+ * lane, and a new durable revision wakes each lane with one task that drains all its members in
+ * turn: a change costs one task per event loop, not one per watcher, and the transport flushes
+ * each connection once for everything that drain wrote. Subscriptions without such an executor
+ * (in-process transports, tests) are drained on the shared drain executor, one task each.
+ *
  * <p>Thread-safety: all public methods may be called from any thread. Each subscription is
- * drained by at most one task at a time on the drain executor (a work-in-progress counter
- * serializes them), so a sink is never written concurrently. New durable revisions, the sink's
- * readiness, bookmark ticks and closes only schedule a drain.
+ * drained by at most one task at a time (a work-in-progress counter serializes them), so a sink is
+ * never written concurrently. New durable revisions, the sink's readiness, bookmark ticks and
+ * closes only schedule a drain.
  */
 public final class WatchHub implements AutoCloseable {
 
@@ -50,9 +61,15 @@ public final class WatchHub implements AutoCloseable {
   private final WatchCodec codec;
   private final Options options;
   private final Executor drainExecutor;
-  private final Semaphore snapshotPermits;
+  private final SnapshotAdmission admission;
   private final Set<Subscription> subscriptions = ConcurrentHashMap.newKeySet();
+  /** One lane per single-threaded transport executor (a handful of event loops). */
+  private final Map<Executor, Lane> lanes = new ConcurrentHashMap<>();
+  /** Subscriptions outside lanes, drained on the shared drain executor. */
+  private final Set<Subscription> pooled = ConcurrentHashMap.newKeySet();
   private final ScheduledFuture<?> bookmarkTask;
+  private final AtomicLong bookmarkTicks = new AtomicLong();
+  private final AtomicInteger nextBookmarkSlice = new AtomicInteger();
   private final Object snapshotLock = new Object();
   // @GuardedBy("snapshotLock")
   private EncodedSnapshot cachedSnapshot;
@@ -69,7 +86,8 @@ public final class WatchHub implements AutoCloseable {
     this.codec = codec;
     this.options = options;
     this.drainExecutor = drainExecutor;
-    this.snapshotPermits = new Semaphore(options.maxConcurrentSnapshots());
+    this.admission = new SnapshotAdmission(options.maxConcurrentSnapshots(), options.overloadRetryAfter(),
+        System::nanoTime);
     this.fanoutLag = Timer.builder("meshwire.hub.fanout.lag")
         .description("Time from a change's append to its write to one watcher")
         .publishPercentileHistogram()
@@ -81,10 +99,15 @@ public final class WatchHub implements AutoCloseable {
     this.eventsSent = Counter.builder("meshwire.hub.watch.events.sent").register(meters);
     Gauge.builder("meshwire.hub.watchers", subscriptions, Set::size)
         .description("Open Watch streams").register(meters);
-    log.onDurable(revision -> subscriptions.forEach(Subscription::schedule));
-    long tick = options.bookmarkInterval().toMillis();
+    log.onDurable(revision -> wakeAll());
+    // Bookmarks are spread over the interval: each tick marks one slice of the watchers, so no
+    // tick writes to every stream at once (a burst of N writes that delays changes behind it).
+    long tick = Math.max(1, options.bookmarkInterval().toMillis() / BOOKMARK_SLICES);
     this.bookmarkTask = scheduler.scheduleAtFixedRate(this::bookmarkTick, tick, tick, TimeUnit.MILLISECONDS);
   }
+
+  /** Each watcher gets a bookmark once per interval, in one of this many evenly spaced ticks. */
+  static final int BOOKMARK_SLICES = 16;
 
   /**
    * Opens a subscription for {@code clusterId} resuming after {@code sinceRevision}. A snapshot is
@@ -93,21 +116,42 @@ public final class WatchHub implements AutoCloseable {
    * ready and {@link Subscription#cancel()} when the stream ends.
    */
   public Subscription subscribe(String clusterId, long sinceRevision, String meshUid, WatchSink sink) {
+    return subscribe(clusterId, sinceRevision, meshUid, sink, null);
+  }
+
+  /**
+   * As {@link #subscribe(String, long, String, WatchSink)}, drained on {@code transportExecutor}:
+   * a single-threaded executor the sink's transport writes from (its connection's event loop),
+   * one of a small fixed set. Null: the shared drain executor.
+   */
+  public Subscription subscribe(String clusterId, long sinceRevision, String meshUid, WatchSink sink,
+      Executor transportExecutor) {
+    Lane lane = transportExecutor == null ? null : lanes.computeIfAbsent(transportExecutor, Lane::new);
     String refusal = unavailable;
     if (refusal != null) {
-      Subscription refused = new Subscription(clusterId, -1, 0, sink);
+      Subscription refused = new Subscription(clusterId, -1, 0, sink, lane);
       refused.pendingFailure = new Failure(Failure.Kind.SHUTTING_DOWN, refusal, options.overloadRetryAfter());
-      subscriptions.add(refused);
-      refused.schedule();
+      register(refused);
       return refused;
     }
     long head = log.durableRevision();
     boolean resumable = log.canResumeFrom(sinceRevision)
         && (meshUid.isEmpty() || meshUid.equals(log.meshUid()));
-    Subscription s = new Subscription(clusterId, resumable ? sinceRevision : -1, head, sink);
-    subscriptions.add(s);
-    s.schedule();
+    Subscription s = new Subscription(clusterId, resumable ? sinceRevision : -1, head, sink, lane);
+    register(s);
     return s;
+  }
+
+  private void register(Subscription s) {
+    subscriptions.add(s);
+    (s.lane == null ? pooled : s.lane.members).add(s);
+    s.schedule();
+  }
+
+  /** A new durable revision: one task per lane, one per subscription outside lanes. */
+  private void wakeAll() {
+    lanes.values().forEach(Lane::wake);
+    pooled.forEach(Subscription::schedule);
   }
 
   /** Ends every stream of {@code clusterId} (revocation); returns how many were open. */
@@ -155,9 +199,45 @@ public final class WatchHub implements AutoCloseable {
   }
 
   private void bookmarkTick() {
+    int slice = (int) (bookmarkTicks.getAndIncrement() % BOOKMARK_SLICES);
     for (Subscription s : subscriptions) {
-      s.bookmarkDue = true;
-      s.schedule();
+      if (s.bookmarkSlice == slice) {
+        s.bookmarkDue = true;
+        s.schedule();
+      }
+    }
+  }
+
+  /**
+   * {@code Lane} is the subscriptions drained on one single-threaded executor. {@link #wake} posts
+   * at most one task at a time; that task drains every member in place (it already runs on the
+   * members' executor, where their drains must run).
+   */
+  private static final class Lane {
+    private final Executor executor;
+    private final Set<Subscription> members = ConcurrentHashMap.newKeySet();
+    private final AtomicBoolean wakePending = new AtomicBoolean();
+
+    Lane(Executor executor) {
+      this.executor = executor;
+    }
+
+    void wake() {
+      if (!members.isEmpty() && wakePending.compareAndSet(false, true)) {
+        try {
+          executor.execute(this::drainMembers);
+        } catch (RejectedExecutionException e) {
+          wakePending.set(false); // the loop is shut down; its members' own schedules clean up
+        }
+      }
+    }
+
+    private void drainMembers() {
+      // Cleared first: a revision made durable while this pass runs wakes the lane again.
+      wakePending.set(false);
+      for (Subscription s : members) {
+        s.drainInPlace();
+      }
     }
   }
 
@@ -192,6 +272,8 @@ public final class WatchHub implements AutoCloseable {
   public final class Subscription {
     private final String clusterId;
     private final WatchSink sink;
+    private final Lane lane; // null: drained on the shared drain executor
+    private final int bookmarkSlice = Math.floorMod(nextBookmarkSlice.getAndIncrement(), BOOKMARK_SLICES);
     private final long caughtUpTarget;
     private final AtomicInteger wip = new AtomicInteger();
     private volatile boolean cancelled;
@@ -204,11 +286,13 @@ public final class WatchHub implements AutoCloseable {
     private EncodedSnapshot snapshot; // non-null while sending one
     private int nextChunk;
     private boolean holdsPermit;
+    private long permitSince; // when the permit was taken (nanoTime)
     private boolean caughtUpSent;
 
-    private Subscription(String clusterId, long resumeFrom, long head, WatchSink sink) {
+    private Subscription(String clusterId, long resumeFrom, long head, WatchSink sink, Lane lane) {
       this.clusterId = clusterId;
       this.sink = sink;
+      this.lane = lane;
       this.caughtUpTarget = head;
       this.cursor = resumeFrom; // -1: needs a snapshot
     }
@@ -235,7 +319,21 @@ public final class WatchHub implements AutoCloseable {
 
     void schedule() {
       if (wip.getAndIncrement() == 0) {
-        drainExecutor.execute(this::drainLoop);
+        try {
+          (lane == null ? drainExecutor : lane.executor).execute(this::drainLoop);
+        } catch (RejectedExecutionException e) {
+          // The connection's event loop (or the pool) is shut down: nothing can be written any more.
+          logger.debug("watch drain rejected cluster={}", clusterId);
+          (lane == null ? pooled : lane.members).remove(this);
+          subscriptions.remove(this);
+        }
+      }
+    }
+
+    /** Drains on the calling thread, which must be this subscription's lane executor. */
+    private void drainInPlace() {
+      if (wip.getAndIncrement() == 0) {
+        drainLoop();
       }
     }
 
@@ -271,14 +369,13 @@ public final class WatchHub implements AutoCloseable {
         if (!sink.isReady()) {
           return; // even the hello waits for flow control; onReady brings us back
         }
-        if (cursor < 0 && !snapshotPermits.tryAcquire()) {
+        if (cursor < 0 && !takePermit()) {
           snapshotsRefused.increment();
           finish();
           sink.fail(new Failure(Failure.Kind.OVERLOADED, "too many snapshots in flight, retry later",
-              options.overloadRetryAfter()));
+              admission.refusedRetryAfter()));
           return;
         }
-        holdsPermit = cursor < 0;
         sink.send(codec.hello(log.meshUid(), log.durableRevision(), log.floorRevision(), cursor < 0,
             options.bookmarkInterval()));
         helloSent = true;
@@ -294,14 +391,13 @@ public final class WatchHub implements AutoCloseable {
       if (snapshot == null) {
         if (!holdsPermit) {
           // Fell below the floor while streaming: needs a snapshot again, under the same bound.
-          if (!snapshotPermits.tryAcquire()) {
+          if (!takePermit()) {
             snapshotsRefused.increment();
             finish();
             sink.fail(new Failure(Failure.Kind.OVERLOADED, "fell behind the log and too many snapshots in flight",
-                options.overloadRetryAfter()));
+                admission.refusedRetryAfter()));
             return false;
           }
-          holdsPermit = true;
         }
         snapshot = snapshot();
         nextChunk = 0;
@@ -323,7 +419,7 @@ public final class WatchHub implements AutoCloseable {
       sink.send(codec.lastChunk(revision, chunks.size(), snapshot.image.viewsFor(clusterId)));
       cursor = revision;
       snapshot = null;
-      releasePermit();
+      releasePermit(true);
       snapshotsServed.increment();
       return true;
     }
@@ -380,15 +476,22 @@ public final class WatchHub implements AutoCloseable {
     }
 
     private void finish() {
+      (lane == null ? pooled : lane.members).remove(this);
       if (subscriptions.remove(this)) {
-        releasePermit();
+        releasePermit(false);
       }
     }
 
-    private void releasePermit() {
+    private boolean takePermit() {
+      permitSince = admission.tryAcquire();
+      holdsPermit = permitSince >= 0;
+      return holdsPermit;
+    }
+
+    private void releasePermit(boolean snapshotSent) {
       if (holdsPermit) {
         holdsPermit = false;
-        snapshotPermits.release();
+        admission.release(permitSince, snapshotSent);
       }
     }
 

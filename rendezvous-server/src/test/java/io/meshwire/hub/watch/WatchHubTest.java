@@ -55,7 +55,7 @@ class WatchHubTest {
   }
 
   /** A sink that records what it gets and is ready only while {@code ready} is set. */
-  static final class RecordingSink implements WatchSink {
+  static class RecordingSink implements WatchSink {
     final List<WatchEvent> events = new CopyOnWriteArrayList<>();
     final AtomicBoolean ready = new AtomicBoolean(true);
     volatile int budget = Integer.MAX_VALUE; // messages accepted before flow control says "full"
@@ -109,6 +109,92 @@ class WatchHubTest {
     slowSub.onReady();
     Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> slow.events.stream().anyMatch(WatchEvent::hasCaughtUp));
     assertEquals(expected, slow.events.stream().filter(WatchEvent::hasCaughtUp).findFirst().orElseThrow().getRevision());
+  }
+
+  @Test
+  void watchersOnAConnectionExecutorAreWrittenOnlyFromItAndGetEveryChange() throws Exception {
+    var loop = Executors.newSingleThreadExecutor(r -> new Thread(r, "fake-event-loop"));
+    try {
+      List<String> writers = new CopyOnWriteArrayList<>();
+      List<RecordingSink> sinks = new java.util.ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        RecordingSink sink = new RecordingSink() {
+          @Override
+          public void send(byte[] encodedEvent) {
+            writers.add(Thread.currentThread().getName());
+            super.send(encodedEvent);
+          }
+        };
+        sinks.add(sink);
+        hub.subscribe("w" + i, 0, "", sink, loop);
+      }
+      long last = 0;
+      for (int g = 1; g <= 30; g++) {
+        last = upsert("c" + (g % 3), g % 3 + 1, g);
+      }
+      long expected = last;
+      for (RecordingSink sink : sinks) {
+        Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> sink.lastRevision() == expected);
+        List<Long> revisions = sink.events.stream().filter(e -> e.hasClusterUpserted()).map(WatchEvent::getRevision)
+            .toList();
+        assertEquals(revisions.stream().sorted().distinct().toList(), revisions, "in order, no duplicates");
+      }
+      assertEquals(List.of("fake-event-loop"), writers.stream().distinct().toList());
+    } finally {
+      loop.shutdownNow();
+    }
+  }
+
+  /** Runs no periodic task by itself: the test fires the bookmark tick. */
+  static final class ManualTicks extends java.util.concurrent.ScheduledThreadPoolExecutor {
+    volatile Runnable tick;
+
+    ManualTicks() {
+      super(1);
+    }
+
+    @Override
+    public java.util.concurrent.ScheduledFuture<?> scheduleAtFixedRate(Runnable command, long initialDelay,
+        long period, java.util.concurrent.TimeUnit unit) {
+      tick = command;
+      return schedule(() -> { }, 1, java.util.concurrent.TimeUnit.DAYS);
+    }
+  }
+
+  @Test
+  void eachBookmarkTickReachesOneSixteenthOfTheWatchersAndAFullIntervalReachesEachOnce() throws Exception {
+    long head = upsert("east", 1, 1);
+    ManualTicks ticks = new ManualTicks();
+    var pool = Executors.newFixedThreadPool(2);
+    WatchHub spread = new WatchHub(log, new ProtoWatchCodec(), new WatchHub.Options(Duration.ofSeconds(16), 2, 4,
+        Duration.ofSeconds(1), 8), pool, ticks, new SimpleMeterRegistry());
+    try {
+      List<RecordingSink> sinks = new java.util.ArrayList<>();
+      for (int i = 0; i < 2 * WatchHub.BOOKMARK_SLICES; i++) {
+        RecordingSink sink = new RecordingSink();
+        sinks.add(sink);
+        spread.subscribe("w" + i, head, log.meshUid(), sink);
+      }
+      Awaitility.await().atMost(Duration.ofSeconds(5))
+          .until(() -> sinks.stream().allMatch(k -> k.events.stream().anyMatch(WatchEvent::hasCaughtUp)));
+      ticks.tick.run();
+      // A change after the tick: once every watcher has it, every bookmark the tick asked for is out.
+      long next = upsert("east", 1, 2);
+      Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> sinks.stream().allMatch(k -> k.lastRevision() >= next));
+      assertEquals(2, sinks.stream().filter(k -> k.events.stream().anyMatch(WatchEvent::hasBookmark)).count());
+      for (int t = 1; t < WatchHub.BOOKMARK_SLICES; t++) {
+        ticks.tick.run();
+      }
+      Awaitility.await().atMost(Duration.ofSeconds(5))
+          .until(() -> sinks.stream().allMatch(k -> k.events.stream().anyMatch(WatchEvent::hasBookmark)));
+      for (RecordingSink k : sinks) {
+        assertEquals(1, k.events.stream().filter(WatchEvent::hasBookmark).count(), "one bookmark per interval");
+      }
+    } finally {
+      spread.close();
+      ticks.shutdownNow();
+      pool.shutdownNow();
+    }
   }
 
   @Test
