@@ -66,6 +66,10 @@ public final class AgentBenchCommand implements Callable<Integer> {
       description = "Exit 3 when the first variant's median RSS exceeds this (0: no check). Default: ${DEFAULT-VALUE}.")
   private int maxRssMib;
 
+  @Option(names = "--nmt", description = "Print the JVM's native memory summary (jcmd) after each run of a variant "
+      + "that has -XX:NativeMemoryTracking.")
+  private boolean nmt;
+
   @Override
   public Integer call() throws Exception {
     if (runs < 1) {
@@ -105,6 +109,9 @@ public final class AgentBenchCommand implements Callable<Integer> {
         List<Map<String, Object>> samples = new ArrayList<>();
         for (int r = 0; r < runs; r++) {
           samples.add(measureRestart(lab));
+          if (nmt && set.getValue().stream().anyMatch(o -> o.startsWith("-XX:NativeMemoryTracking"))) {
+            out.println(ProcStats.nativeMemorySummary(lab.agentPid("a")));
+          }
           out.printf("  %s run %d: %s%n", set.getKey(), r + 1, Json.write(samples.getLast()).replace("\n", " "));
           out.flush();
         }
