@@ -6,6 +6,7 @@ import io.meshwire.loadtests.report.Json;
 import io.meshwire.loadtests.report.Machine;
 import io.meshwire.testsupport.lab.AgentJvmOptions;
 import io.meshwire.testsupport.lab.MeshLab;
+import io.meshwire.testsupport.lab.ProcessFootprint;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -151,16 +152,15 @@ public final class AgentBenchCommand implements Callable<Integer> {
     long pid = lab.agentPid("a");
     MeshLab.awaitTrue(() -> lab.ping("a", "b", 1), Duration.ofSeconds(60), "a's tunnel to b after the restart");
     Thread.sleep(settle); // a fixed idle dwell before measuring, not a wait for a condition
-    Map<String, Long> smaps = ProcStats.smapsRollup(pid);
+    ProcessFootprint footprint = ProcessFootprint.of(pid);
     Map<String, Object> sample = new LinkedHashMap<>();
     sample.put("ready_ms", (double) ready.toMillis());
-    sample.put("rss_mib", mib(ProcStats.rssBytes(pid)));
-    sample.put("pss_mib", mib(smaps.getOrDefault("Pss", 0L)));
-    sample.put("private_mib", mib(smaps.getOrDefault("Private_Clean", 0L) + smaps.getOrDefault("Private_Dirty", 0L)));
-    Map<String, Integer> threads = ProcStats.threadsByName(pid);
-    sample.put("threads", (double) threads.values().stream().mapToInt(Integer::intValue).sum());
+    sample.put("rss_mib", mib(footprint.rssBytes()));
+    sample.put("pss_mib", mib(footprint.pssBytes()));
+    sample.put("private_mib", mib(footprint.privateBytes()));
+    sample.put("threads", (double) footprint.threads());
     sample.put("heap_after_gc_mib", mib(ProcStats.heapAfterGcBytes(pid)));
-    sample.put("thread_names", threads);
+    sample.put("thread_names", footprint.threadsByName());
     return sample;
   }
 

@@ -4,14 +4,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 /**
  * {@code ProcStats} reads what Linux and the JDK tell about another process: resident memory and
@@ -23,7 +19,6 @@ public final class ProcStats {
   /** Linux reports utime/stime in clock ticks; USER_HZ is 100 on every mainstream kernel build. */
   private static final double TICKS_PER_SECOND = 100.0;
   private static final Pattern HEAP_USED = Pattern.compile("used (\\d+)K");
-  private static final Pattern KB_FIELD = Pattern.compile("(\\w+):\\s+(\\d+) kB");
 
   private ProcStats() {}
 
@@ -39,53 +34,6 @@ public final class ProcStats {
       throw new IllegalStateException("cannot read /proc/" + pid + "/status: " + e.getMessage(), e);
     }
     throw new IllegalStateException("/proc/" + pid + "/status has no VmRSS line");
-  }
-
-  /**
-   * The fields of {@code /proc/<pid>/smaps_rollup} (kernel 4.14+) in bytes, e.g. {@code Rss},
-   * {@code Pss}, {@code Private_Dirty}, {@code Shared_Clean}: the whole mapping list summed.
-   */
-  public static Map<String, Long> smapsRollup(long pid) {
-    Map<String, Long> fields = new LinkedHashMap<>();
-    for (String line : lines(Path.of("/proc", Long.toString(pid), "smaps_rollup"))) {
-      Matcher m = KB_FIELD.matcher(line);
-      if (m.matches()) {
-        fields.put(m.group(1), Long.parseLong(m.group(2)) * 1024);
-      }
-    }
-    return fields;
-  }
-
-  /**
-   * The threads of {@code pid} by name with digits folded ({@code grpc-default-executor-3} counts as
-   * {@code grpc-default-executor-N}), most numerous first: what an idle process keeps running.
-   */
-  public static Map<String, Integer> threadsByName(long pid) {
-    Map<String, Integer> counts = new TreeMap<>();
-    try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
-      for (Path task : tasks.toList()) {
-        try {
-          String name = Files.readString(task.resolve("comm")).strip().replaceAll("\\d+", "N");
-          counts.merge(name, 1, Integer::sum);
-        } catch (IOException e) {
-          // the thread ended between the listing and the read
-        }
-      }
-    } catch (IOException e) {
-      throw new IllegalStateException("cannot list /proc/" + pid + "/task: " + e.getMessage(), e);
-    }
-    Map<String, Integer> sorted = new LinkedHashMap<>();
-    counts.entrySet().stream().sorted(Map.Entry.<String, Integer>comparingByValue().reversed())
-        .forEach(e -> sorted.put(e.getKey(), e.getValue()));
-    return sorted;
-  }
-
-  private static List<String> lines(Path file) {
-    try {
-      return Files.readAllLines(file);
-    } catch (IOException e) {
-      throw new IllegalStateException("cannot read " + file + ": " + e.getMessage(), e);
-    }
   }
 
   /** User plus system CPU seconds {@code pid} has used so far (utime + stime). */

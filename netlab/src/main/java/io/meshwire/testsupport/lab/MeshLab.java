@@ -47,6 +47,8 @@ public final class MeshLab implements AutoCloseable {
   private final List<UnixSocketRelay> relays = new ArrayList<>();
   private final Map<String, Process> apiRelays = new LinkedHashMap<>();
   private List<String> agentJvmOptions;
+  /** Whether agents get a class data sharing archive each ({@code <workDir>/agent-<name>.jsa}). */
+  private boolean agentClassArchives;
   private Process hub;
 
   private MeshLab(NetworkNamespaces net, Path workDir, Path jar) {
@@ -55,6 +57,7 @@ public final class MeshLab implements AutoCloseable {
     this.jar = jar;
     this.javaBin = ProcessHandle.current().info().command().orElse("java");
     this.agentJvmOptions = AgentJvmOptions.fromJar(jar);
+    this.agentClassArchives = true;
     this.hubHost = net.addHost("h");
   }
 
@@ -154,11 +157,13 @@ public final class MeshLab implements AutoCloseable {
   }
 
   /**
-   * Replaces the agent JVM options (by default the jar's own, see {@link AgentJvmOptions}) for
-   * agents started from now on; the footprint benchmark compares option sets this way.
+   * Replaces the agent JVM options (by default the jar's own, see {@link AgentJvmOptions}, and a
+   * class data sharing archive per agent, written when it first exits) for agents started from
+   * now on; the footprint benchmark compares option sets this way.
    */
   public void agentJvmOptions(List<String> options) {
     agentJvmOptions = List.copyOf(options);
+    agentClassArchives = false;
   }
 
   /** The PID of {@code name}'s agent JVM ({@code ip netns exec} replaces itself with it). */
@@ -180,7 +185,7 @@ public final class MeshLab implements AutoCloseable {
     Path logFile = workDir.resolve("agent-" + name + ".log");
     long logOffset = sizeOf(logFile);
     long spawnedAt = System.nanoTime();
-    Process p = net.spawn(c.gateway(), withFlags(agentJavaCommand("io.meshwire.agent.AgentMain",
+    Process p = net.spawn(c.gateway(), withFlags(agentJavaCommand(name, "io.meshwire.agent.AgentMain",
         "--cluster-id", name,
         "--state-dir", stateDir.toString(),
         "--hub", hubAddress(),
@@ -410,9 +415,13 @@ public final class MeshLab implements AutoCloseable {
     return body < 0 ? "" : out.substring(body + 4);
   }
 
-  private List<String> agentJavaCommand(String mainClass, String... args) {
+  private List<String> agentJavaCommand(String name, String mainClass, String... args) {
     List<String> argv = new ArrayList<>(List.of(javaBin, "--enable-native-access=ALL-UNNAMED"));
     argv.addAll(agentJvmOptions);
+    if (agentClassArchives) {
+      argv.addAll(List.of("-XX:SharedArchiveFile=" + workDir.resolve("agent-" + name + ".jsa").toAbsolutePath(),
+          "-XX:+AutoCreateSharedArchive"));
+    }
     argv.addAll(List.of("-cp", jar.toString(), mainClass));
     argv.addAll(List.of(args));
     return argv;
