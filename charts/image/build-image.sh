@@ -90,10 +90,23 @@ tar -C "$bundle/rootfs" --exclude='./dev/*' -xf "$rootfs"
 # Two layers: the Debian root file system (changes rarely), then meshwire (changes every build).
 umoci repack --refresh-bundle --image "$layout:$tag" "$bundle"
 install -D -m 0644 "$jar" "$bundle/rootfs/opt/meshwire/meshwire.jar"
+# The agent's JVM options: the same argument file the repository's launcher and the tests use.
+install -D -m 0644 "$main/mesh-agent/src/main/resources/io/meshwire/agent/agent.jvm-options" \
+  "$bundle/rootfs/opt/meshwire/agent.jvm-options"
 cat > "$bundle/rootfs/usr/local/bin/meshwire" <<'LAUNCHER'
 #!/bin/sh
-# meshwire in the container: the JVM reads JAVA_TOOL_OPTIONS (the charts set it) by itself.
-exec /usr/lib/jvm/java-21-openjdk-amd64/bin/java -jar /opt/meshwire/meshwire.jar "$@"
+# meshwire in the container. The JVM reads JAVA_TOOL_OPTIONS (the hub chart sets it) by itself.
+# `meshwire agent` starts with the agent's JVM options, a class data sharing archive in /tmp (the
+# pod's emptyDir: written when the pod's first agent exits, mapped by its later starts), then
+# MESHWIRE_JAVA_OPTS (the agent chart's javaOptions), which come last and so win.
+java=/usr/lib/jvm/java-21-openjdk-amd64/bin/java
+if [ "${1-}" = agent ]; then
+  # shellcheck disable=SC2086  # MESHWIRE_JAVA_OPTS is a list of options
+  exec "$java" @/opt/meshwire/agent.jvm-options -XX:SharedArchiveFile=/tmp/meshwire-agent.jsa \
+    -XX:+AutoCreateSharedArchive ${MESHWIRE_JAVA_OPTS-} -jar /opt/meshwire/meshwire.jar "$@"
+fi
+# shellcheck disable=SC2086
+exec "$java" ${MESHWIRE_JAVA_OPTS-} -jar /opt/meshwire/meshwire.jar "$@"
 LAUNCHER
 chmod 0755 "$bundle/rootfs/usr/local/bin/meshwire"
 

@@ -101,8 +101,11 @@ spec:
           valueFrom:
             fieldRef:
               fieldPath: status.podIP
-        - name: JAVA_TOOL_OPTIONS
-          value: {{ .Values.javaOptions | quote }}
+        {{- with .Values.javaOptions }}
+        # After the image's agent options (/opt/meshwire/agent.jvm-options) on java's command line: these win.
+        - name: MESHWIRE_JAVA_OPTS
+          value: {{ . | quote }}
+        {{- end }}
       ports:
         - name: wireguard
           containerPort: {{ .Values.wireguard.listenPort }}

@@ -203,6 +203,17 @@ class AgentChartTest {
   }
 
   @Test
+  void javaOptionsGoAfterTheImagesAgentOptionsAndTheDefaultsAddNone() {
+    V1Container plain = agentContainer(required().manifests().only(V1Deployment.class).getSpec().getTemplate());
+    assertTrue(plain.getEnv().stream().noneMatch(e -> e.getName().contains("JAVA")), plain.getEnv()::toString);
+    V1Container tuned = agentContainer(required().set("javaOptions", "-Xmx128m").manifests().only(V1Deployment.class)
+        .getSpec().getTemplate());
+    // The image's launcher puts MESHWIRE_JAVA_OPTS after agent.jvm-options on java's command line.
+    assertEquals("-Xmx128m", tuned.getEnv().stream().filter(e -> e.getName().equals("MESHWIRE_JAVA_OPTS"))
+        .findFirst().orElseThrow().getValue());
+  }
+
+  @Test
   void hostNetworkDefaultsTheEndpointToTheNodeIp() {
     Manifests m = required().values("agent/host-network.yaml").manifests();
     V1PodSpec pod = m.only(V1Deployment.class).getSpec().getTemplate().getSpec();

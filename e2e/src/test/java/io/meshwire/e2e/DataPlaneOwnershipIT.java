@@ -3,6 +3,7 @@ package io.meshwire.e2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.meshwire.testsupport.lab.AgentJvmOptions;
 import io.meshwire.testsupport.lab.MeshLab;
 import io.meshwire.testsupport.netns.ExecResult;
 import io.meshwire.testsupport.netns.Requirements;
@@ -11,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
@@ -190,12 +192,14 @@ class DataPlaneOwnershipIT {
     String java = ProcessHandle.current().info().command().orElse("java");
     String jar = Path.of(System.getProperty("meshwire.jar", "../cli/target/meshwire.jar")).toAbsolutePath().toString();
     // In b's gateway namespace: another namespace, but the same host-wide UAPI socket directory.
-    ExecResult second = lab.net().exec(lab.cluster("b").gateway(), Duration.ofSeconds(60), java,
-        "--enable-native-access=ALL-UNNAMED", "-Xmx128m", "-cp", jar, "io.meshwire.agent.AgentMain",
+    List<String> argv = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED"));
+    argv.addAll(AgentJvmOptions.fromJar(Path.of(jar)));
+    argv.addAll(List.of("-cp", jar, "io.meshwire.agent.AgentMain",
         "--cluster-id", "second", "--state-dir", stateDir.toString(), "--hub", lab.hubAddress(),
         "--hub-ca", lab.hubDataDir().resolve("ca").resolve("ca.crt").toString(), "--join-token", "unused",
         "--interface", ifName, "--listen-port", "51999", "--endpoint", "198.18.0.250:51999",
-        "--pod-cidrs", "10.119.0.0/16");
+        "--pod-cidrs", "10.119.0.0/16"));
+    ExecResult second = lab.net().exec(lab.cluster("b").gateway(), Duration.ofSeconds(60), argv.toArray(String[]::new));
 
     assertEquals(1, second.exitCode(), second.stdout() + second.stderr());
     assertTrue(second.stderr().contains("interface " + ifName + " is in use by another meshwire agent (pid "),

@@ -132,7 +132,7 @@ public final class HubBenchCommand implements Callable<Integer> {
   private boolean thresholdAllCaughtUp;
 
   /** Parses durations as operators write them: 500ms, 5s, 2m. */
-  static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+  public static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
     @Override
     public Duration convert(String value) {
       return Durations.parse(value);

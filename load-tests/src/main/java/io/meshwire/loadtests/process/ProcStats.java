@@ -76,6 +76,11 @@ public final class ProcStats {
     return usedKb * 1024;
   }
 
+  /** {@code jcmd VM.native_memory summary}: the JVM's own memory by category (needs -XX:NativeMemoryTracking). */
+  public static String nativeMemorySummary(long pid) {
+    return jcmd(pid, "VM.native_memory summary");
+  }
+
   /** Runs {@code commands} in order through one attach ({@code jcmd -f}); a JVM start each costs a second here. */
   private static String jcmd(long pid, String... commands) {
     Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");

@@ -46,6 +46,9 @@ public final class MeshLab implements AutoCloseable {
   private final Map<String, List<String>> agentFlags = new LinkedHashMap<>();
   private final List<UnixSocketRelay> relays = new ArrayList<>();
   private final Map<String, Process> apiRelays = new LinkedHashMap<>();
+  private List<String> agentJvmOptions;
+  /** Whether agents get a class data sharing archive each ({@code <workDir>/agent-<name>.jsa}). */
+  private boolean agentClassArchives;
   private Process hub;
   // Hub replicas on etcd (startReplicated): replica i listens on HUB_PORT + i, metrics on HUB_METRICS_PORT + i.
   private final List<Process> replicas = new ArrayList<>();
@@ -57,6 +60,8 @@ public final class MeshLab implements AutoCloseable {
     this.workDir = workDir;
     this.jar = jar;
     this.javaBin = ProcessHandle.current().info().command().orElse("java");
+    this.agentJvmOptions = AgentJvmOptions.fromJar(jar);
+    this.agentClassArchives = true;
     this.hubHost = net.addHost("h");
   }
 
@@ -281,8 +286,26 @@ public final class MeshLab implements AutoCloseable {
     return c;
   }
 
-  /** Starts (or restarts) the agent of cluster {@code name} from its state directory. */
-  public void startAgent(String name) throws IOException {
+  /**
+   * Replaces the agent JVM options (by default the jar's own, see {@link AgentJvmOptions}, and a
+   * class data sharing archive per agent, written when it first exits) for agents started from
+   * now on; the footprint benchmark compares option sets this way.
+   */
+  public void agentJvmOptions(List<String> options) {
+    agentJvmOptions = List.copyOf(options);
+    agentClassArchives = false;
+  }
+
+  /** The PID of {@code name}'s agent JVM ({@code ip netns exec} replaces itself with it). */
+  public long agentPid(String name) {
+    return agents.get(name).pid();
+  }
+
+  /**
+   * Starts (or restarts) the agent of cluster {@code name} from its state directory and returns
+   * the time from the spawn to its READY line (polled every 10 ms).
+   */
+  public Duration startAgent(String name) throws IOException {
     ClusterNet c = clusters.get(name);
     Process apiRelay = apiRelays.get(name);
     if (apiRelay != null && !apiRelay.isAlive()) {
@@ -291,7 +314,8 @@ public final class MeshLab implements AutoCloseable {
     Path stateDir = workDir.resolve("agent-" + name);
     Path logFile = workDir.resolve("agent-" + name + ".log");
     long logOffset = sizeOf(logFile);
-    Process p = net.spawn(c.gateway(), withFlags(javaCommand("io.meshwire.agent.AgentMain",
+    long spawnedAt = System.nanoTime();
+    Process p = net.spawn(c.gateway(), withFlags(agentJavaCommand(name, "io.meshwire.agent.AgentMain",
         "--cluster-id", name,
         "--state-dir", stateDir.toString(),
         "--hub", agentHubs(),
@@ -307,6 +331,7 @@ public final class MeshLab implements AutoCloseable {
         "--reconcile-interval", "5s"), agentFlags.getOrDefault(name, List.of())), logFile);
     agents.put(name, p);
     awaitLine(logFile, logOffset, "READY " + name, p, Duration.ofSeconds(60));
+    return Duration.ofNanos(System.nanoTime() - spawnedAt);
   }
 
   private static List<String> withFlags(List<String> command, List<String> extra) {
@@ -520,6 +545,18 @@ public final class MeshLab implements AutoCloseable {
     return body < 0 ? "" : out.substring(body + 4);
   }
 
+  private List<String> agentJavaCommand(String name, String mainClass, String... args) {
+    List<String> argv = new ArrayList<>(List.of(javaBin, "--enable-native-access=ALL-UNNAMED"));
+    argv.addAll(agentJvmOptions);
+    if (agentClassArchives) {
+      argv.addAll(List.of("-XX:SharedArchiveFile=" + workDir.resolve("agent-" + name + ".jsa").toAbsolutePath(),
+          "-XX:+AutoCreateSharedArchive"));
+    }
+    argv.addAll(List.of("-cp", jar.toString(), mainClass));
+    argv.addAll(List.of(args));
+    return argv;
+  }
+
   private List<String> javaCommand(String mainClass, String... args) {
     List<String> argv = new ArrayList<>(List.of(javaBin, "--enable-native-access=ALL-UNNAMED", "-Xmx256m",
         "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", jar.toString(), mainClass));
@@ -554,7 +591,7 @@ public final class MeshLab implements AutoCloseable {
         throw new IllegalStateException("process exited with " + process.exitValue() + " before \"" + prefix
             + "\"; see " + logFile);
       }
-      pause(Duration.ofMillis(100));
+      pause(Duration.ofMillis(10));
     }
     throw new IllegalStateException("no \"" + prefix + "\" in " + logFile + " within " + timeout);
   }
