@@ -82,6 +82,10 @@ public final class HubCommand implements Callable<Integer> {
       description = "Relay addresses agents are told to use (default: the relay-listen address when it is not a wildcard).")
   private String relays;
 
+  @Option(names = "--default-peering", paramLabel = "allow|deny",
+      description = "Peering of a cluster no allow policy selects: allow (full mesh, default) or deny.")
+  private String defaultPeering;
+
   @Option(names = "--set", paramLabel = "KEY=VALUE", completionCandidates = SettingKeys.class,
       description = "Any setting by name, repeatable, e.g. --set cert-validity=30d. Names: ${COMPLETION-CANDIDATES}.")
   private Map<String, String> settings = new LinkedHashMap<>();
@@ -134,6 +138,7 @@ public final class HubCommand implements Callable<Integer> {
     putIfGiven(overrides, "etcd-prefix", etcdPrefix);
     putIfGiven(overrides, "relay-listen", relayListen);
     putIfGiven(overrides, "relays", relays);
+    putIfGiven(overrides, "default-peering", defaultPeering);
     try {
       return config == null ? HubConfig.parse(overrides) : HubConfig.fromYaml(config, overrides);
     } catch (IllegalArgumentException e) {

@@ -109,6 +109,23 @@ public final class Peering {
     return out;
   }
 
+  /** True when a policy says {@code relay-only} (so some receivers may need the relay-only form). */
+  public boolean hasRelayOnly() {
+    return !relayMask.isEmpty();
+  }
+
+  /** True when at least two of {@code members} connect. */
+  public boolean connectsAny(List<String> members) {
+    for (int i = 0; i < members.size(); i++) {
+      for (int j = i + 1; j < members.size(); j++) {
+        if (decide(members.get(i), members.get(j)) != PeeringMode.DENY) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
   /** Number of connected unordered pairs among {@code members}. */
   public long connectedPairs(List<String> members) {
     long n = 0;
