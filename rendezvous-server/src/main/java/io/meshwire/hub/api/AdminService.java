@@ -201,7 +201,7 @@ public final class AdminService extends MeshAdminGrpc.MeshAdminImplBase {
         throw Rejection.invalid("ttl", ttl + " out of range " + MIN_TTL + ".." + MAX_TTL);
       }
       PeeringChange.SetLabels labels = request.getLabelsCount() == 0 ? null
-          : PolicyMapper.setLabels("", id, request.getLabelsMap());
+          : PolicyMapper.setLabels("cluster_id", id, "labels", request.getLabelsMap());
       String actor = Caller.current().label();
       // Labels first: a store that cannot keep them refuses before a token exists.
       CompletableFuture<Membership.PeeringResult> labelled = labels == null
@@ -308,7 +308,7 @@ public final class AdminService extends MeshAdminGrpc.MeshAdminImplBase {
         }
         next.remove(key);
       }
-      PeeringChange.SetLabels change = PolicyMapper.setLabels("", id, next);
+      PeeringChange.SetLabels change = PolicyMapper.setLabels("cluster_id", id, "labels", next);
       String actor = Caller.current().label();
       membership.changePeering(change, request.getForce()).whenComplete((result, failure) -> {
         if (failure != null) {

@@ -63,18 +63,18 @@ public final class PolicyMapper {
     return mode == PeeringMode.DIRECT ? proto : proto.toBuilder().setPeeringMode(toProto(mode)).build();
   }
 
-  /** A validated set of labels for {@code clusterId}, both given in fields named after {@code field}. */
-  public static PeeringChange.SetLabels setLabels(String field, String clusterId, Map<String, String> labels)
-      throws Rejection {
-    return new PeeringChange.SetLabels(ProtoMapper.clusterId(field + ".cluster_id", clusterId),
-        LabelSyntax.labels(field + ".labels", labels));
+  /** A validated set of labels for {@code clusterId}; errors name {@code idField} or {@code labelsField}. */
+  public static PeeringChange.SetLabels setLabels(String idField, String clusterId, String labelsField,
+      Map<String, String> labels) throws Rejection {
+    return new PeeringChange.SetLabels(ProtoMapper.clusterId(idField, clusterId), LabelSyntax.labels(labelsField, labels));
   }
 
   /** A stored change; invalid content means the store was written by something else. */
   public static PeeringChange fromStored(io.meshwire.proto.policy.v1.PeeringChange c) {
     try {
       return switch (c.getChangeCase()) {
-        case SET_LABELS -> setLabels("set_labels", c.getSetLabels().getClusterId(), c.getSetLabels().getLabelsMap());
+        case SET_LABELS -> setLabels("set_labels.cluster_id", c.getSetLabels().getClusterId(), "set_labels.labels",
+            c.getSetLabels().getLabelsMap());
         case APPLY_POLICY -> new PeeringChange.ApplyPolicy(fromProto("apply_policy", c.getApplyPolicy()));
         case DELETE_POLICY -> new PeeringChange.DeletePolicy(PeeringPolicy.name("delete_policy", c.getDeletePolicy()));
         case CHANGE_NOT_SET -> throw Rejection.invalid("change", "not set");
@@ -106,7 +106,7 @@ public final class PolicyMapper {
     PeeringRules rules = PeeringRules.EMPTY;
     try {
       for (ClusterLabels l : image.getLabelsList()) {
-        PeeringChange.SetLabels s = setLabels("labels", l.getClusterId(), l.getLabelsMap());
+        PeeringChange.SetLabels s = setLabels("labels.cluster_id", l.getClusterId(), "labels.labels", l.getLabelsMap());
         rules = rules.withLabels(s.clusterId(), s.labels());
       }
       for (var p : image.getPoliciesList()) {
