@@ -103,7 +103,8 @@ class AdminCommandsTest {
 
     CliRun get = ok("clusters", "get", "east");
     assertTrue(get.out().matches("(?s)CLUSTER +east\n.*PEER CHANNEL +10\\.1\\.0\\.1:7444\n.*"), get.out());
-    assertTrue(get.out().lines().anyMatch(l -> l.matches("LABELS +region=test")), get.out());
+    assertTrue(get.out().lines().anyMatch(l -> l.matches("ANNOUNCED LABELS +region=test")), get.out());
+    assertTrue(get.out().lines().anyMatch(l -> l.matches("LABELS +-")), "announced labels are not the operator's");
     Cluster.Builder cluster = Cluster.newBuilder();
     JsonFormat.parser().merge(ok("clusters", "get", "east", "-o", "json").out(), cluster);
     assertEquals(HubFixture.record("east", 1, 1).getWireguardPublicKey(), cluster.getRecord().getWireguardPublicKey());
