@@ -431,7 +431,11 @@ public final class MembershipLog implements Membership {
         Peering after = rules.with(c.change());
         List<String> members = List.copyOf(clusters.keySet());
         List<LogEntry> out = new ArrayList<>();
-        PeerDelta.between(rules, members, after, members).forEach((agent, delta) -> {
+        Map<String, PeerDelta> deltas = c.change() instanceof PeeringChange.SetLabels s
+            && after.rules().policies().equals(rules.rules().policies())
+            ? PeerDelta.ofRelabel(rules, after, members, s.clusterId())
+            : PeerDelta.between(rules, members, after, members);
+        deltas.forEach((agent, delta) -> {
           List<MembershipEvent.Peer> upserted = new ArrayList<>();
           delta.gained().forEach((id, mode) -> upserted.add(new MembershipEvent.Peer(clusters.get(id), mode)));
           PeersChanged changed = new PeersChanged(agent, upserted, List.copyOf(delta.lost()));

@@ -24,6 +24,44 @@ public record PeerDelta(Map<String, PeeringMode> gained, Set<String> lost) {
   }
 
   /**
+   * The deltas of one change of {@code clusterId}'s labels among {@code members}: only pairs with
+   * that cluster can change, so this costs O(members), not O(members²) as {@link #between} does.
+   * Equal to {@code between(before, members, after, members)} when the policies are the same.
+   */
+  public static Map<String, PeerDelta> ofRelabel(Peering before, Peering after, Collection<String> members,
+      String clusterId) {
+    Map<String, PeeringMode> gained = new TreeMap<>();
+    Set<String> lost = new TreeSet<>();
+    Map<String, PeerDelta> out = new TreeMap<>();
+    boolean member = members.contains(clusterId);
+    for (String other : members) {
+      if (other.equals(clusterId)) {
+        continue;
+      }
+      PeeringMode was = before.decide(clusterId, other);
+      PeeringMode now = after.decide(clusterId, other);
+      if (was == now) {
+        continue;
+      }
+      if (now == PeeringMode.DENY) {
+        lost.add(other);
+        if (member) {
+          out.put(other, new PeerDelta(Map.of(), Set.of(clusterId)));
+        }
+      } else {
+        gained.put(other, now);
+        if (member) {
+          out.put(other, new PeerDelta(Map.of(clusterId, now), Set.of()));
+        }
+      }
+    }
+    if (member && (!gained.isEmpty() || !lost.isEmpty())) {
+      out.put(clusterId, new PeerDelta(gained, lost));
+    }
+    return out;
+  }
+
+  /**
    * The delta of every agent whose peers differ between {@code before} over {@code membersBefore}
    * and {@code after} over {@code membersAfter} (a label or policy change, a cluster joining or
    * leaving, or several at once). Agents whose peers did not change are absent. An agent present

@@ -21,7 +21,7 @@ class PeeringProperties {
 
   private static final List<String> CLUSTERS = List.of("c0", "c1", "c2", "c3", "c4", "c5");
 
-  @Property(tries = 300)
+  @Property(tries = 200)
   void decisionEqualsTheRuleAsWrittenAndIsSymmetric(@ForAll("rules") PeeringRules rules,
       @ForAll PeeringDefault fallback) {
     Peering peering = new Peering(rules, fallback);
@@ -33,7 +33,7 @@ class PeeringProperties {
     }
   }
 
-  @Property(tries = 300)
+  @Property(tries = 200)
   void deltasTurnTheOldPeerSetsIntoTheNewOnes(@ForAll("rules") PeeringRules before,
       @ForAll("rules") PeeringRules after, @ForAll PeeringDefault fallback) {
     Peering was = new Peering(before, fallback);
@@ -48,6 +48,20 @@ class PeeringProperties {
       peers.putAll(d.gained());
       assertEquals(now.peersOf(a, membersAfter), peers, a);
     }
+  }
+
+  @Property(tries = 200)
+  void aRelabelDeltaEqualsTheFullComparison(@ForAll("rules") PeeringRules rules, @ForAll PeeringDefault fallback,
+      @ForAll("labelSets") Map<String, String> labels) {
+    Peering before = new Peering(rules, fallback);
+    Peering after = before.with(new PeeringChange.SetLabels("c2", labels));
+    assertEquals(PeerDelta.between(before, CLUSTERS, after, CLUSTERS),
+        PeerDelta.ofRelabel(before, after, CLUSTERS, "c2"));
+  }
+
+  @Provide
+  Arbitrary<Map<String, String>> labelSets() {
+    return Arbitraries.maps(Arbitraries.of("env", "team", "zone"), Arbitraries.of("a", "b", "")).ofMaxSize(3);
   }
 
   @Property(tries = 200)
