@@ -38,11 +38,19 @@ public final class Peering {
   private final BitSet allowMask = new BitSet();
   private final BitSet relayMask = new BitSet();
   private final BitSet denyMask = new BitSet();
-  private final Map<String, Matches> matches = new ConcurrentHashMap<>();
+  // Shared by every Peering with the same policies (a relabel keeps them): which policies select a
+  // cluster depends only on the policies and the cluster's labels, so entries carry the labels they
+  // were computed for. The log keeps old Peerings alive (entries' audiences): one cache, not one each.
+  private final Map<String, Matches> matches;
 
   public Peering(PeeringRules rules, PeeringDefault fallback) {
+    this(rules, fallback, new ConcurrentHashMap<>());
+  }
+
+  private Peering(PeeringRules rules, PeeringDefault fallback, Map<String, Matches> matches) {
     this.rules = rules;
     this.fallback = fallback;
+    this.matches = matches;
     this.policies = List.copyOf(rules.policies().values());
     for (int p = 0; p < policies.size(); p++) {
       switch (policies.get(p).mode()) {
@@ -71,7 +79,9 @@ public final class Peering {
 
   /** These rules changed, under the same default. */
   public Peering with(PeeringChange change) {
-    return new Peering(rules.with(change), fallback);
+    return change instanceof PeeringChange.SetLabels
+        ? new Peering(rules.with(change), fallback, matches)
+        : new Peering(rules.with(change), fallback);
   }
 
   /** True when every pair connects directly whatever the labels (no policy, default allow). */
@@ -208,17 +218,25 @@ public final class Peering {
   }
 
   private Matches matches(String clusterId) {
-    return matches.computeIfAbsent(clusterId, id -> {
-      Map<String, String> labels = rules.labelsOf(id);
-      BitSet from = new BitSet();
-      BitSet to = new BitSet();
-      for (int p = 0; p < policies.size(); p++) {
-        PeeringPolicy policy = policies.get(p);
-        from.set(p, policy.clusters().matches(id, labels));
-        to.set(p, policy.peers().matches(id, labels));
-      }
-      return new Matches(from, to, and(from, allowMask), and(from, relayMask), and(from, denyMask));
-    });
+    Map<String, String> labels = rules.labelsOf(clusterId);
+    Matches cached = matches.get(clusterId);
+    if (cached != null && cached.labels.equals(labels)) {
+      return cached;
+    }
+    Matches computed = compute(clusterId, labels);
+    matches.put(clusterId, computed);
+    return computed;
+  }
+
+  private Matches compute(String id, Map<String, String> labels) {
+    BitSet from = new BitSet();
+    BitSet to = new BitSet();
+    for (int p = 0; p < policies.size(); p++) {
+      PeeringPolicy policy = policies.get(p);
+      from.set(p, policy.clusters().matches(id, labels));
+      to.set(p, policy.peers().matches(id, labels));
+    }
+    return new Matches(labels, from, to, and(from, allowMask), and(from, relayMask), and(from, denyMask));
   }
 
   private static BitSet and(BitSet a, BitSet b) {
@@ -228,7 +246,8 @@ public final class Peering {
   }
 
   /** Which policies select one cluster on each side; the {@code from*} sets split by mode. */
-  private record Matches(BitSet from, BitSet to, BitSet fromAllow, BitSet fromRelay, BitSet fromDeny) {}
+  private record Matches(Map<String, String> labels, BitSet from, BitSet to, BitSet fromAllow, BitSet fromRelay,
+      BitSet fromDeny) {}
 
   /** For tests and diagnostics: every cluster's peers among {@code members}. */
   public Map<String, Map<String, PeeringMode>> graph(Collection<String> members) {
