@@ -5,19 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.meshwire.agent.hub.HubClient;
 import io.meshwire.hub.HubFixture;
-import io.meshwire.netaddr.HostPort;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.InstantSource;
-import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** {@code token create --label}, {@code clusters label} and {@code policy ...} against a real hub in this JVM. */
-class PolicyCommandsTest {
+class PolicyCommandsTest extends AdminCliTest {
 
   private static final String GROUPS = """
       apiVersion: meshwire.io/v1alpha1
@@ -34,36 +28,6 @@ class PolicyCommandsTest {
       metadata: {name: dev}
       spec: {mode: direct, clusters: {matchLabels: {env: dev}}, peers: {matchLabels: {env: dev}}}
       """;
-
-  private final InstantSource clock = InstantSource.system();
-  @TempDir Path data;
-  private HubFixture hub;
-  private HostPort address;
-  private final List<HubClient> clusters = new ArrayList<>();
-
-  @BeforeEach
-  void startHub() throws Exception {
-    hub = new HubFixture(data);
-    address = new HostPort("127.0.0.1", hub.port());
-  }
-
-  @AfterEach
-  void stopHub() {
-    clusters.forEach(HubClient::close);
-    hub.close();
-  }
-
-  private CliRun admin(String... args) {
-    List<String> all = new ArrayList<>(List.of(args));
-    all.addAll(List.of("--hub", address.toString(), "--credentials", data.resolve("admin").toString()));
-    return CliRun.of(clock, all.toArray(String[]::new));
-  }
-
-  private CliRun ok(String... args) {
-    CliRun run = admin(args);
-    assertEquals(0, run.exitCode(), run.toString());
-    return run;
-  }
 
   private void join(String id, int n, String label) {
     String token = ok("token", "create", "--cluster", id, "--label", label).out().strip();

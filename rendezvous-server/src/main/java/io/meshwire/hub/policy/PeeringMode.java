@@ -1,7 +1,6 @@
 package io.meshwire.hub.policy;
 
 import io.meshwire.hub.membership.Rejection;
-import io.meshwire.netaddr.Quote;
 
 /**
  * {@code PeeringMode} is what a policy says about the pairs it selects, from the least to the
@@ -9,7 +8,7 @@ import io.meshwire.netaddr.Quote;
  * {@code RELAY_ONLY} (a tunnel that only ever uses a relay), {@code DENY} (no tunnel). When several
  * policies select one pair, the most restrictive wins.
  */
-public enum PeeringMode {
+public enum PeeringMode implements Spelled {
   DIRECT("direct"), RELAY_ONLY("relay-only"), DENY("deny");
 
   private final String spelling;
@@ -19,17 +18,13 @@ public enum PeeringMode {
   }
 
   /** The spelling in policy files and on the command line. */
+  @Override
   public String spelling() {
     return spelling;
   }
 
   public static PeeringMode parse(String field, String text) throws Rejection {
-    for (PeeringMode m : values()) {
-      if (m.spelling.equals(text)) {
-        return m;
-      }
-    }
-    throw Rejection.invalid(field, Quote.of(text) + " is not one of direct, relay-only, deny");
+    return Spelled.parse(PeeringMode.class, field, text);
   }
 
   /** The more restrictive of the two. */

@@ -2,7 +2,6 @@ package io.meshwire.hub.policy;
 
 import io.meshwire.hub.membership.Rejection;
 import io.meshwire.hub.wire.ProtoMapper;
-import io.meshwire.netaddr.Quote;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -67,7 +66,7 @@ public record Selector(Set<String> names, Map<String, String> matchLabels, List<
   }
 
   /** The operators of {@code matchExpressions}, spelled as in Kubernetes. */
-  public enum Operator {
+  public enum Operator implements Spelled {
     IN("In"), NOT_IN("NotIn"), EXISTS("Exists"), DOES_NOT_EXIST("DoesNotExist");
 
     private final String spelling;
@@ -76,18 +75,14 @@ public record Selector(Set<String> names, Map<String, String> matchLabels, List<
       this.spelling = spelling;
     }
 
+    @Override
     public String spelling() {
       return spelling;
     }
 
     /** Parses Kubernetes' spelling; the error names {@code field} and the accepted values. */
     public static Operator parse(String field, String text) throws Rejection {
-      for (Operator o : values()) {
-        if (o.spelling.equals(text)) {
-          return o;
-        }
-      }
-      throw Rejection.invalid(field, Quote.of(text) + " is not one of In, NotIn, Exists, DoesNotExist");
+      return Spelled.parse(Operator.class, field, text);
     }
   }
 
