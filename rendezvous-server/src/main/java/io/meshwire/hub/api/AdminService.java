@@ -21,6 +21,7 @@ import io.meshwire.hub.watch.WatchHub;
 import io.meshwire.hub.watch.WatchSink;
 import io.meshwire.hub.wire.PolicyMapper;
 import io.meshwire.hub.wire.ProtoMapper;
+import io.meshwire.hub.wire.Statuses;
 import io.meshwire.proto.admin.v1.ApplyPolicyRequest;
 import io.meshwire.proto.admin.v1.ApplyPolicyResponse;
 import io.meshwire.proto.admin.v1.DeletePolicyRequest;
