@@ -75,6 +75,7 @@ enroll-rate: {{ .Values.config.enrollRate | quote }}
 announce-rate: {{ .Values.config.announceRate | quote }}
 max-message-bytes: "{{ .Values.config.maxMessageBytes | int64 }}"
 max-cidr-prefix: {{ .Values.config.maxCidrPrefix | quote }}
+default-peering: {{ .Values.config.defaultPeering | default "allow" | quote }}
 {{- if .Values.relay.enabled }}
 relay-listen: "0.0.0.0:{{ .Values.relay.port }}"
 relays: {{ join "," .Values.relay.advertise | quote }}

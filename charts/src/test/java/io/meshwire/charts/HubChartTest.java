@@ -125,6 +125,7 @@ class HubChartTest {
     assertEquals(hubDefaults.enrollRate(), config.enrollRate());
     assertEquals(hubDefaults.announceRate(), config.announceRate());
     assertEquals(hubDefaults.maxMessageBytes(), config.maxMessageBytes());
+    assertEquals(hubDefaults.defaultPeering(), config.defaultPeering());
   }
 
   @Test
@@ -133,6 +134,7 @@ class HubChartTest {
     assertEquals("prod.example.com", config.mesh());
     assertEquals(Duration.ofDays(30), config.certValidity());
     assertEquals(Duration.ofSeconds(10), config.bookmarkInterval());
+    assertEquals(io.meshwire.hub.policy.PeeringDefault.DENY, config.defaultPeering());
     assertEquals(250, config.snapshotChunkSize());
     assertEquals(8, config.maxConcurrentSnapshots());
     assertEquals(Duration.ofSeconds(5), config.overloadRetryAfter());

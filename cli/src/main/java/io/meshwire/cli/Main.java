@@ -4,6 +4,7 @@ import io.meshwire.cli.admin.AuditCommand;
 import io.meshwire.cli.admin.ClustersCommand;
 import io.meshwire.cli.admin.RevokeCommand;
 import io.meshwire.cli.admin.StatusCommand;
+import io.meshwire.cli.admin.PolicyCommand;
 import io.meshwire.cli.admin.TokenCommand;
 import io.meshwire.cli.ca.CaCommand;
 import io.meshwire.cli.hub.HubCommand;
@@ -42,6 +43,7 @@ import picocli.CommandLine.Spec;
       ClustersCommand.class,
       RevokeCommand.class,
       TokenCommand.class,
+      PolicyCommand.class,
       StatusCommand.class,
       AuditCommand.class,
       io.meshwire.cli.admin.ConsoleCommand.class,

@@ -11,7 +11,6 @@ import com.google.protobuf.util.JsonFormat;
 import io.meshwire.agent.hub.HubClient;
 import io.meshwire.certs.tls.TlsCredentials;
 import io.meshwire.hub.HubFixture;
-import io.meshwire.netaddr.HostPort;
 import io.meshwire.proto.admin.v1.AuditEvent;
 import io.meshwire.proto.admin.v1.Cluster;
 import io.meshwire.proto.admin.v1.CreateJoinTokenResponse;
@@ -23,52 +22,13 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.InstantSource;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The admin commands against a real hub in this JVM (TLS on 127.0.0.1, mesh test.mesh). */
-class AdminCommandsTest {
-
-  private final InstantSource clock = InstantSource.system();
-
-  @TempDir Path data;
-  private HubFixture hub;
-  private HostPort address;
-  private final List<HubClient> clusters = new ArrayList<>();
-
-  @BeforeEach
-  void startHub() throws Exception {
-    hub = new HubFixture(data);
-    address = new HostPort("127.0.0.1", hub.port());
-  }
-
-  @AfterEach
-  void stopHub() {
-    clusters.forEach(HubClient::close);
-    if (hub != null) {
-      hub.close();
-    }
-  }
-
-  /** Runs {@code meshwire args... --hub <hub> --credentials <data>/admin}. */
-  private CliRun admin(String... args) {
-    List<String> all = new ArrayList<>(List.of(args));
-    all.addAll(List.of("--hub", address.toString(), "--credentials", data.resolve("admin").toString()));
-    return CliRun.of(clock, all.toArray(String[]::new));
-  }
-
-  private CliRun ok(String... args) {
-    CliRun run = admin(args);
-    assertEquals(0, run.exitCode(), run.toString());
-    assertEquals("", run.err(), run.toString());
-    return run;
-  }
+class AdminCommandsTest extends AdminCliTest {
 
   /** Enrolls {@code clusterId} with a token from {@code meshwire token create}, as an operator would. */
   private TlsCredentials enroll(String clusterId) {
@@ -103,7 +63,8 @@ class AdminCommandsTest {
 
     CliRun get = ok("clusters", "get", "east");
     assertTrue(get.out().matches("(?s)CLUSTER +east\n.*PEER CHANNEL +10\\.1\\.0\\.1:7444\n.*"), get.out());
-    assertTrue(get.out().lines().anyMatch(l -> l.matches("LABELS +region=test")), get.out());
+    assertTrue(get.out().lines().anyMatch(l -> l.matches("ANNOUNCED LABELS +region=test")), get.out());
+    assertTrue(get.out().lines().anyMatch(l -> l.matches("LABELS +-")), "announced labels are not the operator's");
     Cluster.Builder cluster = Cluster.newBuilder();
     JsonFormat.parser().merge(ok("clusters", "get", "east", "-o", "json").out(), cluster);
     assertEquals(HubFixture.record("east", 1, 1).getWireguardPublicKey(), cluster.getRecord().getWireguardPublicKey());

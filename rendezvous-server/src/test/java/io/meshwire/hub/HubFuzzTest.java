@@ -131,6 +131,23 @@ class HubFuzzTest {
     seeds.put(MeshAdminGrpc.getCreateJoinTokenMethod(), CreateJoinTokenRequest.newBuilder().setClusterId("south")
         .build());
     seeds.put(MeshAdminGrpc.getWatchAuditMethod(), WatchAuditRequest.getDefaultInstance());
+    io.meshwire.proto.policy.v1.Selector prod = io.meshwire.proto.policy.v1.Selector.newBuilder()
+        .putMatchLabels("env", "prod").addMatchExpressions(io.meshwire.proto.policy.v1.LabelRequirement.newBuilder()
+            .setKey("team").setOperator("In").addValues("a")).addNames("east").build();
+    io.meshwire.proto.policy.v1.PeeringPolicy policy = io.meshwire.proto.policy.v1.PeeringPolicy.newBuilder()
+        .setName("prod").setClusters(prod).setPeers(prod)
+        .setMode(io.meshwire.proto.policy.v1.PeeringMode.PEERING_MODE_RELAY_ONLY).build();
+    seeds.put(MeshAdminGrpc.getApplyPolicyMethod(), io.meshwire.proto.admin.v1.ApplyPolicyRequest.newBuilder()
+        .setPolicy(policy).build());
+    seeds.put(MeshAdminGrpc.getSetClusterLabelsMethod(), io.meshwire.proto.admin.v1.SetClusterLabelsRequest.newBuilder()
+        .setClusterId("east").putSet("env", "prod").addRemove("team").build());
+    seeds.put(MeshAdminGrpc.getListPoliciesMethod(), io.meshwire.proto.admin.v1.ListPoliciesRequest.getDefaultInstance());
+    seeds.put(MeshAdminGrpc.getGetPolicyMethod(), io.meshwire.proto.admin.v1.GetPolicyRequest.newBuilder()
+        .setName("prod").build());
+    seeds.put(MeshAdminGrpc.getDeletePolicyMethod(), io.meshwire.proto.admin.v1.DeletePolicyRequest.newBuilder()
+        .setName("prod").build());
+    seeds.put(MeshAdminGrpc.getExplainPeeringMethod(), io.meshwire.proto.admin.v1.ExplainPeeringRequest.newBuilder()
+        .setClusterA("east").setClusterB("west").build());
     seeds.put(HealthGrpc.getCheckMethod(), HealthCheckRequest.getDefaultInstance());
     // Removal and revocation would take the fuzzing identities out; the rejections tests cover them.
     seeds.forEach((method, seed) -> everyone.forEach(ch -> targets.add(new Target(method, seed, ch))));

@@ -8,8 +8,9 @@ import picocli.CommandLine.Spec;
 /** {@code ClustersCommand} is {@code meshwire clusters}: the records clusters announced to the hub. */
 @Command(
     name = "clusters",
-    description = "List, show and remove cluster records on the hub.",
-    subcommands = {ClustersListCommand.class, ClustersGetCommand.class, ClustersRemoveCommand.class})
+    description = "List, show, label and remove clusters on the hub.",
+    subcommands = {ClustersListCommand.class, ClustersGetCommand.class, ClustersLabelCommand.class,
+        ClustersRemoveCommand.class})
 public final class ClustersCommand implements Runnable {
 
   @Spec private CommandSpec spec;

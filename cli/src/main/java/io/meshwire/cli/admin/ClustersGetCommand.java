@@ -32,7 +32,8 @@ public final class ClustersGetCommand implements Runnable {
       return;
     }
     ClusterRecord r = cluster.getRecord();
-    Map<String, String> labels = new TreeMap<>(r.getLabelsMap());
+    Map<String, String> labels = new TreeMap<>(cluster.getLabelsMap());
+    Map<String, String> announced = new TreeMap<>(r.getLabelsMap());
     Table.fields()
         .row("CLUSTER", r.getClusterId())
         .row("CONNECTED", Cells.yesNo(cluster.getConnected()))
@@ -49,6 +50,8 @@ public final class ClustersGetCommand implements Runnable {
         .row("PEER CHANNEL", Cells.text(r.getPeerChannelAddress()))
         .row("LABELS", labels.isEmpty() ? Cells.NONE
             : labels.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(",")))
+        .row("ANNOUNCED LABELS", announced.isEmpty() ? Cells.NONE
+            : announced.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(",")))
         .row("AGENT VERSION", Cells.text(r.getAgentVersion()))
         .print(admin.out());
   }

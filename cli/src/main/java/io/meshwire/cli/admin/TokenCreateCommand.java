@@ -4,6 +4,7 @@ import io.meshwire.cli.DurationConverter;
 import io.meshwire.proto.admin.v1.CreateJoinTokenRequest;
 import io.meshwire.proto.admin.v1.CreateJoinTokenResponse;
 import java.time.Duration;
+import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -32,13 +33,22 @@ public final class TokenCreateCommand implements Runnable {
       description = "How long the token is valid, 1m to 7d (default: ${DEFAULT-VALUE}).")
   private Duration ttl;
 
+  @Option(names = "--label", paramLabel = "KEY=VALUE",
+      description = "A label of the cluster, for peering policies (repeatable; replaces the cluster's labels).")
+  private List<String> labels = List.of();
+
   @Override
   public void run() {
+    LabelArgs args = LabelArgs.parse(labels);
+    if (!args.remove().isEmpty()) {
+      throw new IllegalArgumentException("--label " + args.remove().get(0) + "-: removing is for 'meshwire clusters label'");
+    }
     CreateJoinTokenResponse response;
     try (AdminConnection hub = admin.connect()) {
       response = hub.call().createJoinToken(CreateJoinTokenRequest.newBuilder()
           .setClusterId(clusterId)
           .setTtl(com.google.protobuf.Duration.newBuilder().setSeconds(ttl.getSeconds()).setNanos(ttl.getNano()))
+          .putAllLabels(args.set())
           .build());
     }
     if (admin.json()) {

@@ -50,7 +50,9 @@ public final class HubCommand implements Callable<Integer> {
       new Flag("etcd-prefix", "PREFIX", "With --store etcd: key prefix (default: /meshwire/)."),
       new Flag("relay-listen", "HOST:PORT", "Run a relay in the hub process on this address, or off (default: off)."),
       new Flag("relays", "HOST:PORT[,...]",
-          "Relay addresses agents are told to use (default: the relay-listen address when it is not a wildcard)."));
+          "Relay addresses agents are told to use (default: the relay-listen address when it is not a wildcard)."),
+      new Flag("default-peering", "allow|deny",
+          "Peering of a cluster no allow policy selects: allow (full mesh, default) or deny."));
 
   private CommandSpec spec;
 

@@ -112,6 +112,14 @@ public final class AgentFleet implements AutoCloseable {
     return new AgentFleet(count, group, backoff, List.of(channels));
   }
 
+  /** A channel to the hub at {@code 127.0.0.1:port} with an admin certificate issued by {@code ca}. */
+  public static ManagedChannel adminChannel(MeshCa ca, int port) {
+    SpiffeTrustManager trust = new SpiffeTrustManager(List.of(ca.certificate()), ca.mesh(), InstantSource.system(),
+        id -> id.role() == Role.HUB, "a hub certificate");
+    IssuedCredential c = ca.issue(new SpiffeId(ca.mesh(), Role.ADMIN, "bench"), Duration.ofDays(1));
+    return NettyChannelBuilder.forAddress(new InetSocketAddress("127.0.0.1", port)).sslContext(tls(trust, c)).build();
+  }
+
   private static SslContext tls(SpiffeTrustManager trust, IssuedCredential c) {
     try {
       return GrpcSslContexts.forClient()

@@ -25,6 +25,8 @@ public record EventSummary(long revision, Kind kind, boolean lastChunk, boolean 
   private static final int SNAPSHOT = 3;
   private static final int FIRST_CHANGE = 4;
   private static final int LAST_CHANGE = 7;
+  /** {@code peers_changed}: one agent's delta after a peering-policy change. */
+  private static final int PEERS_CHANGED = 11;
   private static final int CAUGHT_UP = 8;
   private static final int BOOKMARK = 9;
   private static final int GOAWAY = 10;
@@ -77,7 +79,7 @@ public record EventSummary(long revision, Kind kind, boolean lastChunk, boolean 
             case CAUGHT_UP -> Kind.CAUGHT_UP;
             case BOOKMARK -> Kind.BOOKMARK;
             case GOAWAY -> Kind.GOAWAY;
-            default -> field >= FIRST_CHANGE && field <= LAST_CHANGE ? Kind.CHANGE : kind;
+            default -> (field >= FIRST_CHANGE && field <= LAST_CHANGE) || field == PEERS_CHANGED ? Kind.CHANGE : kind;
           };
           in.skipField(tag);
         }

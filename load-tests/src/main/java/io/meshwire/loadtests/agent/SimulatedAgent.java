@@ -74,6 +74,11 @@ public final class SimulatedAgent {
     return index;
   }
 
+  /** Watch bytes received so far (messages plus gRPC framing), over every stream of this agent. */
+  public long bytesReceived() {
+    return bytes.get();
+  }
+
   public long resumeRevision() {
     return resumeRevision;
   }

@@ -287,12 +287,19 @@ public final class HubClient implements HubConnection {
           case CLUSTER_UPSERTED -> events.upserted(revision, AgentProtoMapper.fromProto(e.getClusterUpserted().getRecord()));
           case CLUSTER_REMOVED -> events.removed(revision, e.getClusterRemoved().getClusterId(),
               e.getClusterRemoved().getReason() == io.meshwire.proto.rendezvous.v1.RemovalReason.REMOVAL_REASON_REVOKED);
+          case PEERS_CHANGED -> {
+            List<PeerRecord> upserted = new ArrayList<>();
+            for (ClusterRecord r : e.getPeersChanged().getUpsertedList()) {
+              upserted.add(AgentProtoMapper.fromProto(r));
+            }
+            events.peersChanged(revision, upserted, e.getPeersChanged().getRemovedList());
+          }
           case VIEW_UPDATED -> events.viewUpdated(revision, AgentProtoMapper.fromProto(e.getViewUpdated().getView()));
           case VIEW_REMOVED -> events.viewRemoved(revision, e.getViewRemoved().getObserverClusterId(),
               e.getViewRemoved().getSubjectClusterId());
           case CAUGHT_UP -> events.caughtUp(revision);
           case BOOKMARK -> events.bookmark(revision);
-          case GOAWAY, EVENT_NOT_SET -> { }
+          case GOAWAY, PEERING_CHANGED, EVENT_NOT_SET -> { } // peering_changed: the hub's store only
         }
       } catch (IllegalArgumentException bad) {
         if (e.hasSnapshot()) {

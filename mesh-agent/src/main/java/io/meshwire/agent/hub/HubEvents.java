@@ -26,6 +26,15 @@ public interface HubEvents {
 
   void removed(long revision, String clusterId, boolean revoked);
 
+  /**
+   * A peering policy or label change: the peers this cluster gains (or whose record it must take
+   * again) and those it loses, all at one {@code revision}. Applied as one change.
+   */
+  default void peersChanged(long revision, List<PeerRecord> upserted, List<String> removed) {
+    upserted.forEach(r -> upserted(revision, r));
+    removed.forEach(id -> removed(revision, id, false));
+  }
+
   void viewUpdated(long revision, View view);
 
   void viewRemoved(long revision, String observerClusterId, String subjectClusterId);

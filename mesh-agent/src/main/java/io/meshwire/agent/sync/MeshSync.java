@@ -200,6 +200,25 @@ public final class MeshSync implements HubEvents {
     commit(state.withPeers(peers).withViewsOfMe(viewsOfMe).withMyViews(myViews).atRevision(pendingMeshUid, revision));
   }
 
+  /** A peering change: one commit for every peer gained and lost, whatever their number. */
+  @Override
+  public synchronized void peersChanged(long revision, List<PeerRecord> upserted, List<String> removed) {
+    if (!applying()) {
+      return;
+    }
+    Map<String, PeerRecord> peers = new HashMap<>(state.peers());
+    Map<String, View> viewsOfMe = new HashMap<>(state.viewsOfMe());
+    Map<String, View> myViews = new HashMap<>(state.myViews());
+    upserted.stream().filter(r -> !r.clusterId().equals(self)).forEach(r -> peers.put(r.clusterId(), r));
+    for (String id : removed) {
+      peers.remove(id);
+      viewsOfMe.remove(id);
+      myViews.remove(id);
+    }
+    log.info("peers changed by policy revision={} gained={} lost={}", revision, upserted.size(), removed.size());
+    commit(state.withPeers(peers).withViewsOfMe(viewsOfMe).withMyViews(myViews).atRevision(pendingMeshUid, revision));
+  }
+
   @Override
   public synchronized void viewUpdated(long revision, View view) {
     if (!applying()) {

@@ -121,6 +121,19 @@ class MeshSyncTest {
   }
 
   @Test
+  void aPolicyDeltaGainsAndLosesPeersInOneWriteEvenMostOfThem() {
+    MeshSync s = following(peers(4).toArray(PeerRecord[]::new));
+
+    // Three of four peers lost at once: a policy change, not a hub that lost its data: applied.
+    s.peersChanged(11, List.of(peer("south", 20)), List.of("peer1", "peer2", "peer3"));
+
+    assertEquals(Set.of("peer4", "south"), s.state().peers().keySet());
+    assertEquals(11, s.state().revision());
+    assertEquals(1, changes.size(), "one state change for the whole delta");
+    assertEquals(s.state(), persisted());
+  }
+
+  @Test
   void viewsOfThisClusterAreKeptByObserverAndRemovedAgain() {
     MeshSync s = following(peer("west", 2));
     View westSeesUs = view("west", SELF, "10.1.0.0/16", "100.64.0.0/16");

@@ -13,10 +13,28 @@ import io.meshwire.hub.log.Membership;
 import io.meshwire.hub.membership.ClusterRecord;
 import io.meshwire.hub.membership.MembershipEvent.RemovalReason;
 import io.meshwire.hub.membership.Rejection;
+import io.meshwire.hub.policy.LabelSyntax;
+import io.meshwire.hub.policy.Peering;
+import io.meshwire.hub.policy.PeeringChange;
+import io.meshwire.hub.policy.PeeringPolicy;
 import io.meshwire.hub.watch.WatchHub;
 import io.meshwire.hub.watch.WatchSink;
+import io.meshwire.hub.wire.PolicyMapper;
 import io.meshwire.hub.wire.ProtoMapper;
 import io.meshwire.hub.wire.Statuses;
+import io.meshwire.proto.admin.v1.ApplyPolicyRequest;
+import io.meshwire.proto.admin.v1.ApplyPolicyResponse;
+import io.meshwire.proto.admin.v1.DeletePolicyRequest;
+import io.meshwire.proto.admin.v1.DeletePolicyResponse;
+import io.meshwire.proto.admin.v1.ExplainPeeringRequest;
+import io.meshwire.proto.admin.v1.ExplainPeeringResponse;
+import io.meshwire.proto.admin.v1.GetPolicyRequest;
+import io.meshwire.proto.admin.v1.ListPoliciesRequest;
+import io.meshwire.proto.admin.v1.ListPoliciesResponse;
+import io.meshwire.proto.admin.v1.SetClusterLabelsRequest;
+import io.meshwire.proto.admin.v1.SetClusterLabelsResponse;
+import io.meshwire.proto.rendezvous.v1.PeerLinkStatus;
+import io.meshwire.proto.rendezvous.v1.ReportStatusRequest;
 import io.meshwire.netaddr.Quote;
 import io.meshwire.proto.admin.v1.AuditEvent;
 import io.meshwire.proto.admin.v1.Cluster;
@@ -46,6 +64,8 @@ import java.time.InstantSource;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 
 /**
@@ -180,14 +200,29 @@ public final class AdminService extends MeshAdminGrpc.MeshAdminImplBase {
       if (ttl.compareTo(MIN_TTL) < 0 || ttl.compareTo(MAX_TTL) > 0) {
         throw Rejection.invalid("ttl", ttl + " out of range " + MIN_TTL + ".." + MAX_TTL);
       }
-      var created = tokens.create(id, ttl);
-      audit.record(Caller.current().label(), "token.created", created.info().tokenId(),
-          "cluster " + id + ", expires " + created.info().expiresAt());
-      response.onNext(CreateJoinTokenResponse.newBuilder()
-          .setToken(created.token())
-          .setInfo(token(created.info()))
-          .build());
-      response.onCompleted();
+      PeeringChange.SetLabels labels = request.getLabelsCount() == 0 ? null
+          : PolicyMapper.setLabels("cluster_id", id, "labels", request.getLabelsMap());
+      String actor = Caller.current().label();
+      // Labels first: a store that cannot keep them refuses before a token exists.
+      CompletableFuture<Membership.PeeringResult> labelled = labels == null
+          ? CompletableFuture.completedFuture(null) : membership.changePeering(labels, false);
+      labelled.whenComplete((result, failure) -> {
+        if (failure != null) {
+          response.onError(Statuses.internal("store", failure));
+          return;
+        }
+        if (result != null && !result.unchanged()) {
+          audit.record(actor, "cluster.labelled", id, labels(labels.labels(), result));
+        }
+        var created = tokens.create(id, ttl);
+        audit.record(actor, "token.created", created.info().tokenId(),
+            "cluster " + id + ", expires " + created.info().expiresAt());
+        response.onNext(CreateJoinTokenResponse.newBuilder()
+            .setToken(created.token())
+            .setInfo(token(created.info()))
+            .build());
+        response.onCompleted();
+      });
     } catch (Rejection e) {
       response.onError(Statuses.of(e));
     }
@@ -253,9 +288,156 @@ public final class AdminService extends MeshAdminGrpc.MeshAdminImplBase {
     }
   }
 
+  @Override
+  public void setClusterLabels(SetClusterLabelsRequest request, StreamObserver<SetClusterLabelsResponse> response) {
+    try {
+      String id = ProtoMapper.clusterId("cluster_id", request.getClusterId());
+      Map<String, String> current = membership.peering().rules().labelsOf(id);
+      if (current.isEmpty() && membership.cluster(id).isEmpty()
+          && tokens.list().stream().noneMatch(t -> t.clusterId().equals(id))) {
+        throw new Rejection(Rejection.Kind.NOT_FOUND, "cluster_id: \"" + id
+            + "\" has no record, no labels and no join token");
+      }
+      Map<String, String> next = new TreeMap<>(current);
+      LabelSyntax.labels("set", request.getSetMap());
+      next.putAll(request.getSetMap());
+      for (int i = 0; i < request.getRemoveCount(); i++) {
+        String key = LabelSyntax.key("remove[" + i + "]", request.getRemove(i));
+        if (request.getSetMap().containsKey(key)) {
+          throw Rejection.invalid("remove[" + i + "]", "\"" + key + "\" is also set in the same request");
+        }
+        next.remove(key);
+      }
+      PeeringChange.SetLabels change = PolicyMapper.setLabels("cluster_id", id, "labels", next);
+      String actor = Caller.current().label();
+      membership.changePeering(change, request.getForce()).whenComplete((result, failure) -> {
+        if (failure != null) {
+          response.onError(Statuses.internal("store", failure));
+          return;
+        }
+        if (!result.unchanged()) {
+          audit.record(actor, "cluster.labelled", id, labels(change.labels(), result));
+        }
+        response.onNext(SetClusterLabelsResponse.newBuilder().setRevision(result.revision())
+            .putAllLabels(change.labels()).setAffectedAgents(result.affectedAgents()).build());
+        response.onCompleted();
+      });
+    } catch (Rejection e) {
+      response.onError(Statuses.of(e));
+    }
+  }
+
+  @Override
+  public void applyPolicy(ApplyPolicyRequest request, StreamObserver<ApplyPolicyResponse> response) {
+    try {
+      PeeringPolicy policy = PolicyMapper.fromProto("policy", request.getPolicy());
+      String actor = Caller.current().label();
+      membership.changePeering(new PeeringChange.ApplyPolicy(policy), request.getForce())
+          .whenComplete((result, failure) -> {
+            if (failure != null) {
+              response.onError(Statuses.internal("store", failure));
+              return;
+            }
+            if (!result.unchanged()) {
+              audit.record(actor, "policy.applied", policy.name(), policy.mode().spelling() + ", revision "
+                  + result.revision() + ", agents changed " + result.affectedAgents());
+            }
+            response.onNext(ApplyPolicyResponse.newBuilder().setRevision(result.revision())
+                .setUnchanged(result.unchanged()).setAffectedAgents(result.affectedAgents()).build());
+            response.onCompleted();
+          });
+    } catch (Rejection e) {
+      response.onError(Statuses.of(e));
+    }
+  }
+
+  @Override
+  public void listPolicies(ListPoliciesRequest request, StreamObserver<ListPoliciesResponse> response) {
+    Peering peering = membership.peering();
+    ListPoliciesResponse.Builder b = ListPoliciesResponse.newBuilder()
+        .setDefaultPeering(peering.fallback().name().toLowerCase(java.util.Locale.ROOT))
+        .setRevision(membership.durableRevision());
+    peering.rules().policies().values().forEach(p -> b.addPolicies(PolicyMapper.toProto(p)));
+    response.onNext(b.build());
+    response.onCompleted();
+  }
+
+  @Override
+  public void getPolicy(GetPolicyRequest request, StreamObserver<io.meshwire.proto.policy.v1.PeeringPolicy> response) {
+    try {
+      String name = PeeringPolicy.name("name", request.getName());
+      PeeringPolicy p = membership.peering().rules().policies().get(name);
+      if (p == null) {
+        throw new Rejection(Rejection.Kind.NOT_FOUND, "name: policy \"" + name + "\" does not exist");
+      }
+      response.onNext(PolicyMapper.toProto(p));
+      response.onCompleted();
+    } catch (Rejection e) {
+      response.onError(Statuses.of(e));
+    }
+  }
+
+  @Override
+  public void deletePolicy(DeletePolicyRequest request, StreamObserver<DeletePolicyResponse> response) {
+    try {
+      String name = PeeringPolicy.name("name", request.getName());
+      String actor = Caller.current().label();
+      membership.changePeering(new PeeringChange.DeletePolicy(name), request.getForce())
+          .whenComplete((result, failure) -> {
+            if (failure != null) {
+              response.onError(Statuses.internal("store", failure));
+              return;
+            }
+            audit.record(actor, "policy.deleted", name, "revision " + result.revision() + ", agents changed "
+                + result.affectedAgents());
+            response.onNext(DeletePolicyResponse.newBuilder().setRevision(result.revision())
+                .setAffectedAgents(result.affectedAgents()).build());
+            response.onCompleted();
+          });
+    } catch (Rejection e) {
+      response.onError(Statuses.of(e));
+    }
+  }
+
+  @Override
+  public void explainPeering(ExplainPeeringRequest request, StreamObserver<ExplainPeeringResponse> response) {
+    try {
+      String a = ProtoMapper.clusterId("cluster_a", request.getClusterA());
+      String b = ProtoMapper.clusterId("cluster_b", request.getClusterB());
+      Peering peering = membership.peering();
+      Peering.Explanation why = peering.explain(a, b);
+      ExplainPeeringResponse.Builder out = ExplainPeeringResponse.newBuilder()
+          .setMode(PolicyMapper.toProto(why.mode()))
+          .putAllLabelsA(why.labelsA())
+          .putAllLabelsB(why.labelsB())
+          .addAllReasons(why.reasons())
+          .setDefaultPeering(peering.fallback().name().toLowerCase(java.util.Locale.ROOT));
+      Map<String, ReportStatusRequest> all = presence.reports();
+      reported(all.get(a), b).ifPresent(out::setAReports);
+      reported(all.get(b), a).ifPresent(out::setBReports);
+      response.onNext(out.build());
+      response.onCompleted();
+    } catch (Rejection e) {
+      response.onError(Statuses.of(e));
+    }
+  }
+
+  private static java.util.Optional<PeerLinkStatus> reported(ReportStatusRequest report, String peer) {
+    if (report == null) {
+      return java.util.Optional.empty();
+    }
+    return report.getPeersList().stream().filter(p -> p.getPeerClusterId().equals(peer)).findFirst();
+  }
+
+  private static String labels(Map<String, String> labels, Membership.PeeringResult result) {
+    return "labels " + new TreeMap<>(labels) + ", revision " + result.revision() + ", agents changed "
+        + result.affectedAgents();
+  }
+
   private Cluster cluster(ClusterRecord r, Set<String> connected, Map<String, Instant> lastSeen) {
     Cluster.Builder b = Cluster.newBuilder()
         .setRecord(ProtoMapper.toProto(r))
+        .putAllLabels(membership.peering().rules().labelsOf(r.clusterId()))
         .setConnected(connected.contains(r.clusterId()))
         .setRevoked(revocations.isRevoked(new SpiffeId(mesh, Role.CLUSTER, r.clusterId())));
     Instant seen = lastSeen.get(r.clusterId());

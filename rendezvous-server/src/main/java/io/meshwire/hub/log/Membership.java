@@ -4,6 +4,8 @@ import io.meshwire.hub.membership.ClusterRecord;
 import io.meshwire.hub.membership.MembershipEvent;
 import io.meshwire.hub.membership.PeerView;
 import io.meshwire.hub.membership.Rejection;
+import io.meshwire.hub.policy.Peering;
+import io.meshwire.hub.policy.PeeringChange;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
@@ -87,6 +89,30 @@ public interface Membership extends AutoCloseable {
    *     snapshot
    */
   Optional<List<LogEntry>> readAfter(long afterRevision, int max);
+
+  /** The peering rules and default at the newest revision. */
+  default Peering peering() {
+    return Peering.fullMesh();
+  }
+
+  /**
+   * Applies an operator change of the peering rules (labels, policies). Each agent whose peers
+   * change receives only what it gains and loses, at the change's revision; the others nothing.
+   *
+   * @param force apply even a change that leaves no two members connected
+   * @throws Rejection FAILED_PRECONDITION when this store keeps no peering rules, or the change
+   *     would isolate every cluster without {@code force}; NOT_FOUND for an unknown policy
+   */
+  default CompletableFuture<PeeringResult> changePeering(PeeringChange change, boolean force) throws Rejection {
+    throw new Rejection(Rejection.Kind.FAILED_PRECONDITION,
+        "peering policies and cluster labels are kept by the file store only; this hub's store does not support them");
+  }
+
+  /**
+   * What a peering change did: its revision (the current one when {@code unchanged}), and how many
+   * agents were sent a change of their peers.
+   */
+  record PeeringResult(long revision, int affectedAgents, boolean unchanged) {}
 
   @Override
   void close();

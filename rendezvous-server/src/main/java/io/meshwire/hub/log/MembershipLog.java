@@ -4,12 +4,19 @@ import io.meshwire.hub.membership.ClusterRecord;
 import io.meshwire.hub.membership.MembershipEvent;
 import io.meshwire.hub.membership.MembershipEvent.ClusterRemoved;
 import io.meshwire.hub.membership.MembershipEvent.ClusterUpserted;
+import io.meshwire.hub.membership.MembershipEvent.PeeringChanged;
+import io.meshwire.hub.membership.MembershipEvent.PeersChanged;
 import io.meshwire.hub.membership.MembershipEvent.ViewRemoved;
 import io.meshwire.hub.membership.MembershipEvent.ViewUpdated;
 import io.meshwire.hub.membership.PeerView;
 import io.meshwire.hub.membership.Rejection;
 import io.meshwire.hub.membership.UnreadableRecord;
 import io.meshwire.hub.membership.WireGuardKey;
+import io.meshwire.hub.policy.PeerDelta;
+import io.meshwire.hub.policy.Peering;
+import io.meshwire.hub.policy.PeeringChange;
+import io.meshwire.hub.policy.PeeringDefault;
+import io.meshwire.hub.policy.PeeringMode;
 import io.meshwire.hub.store.Entry;
 import io.meshwire.hub.store.MembershipStore;
 import io.meshwire.hub.store.Recovered;
@@ -41,6 +48,13 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Validation of the membership rules that need the current state (generations only grow, a
  * view's subject must be a member) happens here, under the lock, before anything changes.
+ *
+ * <p>Peering: the log also keeps the operator's peering rules (labels and policies) and decides
+ * each entry's audience when it is appended, under the rules of that revision: a record goes
+ * only to the clusters allowed to peer with it (in the mode each may use), and a change of the
+ * rules becomes one {@link PeersChanged} entry per agent whose peers it changes, all at the
+ * change's revision. Only the rule change itself is stored; recovery derives the same entries
+ * again. Without policies (and with the default {@code allow}) entries go to everyone, as before.
  */
 public final class MembershipLog implements Membership {
 
@@ -63,8 +77,10 @@ public final class MembershipLog implements Membership {
   private final Map<PeerView.Key, PeerView> views = new HashMap<>();
   // @GuardedBy("lock"): which cluster holds each WireGuard public key
   private final Map<WireGuardKey, String> keyHolders = new HashMap<>();
-  // @GuardedBy("lock"): entries (floor, head], the one for revision r at index r % length
-  private final LogEntry[] ring;
+  // @GuardedBy("lock"): the entries of revisions (floor, head], those of revision r at index r % length
+  private final LogEntry[][] ring;
+  // @GuardedBy("lock")
+  private Peering peering;
   // @GuardedBy("lock"): a since-revision below floor cannot be served from `recent`
   private long floor;
   // @GuardedBy("lock")
@@ -91,7 +107,8 @@ public final class MembershipLog implements Membership {
     this.checkpointExecutor = checkpointExecutor;
     this.retainedEntries = options.retainedEntries();
     this.checkpointInterval = options.checkpointInterval();
-    this.ring = new LogEntry[options.retainedEntries()];
+    this.ring = new LogEntry[options.retainedEntries()][];
+    this.peering = new Peering(io.meshwire.hub.policy.PeeringRules.EMPTY, options.defaultPeering());
     Recovered recovered = store.recovered();
     this.meshUid = recovered.meshUid();
     synchronized (lock) {
@@ -104,6 +121,7 @@ public final class MembershipLog implements Membership {
               e.clusterId().orElse(null), e.getMessage());
         }
         image.clusters().forEach(c -> applyToState(new ClusterUpserted(c)));
+        peering = new Peering(image.peering().rules(), options.defaultPeering());
         image.viewsBySubject().values().forEach(vs -> vs.forEach(v -> views.put(v.key(), v)));
         head = image.revision();
         floor = image.revision();
@@ -121,9 +139,8 @@ public final class MembershipLog implements Membership {
           throw new UnreadableEntryException("stored entry at revision " + entry.revision(),
               e.clusterId().orElse(null), e.getMessage());
         }
-        applyToState(event);
         head = entry.revision();
-        ring[(int) (head % ring.length)] = new LogEntry(head, event, entry.bytes(), now);
+        ring[(int) (head % ring.length)] = applyAndAddress(head, event, entry.bytes(), now);
       }
       floor = Math.max(floor, head - ring.length);
       durable = head;
@@ -132,12 +149,20 @@ public final class MembershipLog implements Membership {
         meshUid, head, floor, clusters.size(), recovered.entries().size());
   }
 
-  /** Tuning of retention and checkpoints. */
-  public record Options(int retainedEntries, int checkpointInterval) {
+  /**
+   * Tuning of retention and checkpoints, and the hub's {@code --default-peering} (what a cluster
+   * no allow policy speaks for may do).
+   */
+  public record Options(int retainedEntries, int checkpointInterval, PeeringDefault defaultPeering) {
     public Options {
       if (retainedEntries < 1 || checkpointInterval < 1) {
         throw new IllegalArgumentException("retainedEntries and checkpointInterval must be >= 1");
       }
+    }
+
+    /** Options with the default peering {@code allow}. */
+    public Options(int retainedEntries, int checkpointInterval) {
+      this(retainedEntries, checkpointInterval, PeeringDefault.ALLOW);
     }
 
     public static Options defaults() {
@@ -289,9 +314,49 @@ public final class MembershipLog implements Membership {
       long last = Math.min(visible, afterRevision + max);
       List<LogEntry> out = new ArrayList<>((int) Math.max(0, last - afterRevision));
       for (long r = afterRevision + 1; r <= last; r++) {
-        out.add(ring[(int) (r % ring.length)]);
+        out.addAll(List.of(ring[(int) (r % ring.length)]));
       }
       return Optional.of(out);
+    }
+  }
+
+  @Override
+  public Peering peering() {
+    synchronized (lock) {
+      return peering;
+    }
+  }
+
+  /**
+   * Applies an operator change of the peering rules: stored as one entry, delivered as one
+   * {@link PeersChanged} per agent whose peers change (nothing to the others).
+   *
+   * @throws Rejection NOT_FOUND when deleting a policy that does not exist; FAILED_PRECONDITION
+   *     when the change would leave no two members connected and {@code force} is false
+   */
+  @Override
+  public CompletableFuture<PeeringResult> changePeering(PeeringChange change, boolean force) throws Rejection {
+    synchronized (lock) {
+      if (change instanceof PeeringChange.DeletePolicy d && !peering.rules().policies().containsKey(d.name())) {
+        throw new Rejection(Rejection.Kind.NOT_FOUND, "name: policy \"" + d.name() + "\" does not exist");
+      }
+      if (peering.rules().policies().size() >= io.meshwire.hub.policy.PeeringRules.MAX_POLICIES
+          && change instanceof PeeringChange.ApplyPolicy a && !peering.rules().policies().containsKey(a.policy().name())) {
+        throw new Rejection(Rejection.Kind.FAILED_PRECONDITION, "policy: the mesh already has "
+            + io.meshwire.hub.policy.PeeringRules.MAX_POLICIES + " policies");
+      }
+      Peering after = peering.with(change);
+      if (after.rules().equals(peering.rules())) {
+        return CompletableFuture.completedFuture(new PeeringResult(durable, 0, true));
+      }
+      List<String> members = List.copyOf(clusters.keySet());
+      if (!force && members.size() >= 2 && peering.connectsAny(members) && !after.connectsAny(members)) {
+        throw new Rejection(Rejection.Kind.FAILED_PRECONDITION, "this change would isolate every cluster: no two of the "
+            + members.size() + " clusters could connect; repeat with --force (force: true) to apply it anyway");
+      }
+      CompletableFuture<Long> written = append(new PeeringChanged(change));
+      int affected = ring[(int) (head % ring.length)].length;
+      return written.thenApply(revision -> new PeeringResult(revision, affected, false));
     }
   }
 
@@ -309,8 +374,7 @@ public final class MembershipLog implements Membership {
     byte[] encoded = codec.encodeEvent(revision, event);
     CompletableFuture<Void> written = store.append(revision, encoded);
     head = revision;
-    applyToState(event);
-    ring[(int) (revision % ring.length)] = new LogEntry(revision, event, encoded, System.nanoTime());
+    ring[(int) (revision % ring.length)] = applyAndAddress(revision, event, encoded, System.nanoTime());
     floor = Math.max(floor, revision - ring.length);
     maybeCheckpoint();
     // Completions run on the notify executor: the store's writer thread only writes and fsyncs.
@@ -341,6 +405,50 @@ public final class MembershipLog implements Membership {
     }
   }
 
+  /**
+   * Applies {@code event} to the state and returns the entries watchers receive for it: the
+   * stored bytes for the clusters the peering rules allow, re-encoded where a receiver's mode
+   * differs, or one {@link PeersChanged} per affected agent for a change of the rules.
+   */
+  // @GuardedBy("lock")
+  private LogEntry[] applyAndAddress(long revision, MembershipEvent event, byte[] encoded, long now) {
+    Peering rules = peering;
+    LogEntry[] entries = switch (event) {
+      case ClusterUpserted u when !rules.isFullMesh() -> {
+        String subject = u.record().clusterId();
+        LogEntry direct = new LogEntry(revision, event, encoded, now,
+            w -> w.equals(subject) || rules.decide(subject, w) == PeeringMode.DIRECT);
+        if (!rules.hasRelayOnly()) {
+          yield new LogEntry[] {direct};
+        }
+        yield new LogEntry[] {direct, new LogEntry(revision, event,
+            codec.encodeUpsert(revision, u.record(), PeeringMode.RELAY_ONLY), now,
+            w -> rules.decide(subject, w) == PeeringMode.RELAY_ONLY)};
+      }
+      case ClusterRemoved r when !rules.isFullMesh() -> new LogEntry[] {new LogEntry(revision, event, encoded, now,
+          w -> w.equals(r.clusterId()) || rules.decide(r.clusterId(), w) != PeeringMode.DENY)};
+      case PeeringChanged c -> {
+        Peering after = rules.with(c.change());
+        List<String> members = List.copyOf(clusters.keySet());
+        List<LogEntry> out = new ArrayList<>();
+        Map<String, PeerDelta> deltas = c.change() instanceof PeeringChange.SetLabels s
+            && after.rules().policies().equals(rules.rules().policies())
+            ? PeerDelta.ofRelabel(rules, after, members, s.clusterId())
+            : PeerDelta.between(rules, members, after, members);
+        deltas.forEach((agent, delta) -> {
+          List<MembershipEvent.Peer> upserted = new ArrayList<>();
+          delta.gained().forEach((id, mode) -> upserted.add(new MembershipEvent.Peer(clusters.get(id), mode)));
+          PeersChanged changed = new PeersChanged(agent, upserted, List.copyOf(delta.lost()));
+          out.add(new LogEntry(revision, changed, codec.encodeEvent(revision, changed), now));
+        });
+        yield out.toArray(LogEntry[]::new);
+      }
+      default -> new LogEntry[] {new LogEntry(revision, event, encoded, now)};
+    };
+    applyToState(event);
+    return entries;
+  }
+
   // @GuardedBy("lock")
   private void applyToState(MembershipEvent event) {
     switch (event) {
@@ -361,12 +469,14 @@ public final class MembershipLog implements Membership {
       }
       case ViewUpdated v -> views.put(v.view().key(), v.view());
       case ViewRemoved v -> views.remove(v.key());
+      case PeeringChanged c -> peering = peering.with(c.change());
+      case PeersChanged p -> throw new IllegalStateException("derived event applied to the state");
     }
   }
 
   // @GuardedBy("lock")
   private SnapshotImage imageLocked() {
-    return SnapshotImage.of(head, clusters.values(), views.values());
+    return SnapshotImage.of(head, clusters.values(), views.values()).withPeering(peering);
   }
 
   /**

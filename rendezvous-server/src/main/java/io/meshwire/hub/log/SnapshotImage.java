@@ -2,6 +2,7 @@ package io.meshwire.hub.log;
 
 import io.meshwire.hub.membership.ClusterRecord;
 import io.meshwire.hub.membership.PeerView;
+import io.meshwire.hub.policy.Peering;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -9,14 +10,20 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code SnapshotImage} is the whole membership at one revision: every record, and every view
- * grouped by the subject it is addressed to. Immutable.
+ * {@code SnapshotImage} is the whole membership at one revision: every record, every view grouped
+ * by the subject it is addressed to, and the peering rules (who may see whom). Immutable.
  */
-public record SnapshotImage(long revision, List<ClusterRecord> clusters, Map<String, List<PeerView>> viewsBySubject) {
+public record SnapshotImage(long revision, List<ClusterRecord> clusters, Map<String, List<PeerView>> viewsBySubject,
+    Peering peering) {
 
   public SnapshotImage {
     clusters = List.copyOf(clusters);
     viewsBySubject = Map.copyOf(viewsBySubject);
+  }
+
+  /** An image of a mesh without peering policies (the full mesh). */
+  public SnapshotImage(long revision, List<ClusterRecord> clusters, Map<String, List<PeerView>> viewsBySubject) {
+    this(revision, clusters, viewsBySubject, Peering.fullMesh());
   }
 
   /** The image of {@code clusters} and {@code views} (any order) at {@code revision}. */
@@ -26,6 +33,11 @@ public record SnapshotImage(long revision, List<ClusterRecord> clusters, Map<Str
       bySubject.computeIfAbsent(v.subjectClusterId(), k -> new ArrayList<>()).add(v);
     }
     return new SnapshotImage(revision, new ArrayList<>(clusters), bySubject);
+  }
+
+  /** This image with {@code rules} deciding who sees whom. */
+  public SnapshotImage withPeering(Peering rules) {
+    return new SnapshotImage(revision, clusters, viewsBySubject, rules);
   }
 
   public List<PeerView> viewsFor(String subjectClusterId) {

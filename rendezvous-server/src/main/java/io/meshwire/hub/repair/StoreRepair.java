@@ -6,11 +6,15 @@ import io.meshwire.hub.membership.ClusterRecord;
 import io.meshwire.hub.membership.MembershipEvent;
 import io.meshwire.hub.membership.PeerView;
 import io.meshwire.hub.membership.UnreadableRecord;
+import io.meshwire.hub.policy.Peering;
+import io.meshwire.hub.policy.PeeringDefault;
+import io.meshwire.hub.policy.PeeringRules;
 import io.meshwire.hub.store.Entry;
 import io.meshwire.hub.store.FileLogStore;
 import io.meshwire.hub.store.Recovered;
 import io.meshwire.hub.store.StoreException;
 import io.meshwire.hub.wire.ProtoEventCodec;
+import io.meshwire.hub.wire.PolicyMapper;
 import io.meshwire.hub.wire.ProtoMapper;
 import io.meshwire.proto.rendezvous.v1.SnapshotChunk;
 import io.meshwire.proto.rendezvous.v1.WatchEvent;
@@ -71,8 +75,11 @@ public final class StoreRepair {
       Map<String, io.meshwire.proto.rendezvous.v1.ClusterRecord> clusters = new TreeMap<>();
       Map<ViewKey, io.meshwire.proto.rendezvous.v1.PeerView> views = new HashMap<>();
       Set<String> seen = new java.util.TreeSet<>();
+      // Peering rules (labels, policies) are the operator's, not a cluster's: kept as they are.
+      PeeringRules peering = PeeringRules.EMPTY;
       if (recovered.snapshot() != null) {
         SnapshotChunk chunk = SnapshotChunk.parseFrom(recovered.snapshot().state());
+        peering = PolicyMapper.fromStored(chunk.getPeering());
         chunk.getClustersList().forEach(c -> {
           clusters.put(c.getClusterId(), c);
           seen.add(c.getClusterId());
@@ -99,6 +106,7 @@ public final class StoreRepair {
           }
           case VIEW_REMOVED -> views.remove(new ViewKey(e.getViewRemoved().getObserverClusterId(),
               e.getViewRemoved().getSubjectClusterId()));
+          case PEERING_CHANGED -> peering = peering.with(PolicyMapper.fromStored(e.getPeeringChanged()));
           default -> throw new RepairException("entry at revision " + entry.revision() + " has unexpected kind "
               + e.getEventCase() + "; restore the data directory from a backup");
         }
@@ -143,7 +151,8 @@ public final class StoreRepair {
         store.append(revision, codec.encodeEvent(revision,
             new MembershipEvent.ClusterRemoved(id, MembershipEvent.RemovalReason.REMOVED))).get();
       }
-      store.snapshot(revision, codec.encodeState(new SnapshotImage(revision, kept, keptViews)));
+      store.snapshot(revision, codec.encodeState(new SnapshotImage(revision, kept, keptViews,
+          new Peering(peering, PeeringDefault.ALLOW))));
       int viewCount = keptViews.values().stream().mapToInt(List::size).sum();
       return new Outcome(backup, revision, dropClusters.stream().sorted().toList(), kept.size(), viewCount);
     } catch (StoreException e) {

@@ -2,6 +2,7 @@ package io.meshwire.hub.server;
 
 import io.meshwire.hub.auth.RateLimits;
 import io.meshwire.hub.etcd.EtcdSettings;
+import io.meshwire.hub.policy.PeeringDefault;
 import io.meshwire.netaddr.AddressPolicy;
 import io.meshwire.netaddr.Durations;
 import io.meshwire.netaddr.HostPort;
@@ -46,7 +47,8 @@ public record HubConfig(
     Store store,
     Optional<EtcdSettings> etcd,
     Optional<HostPort> relayListen,
-    List<HostPort> relays) {
+    List<HostPort> relays,
+    PeeringDefault defaultPeering) {
 
   /** Where the hub keeps its state: the embedded file store (one hub) or etcd (several replicas). */
   public enum Store { FILE, ETCD }
@@ -56,7 +58,7 @@ public record HubConfig(
       "cert-validity", "bookmark-interval", "snapshot-chunk-size", "max-concurrent-snapshots",
       "overload-retry-after", "retained-entries", "checkpoint-interval", "enroll-rate", "announce-rate",
       "max-message-bytes", "max-cidr-prefix", "store", "etcd-endpoints", "etcd-ca", "etcd-cert", "etcd-key",
-      "etcd-prefix", "relay-listen", "relays");
+      "etcd-prefix", "relay-listen", "relays", "default-peering");
 
   public HubConfig {
     require(dataDir != null, "data-dir", "is required");
@@ -74,6 +76,9 @@ public record HubConfig(
     require(store != null, "store", "is required");
     require((store == Store.ETCD) == etcd.isPresent(), "store", "etcd settings go with store etcd only");
     relays = List.copyOf(relays);
+    require(defaultPeering != null, "default-peering", "is required");
+    require(defaultPeering == PeeringDefault.ALLOW || store == Store.FILE, "default-peering",
+        "deny needs store file (the etcd store keeps no peering policies yet)");
     require(relays.stream().distinct().count() == relays.size(), "relays", "lists an address twice: " + relays);
     require(relays.size() <= 64, "relays", relays.size() + " addresses, at most 64");
     require(relays.stream().noneMatch(r -> r.port() == 0 || isWildcard(r.host())), "relays",
@@ -128,7 +133,8 @@ public record HubConfig(
       Map.entry("etcd-key", ""),
       Map.entry("etcd-prefix", EtcdSettings.DEFAULT_PREFIX),
       Map.entry("relay-listen", "off"),
-      Map.entry("relays", ""));
+      Map.entry("relays", ""),
+      Map.entry("default-peering", "allow"));
 
   /** The defaults with {@code dataDir}. */
   public static HubConfig defaults(Path dataDir) {
@@ -185,7 +191,8 @@ public record HubConfig(
         store == Store.ETCD ? Optional.of(etcd(s)) : Optional.empty(),
         s.text("relay-listen").equals("off") || s.text("relay-listen").isEmpty() ? Optional.empty()
             : Optional.of(s.get("relay-listen", HostPort::parseListen)),
-        s.get("relays", HubConfig::relayList));
+        s.get("relays", HubConfig::relayList),
+        s.get("default-peering", PeeringDefault::parse));
   }
 
   private static EtcdSettings etcd(Settings s) {

@@ -223,7 +223,7 @@ public final class HubServer implements AutoCloseable {
       FileLogStore store = FileLogStore.open(data.resolve("log"), FileLogStore.Options.defaults(), meters);
       try {
         membership = new MembershipLog(store, new ProtoEventCodec(validator), clock,
-            new MembershipLog.Options(config.retainedEntries(), config.checkpointInterval()), fanoutPool,
+            new MembershipLog.Options(config.retainedEntries(), config.checkpointInterval(), config.defaultPeering()), fanoutPool,
             checkpointPool);
       } catch (UnreadableEntryException e) {
         store.close();

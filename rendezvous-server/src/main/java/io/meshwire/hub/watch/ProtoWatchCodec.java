@@ -2,7 +2,9 @@ package io.meshwire.hub.watch;
 
 import com.google.protobuf.Duration;
 import io.meshwire.hub.membership.ClusterRecord;
+import io.meshwire.hub.membership.MembershipEvent;
 import io.meshwire.hub.membership.PeerView;
+import io.meshwire.hub.wire.PolicyMapper;
 import io.meshwire.hub.wire.ProtoMapper;
 import io.meshwire.proto.rendezvous.v1.Bookmark;
 import io.meshwire.proto.rendezvous.v1.CaughtUp;
@@ -43,6 +45,13 @@ public final class ProtoWatchCodec implements WatchCodec {
   public byte[] clusterChunk(long revision, int index, List<ClusterRecord> clusters) {
     SnapshotChunk.Builder chunk = SnapshotChunk.newBuilder().setIndex(index);
     clusters.forEach(c -> chunk.addClusters(ProtoMapper.toProto(c)));
+    return WatchEvent.newBuilder().setRevision(revision).setSnapshot(chunk).build().toByteArray();
+  }
+
+  @Override
+  public byte[] peerChunk(long revision, int index, List<MembershipEvent.Peer> peers) {
+    SnapshotChunk.Builder chunk = SnapshotChunk.newBuilder().setIndex(index);
+    peers.forEach(p -> chunk.addClusters(PolicyMapper.peerRecord(p.record(), p.mode())));
     return WatchEvent.newBuilder().setRevision(revision).setSnapshot(chunk).build().toByteArray();
   }
 

@@ -3,6 +3,10 @@ package io.meshwire.hub.watch;
 import io.meshwire.hub.log.LogEntry;
 import io.meshwire.hub.log.Membership;
 import io.meshwire.hub.log.SnapshotImage;
+import io.meshwire.hub.membership.ClusterRecord;
+import io.meshwire.hub.membership.MembershipEvent;
+import io.meshwire.hub.policy.Peering;
+import io.meshwire.hub.policy.PeeringMode;
 import io.meshwire.hub.watch.WatchSink.Failure;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -266,6 +270,30 @@ public final class WatchHub implements AutoCloseable {
   }
 
   /**
+   * The record chunks {@code clusterId} receives: the shared ones in a full mesh, else only the
+   * records its peering rules allow (and its own), each with its mode, encoded for it alone.
+   */
+  private List<byte[]> chunksFor(String clusterId, EncodedSnapshot encoded) {
+    Peering peering = encoded.image.peering();
+    if (peering.isFullMesh()) {
+      return encoded.clusterChunks;
+    }
+    List<MembershipEvent.Peer> visible = new ArrayList<>();
+    for (ClusterRecord r : encoded.image.clusters()) {
+      PeeringMode mode = r.clusterId().equals(clusterId) ? PeeringMode.DIRECT : peering.decide(clusterId, r.clusterId());
+      if (mode != PeeringMode.DENY) {
+        visible.add(new MembershipEvent.Peer(r, mode));
+      }
+    }
+    List<byte[]> out = new ArrayList<>();
+    int size = options.snapshotChunkSize();
+    for (int i = 0, index = 0; i < visible.size(); i += size, index++) {
+      out.add(codec.peerChunk(encoded.image.revision(), index, visible.subList(i, Math.min(visible.size(), i + size))));
+    }
+    return out;
+  }
+
+  /**
    * {@code Subscription} is one Watch stream's cursor. Fields other than the volatile ones are
    * owned by the drain (one at a time).
    */
@@ -284,6 +312,7 @@ public final class WatchHub implements AutoCloseable {
     private boolean helloSent;
     private long cursor; // last revision the watcher has (sent or skipped as not addressed to it)
     private EncodedSnapshot snapshot; // non-null while sending one
+    private List<byte[]> chunks; // the snapshot's record chunks as this watcher receives them
     private int nextChunk;
     private boolean holdsPermit;
     private long permitSince; // when the permit was taken (nanoTime)
@@ -400,12 +429,12 @@ public final class WatchHub implements AutoCloseable {
           }
         }
         snapshot = snapshot();
+        chunks = chunksFor(clusterId, snapshot);
         nextChunk = 0;
       }
       if (log.durableRevision() < snapshot.image.revision()) {
         return false; // the image includes a change not yet durable; the durable tick reschedules
       }
-      List<byte[]> chunks = snapshot.clusterChunks;
       while (nextChunk < chunks.size()) {
         if (!sink.isReady()) {
           return false;
@@ -419,6 +448,7 @@ public final class WatchHub implements AutoCloseable {
       sink.send(codec.lastChunk(revision, chunks.size(), snapshot.image.viewsFor(clusterId)));
       cursor = revision;
       snapshot = null;
+      chunks = null;
       releasePermit(true);
       snapshotsServed.increment();
       return true;

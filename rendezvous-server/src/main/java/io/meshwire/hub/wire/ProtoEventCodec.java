@@ -7,9 +7,14 @@ import io.meshwire.hub.membership.ClusterRecord;
 import io.meshwire.hub.membership.MembershipEvent;
 import io.meshwire.hub.membership.MembershipEvent.ClusterRemoved;
 import io.meshwire.hub.membership.MembershipEvent.ClusterUpserted;
+import io.meshwire.hub.membership.MembershipEvent.PeeringChanged;
+import io.meshwire.hub.membership.MembershipEvent.PeersChanged;
 import io.meshwire.hub.membership.MembershipEvent.ViewRemoved;
 import io.meshwire.hub.membership.MembershipEvent.ViewUpdated;
 import io.meshwire.hub.membership.PeerView;
+import io.meshwire.hub.policy.Peering;
+import io.meshwire.hub.policy.PeeringDefault;
+import io.meshwire.hub.policy.PeeringMode;
 import io.meshwire.proto.rendezvous.v1.RemovalReason;
 import io.meshwire.proto.rendezvous.v1.SnapshotChunk;
 import io.meshwire.proto.rendezvous.v1.WatchEvent;
@@ -51,7 +56,20 @@ public final class ProtoEventCodec implements EventCodec {
       case ViewRemoved v -> b.getViewRemovedBuilder()
           .setObserverClusterId(v.key().observerClusterId())
           .setSubjectClusterId(v.key().subjectClusterId());
+      case PeeringChanged c -> b.setPeeringChanged(PolicyMapper.toProto(c.change()));
+      case PeersChanged p -> {
+        var changed = b.getPeersChangedBuilder();
+        p.upserted().forEach(peer -> changed.addUpserted(PolicyMapper.peerRecord(peer.record(), peer.mode())));
+        changed.addAllRemoved(p.removed());
+      }
     }
+    return b.build().toByteArray();
+  }
+
+  @Override
+  public byte[] encodeUpsert(long revision, ClusterRecord record, PeeringMode mode) {
+    WatchEvent.Builder b = WatchEvent.newBuilder().setRevision(revision);
+    b.getClusterUpsertedBuilder().setRecord(PolicyMapper.peerRecord(record, mode));
     return b.build().toByteArray();
   }
 
@@ -66,6 +84,7 @@ public final class ProtoEventCodec implements EventCodec {
       case VIEW_UPDATED -> new ViewUpdated(ProtoMapper.fromStored(validator, e.getViewUpdated().getView()));
       case VIEW_REMOVED -> new ViewRemoved(new PeerView.Key(e.getViewRemoved().getObserverClusterId(),
           e.getViewRemoved().getSubjectClusterId()));
+      case PEERING_CHANGED -> new PeeringChanged(PolicyMapper.fromStored(e.getPeeringChanged()));
       default -> throw new IllegalStateException("stored event at revision " + e.getRevision()
           + " has unexpected kind " + e.getEventCase());
     };
@@ -76,6 +95,7 @@ public final class ProtoEventCodec implements EventCodec {
     SnapshotChunk.Builder b = SnapshotChunk.newBuilder().setLast(true);
     image.clusters().forEach(c -> b.addClusters(ProtoMapper.toProto(c)));
     image.viewsBySubject().values().forEach(vs -> vs.forEach(v -> b.addViews(ProtoMapper.toProto(v))));
+    b.setPeering(PolicyMapper.toProto(image.peering().rules()));
     return b.build().toByteArray();
   }
 
@@ -92,7 +112,9 @@ public final class ProtoEventCodec implements EventCodec {
     Map<String, List<PeerView>> views = new HashMap<>();
     chunk.getViewsList().forEach(v -> views.computeIfAbsent(v.getSubjectClusterId(), k -> new ArrayList<>())
         .add(ProtoMapper.fromStored(validator, v)));
-    return new SnapshotImage(revision, clusters, views);
+    // The default peering is the hub's setting, not stored: the log applies its own.
+    return new SnapshotImage(revision, clusters, views,
+        new Peering(PolicyMapper.fromStored(chunk.getPeering()), PeeringDefault.ALLOW));
   }
 
   private static WatchEvent parse(byte[] encoded) {
