@@ -175,6 +175,12 @@ spec:
         # (/run/wireguard, how wg talks to it) and the iptables lock (/run/xtables.lock).
         - name: run
           mountPath: /run
+        {{- if .Values.hostNetwork }}
+        # With hostNetwork the tunnel interface is the node's, so the interface claims are too: a
+        # second agent pod on this node with the same interface name is refused, naming the owner.
+        - name: interface-claims
+          mountPath: /run/meshwire
+        {{- end }}
         {{- if include "meshwire-agent.tunDevice" . }}
         - name: tun
           mountPath: /dev/net/tun
@@ -212,6 +218,12 @@ spec:
     - name: run
       emptyDir:
         medium: Memory
+    {{- if .Values.hostNetwork }}
+    - name: interface-claims
+      hostPath:
+        path: /run/meshwire
+        type: DirectoryOrCreate
+    {{- end }}
     {{- if include "meshwire-agent.tunDevice" . }}
     - name: tun
       hostPath:
