@@ -15,6 +15,7 @@ import io.meshwire.agent.ipam.ViewChecks;
 import io.meshwire.agent.ipam.ViewDecisions;
 import io.meshwire.agent.ipam.ViewPublisher;
 import io.meshwire.agent.nat.Nat;
+import io.meshwire.agent.nat.TunnelSourceFilter;
 import io.meshwire.agent.path.KnownRelays;
 import io.meshwire.agent.path.PathStateFile;
 import io.meshwire.agent.path.SavedPaths;
@@ -32,7 +33,9 @@ import io.meshwire.agent.status.StatusReporter;
 import io.meshwire.agent.sync.CarriedPeers;
 import io.meshwire.agent.sync.MeshSync;
 import io.meshwire.agent.wireguard.DataPlane;
+import io.meshwire.agent.wireguard.EndpointFile;
 import io.meshwire.agent.wireguard.EndpointFollower;
+import io.meshwire.agent.wireguard.EndpointSource;
 import io.meshwire.agent.wireguard.GatewaySysctls;
 import io.meshwire.agent.wireguard.InterfaceClaim;
 import io.meshwire.agent.wireguard.IpRoutes;
@@ -97,6 +100,7 @@ public final class Agent implements AutoCloseable {
   private final ViewDecisions viewDecisions;
   private final ViewPublisher viewPublisher;
   private final Nat nat;
+  private final Optional<TunnelSourceFilter> sourceFilter;
   private final ScheduledExecutorService timer = daemonExecutor("agent-status");
   private final ClusterIdentity identity;
   private final HubSession session;
@@ -106,7 +110,7 @@ public final class Agent implements AutoCloseable {
   private final KnownRelays relays;
   private final InterfaceClaim interfaceClaim;
   private final GatewaySysctls gateway;
-  private final EndpointFollower endpoints;
+  private final EndpointSource endpoints;
   // Its own thread: the status timer can block up to a call deadline on a hub connection that went
   // with the old address, exactly when a moved endpoint must be announced.
   private final ScheduledExecutorService endpointTimer = daemonExecutor("agent-endpoints");
@@ -175,7 +179,8 @@ public final class Agent implements AutoCloseable {
     this.viewPublisher = new ViewPublisher(sync,
         () -> sessionRef.get().connectedHub().map(c -> (ViewPublisher.Hub) c::publishViews),
         clock, daemonExecutor("agent-views"), backoff, meters);
-    this.endpoints = new EndpointFollower(config.endpoints(), EndpointFollower.Addresses.host());
+    this.endpoints = config.endpointFile().<EndpointSource>map(f -> new EndpointFile(f, config.endpoints()))
+        .orElseGet(() -> new EndpointFollower(config.endpoints(), EndpointFollower.Addresses.host()));
     this.session = new HubSession(identity, sync, s -> own.withEndpoints(endpoints.endpoints()).toProto(s),
         viewPublisher::trigger, backoff, breaker,
         delay -> sessionWakeup.tryAcquire(delay.toMillis(), TimeUnit.MILLISECONDS), clock);
@@ -190,6 +195,8 @@ public final class Agent implements AutoCloseable {
         wireGuard, new DataPlane(wireGuard, new IpRoutes(runner)),
         Optional.of(new Reconciler.Remapping(viewDecisions, nat, config.podCidrs())), observeOnly, sync::state,
         daemonExecutor("agent-reconcile"), config.reconcileInterval(), meters, new SystemResolver(meters));
+    this.sourceFilter = TunnelSourceFilter.forHost(runner);
+    sourceFilter.ifPresent(reconciler::filterSources);
     reconcilerRef.set(reconciler);
     this.status = new StatusReporter(
         new LinkMonitor(wireGuard, config.interfaceName(), config.linkDownAfter(), sync::state, clock),
@@ -454,9 +461,10 @@ public final class Agent implements AutoCloseable {
     interfaceClaim.close();
   }
 
-  /** Removes the WireGuard interface (and its routes) and the NAT tables: for uninstall, not for restarts. */
+  /** Removes the WireGuard interface (and its routes), the NAT tables and the source filter: for uninstall, not for restarts. */
   public void teardown() {
     wireGuard.deleteInterface(config.interfaceName());
     nat.removeAll();
+    sourceFilter.ifPresent(TunnelSourceFilter::remove);
   }
 }
