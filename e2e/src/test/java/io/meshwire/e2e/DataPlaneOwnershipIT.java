@@ -63,6 +63,19 @@ class DataPlaneOwnershipIT {
         .findFirst();
   }
 
+  /** Waits for {@code observer}'s agent to log that it set a peer's WireGuard endpoint to {@code endpoint}. */
+  private static void awaitPeerEndpointSet(String observer, long logOffset, String endpoint, Duration timeout,
+      String what) {
+    MeshLab.awaitTrue(() -> {
+      try {
+        return logSince(lab.agentLog(observer), logOffset).lines()
+            .anyMatch(l -> l.contains("wireguard peer updated") && l.contains("endpoint=" + endpoint));
+      } catch (IOException e) {
+        return false;
+      }
+    }, timeout, what);
+  }
+
   private static String logSince(Path file, long offset) throws IOException {
     try (var in = Files.newInputStream(file)) {
       in.skipNBytes(Math.min(offset, Files.size(file)));
@@ -219,14 +232,8 @@ class DataPlaneOwnershipIT {
     lab.net().exec(a.gateway(), "ip", "address", "del", a.publicAddress() + "/24", "dev", a.uplink()).orThrow();
 
     // b sets a's new endpoint because a announced it (WireGuard roaming would need a's next keepalive).
-    MeshLab.awaitTrue(() -> {
-      try {
-        return logSince(lab.agentLog("b"), bLogOffset).lines()
-            .anyMatch(l -> l.contains("wireguard peer updated") && l.contains("endpoint=" + moved + ":51820"));
-      } catch (IOException e) {
-        return false;
-      }
-    }, Duration.ofSeconds(20), "b to set a's new endpoint from a's announce");
+    awaitPeerEndpointSet("b", bLogOffset, moved + ":51820", Duration.ofSeconds(20),
+        "b to set a's new endpoint from a's announce");
     long announcedMs = (System.nanoTime() - started) / 1_000_000;
     MeshLab.awaitTrue(() -> lab.wgDump("b").contains("\t" + moved + ":51820\t") && lab.ping("b", "a", 1),
         Duration.ofSeconds(10), "b to reach a at its new address");
@@ -254,14 +261,8 @@ class DataPlaneOwnershipIT {
 
     // b sets d's new endpoint because d announced it: d's packets still leave from the old address,
     // so WireGuard roaming alone would never move b to the new one.
-    MeshLab.awaitTrue(() -> {
-      try {
-        return logSince(lab.agentLog("b"), bLogOffset).lines()
-            .anyMatch(l -> l.contains("wireguard peer updated") && l.contains("endpoint=" + moved + ":51820"));
-      } catch (IOException e) {
-        return false;
-      }
-    }, Duration.ofSeconds(10), "b to set d's endpoint from the file, through d's announce");
+    awaitPeerEndpointSet("b", bLogOffset, moved + ":51820", Duration.ofSeconds(10),
+        "b to set d's endpoint from the file, through d's announce");
     long announcedMs = (System.nanoTime() - started) / 1_000_000;
     lab.net().exec(d.gateway(), "ip", "address", "del", d.publicAddress() + "/24", "dev", d.uplink()).orThrow();
     MeshLab.awaitTrue(() -> lab.wgDump("b").contains("\t" + moved + ":51820\t") && lab.ping("b", "d", 1),

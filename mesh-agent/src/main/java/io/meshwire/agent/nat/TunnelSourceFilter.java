@@ -69,10 +69,7 @@ public final class TunnelSourceFilter {
 
   public TunnelSourceFilter(CommandRunner runner, String table, Duration timeout) {
     this.runner = Objects.requireNonNull(runner, "runner");
-    if (table == null || !table.matches("[A-Za-z0-9_-]{1,32}")) {
-      throw new IllegalArgumentException("nft table \"" + table + "\": must be 1..32 of [A-Za-z0-9_-]");
-    }
-    this.table = table;
+    this.table = NftNat.checkTable(table);
     this.timeout = Objects.requireNonNull(timeout, "timeout");
   }
 
