@@ -59,7 +59,12 @@ spec:
         {{- with .Values.wireguard.interfaceAddress }}
         - --interface-address={{ . }}
         {{- end }}
-        - --endpoint={{ include "meshwire-agent.endpoints" . }}
+        {{- with include "meshwire-agent.endpoints" . }}
+        - --endpoint={{ . }}
+        {{- end }}
+        {{- with .Values.gateway.endpointFile }}
+        - --endpoint-from-file={{ . }}
+        {{- end }}
         - --pod-cidrs={{ join "," .Values.podCidrs }}
         {{- with .Values.serviceCidrs }}
         - --service-cidrs={{ join "," . }}

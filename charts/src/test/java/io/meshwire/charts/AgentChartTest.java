@@ -230,6 +230,16 @@ class AgentChartTest {
   }
 
   @Test
+  void anEndpointFileIsPassedToTheAgentAndStandsInForTheEndpoints() {
+    HelmCharts.Render render = required().values("agent/host-network.yaml")
+        .set("gateway.endpointFile", "/run/meshwire/endpoint");
+    AgentConfig config = agentConfig(render);
+    assertEquals(Optional.of(Path.of("/run/meshwire/endpoint")), config.endpointFile());
+    assertEquals(List.of(new HostPort("192.0.2.7", 51820)), config.endpoints(), "the node's address as fallback");
+    assertEquals(Optional.empty(), agentConfig(required()).endpointFile());
+  }
+
+  @Test
   void nodePortService() {
     V1Service service = wireGuardService(required().values("agent/node-port.yaml").manifests());
     assertEquals("NodePort", service.getSpec().getType());
