@@ -59,7 +59,12 @@ spec:
         {{- with .Values.wireguard.interfaceAddress }}
         - --interface-address={{ . }}
         {{- end }}
-        - --endpoint={{ include "meshwire-agent.endpoints" . }}
+        {{- with include "meshwire-agent.endpoints" . }}
+        - --endpoint={{ . }}
+        {{- end }}
+        {{- with .Values.gateway.endpointFile }}
+        - --endpoint-from-file={{ . }}
+        {{- end }}
         - --pod-cidrs={{ join "," .Values.podCidrs }}
         {{- with .Values.serviceCidrs }}
         - --service-cidrs={{ join "," . }}
@@ -178,6 +183,12 @@ spec:
         # (/run/wireguard, how wg talks to it) and the iptables lock (/run/xtables.lock).
         - name: run
           mountPath: /run
+        {{- if .Values.hostNetwork }}
+        # With hostNetwork the tunnel interface is the node's, so the interface claims are too: a
+        # second agent pod on this node with the same interface name is refused, naming the owner.
+        - name: interface-claims
+          mountPath: /run/meshwire
+        {{- end }}
         {{- if include "meshwire-agent.tunDevice" . }}
         - name: tun
           mountPath: /dev/net/tun
@@ -215,6 +226,12 @@ spec:
     - name: run
       emptyDir:
         medium: Memory
+    {{- if .Values.hostNetwork }}
+    - name: interface-claims
+      hostPath:
+        path: /run/meshwire
+        type: DirectoryOrCreate
+    {{- end }}
     {{- if include "meshwire-agent.tunDevice" . }}
     - name: tun
       hostPath:

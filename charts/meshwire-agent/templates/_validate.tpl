@@ -14,7 +14,7 @@ this first, so `helm template` and `helm install` stop before anything renders.
 {{- if not .Values.podCidrs }}
 {{- $errors = append $errors "podCidrs: at least one pod CIDR is required" }}
 {{- end }}
-{{- if and (not .Values.gateway.endpoints) (not .Values.hostNetwork) }}
+{{- if and (not .Values.gateway.endpoints) (not .Values.hostNetwork) (not .Values.gateway.endpointFile) }}
 {{- $errors = append $errors "gateway.endpoints: at least one endpoint (host:port) peers can dial is required (the WireGuard Service's external address); only with hostNetwork does it default to the node's IP" }}
 {{- end }}
 {{- $caSources := 0 }}

@@ -226,6 +226,31 @@ class AgentChartTest {
   }
 
   @Test
+  void hostNetworkPodsShareTheNodesInterfaceClaimsOthersKeepTheirOwn() {
+    V1PodSpec host = required().values("agent/host-network.yaml").manifests().only(V1Deployment.class).getSpec()
+        .getTemplate().getSpec();
+    String claims = io.meshwire.agent.wireguard.InterfaceClaim.DEFAULT_DIR.toString();
+    assertEquals(claims, volume(host, "interface-claims").getHostPath().getPath());
+    assertEquals("DirectoryOrCreate", volume(host, "interface-claims").getHostPath().getType());
+    assertEquals(claims, mountPath(agentContainer(host), "interface-claims"));
+    // In its own network namespace the interface is the pod's: a node-wide claim would refuse a
+    // second cluster's agent scheduled on the same node for no reason.
+    V1PodSpec own = required().manifests().only(V1Deployment.class).getSpec().getTemplate().getSpec();
+    assertTrue(own.getVolumes().stream().noneMatch(v -> v.getName().equals("interface-claims")));
+    assertTrue(agentContainer(own).getVolumeMounts().stream().noneMatch(v -> v.getName().equals("interface-claims")));
+  }
+
+  @Test
+  void anEndpointFileIsPassedToTheAgentAndStandsInForTheEndpoints() {
+    HelmCharts.Render render = required().values("agent/host-network.yaml")
+        .set("gateway.endpointFile", "/run/meshwire/endpoint");
+    AgentConfig config = agentConfig(render);
+    assertEquals(Optional.of(Path.of("/run/meshwire/endpoint")), config.endpointFile());
+    assertEquals(List.of(new HostPort("192.0.2.7", 51820)), config.endpoints(), "the node's address as fallback");
+    assertEquals(Optional.empty(), agentConfig(required()).endpointFile());
+  }
+
+  @Test
   void nodePortService() {
     V1Service service = wireGuardService(required().values("agent/node-port.yaml").manifests());
     assertEquals("NodePort", service.getSpec().getType());

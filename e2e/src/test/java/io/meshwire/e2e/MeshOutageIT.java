@@ -118,15 +118,32 @@ class MeshOutageIT {
   @Order(5)
   void revokedClusterIsRemovedByEveryAgentWithin2s() throws Exception {
     String dKey = lab.wgDump("d").strip().split("\n")[0].split("\t")[1];
-    assertTrue(lab.wgDump("a").contains(dKey));
+    String dPods = "10.104.0.0/16";
+    for (String name : List.of("a", "b", "c")) {
+      assertTrue(lab.wgDump(name).contains(dKey));
+      assertTrue(routes(name).contains(dPods), routes(name));
+      assertTrue(filterAllows(name).contains("\"10.104.0.0\", \"len\": 16"), filterAllows(name));
+    }
     assertEquals(0, lab.cli("revoke", "d", "--reason", "e2e").exitCode());
     long revoked = System.nanoTime(); // the CLI returns once the hub has stored the revocation
     for (String name : List.of("a", "b", "c")) {
-      MeshLab.awaitTrue(() -> !lab.wgDump(name).contains(dKey), Duration.ofSeconds(2),
-          name + " to drop d's peer");
+      // Its WireGuard peer, its route and its place among the tunnel's allowed sources: all gone.
+      MeshLab.awaitTrue(() -> !lab.wgDump(name).contains(dKey) && !routes(name).contains(dPods)
+          && !filterAllows(name).contains("10.104.0.0"), Duration.ofSeconds(2), name + " to drop d's peer");
     }
     log.info("measured revocation_propagation_ms={}", (System.nanoTime() - revoked) / 1_000_000);
     assertFalse(lab.ping("a", "d", 2), "d unreachable after revocation");
     assertTrue(lab.ping("a", "b", 1), "the rest of the mesh still works");
+  }
+
+  private static String routes(String name) {
+    return lab.net().exec(lab.cluster(name).gateway(), "ip", "route", "show", "dev",
+        lab.cluster(name).wireGuardInterface()).stdout();
+  }
+
+  /** The agent's tunnel source filter: the IPv4 sources it lets in, as nft prints them in JSON. */
+  private static String filterAllows(String name) {
+    return lab.net().exec(lab.cluster(name).gateway(), "nft", "-j", "list", "set", "inet", "meshwire_filter",
+        "allowed4").stdout();
   }
 }

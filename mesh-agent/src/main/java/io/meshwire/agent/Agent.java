@@ -15,6 +15,7 @@ import io.meshwire.agent.ipam.ViewChecks;
 import io.meshwire.agent.ipam.ViewDecisions;
 import io.meshwire.agent.ipam.ViewPublisher;
 import io.meshwire.agent.nat.Nat;
+import io.meshwire.agent.nat.TunnelSourceFilter;
 import io.meshwire.agent.path.KnownRelays;
 import io.meshwire.agent.path.PathStateFile;
 import io.meshwire.agent.path.SavedPaths;
@@ -29,9 +30,12 @@ import io.meshwire.agent.status.AgentHttp;
 import io.meshwire.agent.status.LinkMonitor;
 import io.meshwire.agent.status.StatusJson;
 import io.meshwire.agent.status.StatusReporter;
+import io.meshwire.agent.sync.CarriedPeers;
 import io.meshwire.agent.sync.MeshSync;
 import io.meshwire.agent.wireguard.DataPlane;
+import io.meshwire.agent.wireguard.EndpointFile;
 import io.meshwire.agent.wireguard.EndpointFollower;
+import io.meshwire.agent.wireguard.EndpointSource;
 import io.meshwire.agent.wireguard.GatewaySysctls;
 import io.meshwire.agent.wireguard.InterfaceClaim;
 import io.meshwire.agent.wireguard.IpRoutes;
@@ -62,6 +66,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
@@ -95,6 +100,7 @@ public final class Agent implements AutoCloseable {
   private final ViewDecisions viewDecisions;
   private final ViewPublisher viewPublisher;
   private final Nat nat;
+  private final Optional<TunnelSourceFilter> sourceFilter;
   private final ScheduledExecutorService timer = daemonExecutor("agent-status");
   private final ClusterIdentity identity;
   private final HubSession session;
@@ -104,7 +110,7 @@ public final class Agent implements AutoCloseable {
   private final KnownRelays relays;
   private final InterfaceClaim interfaceClaim;
   private final GatewaySysctls gateway;
-  private final EndpointFollower endpoints;
+  private final EndpointSource endpoints;
   // Its own thread: the status timer can block up to a call deadline on a hub connection that went
   // with the old address, exactly when a moved endpoint must be announced.
   private final ScheduledExecutorService endpointTimer = daemonExecutor("agent-endpoints");
@@ -113,6 +119,10 @@ public final class Agent implements AutoCloseable {
   private volatile ReflectionService reflection;
   private volatile boolean running = true;
   private MetricsListener http;
+  /** The mesh UID the agent had when a rejoin was marked, until it adopted another one. */
+  private volatile Optional<String> rejoinFrom = Optional.empty();
+  /** Released to end the hub session's pause at once (a rejoin replaced the credentials). */
+  private final Semaphore sessionWakeup = new Semaphore(0);
 
   private Agent(AgentConfig config, InstantSource clock, BootState boot, StateFile file, Optional<ApiClient> kube,
       ProcessCommandRunner runner, WgToolsWireGuard wireGuard, InterfaceClaim interfaceClaim, PathStateFile pathFile,
@@ -127,11 +137,17 @@ public final class Agent implements AutoCloseable {
     AgentState initial = boot.state();
     this.wireGuard = wireGuard;
     AtomicReference<Reconciler> reconcilerRef = new AtomicReference<>();
-    String meshUidAtStart = initial.meshUid();
+    if (rejoined) {
+      rejoinFrom = Optional.of(initial.meshUid());
+    }
+    CarriedPeers carried = CarriedPeers.load(config.stateDir().resolve("carried-peers"), clock,
+        CarriedPeers.DEFAULT_GRACE, initial.meshUid());
     this.sync = new MeshSync(config.clusterId(), initial, file, config.acceptHubState() || rejoined, s -> {
-      if (rejoined) {
-        Rejoin.adopted(config.stateDir(), meshUidAtStart, s);
-      }
+      rejoinFrom.ifPresent(from -> {
+        if (Rejoin.adopted(config.stateDir(), from, s)) {
+          rejoinFrom = Optional.empty();
+        }
+      });
       Reconciler r = reconcilerRef.get();
       if (r != null) {
         r.trigger();
@@ -140,7 +156,7 @@ public final class Agent implements AutoCloseable {
       if (reflect != null) {
         reflect.stateChanged();
       }
-    }, v -> ViewChecks.problemAsViewOfMe(v, config.podCidrs()));
+    }, v -> ViewChecks.problemAsViewOfMe(v, config.podCidrs()), carried);
     this.relays = new KnownRelays(pathFile, savedPaths.relays(), r -> new SavedPaths(r, savedPaths.links()));
     sync.onRelays(relays);
     // Without usable state, leave the data plane the previous agent left until the hub caught up.
@@ -163,9 +179,11 @@ public final class Agent implements AutoCloseable {
     this.viewPublisher = new ViewPublisher(sync,
         () -> sessionRef.get().connectedHub().map(c -> (ViewPublisher.Hub) c::publishViews),
         clock, daemonExecutor("agent-views"), backoff, meters);
-    this.endpoints = new EndpointFollower(config.endpoints(), EndpointFollower.Addresses.host());
+    this.endpoints = config.endpointFile().<EndpointSource>map(f -> new EndpointFile(f, config.endpoints()))
+        .orElseGet(() -> new EndpointFollower(config.endpoints(), EndpointFollower.Addresses.host()));
     this.session = new HubSession(identity, sync, s -> own.withEndpoints(endpoints.endpoints()).toProto(s),
-        viewPublisher::trigger, backoff, breaker, Thread::sleep, clock);
+        viewPublisher::trigger, backoff, breaker,
+        delay -> sessionWakeup.tryAcquire(delay.toMillis(), TimeUnit.MILLISECONDS), clock);
     sessionRef.set(session);
     // The tunnel address is routed here too: no peer may be seen as it.
     List<Cidr> reserved = Stream.concat(config.reservedCidrs().stream(), config.interfaceAddress().stream()).toList();
@@ -177,6 +195,8 @@ public final class Agent implements AutoCloseable {
         wireGuard, new DataPlane(wireGuard, new IpRoutes(runner)),
         Optional.of(new Reconciler.Remapping(viewDecisions, nat, config.podCidrs())), observeOnly, sync::state,
         daemonExecutor("agent-reconcile"), config.reconcileInterval(), meters, new SystemResolver(meters));
+    this.sourceFilter = TunnelSourceFilter.forHost(runner);
+    sourceFilter.ifPresent(reconciler::filterSources);
     reconcilerRef.set(reconciler);
     this.status = new StatusReporter(
         new LinkMonitor(wireGuard, config.interfaceName(), config.linkDownAfter(), sync::state, clock),
@@ -254,6 +274,8 @@ public final class Agent implements AutoCloseable {
     agent.timer.scheduleWithFixedDelay(agent.gateway::check, 0, 30, TimeUnit.SECONDS);
     // A moved gateway address is announced within seconds, not left to WireGuard roaming.
     agent.endpointTimer.scheduleWithFixedDelay(agent::followEndpoints, 2, 2, TimeUnit.SECONDS);
+    // `meshwire agent rejoin` while this agent runs: adopt the new mesh without a restart.
+    agent.timer.scheduleWithFixedDelay(agent::checkRejoin, 1, 1, TimeUnit.SECONDS);
     // A session can outlive 2/3 of the certificate's lifetime: check renewal hourly, not only on connect.
     agent.timer.scheduleWithFixedDelay(() -> agent.session.connectedHub().ifPresent(agent.identity::renewInBackground),
         1, 1, TimeUnit.HOURS);
@@ -272,6 +294,35 @@ public final class Agent implements AutoCloseable {
     }
   }
 
+  /**
+   * Acts on a rejoin marked while this agent runs: the next hub state is adopted although its mesh
+   * UID differs, and the hub session reconnects now with the new credentials (no restart, tunnels
+   * untouched). Also drops the peers carried from the old mesh once their grace period is over.
+   */
+  private void checkRejoin() {
+    try {
+      sync.expireCarried();
+      if (rejoinFrom.isPresent() || !Rejoin.marked(config.stateDir())) {
+        return;
+      }
+      rejoinFrom = Optional.of(sync.state().meshUid());
+      log.warn("rejoin: credentials replaced while running; adopting the new hub's mesh once dir={}",
+          config.stateDir());
+      sync.acceptNextMesh();
+      identity.reset(); // the next connect reads the new credential set
+      identity.stored().ifPresent(creds -> {
+        ReflectionService reflect = reflection;
+        if (reflect != null) {
+          reflect.useCredentials(creds);
+        }
+      });
+      sessionWakeup.drainPermits();
+      sessionWakeup.release();
+    } catch (RuntimeException e) {
+      log.warn("rejoin check failed error=\"{}\"", e.getMessage());
+    }
+  }
+
   /** The mesh (trust domain) of the CA this agent trusts: from its state dir, else from hub-ca; "" before either. */
   private static String meshOf(AgentConfig config) {
     Path ca = config.stateDir().resolve("ca.crt");
@@ -281,6 +332,9 @@ public final class Agent implements AutoCloseable {
 
   private void registerMetrics() {
     Gauge.builder("meshwire.agent.peers", sync, s -> s.state().peers().size()).register(meters);
+    Gauge.builder("meshwire.agent.peers.carried", sync, s -> s.carried().size())
+        .description("Peers kept from the previous mesh after a rejoin until they announce in the new one")
+        .register(meters);
     Gauge.builder("meshwire.agent.peers.up", status,
         r -> r.lastLinks().stream().filter(p -> p.health() == LinkHealth.UP).count()).register(meters);
     Gauge.builder("meshwire.agent.hub.connected", session, s -> s.connected() ? 1 : 0).register(meters);
@@ -407,9 +461,10 @@ public final class Agent implements AutoCloseable {
     interfaceClaim.close();
   }
 
-  /** Removes the WireGuard interface (and its routes) and the NAT tables: for uninstall, not for restarts. */
+  /** Removes the WireGuard interface (and its routes), the NAT tables and the source filter: for uninstall, not for restarts. */
   public void teardown() {
     wireGuard.deleteInterface(config.interfaceName());
     nat.removeAll();
+    sourceFilter.ifPresent(TunnelSourceFilter::remove);
   }
 }

@@ -40,8 +40,13 @@ public final class AgentCommand implements Callable<Integer> {
   String listenPort;
   @Option(names = "--interface-address", description = "Address of the tunnel interface, a /32 or /128.")
   String interfaceAddress;
-  @Option(names = "--endpoint", split = ",", description = "Gateway endpoint(s) peers dial, host:port. Required.")
+  @Option(names = "--endpoint", split = ",",
+      description = "Gateway endpoint(s) peers dial, host:port. Required unless --endpoint-from-file.")
   java.util.List<String> endpoints;
+  @Option(names = "--endpoint-from-file", paramLabel = "FILE",
+      description = "Read the gateway endpoint(s) from FILE (host:port per line), re-read every 2 s and announced on"
+          + " change: behind NAT, a file your platform keeps true. --endpoint is the fallback while it is unusable.")
+  Path endpointFile;
   @Option(names = "--pod-cidrs", split = ",", description = "This cluster's pod CIDRs. Required.")
   java.util.List<String> podCidrs;
   @Option(names = "--service-cidrs", split = ",", description = "This cluster's service CIDRs.")
@@ -106,6 +111,9 @@ public final class AgentCommand implements Callable<Integer> {
     }
     if (endpoints != null) {
       settings.put("endpoint", String.join(",", endpoints));
+    }
+    if (endpointFile != null) {
+      settings.put("endpoint-from-file", endpointFile.toString());
     }
     if (podCidrs != null) {
       settings.put("pod-cidrs", String.join(",", podCidrs));

@@ -25,15 +25,16 @@ import picocli.CommandLine.Spec;
 /**
  * {@code AgentRejoinCommand} is {@code meshwire agent rejoin}: re-enrolls a cluster whose hub lost
  * its data (a new CA and mesh) with a new join token, replaces the credential set in the agent's
- * state directory atomically (the previous set is kept), and marks the state so that the agent,
- * at its next start, takes the new hub's state although its mesh UID differs. The tunnels stay up:
- * the agent applies its persisted state before it contacts the hub, as at every start.
+ * state directory atomically (the previous set is kept), and marks the state so that the agent
+ * takes the new hub's state once although its mesh UID differs: a running agent sees the mark
+ * within a second and reconnects with the new credentials; a stopped one at its start, after it
+ * applied its persisted state. Either way the tunnels stay up.
  */
 @Command(name = "rejoin", description = {
     "Re-enroll this cluster with a hub that lost its data (new CA and mesh); tunnels stay up.",
     "Enrolls with a new join token (verifying the hub with --hub-ca), replaces cluster.key, cluster.crt and",
     "ca.crt in --state-dir atomically (the previous set goes to replaced-<time>/), and marks the state so",
-    "that the agent adopts the new hub's mesh once. Then restart the agent."})
+    "that the agent adopts the new hub's mesh once: a running agent within seconds, without a restart."})
 public final class AgentRejoinCommand implements Callable<Integer> {
 
   @Spec private CommandSpec spec;
@@ -79,8 +80,9 @@ public final class AgentRejoinCommand implements Callable<Integer> {
     out.println("re-enrolled cluster " + cluster + " in mesh " + mesh + " (certificate not after "
         + fresh.leaf().getNotAfter().toInstant() + ")");
     out.println("credentials replaced in " + stateDir + "; the previous set is in " + previous);
-    out.println("restart the agent: it keeps its tunnels up and adopts the new hub's mesh once"
-        + " (meshwire agent-status: hub connected, nothing held)");
+    out.println("a running agent adopts the new hub's mesh within seconds, a stopped one at its start; tunnels"
+        + " stay up, peers not yet in the new mesh are kept until they rejoin (meshwire agent-status: hub"
+        + " connected, nothing held)");
     out.flush();
     return 0;
   }

@@ -33,6 +33,9 @@ import java.util.function.Function;
  *     default 75 s); more than twice the keepalive, so one lost keepalive does not flap the link.
  *     What arrives here are the peers' keepalives, so the check holds only if every cluster of the
  *     mesh uses the same (or a shorter) keepalive
+ * @param endpointFile where the gateway endpoints are read from, and re-read every 2 s
+ *     ({@code endpoint-from-file}): behind NAT or a load balancer, a file the platform keeps true;
+ *     {@code endpoint} is then only the fallback while it has no usable content
  */
 public record AgentConfig(
     String clusterId,
@@ -57,12 +60,14 @@ public record AgentConfig(
     Optional<Path> kubeconfig,
     Optional<HostPort> peerListen,
     Duration persistentKeepalive,
-    Duration linkDownAfter) {
+    Duration linkDownAfter,
+    Optional<Path> endpointFile) {
 
   public static final Set<String> KEYS = Set.of("cluster-id", "state-dir", "hub", "hub-ca", "join-token",
       "join-token-file", "interface", "listen-port", "interface-address", "endpoint", "pod-cidrs", "service-cidrs",
       "peer-channel", "wireguard", "reconcile-interval", "status-interval", "metrics-listen", "accept-hub-state",
-      "remap-pools", "reserved-cidrs", "kubeconfig", "peer-listen", "persistent-keepalive", "link-down-after");
+      "remap-pools", "reserved-cidrs", "kubeconfig", "peer-listen", "persistent-keepalive", "link-down-after",
+      "endpoint-from-file");
 
   static final Map<String, String> DEFAULTS = Map.of(
       "interface", "mw0",
@@ -110,8 +115,9 @@ public record AgentConfig(
     if (hubs.isEmpty()) {
       throw new IllegalArgumentException("agent config: hub: at least one hub address is required");
     }
-    if (endpoints.isEmpty()) {
-      throw new IllegalArgumentException("agent config: endpoint: at least one gateway endpoint is required");
+    if (endpoints.isEmpty() && endpointFile.isEmpty()) {
+      throw new IllegalArgumentException("agent config: endpoint: at least one gateway endpoint is required"
+          + " (or endpoint-from-file)");
     }
     if (podCidrs.isEmpty()) {
       throw new IllegalArgumentException("agent config: pod-cidrs: at least one pod CIDR is required");
@@ -182,7 +188,8 @@ public record AgentConfig(
         all.get("interface"),
         get(all, "listen-port", Integer::parseInt),
         Optional.ofNullable(all.get("interface-address")).map(v -> get(all, "interface-address", Cidr::parse)),
-        list(all, "endpoint", HostPort::parse, true),
+        list(all, "endpoint", HostPort::parse,
+            Optional.ofNullable(all.get("endpoint-from-file")).filter(v -> !v.isBlank()).isEmpty()),
         list(all, "pod-cidrs", Cidr::parse, true),
         list(all, "service-cidrs", Cidr::parse, false),
         Optional.ofNullable(all.get("peer-channel")).map(v -> get(all, "peer-channel", HostPort::parse)),
@@ -200,7 +207,8 @@ public record AgentConfig(
         Optional.ofNullable(all.get("kubeconfig")).filter(v -> !v.isBlank()).map(v -> Path.of(v.trim())),
         Optional.ofNullable(all.get("peer-listen")).map(v -> get(all, "peer-listen", HostPort::parseListen)),
         get(all, "persistent-keepalive", Durations::parse),
-        get(all, "link-down-after", Durations::parse));
+        get(all, "link-down-after", Durations::parse),
+        Optional.ofNullable(all.get("endpoint-from-file")).filter(v -> !v.isBlank()).map(v -> Path.of(v.trim())));
   }
 
   private static String required(Map<String, String> all, String key) {

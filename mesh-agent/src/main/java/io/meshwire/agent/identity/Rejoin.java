@@ -58,17 +58,26 @@ public final class Rejoin {
     return rejoined;
   }
 
-  /** Removes the marker once {@code state} belongs to another mesh than {@code meshUidAtStart}. */
-  public static void adopted(Path stateDir, String meshUidAtStart, AgentState state) {
-    if (state.meshUid().isEmpty() || state.meshUid().equals(meshUidAtStart)) {
-      return;
+  /** Whether {@code meshwire agent rejoin} marked the state directory and the new mesh is not adopted yet. */
+  public static boolean marked(Path stateDir) {
+    return Files.exists(stateDir.resolve(MARKER));
+  }
+
+  /**
+   * Removes the marker once {@code state} belongs to another mesh than {@code meshUidBefore} (the
+   * one the agent had when it saw the marker); returns whether the new mesh is adopted.
+   */
+  public static boolean adopted(Path stateDir, String meshUidBefore, AgentState state) {
+    if (state.meshUid().isEmpty() || state.meshUid().equals(meshUidBefore)) {
+      return false;
     }
     try {
       if (Files.deleteIfExists(stateDir.resolve(MARKER))) {
-        log.info("rejoin: adopted the new mesh mesh_uid={} previous={}", state.meshUid(), meshUidAtStart);
+        log.info("rejoin: adopted the new mesh mesh_uid={} previous={}", state.meshUid(), meshUidBefore);
       }
     } catch (IOException e) {
       log.warn("rejoin: cannot remove the marker file={} error=\"{}\"", stateDir.resolve(MARKER), e.getMessage());
     }
+    return true;
   }
 }

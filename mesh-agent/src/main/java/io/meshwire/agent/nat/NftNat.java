@@ -37,16 +37,21 @@ public final class NftNat implements Nat {
    */
   public NftNat(CommandRunner runner, String table, Duration timeout) {
     this.runner = Objects.requireNonNull(runner, "runner");
-    if (table == null || !table.matches("[A-Za-z0-9_-]{1,32}")) {
-      throw new IllegalArgumentException("nft table \"" + table + "\": must be 1..32 of [A-Za-z0-9_-]");
-    }
-    this.table = table;
+    this.table = checkTable(table);
     this.timeout = Objects.requireNonNull(timeout, "timeout");
   }
 
   /** Table {@value #TABLE}, 10 second timeout. */
   public NftNat(CommandRunner runner) {
     this(runner, TABLE, Duration.ofSeconds(10));
+  }
+
+  /** {@code table} when it is a table name the agent may use (1..32 of [A-Za-z0-9_-]). */
+  static String checkTable(String table) {
+    if (table == null || !table.matches("[A-Za-z0-9_-]{1,32}")) {
+      throw new IllegalArgumentException("nft table \"" + table + "\": must be 1..32 of [A-Za-z0-9_-]");
+    }
+    return table;
   }
 
   /** Whether {@code nft} can be run here. */

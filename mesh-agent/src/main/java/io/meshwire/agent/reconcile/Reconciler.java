@@ -4,11 +4,13 @@ import io.meshwire.agent.ipam.ViewDecisions;
 import io.meshwire.agent.nat.Nat;
 import io.meshwire.agent.nat.NatChange;
 import io.meshwire.agent.nat.NatPlanner;
+import io.meshwire.agent.nat.TunnelSourceFilter;
 import io.meshwire.agent.state.AgentState;
 import io.meshwire.agent.wireguard.Change;
 import io.meshwire.agent.wireguard.DataPlane;
 import io.meshwire.agent.wireguard.WgPeer;
 import io.meshwire.agent.wireguard.WireGuard;
+import io.meshwire.agent.wireguard.WireGuardPlan;
 import io.meshwire.netaddr.Cidr;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -36,6 +38,9 @@ import org.slf4j.LoggerFactory;
  * <p>With {@link Remapping}, a pass first lets the IPAM decide the views (persisting any change),
  * leaves exhausted peers out of routing, and after WireGuard brings the NAT tables to the NETMAP
  * rules of {@link NatPlanner}.
+ *
+ * <p>With a {@link TunnelSourceFilter} ({@link #filterSources}), a pass first narrows (or widens) the
+ * sources the tunnel admits to the planned AllowedIPs, then changes WireGuard and routes.
  *
  * <p>While {@link ObserveOnly} holds (the agent has no authoritative state), a pass leaves a serving
  * interface, its peers, routes and NAT rules exactly as they are, and says so once.
@@ -85,6 +90,7 @@ public final class Reconciler implements AutoCloseable {
   private volatile boolean applied;
   /** Peer cluster ID to the endpoint WireGuard uses instead of its gateway (a relayed link's bridge). */
   private volatile Supplier<Map<String, InetSocketAddress>> endpointOverrides = Map::of;
+  private volatile Optional<TunnelSourceFilter> sourceFilter = Optional.empty();
 
   public Reconciler(Interface iface, WireGuard wireGuard, DataPlane dataPlane, Supplier<AgentState> state,
       ScheduledExecutorService executor, Duration period, MeterRegistry meters) {
@@ -178,10 +184,14 @@ public final class Reconciler implements AutoCloseable {
       wireGuard.ensureInterface(iface.name(), iface.listenPort(), s.wireguardPrivateKey(), iface.address());
       interfaceKey.set(s.wireguardPrivateKey());
     }
+    WireGuardPlan plan = Planner.plan(iface.name(), s, excluded, iface.persistentKeepalive(),
+        endpointOverrides.get(), resolver);
+    // The source filter first: a peer that left is cut off before WireGuard forgets its key, and a
+    // new one is admitted before its tunnel carries anything.
+    sourceFilter.ifPresent(f -> filterSources(f, plan));
     List<Change> changes;
     try {
-      changes = dataPlane.apply(Planner.plan(iface.name(), s, excluded, iface.persistentKeepalive(),
-          endpointOverrides.get(), resolver));
+      changes = dataPlane.apply(plan);
     } catch (RuntimeException e) {
       interfaceKey.set(null); // the interface may have been deleted under us: recreate next pass
       throw e;
@@ -194,6 +204,29 @@ public final class Reconciler implements AutoCloseable {
     }
     applied = true;
     return changes;
+  }
+
+  /**
+   * Brings the tunnel's source filter to the plan's AllowedIPs. A failure is logged and counted but
+   * does not stop the pass: the tunnels matter more, and the next pass retries.
+   */
+  private void filterSources(TunnelSourceFilter filter, WireGuardPlan plan) {
+    try {
+      if (filter.sync(iface.name(), plan.peers().stream().flatMap(p -> p.allowedIps().stream()).toList())) {
+        changesApplied.increment();
+      }
+    } catch (RuntimeException e) {
+      errors.increment();
+      log.warn("tunnel source filter failed if={} error=\"{}\"", iface.name(), e.getMessage());
+    }
+  }
+
+  /**
+   * Makes every later pass keep {@code filter} on the tunnel: only the current peers' AllowedIPs
+   * (their pod CIDRs as this cluster sees them) may send in through it.
+   */
+  public void filterSources(TunnelSourceFilter filter) {
+    this.sourceFilter = Optional.of(filter);
   }
 
   /** Whether the interface exists and answers: a data plane someone set up. */

@@ -19,8 +19,12 @@ import org.slf4j.LoggerFactory;
  * {@code MeshSync} applies what the hub says to the agent's last-known state, persists it, and
  * tells the data plane. It owns the safety rules: a hub that lost its data (another mesh UID) or a
  * snapshot that would remove most peers at once is not applied; the agent keeps its peers, flags
- * the situation ({@link #held()}) and waits for an operator, who restarts the agent with
- * {@code acceptHubState} to take the hub's word.
+ * the situation ({@link #held()}) and waits for an operator: {@code meshwire agent rejoin} (the
+ * running agent then calls {@link #acceptNextMesh()}) or a restart with {@code acceptHubState}.
+ *
+ * <p>When it adopts another mesh, the peers the new hub does not list yet are {@link CarriedPeers
+ * carried}: kept, data plane untouched, until they announce in the new mesh, the hub removes them,
+ * or the grace period ends ({@link #expireCarried()}).
  *
  * <p>The persisted revision is a resume point: everything up to it has been applied. So after a
  * hello that announces a snapshot, nothing is applied (and the revision does not move) until that
@@ -42,6 +46,9 @@ public final class MeshSync implements HubEvents {
   private final StateFile file;
   private final Consumer<AgentState> onChange;
   private final Function<View, Optional<String>> viewProblem;
+  // @GuardedBy("this")
+  private final CarriedPeers carried;
+  // @GuardedBy("this")
   private boolean acceptHubState;
   // @GuardedBy("this")
   private AgentState state;
@@ -75,7 +82,17 @@ public final class MeshSync implements HubEvents {
    */
   public MeshSync(String self, AgentState initial, StateFile file, boolean acceptHubState,
       Consumer<AgentState> onChange, Function<View, Optional<String>> viewProblem) {
+    this(self, initial, file, acceptHubState, onChange, viewProblem,
+        CarriedPeers.inMemory(java.time.InstantSource.system(), CarriedPeers.DEFAULT_GRACE));
+  }
+
+  /**
+   * @param carried the peers kept from the previous mesh after a rejoin (persisted in the agent)
+   */
+  public MeshSync(String self, AgentState initial, StateFile file, boolean acceptHubState,
+      Consumer<AgentState> onChange, Function<View, Optional<String>> viewProblem, CarriedPeers carried) {
     this.viewProblem = viewProblem;
+    this.carried = carried;
     this.self = self;
     this.state = initial;
     this.file = file;
@@ -107,6 +124,44 @@ public final class MeshSync implements HubEvents {
   /** Views of this cluster refused by the view check since start. */
   public synchronized long rejectedViews() {
     return rejectedViews;
+  }
+
+  /** Peers kept from the previous mesh that the new hub does not list yet (after a rejoin). */
+  public synchronized java.util.Set<String> carried() {
+    return carried.ids();
+  }
+
+  /**
+   * Takes the next hub state although its mesh UID differs (the operator re-enrolled the cluster
+   * with {@code meshwire agent rejoin} while this agent runs); a hold is lifted, the next Watch
+   * gets the new hub's snapshot.
+   */
+  public synchronized void acceptNextMesh() {
+    acceptHubState = true;
+    if (held.isPresent()) {
+      log.info("hold lifted reason=\"rejoin: the next hub state is adopted\" was=\"{}\"", held.get());
+    }
+    held = Optional.empty();
+  }
+
+  /**
+   * Drops the carried peers once the grace period is over: the clusters that did not rejoin in
+   * time lose their tunnels, routes and NAT here. Called periodically by the agent.
+   */
+  public synchronized void expireCarried() {
+    if (!carried.expired()) {
+      return;
+    }
+    java.util.Set<String> gone = carried.ids();
+    Map<String, PeerRecord> peers = new HashMap<>(state.peers());
+    Map<String, View> viewsOfMe = new HashMap<>(state.viewsOfMe());
+    Map<String, View> myViews = new HashMap<>(state.myViews());
+    peers.keySet().removeAll(gone);
+    viewsOfMe.keySet().removeAll(gone);
+    myViews.keySet().removeAll(gone);
+    carried.clear();
+    log.warn("rejoin: grace period over, removing peers that did not announce in the new mesh peers={}", gone);
+    commit(state.withPeers(peers).withViewsOfMe(viewsOfMe).withMyViews(myViews));
   }
 
   /** Changes the state outside the Watch stream (own generation, own views) and persists it. */
@@ -143,7 +198,15 @@ public final class MeshSync implements HubEvents {
     }
     Map<String, PeerRecord> peers = new HashMap<>();
     clusters.stream().filter(c -> !c.clusterId().equals(self)).forEach(c -> peers.put(c.clusterId(), c));
-    long removed = state.peers().keySet().stream().filter(id -> !peers.containsKey(id)).count();
+    // Adopting another mesh (rejoin): the clusters not in it yet keep their tunnels until they
+    // announce there or the grace period ends. Within one mesh, only those already carried stay.
+    boolean meshChanged = !state.meshUid().isEmpty() && !state.meshUid().equals(pendingMeshUid);
+    java.util.Set<String> carry = new java.util.TreeSet<>(state.peers().keySet());
+    carry.removeAll(peers.keySet());
+    if (!meshChanged) {
+      carry.retainAll(carried.ids());
+    }
+    long removed = state.peers().keySet().stream().filter(id -> !peers.containsKey(id) && !carry.contains(id)).count();
     int before = state.peers().size();
     if (!acceptHubState && before >= 2 && removed * 2 > before) {
       hold("snapshot at revision " + revision + " would remove " + removed + " of " + before
@@ -158,11 +221,26 @@ public final class MeshSync implements HubEvents {
         viewsOfMe.put(v.observerClusterId(), state.viewsOfMe().get(v.observerClusterId()));
       }
     });
+    carry.forEach(id -> {
+      peers.put(id, state.peers().get(id));
+      Optional.ofNullable(state.viewsOfMe().get(id)).ifPresent(v -> viewsOfMe.put(id, v));
+    });
+    if (!carry.equals(carried.ids())) {
+      if (carry.isEmpty()) {
+        carried.clear();
+      } else if (meshChanged) {
+        carried.start(pendingMeshUid, carry); // before the state: a crash in between carries again
+        log.info("rejoin: keeping peers not yet in the new mesh peers={} until={}", carry, carried.deadline());
+      } else {
+        carried.ids().stream().filter(id -> !carry.contains(id)).forEach(carried::release);
+      }
+    }
     Map<String, View> myViews = new HashMap<>(state.myViews());
     myViews.keySet().retainAll(peers.keySet());
     acceptHubState = false;
     awaitingSnapshot = false;
-    log.info("snapshot applied revision={} peers={} removed={}", revision, peers.size(), removed);
+    log.info("snapshot applied revision={} peers={} removed={} carried={}", revision, peers.size(), removed,
+        carry.size());
     commit(state.withPeers(peers).withViewsOfMe(viewsOfMe).withMyViews(myViews).atRevision(pendingMeshUid, revision));
   }
 
@@ -175,7 +253,10 @@ public final class MeshSync implements HubEvents {
     if (!record.clusterId().equals(self)) {
       Map<String, PeerRecord> peers = new HashMap<>(state.peers());
       PeerRecord old = peers.put(record.clusterId(), record);
-      if (old == null) {
+      if (carried.release(record.clusterId())) {
+        log.info("rejoin: carried peer announced in the new mesh cluster={} revision={} still_carried={}",
+            record.clusterId(), revision, carried.ids().size());
+      } else if (old == null) {
         log.info("peer joined cluster={} revision={}", record.clusterId(), revision);
       }
       next = next.withPeers(peers);
@@ -192,6 +273,7 @@ public final class MeshSync implements HubEvents {
     Map<String, View> viewsOfMe = new HashMap<>(state.viewsOfMe());
     Map<String, View> myViews = new HashMap<>(state.myViews());
     boolean known = peers.remove(clusterId) != null;
+    carried.release(clusterId);
     viewsOfMe.remove(clusterId);
     myViews.remove(clusterId);
     if (known) {

@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safe: {@link #check} is called from one timer thread, {@link #endpoints} from any.
  */
-public final class EndpointFollower {
+public final class EndpointFollower implements EndpointSource {
 
   private static final Logger log = LoggerFactory.getLogger(EndpointFollower.class);
 
@@ -69,11 +69,13 @@ public final class EndpointFollower {
   }
 
   /** The endpoints to announce now. */
+  @Override
   public List<HostPort> endpoints() {
     return current;
   }
 
   /** Looks at the interfaces again; true when an endpoint moved (then {@link #endpoints} changed). */
+  @Override
   public synchronized boolean check() {
     Map<String, List<InetAddress>> now = addresses.byInterface();
     List<HostPort> next = new ArrayList<>(current);

@@ -144,6 +144,16 @@ class AgentConfigTest {
   }
 
   @Test
+  void anEndpointFileStandsInForTheEndpoint() {
+    Map<String, String> settings = without("endpoint");
+    settings.put("endpoint-from-file", "/run/meshwire/endpoint");
+    AgentConfig c = AgentConfig.parse(settings);
+    assertEquals(java.util.Optional.of(java.nio.file.Path.of("/run/meshwire/endpoint")), c.endpointFile());
+    assertEquals(List.of(), c.endpoints());
+    assertEquals(java.util.Optional.empty(), AgentConfig.parse(without("nothing")).endpointFile());
+  }
+
+  @Test
   void aBadCidrInPodCidrsNamesItsIndex() {
     String message = rejection(with("pod-cidrs", "10.1.0.0/16,10.2.0.0/33"));
 

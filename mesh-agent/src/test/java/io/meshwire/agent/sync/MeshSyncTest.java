@@ -16,6 +16,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import io.meshwire.certs.FakeClock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
@@ -287,7 +289,7 @@ class MeshSyncTest {
   }
 
   @Test
-  void acceptHubStateTakesANewMeshUid() {
+  void acceptHubStateTakesANewMeshUidAndCarriesThePeersItDoesNotListYet() {
     MeshSync s = sync(TestStates.state(MESH, 40, peer("west", 2), peer("north", 3)), true);
 
     s.hello("mesh-2", 3, true);
@@ -296,7 +298,119 @@ class MeshSyncTest {
     assertTrue(s.held().isEmpty());
     assertEquals("mesh-2", s.state().meshUid());
     assertEquals(3, s.state().revision());
-    assertEquals(Set.of("south"), s.state().peers().keySet());
+    assertEquals(Set.of("south", "west", "north"), s.state().peers().keySet());
+    assertEquals(Set.of("west", "north"), s.carried());
+  }
+
+  private MeshSync carrying(CarriedPeers carried) {
+    AgentState before = TestStates.state(MESH, 40, peer("west", 2), peer("north", 3));
+    before = before.withViewsOfMe(Map.of("north", view("north", SELF, "10.1.0.0/16", "100.64.0.0/16")))
+        .withMyViews(Map.of("north", view(SELF, "north", "10.3.0.0/16", "100.65.0.0/16")));
+    MeshSync s = new MeshSync(SELF, before, file, false, changes::add, v -> java.util.Optional.empty(), carried);
+    s.hello("mesh-2", 3, true);
+    assertTrue(s.held().isPresent(), "another mesh is held until the operator rejoins");
+    s.acceptNextMesh();
+    s.hello("mesh-2", 3, true);
+    s.snapshot(3, List.of(peer("west", 2, 5, 3)), List.of());
+    s.caughtUp(3);
+    return s;
+  }
+
+  @Test
+  void rejoinedAgentKeepsAPeerWithItsViewsUntilItAnnouncesInTheNewMesh() {
+    FakeClock clock = new FakeClock();
+    MeshSync s = carrying(CarriedPeers.inMemory(clock, Duration.ofMinutes(15)));
+
+    assertTrue(s.held().isEmpty());
+    assertEquals("mesh-2", s.state().meshUid());
+    assertEquals(Set.of("west", "north"), s.state().peers().keySet(), "north kept, data plane untouched");
+    assertEquals(peer("north", 3), s.state().peers().get("north"));
+    assertEquals(Set.of("north"), s.state().myViews().keySet());
+    assertEquals(Set.of("north"), s.state().viewsOfMe().keySet());
+    assertEquals(Set.of("north"), s.carried());
+    assertEquals(s.state(), persisted());
+
+    s.upserted(4, peer("north", 3, 7, 4));
+    assertEquals(Set.of(), s.carried(), "north is in the new mesh now");
+    assertEquals(7, s.state().peers().get("north").generation());
+    clock.advance(Duration.ofHours(1));
+    s.expireCarried();
+    assertEquals(Set.of("west", "north"), s.state().peers().keySet(), "nothing carried, nothing expires");
+  }
+
+  @Test
+  void carriedPeerIsRemovedWithItsViewsWhenTheGracePeriodEnds() {
+    FakeClock clock = new FakeClock();
+    MeshSync s = carrying(CarriedPeers.inMemory(clock, Duration.ofMinutes(15)));
+
+    clock.advance(Duration.ofMinutes(14));
+    s.expireCarried();
+    assertEquals(Set.of("west", "north"), s.state().peers().keySet());
+
+    clock.advance(Duration.ofMinutes(1));
+    changes.clear();
+    s.expireCarried();
+    assertEquals(Set.of("west"), s.state().peers().keySet());
+    assertEquals(Map.of(), s.state().myViews());
+    assertEquals(Map.of(), s.state().viewsOfMe());
+    assertEquals(Set.of(), s.carried());
+    assertEquals(1, changes.size(), "the data plane is told");
+    assertEquals(s.state(), persisted());
+  }
+
+  @Test
+  void laterSnapshotOfTheNewMeshKeepsCarriedPeersAndReleasesThoseItLists() {
+    MeshSync s = carrying(CarriedPeers.inMemory(new FakeClock(), Duration.ofMinutes(15)));
+    s.upserted(4, peer("south", 4));
+
+    s.hello("mesh-2", 9, true); // e.g. resumed below the hub's compaction point
+    s.snapshot(9, List.of(peer("west", 2, 5, 3)), List.of());
+    assertEquals(Set.of("west", "north"), s.state().peers().keySet(), "south really left; north still carried");
+
+    s.hello("mesh-2", 10, true);
+    s.snapshot(10, List.of(peer("west", 2, 5, 3), peer("north", 3, 8, 10)), List.of());
+    assertEquals(Set.of(), s.carried());
+    s.hello("mesh-2", 11, true);
+    s.snapshot(11, List.of(peer("west", 2, 5, 3)), List.of());
+    assertEquals(Set.of("west"), s.state().peers().keySet(), "no longer carried: the snapshot rules");
+  }
+
+  @Test
+  void hubRemovalOfACarriedPeerEndsItsCarry() {
+    MeshSync s = carrying(CarriedPeers.inMemory(new FakeClock(), Duration.ofMinutes(15)));
+
+    s.removed(4, "north", true);
+
+    assertEquals(Set.of("west"), s.state().peers().keySet());
+    assertEquals(Set.of(), s.carried());
+  }
+
+  @Test
+  void carriedPeersSurviveARestartWithTheirDeadlineAndAreForgottenWithAnotherMesh() throws Exception {
+    FakeClock clock = new FakeClock();
+    Path carriedFile = dir.resolve("carried-peers");
+    MeshSync s = carrying(CarriedPeers.load(carriedFile, clock, Duration.ofMinutes(15), MESH));
+    java.time.Instant deadline = clock.instant().plus(Duration.ofMinutes(15));
+
+    clock.advance(Duration.ofMinutes(5));
+    CarriedPeers restarted = CarriedPeers.load(carriedFile, clock, Duration.ofMinutes(15), s.state().meshUid());
+    assertEquals(Set.of("north"), restarted.ids());
+    assertEquals(deadline, restarted.deadline(), "a restart does not extend the grace period");
+
+    CarriedPeers otherMesh = CarriedPeers.load(carriedFile, clock, Duration.ofMinutes(15), MESH);
+    assertEquals(Set.of(), otherMesh.ids());
+    assertFalse(Files.exists(carriedFile), "a file of another mesh is deleted");
+  }
+
+  @Test
+  void aSnapshotWithinTheSameMeshCarriesNothing() {
+    MeshSync s = following(peer("west", 2), peer("north", 3), peer("south", 4));
+
+    s.hello(MESH, 50, true);
+    s.snapshot(50, List.of(peer("west", 2), peer("south", 4)), List.of());
+
+    assertEquals(Set.of("west", "south"), s.state().peers().keySet());
+    assertEquals(Set.of(), s.carried());
   }
 
   @Test

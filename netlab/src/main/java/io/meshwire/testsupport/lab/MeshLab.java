@@ -254,6 +254,14 @@ public final class MeshLab implements AutoCloseable {
   }
 
   /**
+   * Like {@link #addCluster(String, String)}, its agent started with {@code extraAgentFlags} too
+   * ({@code --setting value} flags, also on restarts).
+   */
+  public ClusterNet addCluster(String name, String podCidr, List<String> extraAgentFlags) throws IOException {
+    return addCluster(name, podCidr, 0, extraAgentFlags);
+  }
+
+  /**
    * Adds a cluster whose agent runs Multi-Cluster Services reflection against the Kubernetes API
    * server listening on this JVM's loopback at {@code apiPort} (a test's fake API server). The
    * agent, in its gateway namespace, reaches it at {@code 127.0.0.1:6443} through a relay (a Unix
