@@ -47,6 +47,10 @@ public final class MeshLab implements AutoCloseable {
   private final List<UnixSocketRelay> relays = new ArrayList<>();
   private final Map<String, Process> apiRelays = new LinkedHashMap<>();
   private Process hub;
+  /** Standalone relays by name: their hosts (created before the hub, which lists them) and processes. */
+  private final Map<String, NetworkNamespaces.Host> relayHosts = new LinkedHashMap<>();
+  private final Map<String, Process> relayProcesses = new LinkedHashMap<>();
+  private int relayPort;
 
   private MeshLab(NetworkNamespaces net, Path workDir, Path jar) {
     this.net = net;
@@ -71,6 +75,64 @@ public final class MeshLab implements AutoCloseable {
       lab.close();
       throw e;
     }
+  }
+
+  /**
+   * Builds the namespaces, a host per relay name (198.18.0.3 up), starts the hub listing those
+   * relays ({@code --relays}, all on {@code relayPort}), then each standalone relay ({@code meshwire
+   * relay}) with a hub-role certificate issued from the hub's CA.
+   */
+  public static MeshLab startWithRelays(Path workDir, Path jar, List<String> relayNames, int relayPort)
+      throws IOException {
+    if (!Files.isRegularFile(jar)) {
+      throw new IllegalStateException("meshwire jar not found at " + jar + " (build it: ./mvnw -pl cli -am package)");
+    }
+    Files.createDirectories(workDir);
+    NetworkNamespaces net = NetworkNamespaces.create();
+    MeshLab lab = new MeshLab(net, workDir, jar);
+    lab.relayPort = relayPort;
+    try {
+      for (String name : relayNames) {
+        lab.relayHosts.put(name, net.addHost(name));
+      }
+      lab.startHub();
+      for (String name : relayNames) {
+        lab.startRelay(name);
+      }
+      return lab;
+    } catch (RuntimeException | IOException e) {
+      lab.close();
+      throw e;
+    }
+  }
+
+  /** {@code host:port} of a relay started by {@link #startWithRelays}. */
+  public String relayAddress(String name) {
+    return relayHosts.get(name).address() + ":" + relayPort;
+  }
+
+  /** Starts (or restarts) relay {@code name} and waits (bounded) for its READY line. */
+  public void startRelay(String name) throws IOException {
+    Path dir = workDir.resolve("relay-" + name);
+    if (!Files.exists(dir.resolve("hub-relay.crt"))) {
+      Files.createDirectories(dir);
+      net.exec(hubHost.namespace(), Duration.ofSeconds(60), javaCommand("io.meshwire.cli.Main", "ca", "issue",
+          "--dir", hubDataDir().resolve("ca").toString(), "--role", "hub", "--name", "relay",
+          "--out", dir.toString()).toArray(String[]::new)).orThrow();
+    }
+    Path logFile = workDir.resolve("relay-" + name + ".log");
+    long logOffset = sizeOf(logFile);
+    Process p = net.spawn(relayHosts.get(name).namespace(), javaCommand("io.meshwire.cli.Main", "relay",
+        "--listen", relayAddress(name), "--data-dir", dir.toString()), logFile);
+    relayProcesses.put(name, p);
+    awaitLine(logFile, logOffset, "READY", p, Duration.ofSeconds(60));
+  }
+
+  /** SIGKILLs relay {@code name}. */
+  public void killRelay(String name) throws InterruptedException {
+    Process p = relayProcesses.get(name);
+    p.destroyForcibly();
+    p.waitFor(10, TimeUnit.SECONDS);
   }
 
   public NetworkNamespaces net() {
@@ -99,12 +161,12 @@ public final class MeshLab implements AutoCloseable {
       throw new IllegalStateException("hub already running");
     }
     long logOffset = sizeOf(workDir.resolve("hub.log"));
-    hub = net.spawn(hubHost.namespace(), javaCommand("io.meshwire.hub.server.HubMain",
+    hub = net.spawn(hubHost.namespace(), withFlags(javaCommand("io.meshwire.hub.server.HubMain",
         "--data-dir", hubDataDir().toString(),
         "--listen", hubAddress(),
         "--mesh", "lab.meshwire",
         "--metrics-listen", "127.0.0.1:" + HUB_METRICS_PORT,
-        "--bookmark-interval", "5s"), workDir.resolve("hub.log"));
+        "--bookmark-interval", "5s"), hubRelayFlags()), workDir.resolve("hub.log"));
     awaitLine(workDir.resolve("hub.log"), logOffset, "READY", hub, Duration.ofSeconds(60));
   }
 
@@ -177,6 +239,13 @@ public final class MeshLab implements AutoCloseable {
         "--reconcile-interval", "5s"), agentFlags.getOrDefault(name, List.of())), logFile);
     agents.put(name, p);
     awaitLine(logFile, logOffset, "READY " + name, p, Duration.ofSeconds(60));
+  }
+
+  private List<String> hubRelayFlags() {
+    if (relayHosts.isEmpty()) {
+      return List.of();
+    }
+    return List.of("--relays", String.join(",", relayHosts.keySet().stream().map(this::relayAddress).toList()));
   }
 
   private static List<String> withFlags(List<String> command, List<String> extra) {
@@ -455,6 +524,7 @@ public final class MeshLab implements AutoCloseable {
       p.destroyForcibly();
     }
     relays.forEach(UnixSocketRelay::close);
+    relayProcesses.values().forEach(Process::destroyForcibly);
     if (hub != null) {
       hub.destroyForcibly();
     }
