@@ -32,7 +32,6 @@ class RelayIT {
 
   private static final Logger log = LoggerFactory.getLogger(RelayIT.class);
   private static final List<String> RELAYS = List.of("r1", "r2");
-  private static final String BLOCK_TABLE = "mwrelayit";
   /** With relays on 198.18.0.3 and .4, this port homes a and b on different relays (asserted below). */
   private static final int RELAY_PORT = 2443;
   private static MeshLab lab;
@@ -72,22 +71,6 @@ class RelayIT {
     return endpoint(from, to).equals(lab.cluster(to).publicAddress() + ":51820");
   }
 
-  /** Drops (or stops dropping) all UDP between a's and b's gateways on the internet's bridge. */
-  private static void blockUdpBetweenAAndB(boolean block) {
-    String a = lab.cluster("a").publicAddress();
-    String b = lab.cluster("b").publicAddress();
-    String inet = lab.net().internet();
-    if (block) {
-      lab.net().exec(inet, "nft", "add", "table", "bridge", BLOCK_TABLE).orThrow();
-      lab.net().exec(inet, "nft", "add chain bridge " + BLOCK_TABLE
-          + " udpdrop { type filter hook forward priority 0 ; }").orThrow();
-      lab.net().exec(inet, "nft", "add rule bridge " + BLOCK_TABLE + " udpdrop ip saddr { " + a + ", " + b
-          + " } ip daddr { " + a + ", " + b + " } meta l4proto udp drop").orThrow();
-    } else {
-      lab.net().exec(inet, "nft", "delete table bridge " + BLOCK_TABLE).orThrow();
-    }
-  }
-
   @Test
   @Order(1)
   void threeClustersFormADirectMeshWithTwoRelaysListed() throws Exception {
@@ -117,7 +100,7 @@ class RelayIT {
     CompletableFuture<Integer> loss = CompletableFuture.supplyAsync(
         () -> lab.pingLoss("a", "b", 200, Duration.ofMillis(100)));
     long blocked = System.nanoTime();
-    blockUdpBetweenAAndB(true);
+    lab.blockUdp("a", "b", true);
     MeshLab.awaitTrue(() -> relayed("a", "b") && relayed("b", "a") && lab.ping("a", "b", 1), Duration.ofSeconds(20),
         "a <-> b relayed and pinging");
     long ms = (System.nanoTime() - blocked) / 1_000_000;
@@ -157,7 +140,7 @@ class RelayIT {
   void liftedBlockReturnsThePairToDirectAndItStaysDirect() throws Exception {
     lab.startHub();
     long lifted = System.nanoTime();
-    blockUdpBetweenAAndB(false);
+    lab.blockUdp("a", "b", false);
     MeshLab.awaitTrue(() -> direct("a", "b") && direct("b", "a"), Duration.ofSeconds(75), "a <-> b direct again");
     log.info("measured unblocked_to_direct_ms={}", (System.nanoTime() - lifted) / 1_000_000);
     int lost = lab.pingLoss("a", "b", 100, Duration.ofMillis(100));

@@ -14,7 +14,8 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "bench",
     description = "Load tests and benchmarks (see load-tests/README.md).",
-    subcommands = {HubBenchCommand.class, io.meshwire.loadtests.relay.RelayBenchCommand.class})
+    subcommands = {HubBenchCommand.class, io.meshwire.loadtests.relay.RelayBenchCommand.class,
+        io.meshwire.loadtests.relay.PathBenchCommand.class})
 public final class BenchCommand implements Runnable {
 
   @Spec private CommandSpec spec;

@@ -51,6 +51,9 @@ public final class MeshLab implements AutoCloseable {
   private final Map<String, NetworkNamespaces.Host> relayHosts = new LinkedHashMap<>();
   private final Map<String, Process> relayProcesses = new LinkedHashMap<>();
   private int relayPort;
+  /** Quick-starting JVMs for tests: small heap, serial GC, C1 only. */
+  public static final List<String> TEST_JVM = List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
+  private List<String> jvmOptions = TEST_JVM;
 
   private MeshLab(NetworkNamespaces net, Path workDir, Path jar) {
     this.net = net;
@@ -84,6 +87,15 @@ public final class MeshLab implements AutoCloseable {
    */
   public static MeshLab startWithRelays(Path workDir, Path jar, List<String> relayNames, int relayPort)
       throws IOException {
+    return startWithRelays(workDir, jar, relayNames, relayPort, TEST_JVM);
+  }
+
+  /**
+   * Like {@link #startWithRelays(Path, Path, List, int)}, every process with {@code jvmOptions}
+   * instead of {@link #TEST_JVM} (a benchmark wants the full JIT on the data path).
+   */
+  public static MeshLab startWithRelays(Path workDir, Path jar, List<String> relayNames, int relayPort,
+      List<String> jvmOptions) throws IOException {
     if (!Files.isRegularFile(jar)) {
       throw new IllegalStateException("meshwire jar not found at " + jar + " (build it: ./mvnw -pl cli -am package)");
     }
@@ -91,6 +103,7 @@ public final class MeshLab implements AutoCloseable {
     NetworkNamespaces net = NetworkNamespaces.create();
     MeshLab lab = new MeshLab(net, workDir, jar);
     lab.relayPort = relayPort;
+    lab.jvmOptions = List.copyOf(jvmOptions);
     try {
       for (String name : relayNames) {
         lab.relayHosts.put(name, net.addHost(name));
@@ -126,6 +139,32 @@ public final class MeshLab implements AutoCloseable {
         "--listen", relayAddress(name), "--data-dir", dir.toString()), logFile);
     relayProcesses.put(name, p);
     awaitLine(logFile, logOffset, "READY", p, Duration.ofSeconds(60));
+  }
+
+  /** The PID of relay {@code name}'s process. */
+  public long relayPid(String name) {
+    return relayProcesses.get(name).pid();
+  }
+
+  /**
+   * Drops (or stops dropping) every UDP datagram between the gateways of clusters {@code x} and
+   * {@code y}, both ways, on the internet's bridge (nftables, bridge family): a firewall that
+   * blocks the pair's direct path and nothing else (TCP to relays and the hub still flows).
+   */
+  public void blockUdp(String x, String y, boolean block) {
+    String a = clusters.get(x).publicAddress();
+    String b = clusters.get(y).publicAddress();
+    String table = "mwblock" + x + y;
+    String inet = net.internet();
+    if (block) {
+      net.exec(inet, "nft", "add", "table", "bridge", table).orThrow();
+      net.exec(inet, "nft", "add chain bridge " + table + " udpdrop { type filter hook forward priority 0 ; }")
+          .orThrow();
+      net.exec(inet, "nft", "add rule bridge " + table + " udpdrop ip saddr { " + a + ", " + b + " } ip daddr { "
+          + a + ", " + b + " } meta l4proto udp drop").orThrow();
+    } else {
+      net.exec(inet, "nft", "delete", "table", "bridge", table).orThrow();
+    }
   }
 
   /** SIGKILLs relay {@code name}. */
@@ -460,8 +499,9 @@ public final class MeshLab implements AutoCloseable {
   }
 
   private List<String> javaCommand(String mainClass, String... args) {
-    List<String> argv = new ArrayList<>(List.of(javaBin, "--enable-native-access=ALL-UNNAMED", "-Xmx256m",
-        "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", jar.toString(), mainClass));
+    List<String> argv = new ArrayList<>(List.of(javaBin, "--enable-native-access=ALL-UNNAMED"));
+    argv.addAll(jvmOptions);
+    argv.addAll(List.of("-cp", jar.toString(), mainClass));
     argv.addAll(List.of(args));
     return argv;
   }
