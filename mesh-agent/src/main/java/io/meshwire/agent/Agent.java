@@ -378,6 +378,11 @@ public final class Agent implements AutoCloseable {
       }
 
       @Override
+      public void connectTo(String peer) {
+        b.connectTo(peer);
+      }
+
+      @Override
       public InetSocketAddress open(String peer) {
         return b.open(peer);
       }

@@ -57,6 +57,9 @@ public final class PathLoop {
     /** Whether the connection to {@code peer}'s home relay is up. */
     boolean canReach(String peer);
 
+    /** Connects to {@code peer}'s home relay (if not yet), so it is up when the link has to move. */
+    void connectTo(String peer);
+
     /** Opens (or returns) the local socket that carries {@code peer}'s datagrams over its home relay. */
     InetSocketAddress open(String peer);
 
@@ -180,6 +183,9 @@ public final class PathLoop {
       List<InetSocketAddress> direct = directEndpoints(peer);
       Optional<InetSocketAddress> bridge = r == null ? Optional.empty() : r.socket(id);
       boolean relayUp = r != null && r.canReach(id);
+      if (r != null && !relayUp && (before.path() == Path.TRYING || before.misses() > 0 || pending.containsKey(id))) {
+        r.connectTo(id); // the peer's home relay, before the link may need it (usually up by the next tick)
+      }
       Evidence probed = probeOutcome(id);
       WgPeerState ps = state.get();
       Observation seen = observers.computeIfAbsent(id, k -> new LinkObserver(silence)).observe(

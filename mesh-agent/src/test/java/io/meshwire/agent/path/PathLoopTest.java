@@ -45,6 +45,8 @@ class PathLoopTest {
 
   // Scripted relay and direct path.
   private boolean relayUp = true;
+  private boolean connectsOnDemand;
+  private final List<String> connected = new ArrayList<>();
   private boolean directAnswers;
   private int probesSent;
   private final Map<String, InetSocketAddress> sockets = new HashMap<>();
@@ -58,7 +60,14 @@ class PathLoopTest {
 
     @Override
     public boolean canReach(String peer) {
-      return relayUp;
+      return relayUp || connected.contains(peer);
+    }
+
+    @Override
+    public void connectTo(String peer) {
+      if (connectsOnDemand && !connected.contains(peer)) {
+        connected.add(peer);
+      }
     }
 
     @Override
@@ -155,6 +164,23 @@ class PathLoopTest {
         "relayed after " + Duration.between(blackhole, clock.instant()));
     assertEquals(BRIDGE, endpoint.orElseThrow());
     assertEquals("direct_silent", selector.current("b").reason());
+  }
+
+  @Test
+  void thePeersHomeRelayIsConnectedWhenTheDirectLinkTurnsSuspectNotBefore() {
+    relayUp = false;
+    connectsOnDemand = true;
+    PathLoop loop = loop(new SavedPaths(RELAYS,
+        Map.of("b", new SavedPaths.Link(Path.DIRECT, clock.instant(), Duration.ofSeconds(5)))));
+    run(loop, 30, true);
+    assertEquals(List.of(), connected, "a healthy direct link needs no relay connection");
+    int ticks = 0;
+    while (path() == Path.DIRECT && ticks++ < 30) {
+      run(loop, 1, false);
+    }
+    assertEquals(List.of("b"), connected);
+    assertEquals(Path.RELAYED, path());
+    assertTrue(ticks <= 5, ticks + " s");
   }
 
   @Test

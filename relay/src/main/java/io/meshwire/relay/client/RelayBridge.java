@@ -126,6 +126,18 @@ public final class RelayBridge implements AutoCloseable {
     return call(() -> HomeRelay.of(cluster, relays));
   }
 
+  /**
+   * Connects to {@code cluster}'s home relay if not connected yet, without opening a socket: the
+   * agent does this as soon as a direct link looks unhealthy, so that the relay is ready when the
+   * link has to move.
+   */
+  public void connectTo(String cluster) {
+    call(() -> {
+      HomeRelay.of(cluster, relays).ifPresent(this::client);
+      return null;
+    });
+  }
+
   /** Whether a connection to {@code cluster}'s home relay is up. */
   public boolean canReach(String cluster) {
     return call(() -> HomeRelay.of(cluster, relays).map(clients::get).map(RelayClient::connected).orElse(false));
