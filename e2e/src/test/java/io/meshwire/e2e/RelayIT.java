@@ -51,16 +51,8 @@ class RelayIT {
     }
   }
 
-  /** The endpoint {@code from}'s WireGuard uses for {@code to} now. */
   private static String endpoint(String from, String to) {
-    String key = lab.wgDump(to).strip().split("\n")[0].split("\t")[1];
-    for (String line : lab.wgDump(from).strip().split("\n")) {
-      String[] f = line.split("\t");
-      if (f[0].equals(key)) {
-        return f[2];
-      }
-    }
-    return "(no peer)";
+    return lab.wgEndpoint(from, to);
   }
 
   private static boolean relayed(String from, String to) {

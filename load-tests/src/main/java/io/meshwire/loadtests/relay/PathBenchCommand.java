@@ -67,8 +67,8 @@ public final class PathBenchCommand implements Callable<Integer> {
       results.add(measure(lab, "direct", -1));
       lab.blockUdp("a", "b", true);
       long blocked = System.nanoTime();
-      MeshLab.awaitTrue(() -> endpoint(lab, "a", "b").startsWith("127.0.0.1:")
-              && endpoint(lab, "b", "a").startsWith("127.0.0.1:") && lab.ping("a", "b", 1),
+      MeshLab.awaitTrue(() -> lab.wgEndpoint("a", "b").startsWith("127.0.0.1:")
+              && lab.wgEndpoint("b", "a").startsWith("127.0.0.1:") && lab.ping("a", "b", 1),
           Duration.ofSeconds(30), "a <-> b relayed");
       System.out.printf(Locale.ROOT, "blackhole to relayed: %.1f s%n", (System.nanoTime() - blocked) / 1e9);
       results.add(measure(lab, "relayed", lab.relayPid("r1")));
@@ -114,17 +114,6 @@ public final class PathBenchCommand implements Callable<Integer> {
     }
     rtts.sort(null);
     return rtts.get(rtts.size() / 2);
-  }
-
-  private static String endpoint(MeshLab lab, String from, String to) {
-    String key = lab.wgDump(to).strip().split("\n")[0].split("\t")[1];
-    for (String line : lab.wgDump(from).strip().split("\n")) {
-      String[] f = line.split("\t");
-      if (f[0].equals(key)) {
-        return f[2];
-      }
-    }
-    return "";
   }
 
   private static void print(List<Result> results) {

@@ -466,6 +466,18 @@ public final class MeshLab implements AutoCloseable {
   }
 
   /** The agent's {@code /status} JSON, fetched inside its namespace. */
+  /** The endpoint {@code from}'s WireGuard uses for {@code to} now ({@code wg show dump}), or "(no peer)". */
+  public String wgEndpoint(String from, String to) {
+    String key = wgDump(to).strip().split("\n")[0].split("\t")[1];
+    for (String line : wgDump(from).strip().split("\n")) {
+      String[] f = line.split("\t");
+      if (f[0].equals(key)) {
+        return f[2];
+      }
+    }
+    return "(no peer)";
+  }
+
   public String agentStatus(String name) {
     return httpGet(clusters.get(name).gateway(), AGENT_HTTP_PORT, "/status");
   }
