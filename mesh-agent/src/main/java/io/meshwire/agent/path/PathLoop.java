@@ -183,7 +183,9 @@ public final class PathLoop {
       List<InetSocketAddress> direct = directEndpoints(peer);
       Optional<InetSocketAddress> bridge = r == null ? Optional.empty() : r.socket(id);
       boolean relayUp = r != null && r.canReach(id);
-      if (r != null && !relayUp && (before.path() == Path.TRYING || before.misses() > 0 || pending.containsKey(id))) {
+      boolean onBridge = bridge.isPresent() && state.get().endpoint().equals(bridge);
+      if (r != null && !relayUp
+          && (before.path() == Path.TRYING || before.misses() > 0 || pending.containsKey(id) || onBridge)) {
         r.connectTo(id); // the peer's home relay, before the link may need it (usually up by the next tick)
       }
       Evidence probed = probeOutcome(id);
@@ -205,7 +207,7 @@ public final class PathLoop {
         startProbe(id, direct);
       }
       switched |= after.switchedFrom(before);
-      overridesChanged |= apply(id, ps, before, after, r, bridge, direct);
+      overridesChanged |= apply(id, ps, before, after, r, bridge, direct, relayUp);
     }
     if (switched) {
       save.accept(selector.save(sources.relays().get()));
@@ -225,7 +227,7 @@ public final class PathLoop {
 
   /** Makes WireGuard's endpoint follow the selected path; true when the overrides changed. */
   private boolean apply(String id, WgPeerState ps, LinkPath before, LinkPath after, Relaying r,
-      Optional<InetSocketAddress> bridge, List<InetSocketAddress> direct) {
+      Optional<InetSocketAddress> bridge, List<InetSocketAddress> direct, boolean relayUp) {
     if (after.path() == Path.RELAYED && r != null) {
       InetSocketAddress socket = bridge.orElseGet(() -> r.open(id));
       boolean changed = !socket.equals(overrides.put(id, socket));
@@ -235,8 +237,10 @@ public final class PathLoop {
       return changed;
     }
     boolean changed = overrides.remove(id) != null;
+    // WireGuard roamed to the bridge but the link stays direct: re-pin, unless the relay is not up
+    // yet (then the peer relays because direct does not work, and the link follows next tick).
     boolean onBridge = bridge.isPresent() && ps.endpoint().equals(bridge);
-    if ((before.path() == Path.RELAYED || onBridge) && !direct.isEmpty()) {
+    if ((before.path() == Path.RELAYED || (onBridge && relayUp)) && !direct.isEmpty()) {
       pin(ps, direct.get(0), id, after);
     }
     return changed;

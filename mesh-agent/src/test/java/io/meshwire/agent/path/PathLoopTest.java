@@ -230,6 +230,22 @@ class PathLoopTest {
   }
 
   @Test
+  void peerThatRelaysBeforeOurRelayConnectionIsUpIsFollowedOnceItIs() {
+    PathLoop loop = loop(new SavedPaths(RELAYS,
+        Map.of("b", new SavedPaths.Link(Path.DIRECT, clock.instant(), Duration.ofSeconds(5)))));
+    relayUp = false;
+    connectsOnDemand = true;
+    run(loop, 5, true);
+    sockets.put("b", BRIDGE); // the peer's first relayed datagram opened it; WireGuard roamed to it
+    endpoint = Optional.of(BRIDGE);
+    run(loop, 1, true);
+    assertEquals(BRIDGE, endpoint.orElseThrow(), "not pinned back to a direct path the peer cannot use");
+    assertEquals(List.of("b"), connected, "connects to the peer's home relay");
+    run(loop, 1, true);
+    assertEquals(Path.RELAYED, path());
+  }
+
+  @Test
   void restartPutsARelayedLinkBackOnTheRelayBeforeTheFirstTick() {
     SavedPaths saved = new SavedPaths(RELAYS,
         Map.of("b", new SavedPaths.Link(Path.RELAYED, clock.instant().minusSeconds(60), Duration.ofSeconds(20))));

@@ -265,6 +265,8 @@ public final class RelayBridge implements AutoCloseable {
       RelayClient via = HomeRelay.of(peer, relays).map(clients::get).orElse(null);
       if (via == null) {
         droppedNoRelay.incrementAndGet();
+        // WireGuard sends here (it roamed to this socket, the peer relays): connect to the peer's home.
+        HomeRelay.of(peer, relays).ifPresent(RelayBridge.this::client);
         return;
       }
       if (via.write(peerId, packet.content())) {
