@@ -409,11 +409,22 @@ public final class Agent implements AutoCloseable {
         .description("1 while this cluster's home relay connection is up").register(meters);
   }
 
+  /** Path timer only: the last tick's failure, so a lasting one is logged once, not every second. */
+  private String pathProblem;
+
   private void pathTick() {
     try {
       paths.tick();
+      if (pathProblem != null) {
+        log.info("event=path_tick_works_again");
+        pathProblem = null;
+      }
     } catch (RuntimeException e) {
-      log.warn("event=path_tick_failed error=\"{}\"", e.getMessage());
+      String problem = String.valueOf(e.getMessage());
+      if (!problem.equals(pathProblem)) {
+        log.warn("event=path_tick_failed error=\"{}\"", problem);
+      }
+      pathProblem = problem;
     }
   }
 
