@@ -44,7 +44,7 @@ import org.slf4j.LoggerFactory;
  * <p>Thread-safety: everything runs on one scheduler thread, which owns the fields below; gRPC
  * callbacks only hand work to it. {@link #latest()} may be called from any thread.
  */
-public final class HubFeed implements AutoCloseable {
+final class HubFeed implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(HubFeed.class);
   /** Audit events the console keeps for the page. */

@@ -23,8 +23,26 @@ public final class Quote {
     }
     int shown = Math.min(text.length(), MAX_CHARS);
     StringBuilder out = new StringBuilder(shown + 24).append('"');
-    for (int i = 0; i < shown; i++) {
-      char c = text.charAt(i);
+    appendEscaped(out, text, shown, true);
+    if (shown < text.length()) {
+      return out.append("...\" (").append(text.length()).append(" chars)").toString();
+    }
+    return out.append('"').toString();
+  }
+
+  /**
+   * Appends the first {@code end} characters of {@code s} to {@code out}, escaped as in a JSON
+   * string literal: {@code "} and {@code \} with a backslash; newline, carriage return and tab as
+   * {@code \n}, {@code \r}, {@code \t}; every other character below U+0020 as {@code \}{@code
+   * u00xx} (lower-case hex); everything else as it is. The one escaping routine of the tree (quotes
+   * here, JSON strings in observability).
+   *
+   * @param escapeDel whether U+007F is escaped too: in log lines and status messages (a terminal
+   *     control character), not in JSON (which allows it as it is)
+   */
+  public static StringBuilder appendEscaped(StringBuilder out, CharSequence s, int end, boolean escapeDel) {
+    for (int i = 0; i < end; i++) {
+      char c = s.charAt(i);
       switch (c) {
         case '"' -> out.append("\\\"");
         case '\\' -> out.append("\\\\");
@@ -32,7 +50,7 @@ public final class Quote {
         case '\r' -> out.append("\\r");
         case '\t' -> out.append("\\t");
         default -> {
-          if (c < 0x20 || c == 0x7f) {
+          if (c < 0x20 || (escapeDel && c == 0x7f)) {
             out.append(String.format("\\u%04x", (int) c));
           } else {
             out.append(c);
@@ -40,10 +58,7 @@ public final class Quote {
         }
       }
     }
-    if (shown < text.length()) {
-      return out.append("...\" (").append(text.length()).append(" chars)").toString();
-    }
-    return out.append('"').toString();
+    return out;
   }
 
   /** The longest status message or error text that is ever sent whole. */

@@ -1,5 +1,7 @@
 package io.meshwire.observability;
 
+import io.meshwire.netaddr.Quote;
+
 /**
  * {@code JsonString} writes a Java string as a JSON string literal, for the JSON documents built
  * by hand here (the agent's {@code /status}, the bench reports). Stateless, so thread-safe.
@@ -21,23 +23,7 @@ public final class JsonString {
   /** Appends {@code s} as a JSON string literal, quotes included, to {@code out}; returns {@code out}. */
   public static StringBuilder appendQuoted(StringBuilder out, String s) {
     out.append('"');
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      switch (c) {
-        case '"' -> out.append("\\\"");
-        case '\\' -> out.append("\\\\");
-        case '\n' -> out.append("\\n");
-        case '\r' -> out.append("\\r");
-        case '\t' -> out.append("\\t");
-        default -> {
-          if (c < 0x20) {
-            out.append(String.format("\\u%04x", (int) c));
-          } else {
-            out.append(c);
-          }
-        }
-      }
-    }
+    Quote.appendEscaped(out, s, s.length(), false);
     return out.append('"');
   }
 }

@@ -1,6 +1,5 @@
 package io.meshwire.agent.path;
 
-import com.google.protobuf.InvalidProtocolBufferException;
 import io.meshwire.agent.state.FramedFile;
 import io.meshwire.certs.AtomicFiles;
 import io.meshwire.netaddr.HostPort;
@@ -9,7 +8,6 @@ import io.meshwire.proto.agent.v1.PathState;
 import io.meshwire.proto.rendezvous.v1.LinkPath;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -51,26 +49,15 @@ public final class PathStateFile {
   }
 
   public Loaded load() throws IOException {
-    byte[] bytes;
-    try {
-      bytes = Files.readAllBytes(file);
-    } catch (NoSuchFileException e) {
-      return new Loaded.Missing();
-    }
-    String problem;
-    switch (FramedFile.unframe(FORMAT, bytes)) {
-      case FramedFile.Unframed.Refused refused -> problem = refused.problem();
-      case FramedFile.Unframed.Payload payload -> {
-        try {
-          return new Loaded.Found(fromProto(PathState.parseFrom(payload.bytes())));
-        } catch (InvalidProtocolBufferException | IllegalArgumentException | java.time.DateTimeException e) {
-          problem = "payload does not decode: " + e.getMessage();
-        }
+    return switch (FramedFile.read(file, FORMAT, payload -> fromProto(PathState.parseFrom(payload)), clock)) {
+      case FramedFile.Read.Found<SavedPaths> found -> new Loaded.Found(found.value());
+      case FramedFile.Read.Missing<SavedPaths> missing -> new Loaded.Missing();
+      case FramedFile.Read.MovedAside<SavedPaths> aside -> {
+        log.warn("event=path_state_corrupt file={} moved_to={} problem=\"{}\"", file, aside.movedTo(),
+            aside.problem());
+        yield new Loaded.Corrupt(aside.problem(), aside.movedTo());
       }
-    }
-    java.nio.file.Path aside = FramedFile.moveAside(file, clock);
-    log.warn("event=path_state_corrupt file={} moved_to={} problem=\"{}\"", file, aside, problem);
-    return new Loaded.Corrupt(problem, aside);
+    };
   }
 
   public synchronized void save(SavedPaths paths) throws IOException {

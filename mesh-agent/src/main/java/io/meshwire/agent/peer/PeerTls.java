@@ -23,7 +23,7 @@ import javax.net.ssl.SSLException;
  * <p>The key and certificate come from a {@link RenewableKeyManager}, consulted per handshake, so a
  * renewed certificate needs no new context.
  */
-public final class PeerTls {
+final class PeerTls {
 
   private PeerTls() {}
 

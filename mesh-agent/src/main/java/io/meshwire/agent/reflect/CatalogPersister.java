@@ -39,11 +39,18 @@ final class CatalogPersister implements AutoCloseable {
   });
   // The catalogs still to write (the latest only), handed to the store thread.
   private final AtomicReference<Map<String, Catalog>> unsaved = new AtomicReference<>();
+  private final Delays delays;
   private final Counter writes;
   private final Counter writeFailures;
 
   CatalogPersister(PeerCatalogStore store, Duration delay, Duration retry, MeterRegistry meters) {
+    this(store, delay, retry, null, meters);
+  }
+
+  /** @param delays times the writes (handed to this persister's thread), {@code null}: that thread's own timer */
+  CatalogPersister(PeerCatalogStore store, Duration delay, Duration retry, Delays delays, MeterRegistry meters) {
     this.store = store;
+    this.delays = delays != null ? delays : Delays.on(thread);
     this.delay = delay;
     this.retry = retry;
     this.writes = Counter.builder("meshwire.agent.peer.catalogs.writes")
@@ -64,11 +71,13 @@ final class CatalogPersister implements AutoCloseable {
   }
 
   private void schedule(Duration after) {
-    try {
-      thread.schedule(this::persist, after.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (RejectedExecutionException e) {
-      // closing: close() writes what is left
-    }
+    delays.after(after, () -> {
+      try {
+        thread.execute(this::persist);
+      } catch (RejectedExecutionException e) {
+        // closing: close() writes what is left
+      }
+    });
   }
 
   /** On the store thread: writes the latest catalogs handed over, if any. */

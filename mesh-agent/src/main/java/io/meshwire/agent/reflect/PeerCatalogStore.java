@@ -1,6 +1,5 @@
 package io.meshwire.agent.reflect;
 
-import com.google.protobuf.InvalidProtocolBufferException;
 import io.meshwire.agent.peer.PeerCatalogMapper;
 import io.meshwire.agent.state.FramedFile;
 import io.meshwire.agent.wire.AgentProtoMapper;
@@ -10,10 +9,7 @@ import io.meshwire.proto.agent.v1.PeerCatalogs;
 import io.meshwire.reflection.catalog.Catalog;
 import io.meshwire.reflection.catalog.CatalogLimits;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.List;
@@ -90,66 +86,35 @@ final class PeerCatalogStore {
   }
 
   public Loaded load() throws IOException {
-    byte[] bytes;
-    try {
-      bytes = Files.readAllBytes(file);
-    } catch (NoSuchFileException e) {
-      return new Loaded.Missing();
-    }
-    String reason;
-    String problem;
-    switch (FramedFile.unframe(format, bytes)) {
-      case FramedFile.Unframed.Refused refused -> {
-        reason = refused.reason();
-        problem = refused.problem();
-      }
-      case FramedFile.Unframed.Payload payload -> {
-        try {
-          return decode(PeerCatalogs.parseFrom(payload.bytes()));
-        } catch (InvalidProtocolBufferException | DateTimeException e) {
-          reason = "decode";
-          problem = "payload does not decode: " + e.getMessage();
-        } catch (Refused e) {
-          reason = e.reason;
-          problem = e.getMessage();
-        }
-      }
-    }
-    // The caller logs it, with what it does next.
-    return new Loaded.Corrupt(reason, problem, FramedFile.moveAside(file, clock));
+    // The caller logs a refused file, with what it does next.
+    return switch (FramedFile.read(file, format, payload -> decode(PeerCatalogs.parseFrom(payload)), clock)) {
+      case FramedFile.Read.Found<Loaded.Found> found -> found.value();
+      case FramedFile.Read.Missing<Loaded.Found> missing -> new Loaded.Missing();
+      case FramedFile.Read.MovedAside<Loaded.Found> aside -> new Loaded.Corrupt(aside.reason(), aside.problem(),
+          aside.movedTo());
+    };
   }
 
-  /** A stored catalog that does not decode or breaks the limits. */
-  private static final class Refused extends Exception {
-    private static final long serialVersionUID = 1L;
-    private final String reason;
-
-    Refused(String reason, String message) {
-      super(message);
-      this.reason = reason;
-    }
-  }
-
-  private Loaded.Found decode(PeerCatalogs stored) throws Refused {
+  private Loaded.Found decode(PeerCatalogs stored) throws FramedFile.Undecodable {
     Map<String, Catalog> out = new TreeMap<>();
     for (int i = 0; i < stored.getPeersCount(); i++) {
       PeerCatalog p = stored.getPeers(i);
       String where = "peers[" + i + "] (" + p.getClusterId() + ")";
       if (p.getClusterId().isEmpty()) {
-        throw new Refused("decode", "peers[" + i + "].cluster_id: empty");
+        throw new FramedFile.Undecodable("decode", "peers[" + i + "].cluster_id: empty");
       }
       Catalog catalog;
       try {
         catalog = PeerCatalogMapper.fromFull(p.getRevision(), p.getCatalog());
       } catch (PeerCatalogMapper.InvalidCatalogException e) {
-        throw new Refused("decode", where + ": " + e.getMessage());
+        throw new FramedFile.Undecodable("decode", where + ": " + e.getMessage());
       }
       List<String> problems = limits.problems(catalog);
       if (!problems.isEmpty()) {
-        throw new Refused("limits", where + ": " + problems.size() + " problem(s), first: " + problems.get(0));
+        throw new FramedFile.Undecodable("limits", where + ": " + problems.size() + " problem(s), first: " + problems.get(0));
       }
       if (out.put(p.getClusterId(), catalog) != null) {
-        throw new Refused("decode", where + ": cluster appears twice");
+        throw new FramedFile.Undecodable("decode", where + ": cluster appears twice");
       }
     }
     return new Loaded.Found(out, AgentProtoMapper.instant(stored.getWrittenAt()));

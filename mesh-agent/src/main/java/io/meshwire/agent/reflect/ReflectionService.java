@@ -1,8 +1,8 @@
 package io.meshwire.agent.reflect;
 
+import io.grpc.ServerBuilder;
 import io.kubernetes.client.openapi.ApiClient;
 import io.meshwire.agent.ipam.ViewTranslator;
-import io.meshwire.agent.peer.PeerCatalogWatcher;
 import io.meshwire.agent.peer.PeerServer;
 import io.meshwire.agent.state.AgentState;
 import io.meshwire.agent.state.PeerRecord;
@@ -11,19 +11,15 @@ import io.meshwire.certs.tls.RenewableKeyManager;
 import io.meshwire.certs.tls.TlsCredentials;
 import io.meshwire.netaddr.Backoff;
 import io.meshwire.netaddr.Cidr;
-import io.meshwire.netaddr.Durations;
 import io.meshwire.netaddr.HostPort;
 import io.meshwire.reflection.catalog.Catalog;
-import io.meshwire.reflection.catalog.CatalogHistory;
 import io.meshwire.reflection.catalog.CatalogLimits;
 import io.meshwire.reflection.export.KubeExportWatcher;
 import io.meshwire.reflection.imports.KubeApiException;
 import io.meshwire.reflection.imports.KubeImportApi;
 import io.meshwire.reflection.imports.ServiceImporter;
-import io.meshwire.reflection.kube.Mcs;
 import io.meshwire.reflection.kube.McsCrds;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -35,32 +31,38 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.ExecutorService;
+import java.util.TreeSet;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * {@code ReflectionService} runs Multi-Cluster Services reflection for the agent: this cluster's
- * exports ({@link KubeExportWatcher}) go into a {@link CatalogHistory} served to peers by a
- * {@link PeerServer}; one {@link PeerCatalogWatcher} per peer with a peer-channel address follows
- * that peer's catalog, and a {@link ServiceImporter} keeps the imported ServiceImports, derived
- * Services and EndpointSlices equal to what those catalogs call for, with endpoint addresses
- * rewritten to how this cluster reaches them ({@link ViewTranslator#toLocal}).
+ * exports ({@link KubeExportWatcher}) go into the catalog a {@link CatalogServer} serves to peers;
+ * {@link PeerLinks} follows the catalog of every peer with a peer-channel address, and a
+ * {@link ServiceImporter} keeps the imported ServiceImports, derived Services and EndpointSlices
+ * equal to what those catalogs call for, with endpoint addresses rewritten to how this cluster
+ * reaches them ({@link ViewTranslator#toLocal}). This class is the coordinator: it decides which
+ * catalogs are imported and when imports are reconciled; the parts above own their resources.
  *
- * <p>What removes imported objects: only a peer leaving the agent state (the hub removed or
- * revoked it) and a peer's catalog no longer holding a service. A peer whose tunnel is down keeps
- * its objects, its endpoints turned not-ready ({@link #linksObserved}); losing the hub changes
- * nothing here, since the state keeps its peers meanwhile.
+ * <p>Imports come from current peers only: a catalog is accepted only from a peer in the agent
+ * state that is followed now. What removes imported objects: a peer leaving the agent state (the
+ * hub removed or revoked it, or a peering policy no longer lets it be a peer) and a peer's catalog
+ * no longer holding a service. A departed peer's objects go at once, even while the startup gate
+ * below is still closed ({@link ServiceImporter#removeSourceNow}). A peer whose tunnel is down
+ * keeps its objects, its endpoints turned not-ready ({@link #linksObserved}); losing the hub
+ * changes nothing here, since the state keeps its peers meanwhile.
  *
- * <p>Startup gate: imports are not reconciled until every peer with a peer-channel address has
+ * <p>Startup gate ({@link ImportGate}): imports are not reconciled until every followed peer has
  * delivered a catalog once, or {@link Settings#startupGrace} has passed since start, so a restart
  * with peers unreachable deletes nothing. (With no such peer known, only the grace opens it: an
  * agent with a lost state file must not wipe what it imported before.) Once open it stays open.
@@ -82,18 +84,16 @@ import org.slf4j.LoggerFactory;
  * {@link RenewableKeyManager}, read at every handshake; {@link #useCredentials} swaps it, so a
  * renewal reaches new connections and reconnects while established streams stay up.
  *
- * <p>Nothing starts (no informer, no import) until the API server serves the MCS kinds: a cluster
- * without the CRDs gets one warning and a gauge, and reflection begins when they appear
- * ({@link #startExportsWhenServed}).
+ * <p>Nothing starts (no informer, no import) until the API server serves the MCS kinds
+ * ({@link CrdWait}).
  *
- * <p>The peer server starts only once the first local catalog is recorded: before that it would
- * serve an empty catalog, which a peer would take for a mass unexport.
+ * <p>Time: every wait (startup grace, resync, CRD re-checks, server retries, catalog writes) goes
+ * through one {@link Delays} and the gate reads the injected clock, so tests move time by hand.
  *
  * <p>Threads: every mutable field below is owned by the private {@code reflection} thread; public
  * methods and callbacks only enqueue work on it, and importer reconciliations run there too
- * (serialized, coalesced). Watcher reconnects run on a second thread ({@code reflection-peers}) so
- * a slow API server never delays them; catalog file writes (fsync) on the {@link CatalogPersister}'s
- * own thread. The import gate's decision is {@link ImportGate}'s. Thread-safe.
+ * (serialized, coalesced). Watcher reconnects run on {@link PeerLinks}' thread, the CRD probe on
+ * {@link CrdWait}'s, catalog file writes (fsync) on the {@link CatalogPersister}'s. Thread-safe.
  */
 public final class ReflectionService implements AutoCloseable {
 
@@ -134,30 +134,6 @@ public final class ReflectionService implements AutoCloseable {
     }
   }
 
-  private static Optional<InetAddress> addressLiteral(String host) {
-    try {
-      return Optional.of(Cidr.parseAddress(host));
-    } catch (IllegalArgumentException aName) {
-      return Optional.empty();
-    }
-  }
-
-  /**
-   * Where this cluster dials {@code record}'s peer channel. An announced address inside the peer's
-   * pod CIDRs is one of the peer's pod addresses, so it is reached through this cluster's view of
-   * them (empty until the view is decided: overlapping clusters all announce the same addresses);
-   * a name or any other address is dialled as announced.
-   */
-  static Optional<HostPort> dialAddress(ViewTranslator translator, PeerRecord record) {
-    Optional<HostPort> announced = record.peerChannelAddress();
-    Optional<InetAddress> literal = announced.flatMap(a -> addressLiteral(a.host()));
-    if (literal.isEmpty() || record.podCidrs().stream().noneMatch(c -> c.contains(literal.get()))) {
-      return announced;
-    }
-    return translator.toLocal(record.clusterId(), literal.get())
-        .map(local -> new HostPort(local.getHostAddress(), announced.get().port()));
-  }
-
   /**
    * How long a new catalog waits before it is written, so that a burst (endpoints flapping in a
    * large service, a rolling update) costs one fsync'd write instead of one per change. The file
@@ -171,14 +147,9 @@ public final class ReflectionService implements AutoCloseable {
   /** How long a failed catalog write waits before it is tried again (when nothing newer comes). */
   private static final Duration PERSIST_RETRY = Duration.ofSeconds(10);
 
-  private record Link(HostPort address, PeerCatalogWatcher watcher) {}
-
   private final Settings settings;
   private final RenewableKeyManager keys;
   private final Supplier<AgentState> state;
-  private final InstantSource clock;
-  private final MeterRegistry meters;
-  private final CatalogHistory history = new CatalogHistory(Catalog.empty(), 1000);
   private final KubeExportWatcher exports;
   private final ServiceImporter importer;
   private final ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -186,50 +157,47 @@ public final class ReflectionService implements AutoCloseable {
     t.setDaemon(true);
     return t;
   });
-  private final ExecutorService crdProbe = Executors.newSingleThreadExecutor(r -> {
-    Thread t = new Thread(r, "reflection-crds");
-    t.setDaemon(true);
-    return t;
-  });
-  private final ScheduledExecutorService peerTimer = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread t = new Thread(r, "reflection-peers");
-    t.setDaemon(true);
-    return t;
-  });
+  private final Delays delays;
+  private final MeterRegistry meters;
+  private final CatalogServer server;
+  private final PeerLinks links;
+  private final CrdWait crds;
   private final Optional<PeerCatalogStore> store;
   private final Optional<CatalogPersister> persister;
   private final AtomicBoolean reconcilePending = new AtomicBoolean();
   private final AtomicBoolean closing = new AtomicBoolean();
-  private volatile int exported;
   // Owned by the loop thread.
-  private final Map<String, Link> links = new HashMap<>();
   private final Map<String, Catalog> catalogs = new HashMap<>();
   private final ImportGate gate;
   private final Map<String, Boolean> ready = new HashMap<>();
-  private volatile PeerServer server; // written on the loop thread only
+  private Set<String> lastPeers = Set.of(); // the peer set of the previous syncPeers
   private boolean closed;
-  private final ApiClient client;
-  private final AtomicInteger crdsMissing = new AtomicInteger();
-  private boolean crdsServed; // owned by the loop thread
-  private boolean crdsReported;
 
   private ReflectionService(Settings settings, ApiClient client, TlsCredentials credentials, Supplier<AgentState> state,
-      InstantSource clock, MeterRegistry meters) {
+      InstantSource clock, Optional<Delays> delays, Optional<ServerBuilder<?>> peerTransport, MeterRegistry meters) {
     this.settings = settings;
     this.keys = new RenewableKeyManager(credentials);
     this.state = state;
-    this.clock = clock;
     this.meters = meters;
+    this.delays = delays.orElse(Delays.on(loop));
     this.gate = new ImportGate(clock, settings.startupGrace());
     this.store = settings.stateDir().map(dir -> new PeerCatalogStore(dir, CatalogLimits.defaults(), clock));
-    this.persister = store.map(st -> new CatalogPersister(st, PERSIST_DELAY, PERSIST_RETRY, meters));
-    this.client = client;
-    Gauge.builder("meshwire.agent.reflection.crds.missing", crdsMissing, AtomicInteger::get)
-        .description("1 while the API server does not serve the Multi-Cluster Services CRDs (reflection waits)")
-        .register(meters);
+    this.persister = store.map(st -> new CatalogPersister(st, PERSIST_DELAY, PERSIST_RETRY,
+        delays.orElse(null), meters));
     this.importer = new ServiceImporter(new KubeImportApi(client));
     this.exports = new KubeExportWatcher(client, settings.clusterId(), settings.export(), clock,
-        c -> loop.execute(() -> localCatalog(c)));
+        c -> execute(() -> localCatalog(c)));
+    Predicate<String> isPeer = peer -> state.get().peers().containsKey(peer);
+    CatalogServer.Starter starter = peerTransport.isPresent()
+        ? history -> PeerServer.start(peerTransport.get(), settings.clusterId(), history, isPeer,
+            settings.bookmarkInterval(), meters)
+        : history -> PeerServer.start(settings.peerListen(), keys, settings.clusterId(), history, isPeer,
+            settings.bookmarkInterval(), clock, meters);
+    this.server = new CatalogServer(starter, settings.peerListen().toString(), this.delays, this::execute);
+    this.links = new PeerLinks(settings.clusterId(), settings.podCidrs(), settings.dialFrom(), settings.backoff(), keys,
+        clock, meters, (p, c) -> execute(() -> peerCatalog(p, c)));
+    this.crds = new CrdWait(() -> McsCrds.check(client), settings.resync(), this.delays, this::execute,
+        this::crdsServed, meters);
   }
 
   /**
@@ -239,15 +207,31 @@ public final class ReflectionService implements AutoCloseable {
    */
   public static ReflectionService start(Settings settings, ApiClient client, TlsCredentials credentials,
       Supplier<AgentState> state, InstantSource clock, MeterRegistry meters) {
-    ReflectionService s = new ReflectionService(settings, client, credentials, state, clock, meters);
-    s.execute(s::startExportsWhenServed);
-    s.execute(s::restore); // first on the loop: the watchers syncPeers starts resume from it
+    return start(new ReflectionService(settings, client, credentials, state, clock, Optional.empty(), Optional.empty(),
+        meters));
+  }
+
+  /**
+   * As above with time moved by {@code delays} (tests: by hand, with {@code clock} a fake one) and,
+   * if given, the peer server on {@code peerTransport} instead of the TLS listener.
+   */
+  static ReflectionService start(Settings settings, ApiClient client, TlsCredentials credentials,
+      Supplier<AgentState> state, InstantSource clock, Delays delays, Optional<ServerBuilder<?>> peerTransport,
+      MeterRegistry meters) {
+    return start(new ReflectionService(settings, client, credentials, state, clock, Optional.of(delays), peerTransport,
+        meters));
+  }
+
+  private static ReflectionService start(ReflectionService s) {
+    // In this order on the loop: the CRD check's answer comes back behind restore, and the
+    // watchers syncPeers starts resume from what restore loaded.
+    s.execute(s.crds::check);
+    s.execute(s::restore);
     s.stateChanged();
-    s.loop.schedule(s::reconcileSoon, settings.startupGrace().toMillis(), TimeUnit.MILLISECONDS);
-    s.loop.scheduleWithFixedDelay(s::reconcileSoon, settings.resync().toMillis(), settings.resync().toMillis(),
-        TimeUnit.MILLISECONDS);
-    log.info("reflection started cluster={} peer_listen={} startup_grace={} catalog_file={}", settings.clusterId(),
-        settings.peerListen(), settings.startupGrace(), s.store.map(PeerCatalogStore::path).orElse(null));
+    s.delays.after(s.settings.startupGrace(), () -> s.execute(s::reconcileSoon));
+    s.delays.after(s.settings.resync(), () -> s.execute(s::resync));
+    log.info("reflection started cluster={} peer_listen={} startup_grace={} catalog_file={}", s.settings.clusterId(),
+        s.settings.peerListen(), s.settings.startupGrace(), s.store.map(PeerCatalogStore::path).orElse(null));
     return s;
   }
 
@@ -295,19 +279,23 @@ public final class ReflectionService implements AutoCloseable {
 
   /** {@code {"exported":N,"sources":M}}: local services exported, peers imported from. */
   public String statusJson() {
-    return "{\"exported\":" + exported + ",\"sources\":" + importer.sources().size() + "}";
+    return "{\"exported\":" + server.exported() + ",\"sources\":" + importer.sources().size() + "}";
   }
 
   /** The peer server's port once it listens (useful with port 0). */
   public Optional<Integer> peerPort() {
-    PeerServer s = server;
-    return s == null ? Optional.empty() : Optional.of(s.port());
+    return server.port();
+  }
+
+  /** Waits until the work enqueued before this call ran (tests: after moving time by hand). */
+  void awaitIdle() throws Exception {
+    loop.submit(() -> null).get(15, TimeUnit.SECONDS);
   }
 
   private void execute(Runnable task) {
     try {
       loop.execute(task);
-    } catch (java.util.concurrent.RejectedExecutionException e) {
+    } catch (RejectedExecutionException e) {
       // closing: nothing left to do
     }
   }
@@ -315,24 +303,8 @@ public final class ReflectionService implements AutoCloseable {
   // ---- on the loop thread ----------------------------------------------------------------------
 
   private void localCatalog(Catalog catalog) {
-    history.record(catalog);
-    exported = catalog.services().size();
-    startServer();
-  }
-
-  private void startServer() {
-    if (server != null || closed) {
-      return;
-    }
-    try {
-      server = PeerServer.start(settings.peerListen(), keys, settings.clusterId(), history,
-          peer -> state.get().peers().containsKey(peer), settings.bookmarkInterval(), clock, meters);
-      log.info("peer server listening cluster={} listen={} port={}", settings.clusterId(), settings.peerListen(),
-          server.port());
-    } catch (IOException e) {
-      log.error("peer server cannot listen peer-listen={} error=\"{}\"; retrying in 10s", settings.peerListen(),
-          e.getMessage());
-      loop.schedule(this::startServer, 10, TimeUnit.SECONDS);
+    if (!closed) {
+      server.record(catalog);
     }
   }
 
@@ -391,42 +363,28 @@ public final class ReflectionService implements AutoCloseable {
     AgentState s = state.get();
     Map<String, PeerRecord> peers = s.peers();
     ViewTranslator translator = ViewTranslator.of(settings.clusterId(), settings.podCidrs(), s);
+    links.sync(peers, translator, peer -> Optional.ofNullable(catalogs.get(peer)));
+    // Departed: peers of the last sync, and peers anything is known or imported of, that are no
+    // peers now (imports of a peer never delivered since the start go too).
+    Set<String> departed = new TreeSet<>(lastPeers);
+    departed.addAll(catalogs.keySet());
+    departed.addAll(importer.sources());
+    departed.removeAll(peers.keySet());
+    lastPeers = Set.copyOf(peers.keySet());
+    for (String gone : departed) {
+      // Removed or revoked through the hub, or no longer allowed by policy (an outage never
+      // removes peers from the state): its objects go now, whatever the gate says.
+      catalogs.remove(gone);
+      gate.forget(gone);
+      ready.remove(gone);
+      removeImportsOf(gone);
+      persistSoon();
+    }
     boolean changed = false;
-    for (String peer : List.copyOf(links.keySet())) {
-      PeerRecord record = peers.get(peer);
-      Optional<HostPort> address = record == null ? Optional.empty() : dialAddress(translator, record);
-      if (address.isEmpty() || !address.get().equals(links.get(peer).address())) {
-        links.remove(peer).watcher().close();
-      }
-    }
-    for (String gone : List.copyOf(catalogs.keySet())) {
-      if (!peers.containsKey(gone)) {
-        // Removed or revoked through the hub (an outage never removes peers from the state).
-        catalogs.remove(gone);
-        gate.forget(gone);
-        ready.remove(gone);
-        importer.removeSource(gone);
-        persistSoon();
-        changed = true;
-        log.info("import source removed peer={}", gone);
-      }
-    }
     for (PeerRecord record : peers.values()) {
-      String peer = record.clusterId();
-      Optional<HostPort> dial = dialAddress(translator, record);
-      if (dial.isPresent() && !links.containsKey(peer)) {
-        HostPort address = dial.get();
-        PeerCatalogWatcher watcher = new PeerCatalogWatcher(peer, address, settings.dialFrom(), keys, clock,
-            settings.backoff(),
-            peerTimer, CatalogLimits.defaults(), meters, Optional.ofNullable(catalogs.get(peer)),
-            (p, c) -> execute(() -> peerCatalog(p, c)));
-        links.put(peer, new Link(address, watcher));
-        watcher.start();
-        log.info("following peer catalog peer={} address={}", peer, address);
-      }
-      Catalog catalog = catalogs.get(peer);
+      Catalog catalog = catalogs.get(record.clusterId());
       if (catalog != null) {
-        importer.putSource(peer, catalog, translate(translator, peer)); // the views may have moved
+        importer.putSource(record.clusterId(), catalog, translate(translator, record.clusterId())); // views may move
         changed = true;
       }
     }
@@ -436,9 +394,21 @@ public final class ReflectionService implements AutoCloseable {
     }
   }
 
+  private void removeImportsOf(String peer) {
+    try {
+      ServiceImporter.Result r = importer.removeSourceNow(peer);
+      log.info("import source removed peer={} deleted={} updated={}", peer, r.deleted(), r.updated());
+    } catch (KubeApiException | RuntimeException e) {
+      // Forgotten already: the next reconcile (once the gate is open) deletes what is left.
+      log.warn("import source removed, its objects not yet deleted peer={} error=\"{}\"", peer, e.getMessage());
+    }
+  }
+
   private void peerCatalog(String peer, Catalog catalog) {
-    if (closed || !links.containsKey(peer)) {
-      return; // a late delivery from a watcher already stopped
+    if (closed || !links.follows(peer) || !state.get().peers().containsKey(peer)) {
+      // A late delivery from a watcher already stopped, or a peer that left meanwhile: imports
+      // come from current peers only.
+      return;
     }
     catalogs.put(peer, catalog);
     gate.delivered(peer);
@@ -458,6 +428,15 @@ public final class ReflectionService implements AutoCloseable {
     return address -> translator.toLocal(peer, address).orElse(null);
   }
 
+  /** The periodic pass (drift repair), then the next one. */
+  private void resync() {
+    if (closed) {
+      return;
+    }
+    reconcileSoon();
+    delays.after(settings.resync(), () -> execute(this::resync));
+  }
+
   private void reconcileSoon() {
     if (reconcilePending.compareAndSet(false, true)) {
       execute(this::reconcile);
@@ -466,7 +445,7 @@ public final class ReflectionService implements AutoCloseable {
 
   private void reconcile() {
     reconcilePending.set(false);
-    if (closed || !gate.open(crdsServed, links.keySet())) {
+    if (closed || !gate.open(crds.served(), links.followed())) {
       return;
     }
     try {
@@ -481,47 +460,13 @@ public final class ReflectionService implements AutoCloseable {
     }
   }
 
-  /**
-   * Starts the export informers once the API server serves the MCS kinds ({@link McsCrds}); until
-   * then checks again every {@code resync}, with one warning (not an error per second from the
-   * informers) and {@code meshwire_agent_reflection_crds_missing} 1. Imports wait too
-   * ({@link ImportGate}). Tunnels are not affected.
-   */
-  private void startExportsWhenServed() {
-    // The check runs on its own thread: the client has no read timeout (informers need that), and
-    // an API server that accepts but never answers must not stall restore, peers or readiness.
-    crdProbe.execute(() -> {
-      McsCrds.Served served = McsCrds.check(client);
-      execute(() -> crdsChecked(served));
-    });
-  }
-
-  private void crdsChecked(McsCrds.Served served) {
-    if (closed || crdsServed) {
+  /** The MCS kinds are served: exports start, imports may follow ({@link ImportGate}). */
+  private void crdsServed() {
+    if (closed) {
       return;
     }
-    if (served instanceof McsCrds.Served.Yes) {
-      crdsServed = true;
-      crdsMissing.set(0);
-      if (crdsReported) {
-        log.info("reflection resumes: the Multi-Cluster Services CRDs are served now");
-      }
-      exports.start(); // its first rebuild reads the remote catalogs handed over meanwhile
-      reconcileSoon();
-      return;
-    }
-    crdsMissing.set(1);
-    String why = served instanceof McsCrds.Served.Missing m
-        ? "the API server does not serve " + String.join(", ", m.kinds())
-            + ": install the Multi-Cluster Services CRDs (" + Mcs.API_VERSION + "; Helm: crds.install=true)"
-        : "cannot tell whether the Multi-Cluster Services CRDs are served: " + ((McsCrds.Served.Unknown) served).reason();
-    if (!crdsReported) {
-      log.warn("reflection waiting: {}; checking every {}", why, Durations.format(settings.resync()));
-      crdsReported = true;
-    } else {
-      log.debug("reflection still waiting: {}", why);
-    }
-    loop.schedule(this::startExportsWhenServed, settings.resync().toMillis(), TimeUnit.MILLISECONDS);
+    exports.start(); // its first rebuild reads the remote catalogs handed over meanwhile
+    reconcileSoon();
   }
 
   @Override
@@ -532,11 +477,8 @@ public final class ReflectionService implements AutoCloseable {
     try {
       loop.submit(() -> {
         closed = true;
-        links.values().forEach(l -> l.watcher().close());
-        links.clear();
-        if (server != null) {
-          server.close();
-        }
+        links.close();
+        server.close();
         return null;
       }).get(15, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
@@ -544,10 +486,9 @@ public final class ReflectionService implements AutoCloseable {
     } catch (Exception e) {
       log.warn("reflection close incomplete error=\"{}\"", e.toString());
     }
+    crds.close();
     exports.close();
     loop.shutdownNow();
-    peerTimer.shutdownNow();
-    crdProbe.shutdownNow();
     persister.ifPresent(CatalogPersister::close); // writes what the delay still held back
   }
 }

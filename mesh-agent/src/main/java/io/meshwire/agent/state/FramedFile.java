@@ -1,12 +1,15 @@
 package io.meshwire.agent.state;
 
+import com.google.protobuf.InvalidProtocolBufferException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.DateTimeException;
 import java.time.InstantSource;
 import java.util.Arrays;
 import java.util.zip.CRC32C;
@@ -15,7 +18,8 @@ import java.util.zip.CRC32C;
  * {@code FramedFile} is the on-disk frame of the agent's own files ({@link StateFile}, the peer
  * catalog store): a 4-byte magic naming what the file holds, a format version byte, the payload
  * length and its CRC32C, then the payload. The magic differs per file so that one file copied over
- * another is refused rather than half-decoded. Also the one place that moves a refused file aside.
+ * another is refused rather than half-decoded. Also the one place that reads such a file and moves
+ * a refused one aside ({@link #read}).
  * Stateless; thread-safe.
  */
 public final class FramedFile {
@@ -108,6 +112,81 @@ public final class FramedFile {
       return new Unframed.Refused("checksum", "checksum mismatch");
     }
     return new Unframed.Payload(Arrays.copyOfRange(bytes, HEADER, bytes.length));
+  }
+
+  /** A payload that frames correctly but does not hold what the file should. */
+  public static final class Undecodable extends Exception {
+    private static final long serialVersionUID = 1L;
+    private final String reason;
+
+    /** @param reason a short code for metrics, e.g. {@code decode} or {@code limits} */
+    public Undecodable(String reason, String message) {
+      super(message);
+      this.reason = reason;
+    }
+
+    public String reason() {
+      return reason;
+    }
+  }
+
+  /**
+   * Turns a checked payload into what the file holds; a malformed payload throws
+   * {@link Undecodable}, or a protobuf, argument or date exception (all reported as {@code decode}).
+   */
+  @FunctionalInterface
+  public interface Decoder<T> {
+    T decode(byte[] payload) throws Undecodable, InvalidProtocolBufferException;
+  }
+
+  /** The outcome of {@link #read}. */
+  public sealed interface Read<T> {
+    record Found<T>(T value) implements Read<T> {}
+
+    record Missing<T>() implements Read<T> {}
+
+    /**
+     * The file was refused and now lives at {@code movedTo}.
+     *
+     * @param reason a short code for metrics: those of {@link Unframed.Refused}, {@code decode}, or
+     *     the decoder's own
+     */
+    record MovedAside<T>(String reason, String problem, Path movedTo) implements Read<T> {}
+  }
+
+  /**
+   * Reads a whole framed file: missing, or its payload through {@code decoder}; a file refused by
+   * the frame or the decoder is moved aside ({@link #moveAside}), never applied, never deleted.
+   * Callers log the outcome, with what they do next.
+   */
+  public static <T> Read<T> read(Path file, Format format, Decoder<T> decoder, InstantSource clock)
+      throws IOException {
+    byte[] bytes;
+    try {
+      bytes = Files.readAllBytes(file);
+    } catch (NoSuchFileException e) {
+      return new Read.Missing<>();
+    }
+    String reason;
+    String problem;
+    switch (unframe(format, bytes)) {
+      case Unframed.Refused refused -> {
+        reason = refused.reason();
+        problem = refused.problem();
+      }
+      case Unframed.Payload payload -> {
+        try {
+          return new Read.Found<>(decoder.decode(payload.bytes()));
+        } catch (InvalidProtocolBufferException | IllegalArgumentException | DateTimeException e) {
+          reason = "decode";
+          problem = "payload does not decode: " + e.getMessage();
+        } catch (Undecodable e) {
+          reason = e.reason();
+          problem = e.getMessage();
+        }
+      }
+    }
+    return new Read.MovedAside<>(reason, problem, moveAside(file, clock));
   }
 
   /**

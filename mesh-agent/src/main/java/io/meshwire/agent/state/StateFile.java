@@ -1,20 +1,22 @@
 package io.meshwire.agent.state;
 
-import com.google.protobuf.InvalidProtocolBufferException;
 import io.meshwire.agent.wire.AgentProtoMapper;
+import io.meshwire.certs.AtomicFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.InstantSource;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,12 +54,12 @@ public final class StateFile {
    */
   public record Identity(String clusterId, String mesh) {
     public Identity {
-      java.util.Objects.requireNonNull(clusterId, "clusterId");
-      java.util.Objects.requireNonNull(mesh, "mesh");
+      Objects.requireNonNull(clusterId, "clusterId");
+      Objects.requireNonNull(mesh, "mesh");
     }
 
     /** Why a file recorded for {@code fileCluster}/{@code fileMesh} with these peers is not this agent's. */
-    Optional<String> refusal(String fileCluster, String fileMesh, java.util.Set<String> peers) {
+    Optional<String> refusal(String fileCluster, String fileMesh, Set<String> peers) {
       if (!fileCluster.isEmpty() && !fileCluster.equals(clusterId)) {
         return Optional.of("state file belongs to cluster " + fileCluster + ", this agent is cluster " + clusterId);
       }
@@ -79,7 +81,7 @@ public final class StateFile {
   public StateFile(Path file, InstantSource clock, Identity identity) {
     this.file = file;
     this.clock = clock;
-    this.identity = java.util.Objects.requireNonNull(identity, "identity");
+    this.identity = Objects.requireNonNull(identity, "identity");
   }
 
   public Path path() {
@@ -106,7 +108,7 @@ public final class StateFile {
    */
   public Loaded load() throws IOException {
     Path dir = file.toAbsolutePath().getParent();
-    List<Path> removed = new java.util.ArrayList<>(io.meshwire.certs.AtomicFiles.deleteLeftoverTemps(dir));
+    List<Path> removed = new ArrayList<>(AtomicFiles.deleteLeftoverTemps(dir));
     Path ownTemp = dir.resolve(file.getFileName() + ".tmp");
     if (Files.deleteIfExists(ownTemp)) {
       removed.add(ownTemp);
@@ -115,36 +117,31 @@ public final class StateFile {
       log.info("removed leftover temporary files dir={} count={} files={}", dir, removed.size(),
           removed.stream().map(p -> p.getFileName().toString()).toList());
     }
-    byte[] bytes;
-    try {
-      bytes = Files.readAllBytes(file);
-    } catch (NoSuchFileException e) {
-      return new Loaded.Missing();
-    }
-    String problem;
-    switch (FramedFile.unframe(FORMAT, bytes)) {
-      case FramedFile.Unframed.Refused refused -> problem = refused.problem();
-      case FramedFile.Unframed.Payload payload -> {
-        try {
-          var proto = io.meshwire.proto.agent.v1.AgentState.parseFrom(payload.bytes());
-          AgentState state = AgentProtoMapper.fromProto(proto);
-          Optional<String> refusal = identity.clusterId().isEmpty() ? Optional.empty()
-              : identity.refusal(proto.getClusterId(), proto.getMesh(), state.peers().keySet());
-          if (refusal.isPresent()) {
-            Path aside = FramedFile.moveAside(file, "refused", clock);
-            log.warn("state file refused, moved aside, not applied file={} moved_to={} problem=\"{}\"", file, aside,
-                refusal.get());
-            return new Loaded.Refused(refusal.get(), aside);
-          }
-          return new Loaded.Found(state);
-        } catch (InvalidProtocolBufferException | IllegalArgumentException | java.time.DateTimeException e) {
-          problem = "payload does not decode: " + e.getMessage();
-        }
+    record Decoded(io.meshwire.proto.agent.v1.AgentState proto, AgentState state) {}
+    FramedFile.Read<Decoded> read = FramedFile.read(file, FORMAT, payload -> {
+      var proto = io.meshwire.proto.agent.v1.AgentState.parseFrom(payload); // the wire form (same simple name)
+      return new Decoded(proto, AgentProtoMapper.fromProto(proto));
+    }, clock);
+    return switch (read) {
+      case FramedFile.Read.Missing<Decoded> missing -> new Loaded.Missing();
+      case FramedFile.Read.MovedAside<Decoded> aside -> {
+        log.warn("state file corrupt, moved aside file={} moved_to={} problem=\"{}\"", file, aside.movedTo(),
+            aside.problem());
+        yield new Loaded.Corrupt(aside.problem(), aside.movedTo());
       }
-    }
-    Path aside = FramedFile.moveAside(file, clock);
-    log.warn("state file corrupt, moved aside file={} moved_to={} problem=\"{}\"", file, aside, problem);
-    return new Loaded.Corrupt(problem, aside);
+      case FramedFile.Read.Found<Decoded> found -> {
+        Decoded d = found.value();
+        Optional<String> refusal = identity.clusterId().isEmpty() ? Optional.empty()
+            : identity.refusal(d.proto().getClusterId(), d.proto().getMesh(), d.state().peers().keySet());
+        if (refusal.isEmpty()) {
+          yield new Loaded.Found(d.state());
+        }
+        Path aside = FramedFile.moveAside(file, "refused", clock);
+        log.warn("state file refused, moved aside, not applied file={} moved_to={} problem=\"{}\"", file, aside,
+            refusal.get());
+        yield new Loaded.Refused(refusal.get(), aside);
+      }
+    };
   }
 
   /** Writes {@code state} durably; returns it with {@code writtenAt} set. */
@@ -163,7 +160,7 @@ public final class StateFile {
     Path tmp = dir.resolve(file.getFileName() + ".tmp");
     Files.deleteIfExists(tmp);
     try {
-      try (FileChannel ch = FileChannel.open(tmp, java.util.Set.of(StandardOpenOption.CREATE_NEW,
+      try (FileChannel ch = FileChannel.open(tmp, Set.of(StandardOpenOption.CREATE_NEW,
           StandardOpenOption.WRITE), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
         while (out.hasRemaining()) {
           ch.write(out);

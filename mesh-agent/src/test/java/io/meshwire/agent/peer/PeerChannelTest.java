@@ -168,19 +168,33 @@ class PeerChannelTest {
   }
 
   @Test
-  void aClusterThatIsNotACurrentPeerIsRefused() throws Exception {
+  void aClusterThatIsNotACurrentPeerIsRefusedCountedEachTimeAndLoggedOnce() throws Exception {
     peers.add("a");
     PeerServer b = server("b", new CatalogHistory(Catalog.empty("ub"), 10), 0);
     ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", b.port())
         .sslContext(PeerTls.client(new RenewableKeyManager(creds("mallory")), "b", InstantSource.system())).build();
+    ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
+        .getLogger(PeerAuthInterceptor.class);
+    var logs = new ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent>();
+    logs.start();
+    logger.addAppender(logs);
     try {
-      StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
-          () -> PeerGrpc.newBlockingStub(channel).probe(ProbeRequest.getDefaultInstance()));
-      assertEquals(io.grpc.Status.Code.PERMISSION_DENIED, e.getStatus().getCode());
-      assertEquals(1.0, meters.counter("meshwire.agent.peer.auth.failures", "reason", "not_a_peer").count());
+      for (int i = 0; i < 3; i++) {
+        StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
+            () -> PeerGrpc.newBlockingStub(channel).probe(ProbeRequest.getDefaultInstance()));
+        assertEquals(io.grpc.Status.Code.PERMISSION_DENIED, e.getStatus().getCode());
+      }
+      assertEquals(3.0, meters.counter("meshwire.agent.peer.auth.failures", "reason", "not_a_peer").count());
+      assertEquals(1, logs.list.stream().filter(e -> e.getLevel() == ch.qos.logback.classic.Level.INFO).count(),
+          logs.list.toString());
       peers.add("mallory");
       assertEquals("b", PeerGrpc.newBlockingStub(channel).probe(ProbeRequest.getDefaultInstance()).getClusterId());
+      peers.remove("mallory"); // removed again: refused, and logged again
+      org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
+          () -> PeerGrpc.newBlockingStub(channel).probe(ProbeRequest.getDefaultInstance()));
+      assertEquals(2, logs.list.stream().filter(e -> e.getLevel() == ch.qos.logback.classic.Level.INFO).count());
     } finally {
+      logger.detachAppender(logs);
       channel.shutdownNow();
     }
   }

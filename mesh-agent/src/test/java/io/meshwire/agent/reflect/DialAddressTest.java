@@ -29,7 +29,7 @@ class DialAddressTest {
     if (viewDecided) {
       s = s.withMyViews(Map.of("a", TestStates.view("b", "a", "10.1.0.0/16", "10.201.0.0/16")));
     }
-    return ReflectionService.dialAddress(ViewTranslator.of("b", OWN, s), peer);
+    return PeerLinks.dialAddress(ViewTranslator.of("b", OWN, s), peer);
   }
 
   @Test

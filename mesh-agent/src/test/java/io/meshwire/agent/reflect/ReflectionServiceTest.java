@@ -20,6 +20,7 @@ import io.meshwire.agent.state.AgentState;
 import io.meshwire.agent.state.PeerRecord;
 import io.meshwire.agent.state.TestStates;
 import io.meshwire.agent.wireguard.LinkHealth;
+import io.meshwire.certs.FakeClock;
 import io.meshwire.certs.IssuedCredential;
 import io.meshwire.certs.MeshCa;
 import io.meshwire.certs.Role;
@@ -69,13 +70,20 @@ import org.junit.jupiter.api.io.TempDir;
  * Two in-process reflection services, "a" (pods 10.1.0.0/16) and "b" (pods 10.2.0.0/16, sees a's
  * pods as 10.201.0.0/16), each on its own fake API server, talking over the real peer channel
  * (mutual TLS on certificates of one mesh CA, 127.0.0.1). The agent state is a plain reference.
+ * Reflection's own waits (startup grace, resync, CRD re-checks, catalog writes) run on a fake
+ * clock the tests move ({@link ManualDelays}); the network and the API servers run in real time.
  */
 class ReflectionServiceTest {
 
   private static final Duration WAIT = Duration.ofSeconds(20);
 
   private final MeshCa ca = MeshCa.create("test", Duration.ofDays(30), InstantSource.system());
+  private static final Duration RESYNC = Duration.ofMillis(300);
+
   private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+  // Starts now: the peer channel checks certificates (issued in real time) against it.
+  private final FakeClock clock = new FakeClock(Instant.now());
+  private final ManualDelays delays = new ManualDelays(clock);
   private final List<AutoCloseable> closing = new ArrayList<>();
 
   @AfterEach
@@ -102,12 +110,12 @@ class ReflectionServiceTest {
   private ReflectionService start(String cluster, String podCidr, ApiClient client, AtomicReference<AgentState> state,
       Duration startupGrace, Optional<Path> stateDir) {
     ReflectionService.Settings settings = new ReflectionService.Settings(cluster, new HostPort("127.0.0.1", 0),
-        List.of(Cidr.parse(podCidr)), startupGrace, Duration.ofMillis(300), Duration.ofSeconds(1),
+        List.of(Cidr.parse(podCidr)), startupGrace, RESYNC, Duration.ofSeconds(1),
         new Backoff(Duration.ofMillis(20), Duration.ofMillis(200), RandomGenerator.getDefault()),
         new KubeExportWatcher.Options(Duration.ofMillis(50), Duration.ofHours(1), CatalogLimits.defaults()),
         Optional.empty(), stateDir);
-    ReflectionService s = ReflectionService.start(settings, client, creds(cluster), state::get, InstantSource.system(),
-        meters);
+    ReflectionService s = ReflectionService.start(settings, client, creds(cluster), state::get, clock, delays,
+        Optional.empty(), meters);
     closing.add(s);
     return s;
   }
@@ -131,6 +139,13 @@ class ReflectionServiceTest {
         .list("shop", new ListOptions().labelSelector(Mcs.LABEL_SOURCE_CLUSTER + "=a")).getObject().getItems();
   }
 
+  /** The Services meshwire manages in namespace shop (the derived ones). */
+  private static List<String> derivedServices(ApiClient client) {
+    return KubeApis.services(client).list("shop", new ListOptions()
+        .labelSelector(Mcs.LABEL_MANAGED_BY + "=" + Mcs.MANAGER)).getObject().getItems().stream()
+        .map(svc -> svc.getMetadata().getName()).toList();
+  }
+
   private static List<String> addresses(ApiClient client) {
     return importedSlices(client).stream().flatMap(s -> s.getEndpoints().stream())
         .flatMap(e -> e.getAddresses().stream()).sorted().toList();
@@ -149,8 +164,12 @@ class ReflectionServiceTest {
       ReflectionService a = start("a", "10.1.0.0/16", api.client(), new AtomicReference<>(TestStates.state("m", 1)));
       var missing = meters.find("meshwire.agent.reflection.crds.missing").gauge();
       await().atMost(WAIT).until(() -> missing.value() == 1.0);
-      // Many checks (every 300 ms here) later: still waiting, no catalog, no peer server.
-      await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(3)).until(() -> a.peerPort().isEmpty());
+      // More checks later (CrdWaitTest counts them): still waiting, no catalog, no peer server.
+      for (int i = 0; i < 3; i++) {
+        delays.advance(RESYNC);
+        a.awaitIdle();
+      }
+      assertTrue(a.peerPort().isEmpty());
       List<String> warnings = logs.list.stream()
           .filter(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN).map(e -> e.getFormattedMessage()).toList();
       assertEquals(1, warnings.size(), warnings.toString());
@@ -160,7 +179,10 @@ class ReflectionServiceTest {
           .map(e -> e.getLoggerName() + ": " + e.getFormattedMessage()).toList(), "no informer errors");
 
       api.mcsCrdsInstalled(true);
-      await().atMost(WAIT).until(() -> a.peerPort().isPresent()); // the first catalog was published
+      await().atMost(WAIT).until(() -> {
+        delays.advance(RESYNC); // the next check
+        return a.peerPort().isPresent(); // the first catalog was published
+      });
       assertEquals(0.0, missing.value());
     } finally {
       root.detachAppender(logs);
@@ -213,39 +235,70 @@ class ReflectionServiceTest {
     await().atMost(WAIT).until(() -> endpoints(apiB).size() == 2
         && endpoints(apiB).stream().noneMatch(e -> Boolean.TRUE.equals(e.getConditions().getReady())));
 
-    // The hub removes a: everything imported from it goes.
+    // The hub removes a (revoked, or a peering policy changed): everything imported from it goes.
     stateB.set(stateB.get().withPeers(Map.of()));
     b.stateChanged();
-    await().atMost(WAIT).until(() -> importedSlices(apiB).isEmpty()
-        && imports(apiB).isEmpty());
-    assertTrue(KubeApis.services(apiB).list("shop", new ListOptions()
-        .labelSelector(Mcs.LABEL_MANAGED_BY + "=" + Mcs.MANAGER)).getObject().getItems().isEmpty());
+    // The derived Service goes last (deletes run in reverse kind order): wait for all three kinds.
+    await().atMost(Duration.ofSeconds(2)).until(() -> importedSlices(apiB).isEmpty()
+        && imports(apiB).isEmpty() && derivedServices(apiB).isEmpty());
     assertEquals("{\"exported\":0,\"sources\":0}", b.statusJson());
   }
 
-  @Test
-  void aRestartWithThePeerUnreachableDeletesNothingUntilTheStartupGraceIsOver() throws Exception {
-    ApiClient apiB = api().client();
-    // What b imported from a before the restart.
+  /** What b imported from a before a restart: shop/web with one endpoint, 10.201.0.5. */
+  private static void importedFromABefore(ApiClient apiB) throws Exception {
     ServiceImporter before = new ServiceImporter(new KubeImportApi(apiB));
     before.putSource("a", Catalog.empty("ua").next(List.of(new ExportedService("shop", "web",
         ServiceType.CLUSTER_SET_IP, List.of(ServicePort.of("http", "TCP", 80)),
         List.of(Endpoint.ready(Cidr.parseAddress("10.201.0.5"), Map.of("http", 8080))), Instant.now()))), x -> x);
     assertTrue(before.reconcile().converged());
     assertEquals(List.of("10.201.0.5"), addresses(apiB));
+  }
 
-    int closedPort;
+  /** A loopback port nothing listens on (a peer that never answers). */
+  private static int closedPort() throws Exception {
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      closedPort = s.getLocalPort();
+      return s.getLocalPort();
     }
+  }
+
+  @Test
+  void aRestartWithThePeerUnreachableDeletesNothingUntilTheStartupGraceIsOver() throws Exception {
+    ApiClient apiB = api().client();
+    importedFromABefore(apiB);
+    int closedPort = closedPort();
     AtomicReference<AgentState> stateB = new AtomicReference<>(TestStates.state("m", 1, peer("a", 1, closedPort))
         .withMyViews(Map.of("a", TestStates.view("b", "a", "10.1.0.0/16", "10.201.0.0/16"))));
-    start("b", "10.2.0.0/16", apiB, stateB, Duration.ofSeconds(4));
-    // Periodic passes run every 300 ms, yet a never delivered: nothing is touched meanwhile.
-    await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(3))
-        .until(() -> imports(apiB).equals(List.of("web")) && addresses(apiB).equals(List.of("10.201.0.5")));
+    ReflectionService b = start("b", "10.2.0.0/16", apiB, stateB, Duration.ofSeconds(4));
+    await().atMost(WAIT).until(() -> b.peerPort().isPresent()); // the CRDs are served, exports run
+    // Ten periodic passes (every 300 ms), yet a never delivered: nothing is touched meanwhile.
+    delays.advance(Duration.ofSeconds(3));
+    b.awaitIdle();
+    assertEquals(List.of("web"), imports(apiB));
+    assertEquals(List.of("10.201.0.5"), addresses(apiB));
     // The grace is over: b reconciles with what it knows (no catalog from a).
+    delays.advance(Duration.ofSeconds(1));
     await().atMost(WAIT).until(() -> imports(apiB).isEmpty() && importedSlices(apiB).isEmpty());
+  }
+
+  @Test
+  void aPeerRemovedWhileImportsWaitForTheStartupGateLosesItsImportsWithinTwoSeconds() throws Exception {
+    ApiClient apiB = api().client();
+    importedFromABefore(apiB);
+    int closedPort = closedPort();
+    // Neither a nor c answers: the startup gate stays closed (its grace is never reached here).
+    AtomicReference<AgentState> stateB = new AtomicReference<>(TestStates.state("m", 1, peer("a", 1, closedPort),
+        peer("c", 3, closedPort)).withMyViews(Map.of("a", TestStates.view("b", "a", "10.1.0.0/16", "10.201.0.0/16"))));
+    ReflectionService b = start("b", "10.2.0.0/16", apiB, stateB, Duration.ofSeconds(60));
+    await().atMost(WAIT).until(() -> b.peerPort().isPresent()); // the CRDs are served, exports run
+    b.awaitIdle();
+    assertEquals(List.of("web"), imports(apiB));
+
+    // a leaves the peer set (revoked, or a policy no longer pairs it with b).
+    stateB.set(stateB.get().withPeers(TestStates.byId(peer("c", 3, closedPort))));
+    b.stateChanged();
+
+    await().atMost(Duration.ofSeconds(2)).until(() -> imports(apiB).isEmpty() && importedSlices(apiB).isEmpty()
+        && derivedServices(apiB).isEmpty());
   }
 
   @Test
@@ -335,10 +388,14 @@ class ReflectionServiceTest {
 
     // b comes back with a short grace: a never answers, yet its imports stay, turned not-ready.
     ReflectionService b = start("b", "10.2.0.0/16", p.apiB(), p.stateB(), Duration.ofSeconds(2), Optional.of(dirB));
+    await().atMost(WAIT).until(() -> b.peerPort().isPresent()); // the CRDs are served, exports run
+    delays.advance(Duration.ofSeconds(2)); // the grace is over
     await().atMost(WAIT).until(() -> endpoints(p.apiB()).size() == 1
         && endpoints(p.apiB()).stream().noneMatch(e -> Boolean.TRUE.equals(e.getConditions().getReady())));
-    await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(2))
-        .until(() -> imports(p.apiB()).equals(List.of("web")) && addresses(p.apiB()).equals(List.of("10.201.0.5")));
+    delays.advance(Duration.ofSeconds(1)); // periodic passes
+    b.awaitIdle();
+    assertEquals(List.of("web"), imports(p.apiB()));
+    assertEquals(List.of("10.201.0.5"), addresses(p.apiB()));
 
     // a is reachable again: b resumes from the stored revision and gets only the change it missed.
     relay.restore();
@@ -364,8 +421,10 @@ class ReflectionServiceTest {
     store.save(Map.of("a", ofA));
 
     // a was removed through the hub while b was down: b's state no longer has it.
-    start("b", "10.2.0.0/16", apiB, new AtomicReference<>(TestStates.state("m", 1)), Duration.ofSeconds(1),
-        Optional.of(dirB));
+    ReflectionService b = start("b", "10.2.0.0/16", apiB, new AtomicReference<>(TestStates.state("m", 1)),
+        Duration.ofSeconds(1), Optional.of(dirB));
+    await().atMost(WAIT).until(() -> b.peerPort().isPresent()); // restored, the CRDs are served, exports run
+    delays.advance(ReflectionService.PERSIST_DELAY.plus(Duration.ofSeconds(1))); // the write and the grace
 
     // What this test is about: the stored catalog of a is dropped at load and the file rewritten.
     await().atMost(WAIT).until(() -> store.load() instanceof PeerCatalogStore.Loaded.Found f && f.catalogs().isEmpty());

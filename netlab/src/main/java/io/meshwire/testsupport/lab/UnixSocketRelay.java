@@ -24,7 +24,7 @@ import java.util.concurrent.Executors;
  * {@code socat TCP-LISTEN:...,fork UNIX-CONNECT:<path>} completes the path. Tests only; one virtual
  * thread per direction of each connection.
  */
-public final class UnixSocketRelay implements AutoCloseable {
+final class UnixSocketRelay implements AutoCloseable {
 
   private final Path path;
   private final int port;

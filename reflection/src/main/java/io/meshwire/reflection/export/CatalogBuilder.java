@@ -49,7 +49,7 @@ import java.util.TreeMap;
  * not IP literals are skipped; an endpoint listed in several slices is merged; beyond the
  * endpoint limit, ready endpoints are kept first.
  */
-public final class CatalogBuilder {
+final class CatalogBuilder {
 
   private final String clusterId;
   private final CatalogLimits limits;

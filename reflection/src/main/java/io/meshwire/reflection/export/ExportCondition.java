@@ -9,7 +9,7 @@ import java.util.Objects;
  * @param type {@code Valid} or {@code Conflict}
  * @param status {@code True}, {@code False} or {@code Unknown}
  */
-public record ExportCondition(String type, String status, String reason, String message) {
+record ExportCondition(String type, String status, String reason, String message) {
 
   public ExportCondition {
     Objects.requireNonNull(type, "type");

@@ -10,7 +10,7 @@ import java.util.TreeMap;
  * {@code ExportPlan} is what {@link CatalogBuilder} makes of the cluster's ServiceExports: the
  * services to publish, and the conditions each ServiceExport should carry. Immutable.
  */
-public record ExportPlan(List<ExportedService> services, Map<ServiceRef, List<ExportCondition>> conditions) {
+record ExportPlan(List<ExportedService> services, Map<ServiceRef, List<ExportCondition>> conditions) {
 
   public ExportPlan {
     services = List.copyOf(services);

@@ -8,7 +8,7 @@ import java.util.Optional;
  * imported objects, and write one at a time with optimistic concurrency. One real implementation
  * ({@link KubeImportApi}); tests run it against a fake API server.
  */
-public interface ImportApi {
+interface ImportApi {
 
   /**
    * Every object meshwire manages (found by its managed-by label), plus every ServiceImport

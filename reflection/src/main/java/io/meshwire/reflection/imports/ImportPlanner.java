@@ -26,6 +26,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * {@code ImportPlanner} computes which imported objects should exist ({@link #desired}) and what
@@ -48,7 +49,7 @@ import java.util.TreeMap;
  * Endpoint addresses go through the source's translation (untranslatable ones are left out); a
  * source that is not ready keeps its endpoints but with {@code ready} and {@code serving} false.
  */
-public final class ImportPlanner {
+final class ImportPlanner {
 
   private ImportPlanner() {}
 
@@ -167,6 +168,34 @@ public final class ImportPlanner {
     out.addAll(writes);
     out.addAll(deletes);
     return out;
+  }
+
+  /**
+   * What removes everything imported from {@code source} alone, without knowing the other sources'
+   * catalogs (they may not have been delivered yet): deletes of its EndpointSlices, and of the
+   * ServiceImports (with their derived Services) whose only source it was. Objects shared with
+   * other sources keep their content until the next {@link #diff}, which drops {@code source} from
+   * them; only managed objects are touched. Deletes in reverse kind order, like {@link #diff}.
+   */
+  public static List<KubeChange.Delete> removal(String source, Map<ObjectKey, Observed> actual) {
+    Set<ObjectKey> gone = new TreeSet<>(Comparator.<ObjectKey>naturalOrder().reversed());
+    for (Observed have : actual.values()) {
+      if (!have.managed()) {
+        continue;
+      }
+      switch (have.content()) {
+        case SliceObject slice when slice.sourceCluster().equals(source) -> gone.add(slice.key());
+        case ServiceImportObject imp when imp.clusters().equals(List.of(source)) -> {
+          gone.add(imp.key());
+          ObjectKey derived = new ObjectKey(ObjectKey.Kind.SERVICE, imp.namespace(), imp.derivedService());
+          if (actual.containsKey(derived) && actual.get(derived).managed()) {
+            gone.add(derived);
+          }
+        }
+        default -> { }
+      }
+    }
+    return gone.stream().map(k -> new KubeChange.Delete(k, actual.get(k).resourceVersion())).toList();
   }
 
   private static String cut(String s) {

@@ -10,7 +10,7 @@ import java.util.List;
  * records mean nothing to write. Fields the API server fills in (cluster IP, uid, timestamps) are
  * not part of it.
  */
-public sealed interface ImportedObject {
+sealed interface ImportedObject {
 
   ObjectKey key();
 

@@ -1,7 +1,7 @@
 package io.meshwire.reflection.imports;
 
 /** {@code KubeChange} is one step of bringing the imported objects to the desired state. */
-public sealed interface KubeChange {
+sealed interface KubeChange {
 
   ObjectKey key();
 

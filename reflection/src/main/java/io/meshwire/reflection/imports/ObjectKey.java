@@ -3,7 +3,7 @@ package io.meshwire.reflection.imports;
 import java.util.Comparator;
 
 /** {@code ObjectKey} names one Kubernetes object the importer maintains. Ordered by kind, namespace, name. */
-public record ObjectKey(Kind kind, String namespace, String name) implements Comparable<ObjectKey> {
+record ObjectKey(Kind kind, String namespace, String name) implements Comparable<ObjectKey> {
 
   /** The kinds the importer writes, in the order they are created (deleted in reverse). */
   public enum Kind {

@@ -5,7 +5,7 @@ package io.meshwire.reflection.imports;
  * write against, whether meshwire manages it (carries the managed-by label), and for a derived
  * Service the cluster IP the API server assigned ({@code ""} otherwise).
  */
-public record Observed(ImportedObject content, String resourceVersion, boolean managed, String clusterIp) {
+record Observed(ImportedObject content, String resourceVersion, boolean managed, String clusterIp) {
 
   public Observed(ImportedObject content, String resourceVersion, boolean managed) {
     this(content, resourceVersion, managed, "");

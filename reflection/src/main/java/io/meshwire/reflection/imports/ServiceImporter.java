@@ -71,6 +71,34 @@ public final class ServiceImporter {
     readiness.remove(cluster);
   }
 
+  /**
+   * Forgets {@code cluster} and deletes what was imported from it alone now ({@link
+   * ImportPlanner#removal}), without waiting for a full reconcile: a peer that left must stop
+   * receiving traffic even while other sources' catalogs are still unknown. Objects it shared
+   * with other sources are brought up to date by the next {@link #reconcile}.
+   *
+   * @throws KubeApiException when the objects cannot be read or a delete fails (the source is
+   *     forgotten anyway: the next reconcile deletes what is left)
+   */
+  public Result removeSourceNow(String cluster) throws KubeApiException {
+    removeSource(cluster);
+    synchronized (reconcileLock) {
+      int deleted = 0;
+      for (KubeChange.Delete change : ImportPlanner.removal(cluster, api.list())) {
+        try {
+          api.delete(change.key(), change.resourceVersion());
+          deleted++;
+        } catch (KubeApiException e) {
+          if (e.code() != 404 && e.code() != 409) {
+            throw e;
+          }
+          // Gone already, or changed meanwhile: the next reconcile decides.
+        }
+      }
+      return new Result(0, 0, deleted, List.of(), 0, true);
+    }
+  }
+
   public synchronized Set<String> sources() {
     return new TreeSet<>(sources.keySet());
   }

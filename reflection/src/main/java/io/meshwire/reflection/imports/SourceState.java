@@ -12,7 +12,7 @@ import java.util.function.Function;
  * @param translate a source pod address to the address this cluster reaches it at; {@code null}
  *     means unreachable (the endpoint address is left out)
  */
-public record SourceState(String cluster, Catalog catalog, boolean ready, Function<InetAddress, InetAddress> translate) {
+record SourceState(String cluster, Catalog catalog, boolean ready, Function<InetAddress, InetAddress> translate) {
 
   public SourceState {
     Objects.requireNonNull(cluster, "cluster");

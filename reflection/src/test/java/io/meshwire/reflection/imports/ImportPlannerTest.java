@@ -11,6 +11,7 @@ import io.meshwire.reflection.catalog.Catalog;
 import io.meshwire.reflection.catalog.ServicePort;
 import io.meshwire.reflection.catalog.ServiceRef;
 import io.meshwire.reflection.catalog.ServiceType;
+import io.meshwire.reflection.catalog.TestServices;
 import io.meshwire.reflection.imports.ImportedObject.DerivedServiceObject;
 import io.meshwire.reflection.imports.ImportedObject.ServiceImportObject;
 import io.meshwire.reflection.imports.ImportedObject.SliceEndpoint;
@@ -48,6 +49,38 @@ class ImportPlannerTest {
 
   private static <T extends ImportedObject> List<T> ofType(Map<ObjectKey, ImportedObject> desired, Class<T> type) {
     return desired.values().stream().filter(type::isInstance).map(type::cast).toList();
+  }
+
+  /** The objects {@code sources} call for, as read back (all managed, resourceVersion "1"). */
+  private static Map<ObjectKey, Observed> applied(SourceState... sources) {
+    Map<ObjectKey, Observed> actual = new TreeMap<>();
+    ImportPlanner.desired(List.of(sources), Map.of()).forEach((k, o) -> actual.put(k, new Observed(o, "1", true)));
+    return actual;
+  }
+
+  @Test
+  void removalOfASourceDeletesItsSlicesAndWhatOnlyItExportedAndLeavesSharedAndForeignObjects() {
+    SourceState east = source("east", true, REMAP, TestServices.service("shop", "web", ep("10.0.0.5", 8080)),
+        TestServices.service("shop", "api", ep("10.0.0.6", 8080)));
+    SourceState west = source("west", true, REMAP, TestServices.service("shop", "api", ep("10.0.0.7", 8080)));
+    Map<ObjectKey, Observed> actual = applied(east, west);
+    // Something a user made where a slice of east could be: not ours, never touched.
+    ObjectKey foreignKey = new ObjectKey(ObjectKey.Kind.ENDPOINT_SLICE, "shop", "foreign");
+    Observed eastSlice = actual.values().stream().filter(o -> o.content() instanceof SliceObject s
+        && s.sourceCluster().equals("east")).findFirst().orElseThrow();
+    actual.put(foreignKey, new Observed(eastSlice.content(), "9", false));
+
+    List<ObjectKey> deleted = ImportPlanner.removal("east", actual).stream().map(KubeChange::key).toList();
+
+    List<ObjectKey> expected = new ArrayList<>();
+    expected.add(new ObjectKey(ObjectKey.Kind.SERVICE_IMPORT, "shop", "web")); // east was its only source
+    actual.values().stream().filter(o -> o.managed() && o.content() instanceof SliceObject s
+        && s.sourceCluster().equals("east")).map(Observed::key).sorted(java.util.Comparator.reverseOrder())
+        .forEach(expected::add);
+    expected.add(new ObjectKey(ObjectKey.Kind.SERVICE, "shop", DERIVED)); // web's derived Service
+    assertEquals(expected, deleted);
+    assertTrue(deleted.stream().noneMatch(k -> k.name().equals("api")), "api is shared with west: kept");
+    assertEquals(List.of(), ImportPlanner.removal("north", actual), "an unknown source removes nothing");
   }
 
   @Test

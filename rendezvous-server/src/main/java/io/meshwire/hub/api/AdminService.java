@@ -16,6 +16,7 @@ import io.meshwire.hub.membership.Rejection;
 import io.meshwire.hub.watch.WatchHub;
 import io.meshwire.hub.watch.WatchSink;
 import io.meshwire.hub.wire.ProtoMapper;
+import io.meshwire.hub.wire.Statuses;
 import io.meshwire.netaddr.Quote;
 import io.meshwire.proto.admin.v1.AuditEvent;
 import io.meshwire.proto.admin.v1.Cluster;

@@ -19,6 +19,7 @@ import io.meshwire.hub.membership.Rejection;
 import io.meshwire.hub.watch.WatchHub;
 import io.meshwire.hub.watch.WatchSink;
 import io.meshwire.hub.wire.ProtoMapper;
+import io.meshwire.hub.wire.Statuses;
 import io.meshwire.proto.rendezvous.v1.AnnounceRequest;
 import io.meshwire.proto.rendezvous.v1.AnnounceResponse;
 import io.meshwire.proto.rendezvous.v1.Goaway;

@@ -13,7 +13,7 @@ import io.meshwire.certs.Revocations;
 import io.meshwire.certs.SpiffeId;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.meshwire.hub.api.Statuses;
+import io.meshwire.hub.wire.Statuses;
 import io.meshwire.netaddr.Quote;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;

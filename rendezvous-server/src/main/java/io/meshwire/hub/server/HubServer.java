@@ -1,6 +1,10 @@
 package io.meshwire.hub.server;
 
+import io.grpc.Grpc;
 import io.grpc.Server;
+import io.grpc.ServerBuilder;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
 import io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -60,6 +64,7 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -71,8 +76,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code HubServer} wires and runs one hub: its CA and credentials, stores, membership log, watch
- * fan-out, services and the TLS gRPC server. {@link #start} returns once the server listens;
+ * fan-out, services and the gRPC server. {@link #start} returns once the server listens;
  * {@link #close} stops it, telling watchers to come back later.
+ *
+ * <p>Transport: in production a Netty server with TLS 1.3 and the keep-alive policy, built in one
+ * place ({@link #nettyTransport}); tests may hand over any {@link ServerBuilder} instead (an
+ * in-process one), on which the same services and the same per-call authorization are installed.
  *
  * <p>Data directory layout: {@code ca/} (mesh CA, created on first start), {@code admin/}
  * (an admin credential for the CLI, created on first start), {@code log/} (the membership store),
@@ -123,13 +132,30 @@ public final class HubServer implements AutoCloseable {
    * @param meters where metrics go; a Prometheus registry when {@code metrics-listen} is set
    */
   public static HubServer start(HubConfig config, InstantSource clock, MeterRegistry meters) throws Exception {
+    return start(config, clock, meters, Optional.empty());
+  }
+
+  /**
+   * Starts a hub serving on {@code transport} instead of the TLS listener of {@code listen} (the
+   * embedded relay and the metrics listener still follow the configuration). An in-process
+   * transport has no TLS session, so its callers are anonymous unless the builder itself supplies
+   * one ({@link Grpc#TRANSPORT_ATTR_SSL_SESSION}) through an interceptor: builder-level
+   * interceptors run before the hub's own per-service authorization.
+   */
+  public static HubServer start(HubConfig config, InstantSource clock, MeterRegistry meters,
+      ServerBuilder<?> transport) throws Exception {
+    return start(config, clock, meters, Optional.of(transport));
+  }
+
+  private static HubServer start(HubConfig config, InstantSource clock, MeterRegistry meters,
+      Optional<ServerBuilder<?>> transport) throws Exception {
     Path data = config.dataDir();
     // With etcd, an unreachable etcd or refused certificates stop the start before anything is written.
     io.etcd.jetcd.Client etcdClient = config.etcd()
         .map(settings -> EtcdClients.connect(settings, Duration.ofSeconds(5)))
         .orElse(null);
     try {
-      return start(config, clock, meters, data, etcdClient);
+      return start(config, clock, meters, data, etcdClient, transport);
     } catch (Exception | Error e) {
       if (etcdClient != null) {
         etcdClient.close();
@@ -139,7 +165,7 @@ public final class HubServer implements AutoCloseable {
   }
 
   private static HubServer start(HubConfig config, InstantSource clock, MeterRegistry meters, Path data,
-      io.etcd.jetcd.Client etcdClient) throws Exception {
+      io.etcd.jetcd.Client etcdClient, Optional<ServerBuilder<?>> transport) throws Exception {
     Files.createDirectories(data);
     // A SIGKILL during a whole-file rewrite (tokens, revocations, CA and admin files) leaves a temp
     // file beside it; nothing else writes here yet. The store cleans its own directory.
@@ -248,19 +274,12 @@ public final class HubServer implements AutoCloseable {
             reason + ": " + Quote.of(detail)));
     RequestGuard guard = new RequestGuard(meters, audit);
 
-    SslContext ssl = serverTls(hubCredential);
-    NettyServerBuilder builder = NettyServerBuilder
-        .forAddress(new InetSocketAddress(config.listen().host(), config.listen().port()))
-        .sslContext(ssl)
-        .maxInboundMessageSize(config.maxMessageBytes())
-        .permitKeepAliveTime(10, TimeUnit.SECONDS)
-        .permitKeepAliveWithoutCalls(true)
-        .keepAliveTime(30, TimeUnit.SECONDS)
-        .keepAliveTimeout(10, TimeUnit.SECONDS)
-        .intercept(auth)
-        .addService(guard.guard(health.getHealthService().bindService()))
-        .addService(guard.guard(ProtoReflectionServiceV1.newInstance().bindService()));
-    services.definitions().forEach(builder::addService);
+    ServerBuilder<?> builder = transport.isPresent() ? transport.get() : nettyTransport(config, hubCredential);
+    builder.maxInboundMessageSize(config.maxMessageBytes());
+    // Authorization wraps every service (outermost): interceptors of a test's builder run before it.
+    addAuthorized(builder, auth, guard.guard(health.getHealthService().bindService()));
+    addAuthorized(builder, auth, guard.guard(ProtoReflectionServiceV1.newInstance().bindService()));
+    services.definitions().forEach(definition -> addAuthorized(builder, auth, definition));
     Server server = builder.build().start();
     // The embedded relay presents the hub's certificate and sees the hub's revocations live.
     RelayServer relay = config.relayListen().map(listen -> RelayServer.start(RelayConfig.defaults(listen),
@@ -275,6 +294,25 @@ public final class HubServer implements AutoCloseable {
         config.store().name().toLowerCase(java.util.Locale.ROOT), OpenSsl.isAvailable() ? "openssl" : "jdk", data);
     return new HubServer(config, server, membership, etcdClient, watches, fanoutPool, checkpointPool, scheduler, health,
         metricsListener, ca, relay);
+  }
+
+  private static void addAuthorized(ServerBuilder<?> builder, ServerInterceptor auth,
+      io.grpc.ServerServiceDefinition service) {
+    builder.addService(ServerInterceptors.intercept(service, auth));
+  }
+
+  /**
+   * The production transport: Netty on {@code listen}, TLS 1.3 with the hub's certificate
+   * ({@link #serverTls}), and the keep-alive policy. The one place the Netty server is configured.
+   */
+  static NettyServerBuilder nettyTransport(HubConfig config, IssuedCredential hubCredential) throws IOException {
+    return NettyServerBuilder
+        .forAddress(new InetSocketAddress(config.listen().host(), config.listen().port()))
+        .sslContext(serverTls(hubCredential))
+        .permitKeepAliveTime(10, TimeUnit.SECONDS)
+        .permitKeepAliveWithoutCalls(true)
+        .keepAliveTime(30, TimeUnit.SECONDS)
+        .keepAliveTimeout(10, TimeUnit.SECONDS);
   }
 
   /** TLS 1.3; any client certificate is accepted here and verified per call by AuthInterceptor. */

@@ -1,4 +1,4 @@
-package io.meshwire.hub.api;
+package io.meshwire.hub.wire;
 
 import com.google.protobuf.Any;
 import com.google.rpc.Code;
@@ -9,12 +9,17 @@ import io.grpc.protobuf.StatusProto;
 import io.meshwire.hub.membership.Rejection;
 import java.time.Duration;
 
-/** {@code Statuses} maps the hub's expected failures onto gRPC statuses, in one place. */
+/**
+ * {@code Statuses} maps the hub's expected failures onto gRPC statuses, in one place: domain
+ * rejections, retry hints (google.rpc.RetryInfo), rate limits. Beside the proto mapping, so that
+ * the services ({@code hub.api}) and the authorization ({@code hub.auth}) share it without
+ * depending on each other.
+ */
 public final class Statuses {
 
   private Statuses() {}
 
-  static StatusRuntimeException of(Rejection r) {
+  public static StatusRuntimeException of(Rejection r) {
     Status status = switch (r.kind()) {
       case INVALID_ARGUMENT -> Status.INVALID_ARGUMENT;
       case PERMISSION_DENIED -> Status.PERMISSION_DENIED;
@@ -26,7 +31,7 @@ public final class Statuses {
   }
 
   /** A status carrying google.rpc.RetryInfo: the client waits at least {@code retryAfter}. */
-  static StatusRuntimeException withRetry(Code code, String message, Duration retryAfter) {
+  public static StatusRuntimeException withRetry(Code code, String message, Duration retryAfter) {
     RetryInfo retry = RetryInfo.newBuilder().setRetryDelay(com.google.protobuf.Duration.newBuilder()
         .setSeconds(retryAfter.toSeconds()).setNanos(retryAfter.toNanosPart())).build();
     return StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder()
@@ -40,7 +45,7 @@ public final class Statuses {
     return withRetry(Code.RESOURCE_EXHAUSTED, what + ": rate limited", retryAfter);
   }
 
-  static StatusRuntimeException internal(String what, Throwable cause) {
+  public static StatusRuntimeException internal(String what, Throwable cause) {
     return Status.UNAVAILABLE.withDescription(what + ": " + cause.getMessage()).withCause(cause).asRuntimeException();
   }
 }
