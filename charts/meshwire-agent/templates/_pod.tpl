@@ -115,6 +115,10 @@ spec:
         - name: wireguard
           containerPort: {{ .Values.wireguard.listenPort }}
           protocol: UDP
+        # Direct-path probes (relay fallback): WireGuard's port + 1, by convention.
+        - name: probe
+          containerPort: {{ add1 .Values.wireguard.listenPort }}
+          protocol: UDP
         - name: metrics
           containerPort: {{ .Values.metrics.port }}
           protocol: TCP

@@ -26,6 +26,25 @@ app.kubernetes.io/name: {{ include "meshwire-hub.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
+{{- define "meshwire-hub.relaySelectorLabels" -}}
+app.kubernetes.io/name: {{ include "meshwire-hub.name" . }}-relay
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "meshwire-hub.relayLabels" -}}
+helm.sh/chart: {{ include "meshwire-hub.chart" . }}
+{{ include "meshwire-hub.relaySelectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/component: relay
+app.kubernetes.io/part-of: meshwire
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{/* Whether the relay runs in the hub process ("true" or ""). */}}
+{{- define "meshwire-hub.embeddedRelay" -}}
+{{- if and .Values.relay.enabled (eq .Values.relay.mode "embedded") }}true{{- end }}
+{{- end }}
+
 {{- define "meshwire-hub.labels" -}}
 helm.sh/chart: {{ include "meshwire-hub.chart" . }}
 {{ include "meshwire-hub.selectorLabels" . }}
@@ -77,7 +96,9 @@ max-message-bytes: "{{ .Values.config.maxMessageBytes | int64 }}"
 max-cidr-prefix: {{ .Values.config.maxCidrPrefix | quote }}
 default-peering: {{ .Values.config.defaultPeering | default "allow" | quote }}
 {{- if .Values.relay.enabled }}
+{{- if eq .Values.relay.mode "embedded" }}
 relay-listen: "0.0.0.0:{{ .Values.relay.port }}"
+{{- end }}
 relays: {{ join "," .Values.relay.advertise | quote }}
 {{- end }}
 {{- with .Values.etcd.endpoints }}

@@ -28,6 +28,9 @@ first, so `helm template` and `helm install` stop before anything renders.
 {{- if and .Values.relay.enabled (not .Values.relay.advertise) }}
 {{- $errors = append $errors "relay.advertise: is required with relay.enabled (the addresses agents dial, e.g. the -relay load balancer's name and 443)" }}
 {{- end }}
+{{- if and .Values.relay.enabled (eq .Values.relay.mode "deployment") (not .Values.relay.deployment.existingSecret) }}
+{{- $errors = append $errors "relay.deployment.existingSecret: is required with relay.mode deployment (a Secret with hub-relay.crt, hub-relay.key, ca.crt from meshwire ca issue --role hub --name relay)" }}
+{{- end }}
 {{- if $errors }}
 {{- fail (printf "\nmeshwire-hub: invalid values:\n- %s" (join "\n- " $errors)) }}
 {{- end }}

@@ -138,6 +138,8 @@ class AgentChartTest {
     var wgPort = agent.getPorts().stream().filter(p -> "wireguard".equals(p.getName())).findFirst().orElseThrow();
     assertEquals(51820, wgPort.getContainerPort());
     assertEquals("UDP", wgPort.getProtocol());
+    var probePort = agent.getPorts().stream().filter(p -> "probe".equals(p.getName())).findFirst().orElseThrow();
+    assertEquals(51821, probePort.getContainerPort());
   }
 
   @Test
@@ -260,6 +262,10 @@ class AgentChartTest {
     assertEquals(51820, port.getPort());
     assertEquals(31820, port.getNodePort());
     assertEquals("wireguard", port.getTargetPort().getStrValue());
+    V1ServicePort probe = service.getSpec().getPorts().get(1);
+    assertEquals(List.of("probe", "UDP", 51821, 31821, "probe"), List.of(probe.getName(), probe.getProtocol(),
+        probe.getPort(), probe.getNodePort(), probe.getTargetPort().getStrValue()),
+        "direct-path probes go to the announced endpoint's port + 1");
   }
 
   @Test

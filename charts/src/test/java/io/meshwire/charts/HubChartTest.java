@@ -202,6 +202,45 @@ class HubChartTest {
   }
 
   @Test
+  void relayAsItsOwnDeploymentServesTheRelayServiceAndTheHubOnlyListsIt() throws IOException {
+    Manifests m = defaults().set("relay.enabled", true).set("relay.mode", "deployment")
+        .set("relay.advertise[0]", "relay.example.com:443").set("relay.deployment.existingSecret", "relay-creds")
+        .set("relay.deployment.revocationsConfigMap", "hub-revocations").manifests();
+
+    HubConfig config = hubConfig(m);
+    assertEquals(java.util.Optional.empty(), config.relayListen(), "the hub runs no relay itself");
+    assertEquals(List.of(new HostPort("relay.example.com", 443)), config.advertisedRelays());
+    V1Container hub = hubContainer(m.only(V1StatefulSet.class).getSpec().getTemplate().getSpec());
+    assertTrue(hub.getPorts().stream().noneMatch(p -> p.getName().equals("relay")));
+
+    io.kubernetes.client.openapi.models.V1Deployment relay = m.get("Deployment", FULLNAME + "-relay")
+        .as(io.kubernetes.client.openapi.models.V1Deployment.class);
+    assertEquals(1, relay.getSpec().getReplicas(), "one relay per advertised address");
+    assertEquals("Recreate", relay.getSpec().getStrategy().getType());
+    V1PodSpec pod = relay.getSpec().getTemplate().getSpec();
+    V1Container c = pod.getContainers().get(0);
+    assertEquals(List.of("relay", "--listen=0.0.0.0:8443", "--data-dir=/etc/meshwire-relay",
+        "--metrics-listen=0.0.0.0:9465", "--revocations=/etc/meshwire-relay-revocations/revocations.json"), c.getArgs());
+    assertEquals("relay-creds", volume(pod, "credentials").getSecret().getSecretName());
+    assertEquals("hub-revocations", volume(pod, "revocations").getConfigMap().getName());
+    assertEquals(Boolean.TRUE, c.getSecurityContext().getRunAsNonRoot());
+
+    V1Service service = m.get("Service", FULLNAME + "-relay").as(V1Service.class);
+    assertEquals(relay.getSpec().getSelector().getMatchLabels(), service.getSpec().getSelector(),
+        "the relay Service selects the relay pod");
+    assertFalse(relay.getSpec().getTemplate().getMetadata().getLabels().entrySet().containsAll(
+        m.only(V1StatefulSet.class).getSpec().getSelector().getMatchLabels().entrySet()),
+        "the hub's Services must not select the relay pod");
+  }
+
+  @Test
+  void relayDeploymentWithoutCredentialsIsRefusedNamingTheValue() {
+    String failure = defaults().set("relay.enabled", true).set("relay.mode", "deployment")
+        .set("relay.advertise[0]", "relay.example.com:443").failure();
+    assertTrue(failure.contains("relay.deployment.existingSecret: is required"), failure);
+  }
+
+  @Test
   void relayWithoutAnAdvertisedAddressIsRefusedNamingTheValue() {
     String failure = defaults().set("relay.enabled", true).failure();
     assertTrue(failure.contains("relay.advertise: is required with relay.enabled"), failure);

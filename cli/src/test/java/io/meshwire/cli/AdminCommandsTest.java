@@ -136,12 +136,15 @@ class AdminCommandsTest extends AdminCliTest {
             .setLatestHandshake(Timestamp.newBuilder().setSeconds(clock.instant().getEpochSecond() - 30))
             .setEndpoint("198.18.0.2:51820")
             .setRxBytes(1536)
-            .setTxBytes(100))
+            .setTxBytes(100)
+            .setPath(io.meshwire.proto.rendezvous.v1.LinkPath.LINK_PATH_RELAYED)
+            .setPathSince(Timestamp.newBuilder().setSeconds(clock.instant().getEpochSecond() - 12)))
         .build());
     List<String> lines = ok("status").out().lines().toList();
     assertTrue(lines.get(0).matches("mesh_uid \\S+ +revision \\d+ +connected agents 0"), lines.get(0));
-    assertTrue(lines.get(1).matches("FROM +TO +STATE +HANDSHAKE AGE +ENDPOINT +RX +TX"), lines.get(1));
-    assertTrue(lines.get(2).matches("east +west +UP +3\\ds +198\\.18\\.0\\.2:51820 +1\\.5 KiB +100 B"), lines.get(2));
+    assertTrue(lines.get(1).matches("FROM +TO +STATE +PATH +SWITCHED +HANDSHAKE AGE +ENDPOINT +RX +TX"), lines.get(1));
+    assertTrue(lines.get(2).matches("east +west +UP +relayed +1\\ds +3\\ds +198\\.18\\.0\\.2:51820 +1\\.5 KiB +100 B"),
+        lines.get(2));
     assertTrue(ok("status", "-o", "json").out().contains("\"state\": \"LINK_STATE_UP\""));
   }
 

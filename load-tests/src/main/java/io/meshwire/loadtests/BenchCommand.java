@@ -17,7 +17,8 @@ import picocli.CommandLine.Spec;
     description = "Load tests and benchmarks (see load-tests/README.md).",
     subcommands = {HubBenchCommand.class, io.meshwire.loadtests.relay.RelayBenchCommand.class,
         io.meshwire.loadtests.footprint.AgentBenchCommand.class,
-        io.meshwire.loadtests.policy.PolicyBenchCommand.class})
+        io.meshwire.loadtests.policy.PolicyBenchCommand.class,
+        io.meshwire.loadtests.relay.PathBenchCommand.class})
 public final class BenchCommand implements Runnable {
 
   @Spec private CommandSpec spec;

@@ -16,7 +16,11 @@ import io.meshwire.agent.ipam.ViewDecisions;
 import io.meshwire.agent.ipam.ViewPublisher;
 import io.meshwire.agent.nat.Nat;
 import io.meshwire.agent.nat.TunnelSourceFilter;
+import io.meshwire.agent.path.DirectProber;
 import io.meshwire.agent.path.KnownRelays;
+import io.meshwire.agent.path.PathLoop;
+import io.meshwire.agent.path.PathPolicy;
+import io.meshwire.agent.path.PathSelector;
 import io.meshwire.agent.path.PathStateFile;
 import io.meshwire.agent.path.SavedPaths;
 import io.meshwire.agent.reconcile.ObserveOnly;
@@ -40,21 +44,26 @@ import io.meshwire.agent.wireguard.GatewaySysctls;
 import io.meshwire.agent.wireguard.InterfaceClaim;
 import io.meshwire.agent.wireguard.IpRoutes;
 import io.meshwire.agent.wireguard.LinkHealth;
+import io.meshwire.agent.wireguard.WgPeer;
 import io.meshwire.agent.wireguard.WgToolsWireGuard;
 import io.meshwire.certs.MeshCa;
 import io.meshwire.certs.Pem;
+import io.meshwire.certs.tls.RenewableKeyManager;
 import io.meshwire.certs.tls.TlsCredentials;
 import io.meshwire.netaddr.Backoff;
 import io.meshwire.netaddr.Cidr;
 import io.meshwire.netaddr.HostPort;
 import io.meshwire.observability.MetricsListener;
 import io.meshwire.reflection.kube.KubeClients;
+import io.meshwire.relay.RelayTls;
+import io.meshwire.relay.client.RelayBridge;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
 import java.net.SocketException;
 import java.nio.file.Files;
@@ -106,8 +115,17 @@ public final class Agent implements AutoCloseable {
   private final HubSession session;
   private final StatusReporter status;
   private final Optional<String> stateProblem;
-  /** The hub's relay list, persisted in paths.bin; path selection is not wired yet (issue 14). */
+  /** The hub's relay list, persisted in paths.bin with each link's path. */
   private final KnownRelays relays;
+  private final PathSelector pathSelector;
+  private final PathLoop paths;
+  private final PathStateFile pathFile;
+  private final Optional<DirectProber> prober;
+  // Path selection on its own timer: a slow hub report or reconcile pass must not delay a switch.
+  private final ScheduledExecutorService pathTimer = daemonExecutor("agent-paths");
+  /** The relay side; null until the cluster certificate exists (then no link is relayed). */
+  private volatile RelayBridge bridge;
+  private volatile RenewableKeyManager relayKeys;
   private final InterfaceClaim interfaceClaim;
   private final GatewaySysctls gateway;
   private final EndpointSource endpoints;
@@ -157,8 +175,11 @@ public final class Agent implements AutoCloseable {
         reflect.stateChanged();
       }
     }, v -> ViewChecks.problemAsViewOfMe(v, config.podCidrs()), carried);
-    this.relays = new KnownRelays(pathFile, savedPaths.relays(), r -> new SavedPaths(r, savedPaths.links()));
+    this.pathFile = pathFile;
+    this.pathSelector = new PathSelector(PathPolicy.defaults(), meters);
+    this.relays = new KnownRelays(pathFile, savedPaths.relays(), pathSelector::save);
     sync.onRelays(relays);
+    this.prober = startProber(config, clock);
     // Without usable state, leave the data plane the previous agent left until the hub caught up.
     ObserveOnly observeOnly = boot.unusable().map(why -> ObserveOnly.until(why, sync::caughtUp))
         .orElse(ObserveOnly.off());
@@ -166,10 +187,14 @@ public final class Agent implements AutoCloseable {
     CircuitBreaker breaker = HubSession.newBreaker();
     this.identity = new ClusterIdentity(config.stateDir(), config.clusterId(), config.joinToken(), config.hubCa(),
         clock, (ca, mesh, cluster, token) -> HubClient.enroll(config.hubs(), ca, mesh, cluster, token, clock),
-        creds -> new HubClient(config.hubs(), creds, clock), this::startReflection, renewed -> {
+        creds -> new HubClient(config.hubs(), creds, clock), this::credentialsReady, renewed -> {
           ReflectionService reflect = reflection;
           if (reflect != null) {
             reflect.useCredentials(renewed); // new peer connections only; established streams stay up
+          }
+          RenewableKeyManager keys = relayKeys;
+          if (keys != null) {
+            keys.use(renewed); // relay connections: at their next handshake
           }
         });
     OwnRecord own = new OwnRecord(config.clusterId(), config.listenPort(), config.endpoints(), config.podCidrs(),
@@ -198,9 +223,18 @@ public final class Agent implements AutoCloseable {
     this.sourceFilter = TunnelSourceFilter.forHost(runner);
     sourceFilter.ifPresent(reconciler::filterSources);
     reconcilerRef.set(reconciler);
+    this.paths = new PathLoop(pathSelector,
+        new PathLoop.Sources(() -> sync.state().peers(), () -> wireGuard.show(config.interfaceName()),
+            relays::current, Agent::resolve),
+        (target, timeout) -> prober.map(p -> p.probe(target, timeout))
+            .orElse(java.util.concurrent.CompletableFuture.completedFuture(false)),
+        (peer, endpoint) -> wireGuard.setPeer(config.interfaceName(),
+            new WgPeer(peer.publicKey(), Optional.of(endpoint), peer.allowedIps(), peer.persistentKeepalive())),
+        savedPaths, this::savePaths, reconciler::trigger, clock, Duration.ofSeconds(1));
+    reconciler.overrideEndpoints(paths::overrides);
     this.status = new StatusReporter(
         new LinkMonitor(wireGuard, config.interfaceName(), config.linkDownAfter(), sync::state, clock),
-        session::connectedHub, breaker, clock, this::linksObserved, meters);
+        session::connectedHub, breaker, clock, this::linksObserved, pathSelector::current, meters);
     registerMetrics();
   }
 
@@ -257,6 +291,9 @@ public final class Agent implements AutoCloseable {
     }
     AgentState initial = boot.state();
     Agent agent = new Agent(config, clock, boot, file, kube, runner, wireGuard, claim, pathFile, savedPaths, rejoined);
+    // Relayed links back on their bridge sockets before the first pass (a restart during a hub outage).
+    agent.identity.stored().ifPresent(agent::startRelaying);
+    agent.paths.restore();
     long started = System.nanoTime();
     try {
       agent.reconciler.reconcileNow();
@@ -279,6 +316,7 @@ public final class Agent implements AutoCloseable {
     // A session can outlive 2/3 of the certificate's lifetime: check renewal hourly, not only on connect.
     agent.timer.scheduleWithFixedDelay(() -> agent.session.connectedHub().ifPresent(agent.identity::renewInBackground),
         1, 1, TimeUnit.HOURS);
+    agent.pathTimer.scheduleWithFixedDelay(agent::pathTick, 1, 1, TimeUnit.SECONDS);
     agent.identity.stored().ifPresent(agent::startReflection); // else once enrolled
     Thread.ofVirtual().name("agent-hub-session").start(agent.session);
     return agent;
@@ -363,6 +401,115 @@ public final class Agent implements AutoCloseable {
         .description("Views of this cluster refused (wrong size, or not of its pod CIDRs)").register(meters);
   }
 
+  private void credentialsReady(TlsCredentials creds) {
+    startRelaying(creds);
+    startReflection(creds);
+  }
+
+  /**
+   * Starts the relay side once: the bridge connects to this cluster's home relay (from the hub's
+   * list) with the cluster certificate, and path selection may then move links onto it.
+   */
+  private synchronized void startRelaying(TlsCredentials creds) {
+    if (bridge != null || !running) {
+      return;
+    }
+    relayKeys = new RenewableKeyManager(creds);
+    RelayBridge b = new RelayBridge(config.clusterId(), RelayTls.client(relayKeys, clock),
+        new InetSocketAddress(InetAddress.getLoopbackAddress(), config.listenPort()), 4 * 1024 * 1024,
+        Duration.ofSeconds(10));
+    b.acceptFrom(peer -> sync.state().peers().containsKey(peer));
+    bridge = b;
+    paths.relaying(new PathLoop.Relaying() {
+      @Override
+      public void relays(List<HostPort> list) {
+        b.relays(list);
+      }
+
+      @Override
+      public boolean canReach(String peer) {
+        return b.canReach(peer);
+      }
+
+      @Override
+      public void connectTo(String peer) {
+        b.connectTo(peer);
+      }
+
+      @Override
+      public InetSocketAddress open(String peer) {
+        return b.open(peer);
+      }
+
+      @Override
+      public Optional<InetSocketAddress> socket(String peer) {
+        return b.socket(peer);
+      }
+
+      @Override
+      public void close(String peer) {
+        b.close(peer);
+      }
+    });
+    FunctionCounter.builder("meshwire.agent.relay.datagrams.out", b, x -> x.stats().relayedOut())
+        .description("WireGuard datagrams sent to peers through relays").register(meters);
+    FunctionCounter.builder("meshwire.agent.relay.datagrams.in", b, x -> x.stats().relayedIn())
+        .description("WireGuard datagrams received from peers through relays").register(meters);
+    FunctionCounter.builder("meshwire.agent.relay.drops", b, x -> x.stats().droppedNoSocket())
+        .tag("reason", "no_socket").description("Relayed datagrams dropped by the agent's bridge").register(meters);
+    FunctionCounter.builder("meshwire.agent.relay.drops", b, x -> x.stats().droppedNoRelay())
+        .tag("reason", "no_relay").description("Relayed datagrams dropped by the agent's bridge").register(meters);
+    Gauge.builder("meshwire.agent.relay.home.connected", b, x -> x.stats().homeConnected() ? 1 : 0)
+        .description("1 while this cluster's home relay connection is up").register(meters);
+  }
+
+  /** Path timer only: the last tick's failure, so a lasting one is logged once, not every second. */
+  private String pathProblem;
+
+  private void pathTick() {
+    try {
+      paths.tick();
+      if (pathProblem != null) {
+        log.info("event=path_tick_works_again");
+        pathProblem = null;
+      }
+    } catch (RuntimeException e) {
+      String problem = String.valueOf(e.getMessage());
+      if (!problem.equals(pathProblem)) {
+        log.warn("event=path_tick_failed error=\"{}\"", problem);
+      }
+      pathProblem = problem;
+    }
+  }
+
+  private void savePaths(SavedPaths saved) {
+    try {
+      pathFile.save(saved);
+    } catch (IOException e) {
+      log.warn("event=paths_not_saved error=\"{}\" (kept in memory, written at the next switch)", e.getMessage());
+    }
+  }
+
+  /** The probe port (WireGuard's + 1) answers peers' direct probes; without it relayed links never upgrade. */
+  private static Optional<DirectProber> startProber(AgentConfig config, InstantSource clock) {
+    int port = config.listenPort() == 65535 ? 65534 : config.listenPort() + 1;
+    try {
+      return Optional.of(DirectProber.start(new InetSocketAddress(port), config.clusterId(), clock, 200));
+    } catch (IOException e) {
+      log.error("event=probe_port_unavailable port={} error=\"{}\" (relayed links will not return to direct)",
+          port, e.getMessage());
+      return Optional.empty();
+    }
+  }
+
+  private static Optional<InetSocketAddress> resolve(HostPort hp) {
+    try {
+      return Optional.of(new InetSocketAddress(InetAddress.getByName(hp.host()), hp.port()));
+    } catch (java.net.UnknownHostException e) {
+      return Optional.empty();
+    }
+  }
+
   /** Starts reflection once, when configured; the peer channel needs the cluster certificate. */
   private synchronized void startReflection(TlsCredentials creds) {
     if (kube.isEmpty() || reflection != null || !running) {
@@ -417,7 +564,7 @@ public final class Agent implements AutoCloseable {
     return StatusJson.render(new StatusJson.Snapshot(config.clusterId(), session.state(), sync.caughtUp(),
         sync.state(), sync.held(), stateProblem, reconciler.observeOnly(), gateway.problems(),
         Optional.ofNullable(reflect).map(ReflectionService::statusJson), status.lastLinks(),
-        status.observationProblem(), viewDecisions.last().decisions(), Map.of()));
+        status.observationProblem(), viewDecisions.last().decisions(), pathSelector.all()));
   }
 
   public MeshSync sync() {
@@ -443,6 +590,7 @@ public final class Agent implements AutoCloseable {
     identity.close();
     timer.shutdownNow();
     endpointTimer.shutdownNow();
+    pathTimer.shutdownNow();
     viewPublisher.close();
     reconciler.close();
     synchronized (this) {
@@ -453,6 +601,18 @@ public final class Agent implements AutoCloseable {
     if (http != null) {
       http.close();
     }
+    synchronized (this) {
+      if (bridge != null) {
+        bridge.close();
+      }
+    }
+    prober.ifPresent(p -> {
+      try {
+        p.close();
+      } catch (IOException e) {
+        log.debug("probe port close failed error=\"{}\"", e.getMessage());
+      }
+    });
     // The WireGuard interface stays up: an agent restart must not drop traffic (teardown() removes it).
     log.info("agent stopped; data plane left running on purpose if={} wireguard_go_pid={} output={}"
             + " (the next agent adopts it; to remove it: ip link del dev {})", config.interfaceName(),

@@ -138,4 +138,22 @@ class RelayBridgeTest {
     send(wgA, aSeesB, "unexpected");
     await().atMost(Duration.ofSeconds(5)).until(() -> bridgeB.stats().droppedNoSocket() == 1);
   }
+
+  @Test
+  void anAcceptedPeerRelayingToUsOpensItsSocketSoItsNextDatagramReachesWireGuard() throws Exception {
+    Relay r = relay("relay-1");
+    DatagramSocket wgA = wireGuard();
+    DatagramSocket wgB = wireGuard();
+    RelayBridge bridgeA = bridge("a", wgA, List.of(r.address()));
+    RelayBridge bridgeB = bridge("b", wgB, List.of(r.address()));
+    bridgeB.acceptFrom(peer -> peer.equals("a"));
+    InetSocketAddress aSeesB = bridgeA.open("b");
+    await().atMost(Duration.ofSeconds(10)).until(() -> r.server().connectedClusters().size() == 2);
+
+    send(wgA, aSeesB, "first");
+    await().atMost(Duration.ofSeconds(5)).until(() -> bridgeB.socket("a").isPresent());
+    assertEquals(1, bridgeB.stats().droppedNoSocket(), "the datagram that opened the socket is dropped");
+    send(wgA, aSeesB, "second");
+    assertEquals("second", receive(wgB, bridgeB.socket("a").orElseThrow()));
+  }
 }

@@ -17,8 +17,11 @@ import java.time.Instant;
  *       peer's packets arriving through the relay (WireGuard roamed) make it RELAYED at once.
  *   <li>RELAYED: direct probes are due at {@link #nextProbe()}; each miss doubles the back-off up
  *       to {@code maxBackoff}; answered probes unbroken for {@code upgradeAfter} make it DIRECT.
- *       The peer's packets arriving directly make it DIRECT at once. A relay that went away makes
- *       it TRYING (direct is the only chance left).
+ *       The peer's packets arriving directly (the peer upgraded first) make a probe due at once
+ *       and, if that probe is answered within {@code firstContact}, DIRECT; until then the agent
+ *       re-pins the bridge endpoint, so a peer whose packets get through one way only cannot pull
+ *       the link onto a path that does not work both ways. A relay that went away makes it TRYING
+ *       (direct is the only chance left).
  *   <li>Hysteresis: upgrading takes seconds of unbroken success, downgrading a few misses; a
  *       downgrade within {@code flapWindow} of an upgrade keeps the doubled back-off, so a lossy or
  *       asymmetric path settles on the relay instead of flapping; {@code stableAfter} of healthy
@@ -32,21 +35,22 @@ import java.time.Instant;
  * @param backoff the wait after the next failed probe
  * @param nextProbe when a direct probe is due (RELAYED only), or null
  * @param lastUpgrade when it last went RELAYED to DIRECT, or null
+ * @param peerDirectAt when WireGuard last roamed to the peer's direct endpoint while RELAYED, or null
  */
 public record LinkPath(Path path, Instant since, String reason, int misses, Instant streakSince, Duration backoff,
-    Instant nextProbe, Instant lastUpgrade) {
+    Instant nextProbe, Instant lastUpgrade, Instant peerDirectAt) {
 
   /** A new peer: its direct endpoint is being tried. */
   public static LinkPath start(Instant now, PathPolicy policy) {
-    return new LinkPath(Path.TRYING, now, "new_peer", 0, null, policy.initialBackoff(), null, null);
+    return new LinkPath(Path.TRYING, now, "new_peer", 0, null, policy.initialBackoff(), null, null, null);
   }
 
   /** A link restored from persisted state: same path, probes start over. */
   public static LinkPath restored(Path path, Instant since, Duration backoff, Instant now, PathPolicy policy) {
     Duration b = backoff.compareTo(policy.maxBackoff()) > 0 ? policy.maxBackoff() : backoff;
     return path == Path.RELAYED
-        ? new LinkPath(Path.RELAYED, since, "restored", 0, null, b, now.plus(policy.initialBackoff()), null)
-        : new LinkPath(path, since, "restored", 0, null, b, null, null);
+        ? new LinkPath(Path.RELAYED, since, "restored", 0, null, b, now.plus(policy.initialBackoff()), null, null)
+        : new LinkPath(path, since, "restored", 0, null, b, null, null, null);
   }
 
   /** Whether a direct probe should be sent now. */
@@ -73,7 +77,8 @@ public record LinkPath(Path path, Instant since, String reason, int misses, Inst
         yield this;
       }
       case DIRECT -> {
-        if (o.roam() == Roam.TO_RELAY && o.relayUp()) {
+        boolean justUpgraded = lastUpgrade != null && now.isBefore(lastUpgrade.plus(policy.firstContact()));
+        if (o.roam() == Roam.TO_RELAY && o.relayUp() && !justUpgraded) {
           yield relayed(now, "peer_relayed", policy);
         }
         yield switch (o.direct()) {
@@ -93,14 +98,21 @@ public record LinkPath(Path path, Instant since, String reason, int misses, Inst
       }
       case RELAYED -> {
         if (!o.relayUp()) {
-          yield new LinkPath(Path.TRYING, now, "relay_down", 0, null, backoff, null, lastUpgrade);
+          yield new LinkPath(Path.TRYING, now, "relay_down", 0, null, backoff, null, lastUpgrade, null);
         }
-        if (o.roam() == Roam.TO_DIRECT) {
-          yield upgraded(now, "peer_direct");
+        Instant peerDirect = o.roam() == Roam.TO_DIRECT ? now
+            : peerDirectAt != null && now.isBefore(peerDirectAt.plus(policy.firstContact())) ? peerDirectAt : null;
+        if (o.roam() == Roam.TO_DIRECT && o.direct() != Evidence.ALIVE) {
+          // The peer went direct first: check at once that direct works both ways before following.
+          yield new LinkPath(path, since, reason, 0, streakSince, backoff, now, lastUpgrade, peerDirect);
         }
         yield switch (o.direct()) {
-          case IDLE -> this;
+          case IDLE -> peerDirect == peerDirectAt ? this
+              : new LinkPath(path, since, reason, misses, streakSince, backoff, nextProbe, lastUpgrade, peerDirect);
           case ALIVE -> {
+            if (peerDirect != null) {
+              yield upgraded(now, "peer_direct");
+            }
             Instant streak = streakSince == null ? now : streakSince;
             if (!now.isBefore(streak.plus(policy.upgradeAfter()))) {
               yield upgraded(now, "direct_recovered");
@@ -117,22 +129,22 @@ public record LinkPath(Path path, Instant since, String reason, int misses, Inst
   }
 
   private LinkPath with(int misses, Instant streakSince, Duration backoff, Instant nextProbe) {
-    return new LinkPath(path, since, reason, misses, streakSince, backoff, nextProbe, lastUpgrade);
+    return new LinkPath(path, since, reason, misses, streakSince, backoff, nextProbe, lastUpgrade, peerDirectAt);
   }
 
   private LinkPath to(Path p, Instant now, String why) {
-    return new LinkPath(p, now, why, 0, null, backoff, null, lastUpgrade);
+    return new LinkPath(p, now, why, 0, null, backoff, null, lastUpgrade, null);
   }
 
   private LinkPath upgraded(Instant now, String why) {
-    return new LinkPath(Path.DIRECT, now, why, 0, null, backoff, null, now);
+    return new LinkPath(Path.DIRECT, now, why, 0, null, backoff, null, now, null);
   }
 
   private LinkPath relayed(Instant now, String why, PathPolicy policy) {
     // Flapping (down again soon after an upgrade): keep backing off. Otherwise start over.
     boolean flap = lastUpgrade != null && now.isBefore(lastUpgrade.plus(policy.flapWindow()));
     Duration wait = flap ? min(backoff.multipliedBy(2), policy.maxBackoff()) : policy.initialBackoff();
-    return new LinkPath(Path.RELAYED, now, why, 0, null, wait, now.plus(wait), lastUpgrade);
+    return new LinkPath(Path.RELAYED, now, why, 0, null, wait, now.plus(wait), lastUpgrade, null);
   }
 
   private static Duration min(Duration a, Duration b) {

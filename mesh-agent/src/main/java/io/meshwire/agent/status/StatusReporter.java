@@ -33,12 +33,18 @@ import org.slf4j.LoggerFactory;
  * counted, logged at WARN when it starts and at INFO when it ends (DEBUG in between), and shown in
  * {@code /status}: a broken {@code wg} never leaves the status silently stale.
  *
+ * <p>Fast DOWN: a direct link whose path selection counted {@value #SILENT_MISSES} unanswered
+ * probes in a row (it sent, nothing came back, and the peer's probe port did not answer) reads
+ * DOWN at once, a few seconds after a blackhole, instead of after {@code --link-down-after}. Every
+ * change of a link's health is logged once ({@code event=link_health_changed}).
+ *
  * <p>Thread-safety: {@link #observe()} runs on one thread (the status timer); {@link #lastLinks()}
  * may be read from any thread.
  */
 public final class StatusReporter {
 
   private static final Logger log = LoggerFactory.getLogger(StatusReporter.class);
+  static final int SILENT_MISSES = 2;
 
   private final LinkMonitor links;
   private final Supplier<Optional<HubConnection>> hub;
@@ -47,6 +53,8 @@ public final class StatusReporter {
   private final Consumer<Map<String, LinkHealth>> observed;
   private final Function<String, LinkPath> paths;
   private final AtomicReference<List<PeerLink>> lastLinks = new AtomicReference<>(List.of());
+  /** Status timer only: each peer's health at the last observation, to log changes once. */
+  private final Map<String, LinkHealth> lastHealth = new java.util.HashMap<>();
   private final Counter observationFailures;
   private final Counter reportFailures;
   // Written by the status timer only; read by /status.
@@ -108,6 +116,8 @@ public final class StatusReporter {
       return;
     }
     observationProblem = recovered("link observation", observationProblem);
+    now = now.stream().map(this::withSilence).toList();
+    logChanges(now);
     lastLinks.set(now);
     observed.accept(now.stream().collect(Collectors.toMap(PeerLink::clusterId, PeerLink::health, (x, y) -> y)));
     Optional<HubConnection> client = hub.get();
@@ -124,6 +134,30 @@ public final class StatusReporter {
       reportFailures.increment();
       reportProblem = failed("status report", reportProblem, e);
     }
+  }
+
+  private PeerLink withSilence(PeerLink l) {
+    LinkPath path = paths.apply(l.clusterId());
+    if (l.health() != LinkHealth.UP || path == null || path.path() != io.meshwire.agent.path.Path.DIRECT
+        || path.misses() < SILENT_MISSES) {
+      return l;
+    }
+    return new PeerLink(l.clusterId(), LinkHealth.DOWN, l.latestHandshake(), l.handshakeAge(), l.endpoint(),
+        l.rxBytes(), l.txBytes());
+  }
+
+  private void logChanges(List<PeerLink> now) {
+    java.util.Set<String> present = new java.util.HashSet<>();
+    for (PeerLink l : now) {
+      present.add(l.clusterId());
+      LinkHealth was = lastHealth.put(l.clusterId(), l.health());
+      if (was != null && was != l.health()) {
+        LinkPath path = paths.apply(l.clusterId());
+        log.info("event=link_health_changed peer={} from={} to={} path={}", l.clusterId(), was, l.health(),
+            path == null ? "none" : path.path().label());
+      }
+    }
+    lastHealth.keySet().retainAll(present);
   }
 
   /** A failure: WARN when it starts (or its reason changes), DEBUG while it repeats. */

@@ -133,13 +133,38 @@ class LinkPathTest {
   }
 
   @Test
-  void followsThePeerWhenWireGuardRoams() {
+  void followsThePeerOntoTheRelayAtOnceAndBackToDirectOnceAProbeConfirmsIt() {
     LinkPath relayed = direct().next(new Observation(at(1), Evidence.ALIVE, true, Roam.TO_RELAY), POLICY);
     assertEquals(Path.RELAYED, relayed.path());
     assertEquals("peer_relayed", relayed.reason());
-    LinkPath back = relayed.next(new Observation(at(2), Evidence.IDLE, true, Roam.TO_DIRECT), POLICY);
+    LinkPath roamed = relayed.next(new Observation(at(2), Evidence.IDLE, true, Roam.TO_DIRECT), POLICY);
+    assertEquals(Path.RELAYED, roamed.path(), "a roam alone does not prove direct works both ways");
+    assertTrue(roamed.probeDue(at(2)), "the roam makes a direct probe due at once");
+    LinkPath back = roamed.next(Observation.of(at(3), Evidence.ALIVE, true), POLICY);
     assertEquals(Path.DIRECT, back.path());
     assertEquals("peer_direct", back.reason());
+  }
+
+  @Test
+  void peerDirectRoamWithUnansweredProbesStaysRelayedAndExpires() {
+    LinkPath s = LinkPath.restored(Path.RELAYED, T0, Duration.ofSeconds(5), T0, POLICY)
+        .next(new Observation(at(1), Evidence.IDLE, true, Roam.TO_DIRECT), POLICY)
+        .next(Observation.of(at(2), Evidence.MISS, true), POLICY);
+    assertEquals(Path.RELAYED, s.path());
+    // An answer long after the roam is an ordinary probe: the ten-second streak rule applies.
+    s = s.next(Observation.of(at(2 + 60), Evidence.ALIVE, true), POLICY);
+    assertEquals(Path.RELAYED, s.path());
+  }
+
+  @Test
+  void roamToTheRelayRightAfterAnUpgradeIsIgnoredThePeerIsExpectedToFollow() {
+    LinkPath up = LinkPath.restored(Path.RELAYED, T0, Duration.ofSeconds(5), T0, POLICY)
+        .next(new Observation(at(1), Evidence.ALIVE, true, Roam.TO_DIRECT), POLICY);
+    assertEquals(Path.DIRECT, up.path());
+    LinkPath s = up.next(new Observation(at(2), Evidence.ALIVE, true, Roam.TO_RELAY), POLICY);
+    assertEquals(Path.DIRECT, s.path(), "within first-contact of our upgrade");
+    s = s.next(new Observation(at(1 + 6), Evidence.ALIVE, true, Roam.TO_RELAY), POLICY);
+    assertEquals(Path.RELAYED, s.path(), "after it, the peer's relayed packets are followed");
   }
 
   @Test
@@ -161,14 +186,14 @@ class LinkPathTest {
   @Test
   void downgradeSoonAfterAnUpgradeKeepsBackingOffAndALongHealthyStretchResetsIt() {
     LinkPath s = LinkPath.restored(Path.RELAYED, T0, Duration.ofSeconds(80), T0, POLICY);
-    s = s.next(new Observation(at(1), Evidence.IDLE, true, Roam.TO_DIRECT), POLICY);
+    s = s.next(new Observation(at(1), Evidence.ALIVE, true, Roam.TO_DIRECT), POLICY);
     for (int i = 2; i <= 4; i++) {
       s = s.next(Observation.of(at(i), Evidence.MISS, true), POLICY);
     }
     assertEquals(Path.RELAYED, s.path());
     assertEquals(Duration.ofSeconds(160), s.backoff(), "a flap doubles the back-off");
 
-    LinkPath stable = s.next(new Observation(at(5), Evidence.IDLE, true, Roam.TO_DIRECT), POLICY)
+    LinkPath stable = s.next(new Observation(at(5), Evidence.ALIVE, true, Roam.TO_DIRECT), POLICY)
         .next(Observation.of(at(5 + 600), Evidence.ALIVE, true), POLICY);
     assertEquals(POLICY.initialBackoff(), stable.backoff());
   }

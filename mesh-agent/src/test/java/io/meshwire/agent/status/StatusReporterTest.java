@@ -148,4 +148,29 @@ class StatusReporterTest {
     assertEquals(io.meshwire.proto.rendezvous.v1.LinkPath.LINK_PATH_UNSPECIFIED, withoutSelection.getPath());
     assertTrue(!withoutSelection.hasPathSince(), "no relays: no switch time");
   }
+
+  @Test
+  void aDirectLinkWhoseProbesGoUnansweredReadsDownAtOnceAndTheChangeIsLoggedOnce() {
+    io.meshwire.agent.path.PathPolicy policy = io.meshwire.agent.path.PathPolicy.defaults();
+    java.util.concurrent.atomic.AtomicReference<io.meshwire.agent.path.LinkPath> west =
+        new java.util.concurrent.atomic.AtomicReference<>(io.meshwire.agent.path.LinkPath.start(clock.instant(), policy)
+            .next(io.meshwire.agent.path.Observation.of(clock.instant(), io.meshwire.agent.path.Evidence.ALIVE, false),
+                policy));
+    StatusReporter withPaths = new StatusReporter(
+        new LinkMonitor(wg, "mw0", Duration.ofSeconds(75), () -> STATE, clock), () -> connected,
+        HubSession.newBreaker(), clock, observed::add, peer -> west.get(), new SimpleMeterRegistry());
+    withPaths.observe();
+    assertEquals(LinkHealth.UP, withPaths.lastLinks().get(0).health());
+
+    for (int i = 1; i <= StatusReporter.SILENT_MISSES; i++) {
+      west.set(west.get().next(io.meshwire.agent.path.Observation.of(clock.instant().plusSeconds(i),
+          io.meshwire.agent.path.Evidence.MISS, false), policy));
+      withPaths.observe();
+    }
+
+    assertEquals(LinkHealth.DOWN, withPaths.lastLinks().get(0).health(), "two unanswered probes, not 75 s");
+    assertEquals(io.meshwire.proto.rendezvous.v1.LinkState.LINK_STATE_DOWN, hub.reports.getLast().getPeers(0).getState());
+    assertEquals(1, logs.list.stream().filter(e -> e.getFormattedMessage().contains("event=link_health_changed")
+        && e.getFormattedMessage().contains("to=DOWN")).count());
+  }
 }

@@ -54,6 +54,13 @@ public final class MeshLab implements AutoCloseable {
   private final List<Process> replicas = new ArrayList<>();
   private List<String> etcdFlags = List.of();
   private int adminReplica;
+  /** Standalone relays by name: their hosts (created before the hub, which lists them) and processes. */
+  private final Map<String, NetworkNamespaces.Host> relayHosts = new LinkedHashMap<>();
+  private final Map<String, Process> relayProcesses = new LinkedHashMap<>();
+  private int relayPort;
+  /** Quick-starting JVMs for tests: small heap, serial GC, C1 only. */
+  public static final List<String> TEST_JVM = List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
+  private List<String> jvmOptions = TEST_JVM;
 
   private MeshLab(NetworkNamespaces net, Path workDir, Path jar) {
     this.net = net;
@@ -119,6 +126,96 @@ public final class MeshLab implements AutoCloseable {
     }
   }
 
+  /**
+   * Builds the namespaces, a host per relay name (198.18.0.3 up), starts the hub listing those
+   * relays ({@code --relays}, all on {@code relayPort}), then each standalone relay ({@code meshwire
+   * relay}) with a hub-role certificate issued from the hub's CA.
+   */
+  public static MeshLab startWithRelays(Path workDir, Path jar, List<String> relayNames, int relayPort)
+      throws IOException {
+    return startWithRelays(workDir, jar, relayNames, relayPort, TEST_JVM);
+  }
+
+  /**
+   * Like {@link #startWithRelays(Path, Path, List, int)}, every process with {@code jvmOptions}
+   * instead of {@link #TEST_JVM} (a benchmark wants the full JIT on the data path).
+   */
+  public static MeshLab startWithRelays(Path workDir, Path jar, List<String> relayNames, int relayPort,
+      List<String> jvmOptions) throws IOException {
+    MeshLab lab = create(workDir, jar);
+    NetworkNamespaces net = lab.net;
+    lab.relayPort = relayPort;
+    lab.jvmOptions = List.copyOf(jvmOptions);
+    try {
+      for (String name : relayNames) {
+        lab.relayHosts.put(name, net.addHost(name));
+      }
+      lab.startHub();
+      for (String name : relayNames) {
+        lab.startRelay(name);
+      }
+      return lab;
+    } catch (RuntimeException | IOException e) {
+      lab.close();
+      throw e;
+    }
+  }
+
+  /** {@code host:port} of a relay started by {@link #startWithRelays}. */
+  public String relayAddress(String name) {
+    return relayHosts.get(name).address() + ":" + relayPort;
+  }
+
+  /** Starts (or restarts) relay {@code name} and waits (bounded) for its READY line. */
+  public void startRelay(String name) throws IOException {
+    Path dir = workDir.resolve("relay-" + name);
+    if (!Files.exists(dir.resolve("hub-relay.crt"))) {
+      Files.createDirectories(dir);
+      net.exec(hubHost.namespace(), Duration.ofSeconds(60), javaCommand("io.meshwire.cli.Main", "ca", "issue",
+          "--dir", hubDataDir().resolve("ca").toString(), "--role", "hub", "--name", "relay",
+          "--out", dir.toString()).toArray(String[]::new)).orThrow();
+    }
+    Path logFile = workDir.resolve("relay-" + name + ".log");
+    long logOffset = sizeOf(logFile);
+    Process p = net.spawn(relayHosts.get(name).namespace(), javaCommand("io.meshwire.cli.Main", "relay",
+        "--listen", relayAddress(name), "--data-dir", dir.toString()), logFile);
+    relayProcesses.put(name, p);
+    awaitLine(logFile, logOffset, "READY", p, Duration.ofSeconds(60));
+  }
+
+  /** The PID of relay {@code name}'s process. */
+  public long relayPid(String name) {
+    return relayProcesses.get(name).pid();
+  }
+
+  /**
+   * Drops (or stops dropping) every UDP datagram between the gateways of clusters {@code x} and
+   * {@code y}, both ways, on the internet's bridge (nftables, bridge family): a firewall that
+   * blocks the pair's direct path and nothing else (TCP to relays and the hub still flows).
+   */
+  public void blockUdp(String x, String y, boolean block) {
+    String a = clusters.get(x).publicAddress();
+    String b = clusters.get(y).publicAddress();
+    String table = "mwblock" + x + y;
+    String inet = net.internet();
+    if (block) {
+      net.exec(inet, "nft", "add", "table", "bridge", table).orThrow();
+      net.exec(inet, "nft", "add chain bridge " + table + " udpdrop { type filter hook forward priority 0 ; }")
+          .orThrow();
+      net.exec(inet, "nft", "add rule bridge " + table + " udpdrop ip saddr { " + a + ", " + b + " } ip daddr { "
+          + a + ", " + b + " } meta l4proto udp drop").orThrow();
+    } else {
+      net.exec(inet, "nft", "delete", "table", "bridge", table).orThrow();
+    }
+  }
+
+  /** SIGKILLs relay {@code name}. */
+  public void killRelay(String name) throws InterruptedException {
+    Process p = relayProcesses.get(name);
+    p.destroyForcibly();
+    p.waitFor(10, TimeUnit.SECONDS);
+  }
+
   /** Adds a cluster as {@link #addCluster(String, String)} does, its join token made through hub replica {@code i}. */
   public ClusterNet addCluster(String name, String podCidr, int replica) throws IOException {
     adminReplica = replica;
@@ -159,6 +256,13 @@ public final class MeshLab implements AutoCloseable {
     Process p = replicas.get(i);
     p.destroyForcibly();
     p.waitFor(10, TimeUnit.SECONDS);
+  }
+
+  private List<String> hubRelayFlags() {
+    if (relayHosts.isEmpty()) {
+      return List.of();
+    }
+    return List.of("--relays", String.join(",", relayHosts.keySet().stream().map(this::relayAddress).toList()));
   }
 
   /** {@code host:port} of hub replica {@code i}. */
@@ -233,12 +337,12 @@ public final class MeshLab implements AutoCloseable {
       throw new IllegalStateException("hub already running");
     }
     long logOffset = sizeOf(workDir.resolve("hub.log"));
-    hub = net.spawn(hubHost.namespace(), javaCommand("io.meshwire.hub.server.HubMain",
+    hub = net.spawn(hubHost.namespace(), withFlags(javaCommand("io.meshwire.hub.server.HubMain",
         "--data-dir", hubDataDir().toString(),
         "--listen", hubAddress(),
         "--mesh", "lab.meshwire",
         "--metrics-listen", "127.0.0.1:" + HUB_METRICS_PORT,
-        "--bookmark-interval", "5s"), workDir.resolve("hub.log"));
+        "--bookmark-interval", "5s"), hubRelayFlags()), workDir.resolve("hub.log"));
     awaitLine(workDir.resolve("hub.log"), logOffset, "READY", hub, Duration.ofSeconds(60));
   }
 
@@ -491,6 +595,18 @@ public final class MeshLab implements AutoCloseable {
     return Integer.parseInt(m.group(1)) - Integer.parseInt(m.group(2));
   }
 
+  /** The endpoint {@code from}'s WireGuard uses for {@code to} now ({@code wg show dump}), or "(no peer)". */
+  public String wgEndpoint(String from, String to) {
+    String key = wgDump(to).strip().split("\n")[0].split("\t")[1];
+    for (String line : wgDump(from).strip().split("\n")) {
+      String[] f = line.split("\t");
+      if (f[0].equals(key)) {
+        return f[2];
+      }
+    }
+    return "(no peer)";
+  }
+
   /** How cluster {@code observer} sees {@code peer}'s first pod CIDR, from the agent's /status. */
   public Optional<String> seenAs(String observer, String peer) {
     var m = java.util.regex.Pattern.compile("\\{\"cluster\":\"" + java.util.regex.Pattern.quote(peer)
@@ -566,8 +682,9 @@ public final class MeshLab implements AutoCloseable {
   }
 
   private List<String> javaCommand(String mainClass, String... args) {
-    List<String> argv = new ArrayList<>(List.of(javaBin, "--enable-native-access=ALL-UNNAMED", "-Xmx256m",
-        "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", jar.toString(), mainClass));
+    List<String> argv = new ArrayList<>(List.of(javaBin, "--enable-native-access=ALL-UNNAMED"));
+    argv.addAll(jvmOptions);
+    argv.addAll(List.of("-cp", jar.toString(), mainClass));
     argv.addAll(List.of(args));
     return argv;
   }
@@ -630,6 +747,7 @@ public final class MeshLab implements AutoCloseable {
       p.destroyForcibly();
     }
     relays.forEach(UnixSocketRelay::close);
+    relayProcesses.values().forEach(Process::destroyForcibly);
     if (hub != null) {
       hub.destroyForcibly();
     }

@@ -37,8 +37,10 @@ import org.slf4j.LoggerFactory;
  * peer at the socket's address. The bridge stays connected to this cluster's own home relay, so
  * peers can reach it at any time; connections to other relays open on demand.
  *
- * <p>Datagrams that arrive from a peer with no open socket are dropped and counted: the agent
- * decides which peers are relayed. Sockets use large buffers ({@code socketBuffer}): WireGuard
+ * <p>Datagrams that arrive from a peer with no open socket are dropped and counted; when the
+ * agent accepts that peer ({@link #acceptFrom}), the arrival also opens its socket, so the next
+ * datagram reaches WireGuard and WireGuard roams to the bridge: the peer relayed the link, and
+ * this side follows (the agent decides, from WireGuard's endpoint). Sockets use large buffers ({@code socketBuffer}): WireGuard
  * sends bursts, and the default 208 KiB caps a relayed path far below a direct one. While a relay
  * connection is above its high water mark, the bridge stops reading its UDP sockets, so the
  * kernel's buffer (then its drops) is the queue, not the heap.
@@ -69,6 +71,9 @@ public final class RelayBridge implements AutoCloseable {
   private final AtomicLong droppedNoRelay = new AtomicLong();
   private final AtomicLong relayedOut = new AtomicLong();
   private final AtomicLong relayedIn = new AtomicLong();
+  private volatile java.util.function.Predicate<String> acceptFrom = peer -> false;
+  /** Owned by {@link #loop}: peers whose socket is being bound after a datagram arrived. */
+  private final java.util.Set<String> opening = new java.util.HashSet<>();
 
   /**
    * @param self this cluster's ID
@@ -121,6 +126,18 @@ public final class RelayBridge implements AutoCloseable {
     return call(() -> HomeRelay.of(cluster, relays));
   }
 
+  /**
+   * Connects to {@code cluster}'s home relay if not connected yet, without opening a socket: the
+   * agent does this as soon as a direct link looks unhealthy, so that the relay is ready when the
+   * link has to move.
+   */
+  public void connectTo(String cluster) {
+    call(() -> {
+      HomeRelay.of(cluster, relays).ifPresent(this::client);
+      return null;
+    });
+  }
+
   /** Whether a connection to {@code cluster}'s home relay is up. */
   public boolean canReach(String cluster) {
     return call(() -> HomeRelay.of(cluster, relays).map(clients::get).map(RelayClient::connected).orElse(false));
@@ -160,6 +177,20 @@ public final class RelayBridge implements AutoCloseable {
     return (InetSocketAddress) kept.localAddress();
   }
 
+  /**
+   * Which peers may open their socket by sending through a relay (the agent's current peers).
+   * Others' datagrams are dropped and counted as before.
+   */
+  public void acceptFrom(java.util.function.Predicate<String> accept) {
+    this.acceptFrom = java.util.Objects.requireNonNull(accept, "accept");
+  }
+
+  /** The local address of {@code peer}'s socket, if open. */
+  public java.util.Optional<InetSocketAddress> socket(String peer) {
+    return java.util.Optional.ofNullable(call(() -> sockets.get(peer)))
+        .map(ch -> (InetSocketAddress) ch.localAddress());
+  }
+
   /** Closes {@code peer}'s socket (its link went direct or the peer left). */
   public void close(String peer) {
     call(() -> {
@@ -170,6 +201,25 @@ public final class RelayBridge implements AutoCloseable {
       }
       return null;
     });
+  }
+
+  /** Binds {@code peer}'s socket from the loop without waiting (its datagram was dropped already). */
+  private void openOnLoop(String peer) {
+    new Bootstrap().group(loop).channel(NioDatagramChannel.class)
+        .option(ChannelOption.SO_RCVBUF, socketBuffer)
+        .option(ChannelOption.SO_SNDBUF, socketBuffer)
+        .handler(new FromWireGuard(peer, RelayFrames.id(peer)))
+        .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).addListener(f -> {
+          opening.remove(peer);
+          Channel ch = ((io.netty.channel.ChannelFuture) f).channel();
+          if (!f.isSuccess()) {
+            log.warn("event=relay_bridge_open_failed peer={} error=\"{}\"", peer, f.cause().getMessage());
+          } else if (sockets.putIfAbsent(peer, ch) != null) {
+            ch.close();
+          } else {
+            log.info("event=relay_bridge_opened peer={} local={} by=peer", peer, ch.localAddress());
+          }
+        });
   }
 
   private RelayClient client(HostPort relay) {
@@ -215,6 +265,8 @@ public final class RelayBridge implements AutoCloseable {
       RelayClient via = HomeRelay.of(peer, relays).map(clients::get).orElse(null);
       if (via == null) {
         droppedNoRelay.incrementAndGet();
+        // WireGuard sends here (it roamed to this socket, the peer relays): connect to the peer's home.
+        HomeRelay.of(peer, relays).ifPresent(RelayBridge.this::client);
         return;
       }
       if (via.write(peerId, packet.content())) {
@@ -242,6 +294,9 @@ public final class RelayBridge implements AutoCloseable {
       Channel socket = sockets.get(source);
       if (socket == null) {
         droppedNoSocket.incrementAndGet();
+        if (acceptFrom.test(source) && opening.add(source)) {
+          openOnLoop(source);
+        }
         return;
       }
       socket.write(new DatagramPacket(payload.retain(), wireGuard), socket.voidPromise());

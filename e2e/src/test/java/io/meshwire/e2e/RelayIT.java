@@ -1,0 +1,160 @@
+package io.meshwire.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.meshwire.netaddr.HostPort;
+import io.meshwire.relay.client.HomeRelay;
+import io.meshwire.testsupport.lab.MeshLab;
+import io.meshwire.testsupport.netns.Requirements;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Relay fallback end to end, on wireguard-go between network namespaces: three clusters, two
+ * standalone relays (each cluster homed on one by the hash of its ID), and an nftables rule in
+ * the "internet" that drops every UDP datagram between a's and b's gateways. The scenarios build
+ * on each other, in order; the data path is judged by {@code wg show} (a relayed peer's endpoint is
+ * the agent's bridge socket on 127.0.0.1) and by pings between the workloads.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class RelayIT {
+
+  private static final Logger log = LoggerFactory.getLogger(RelayIT.class);
+  private static final List<String> RELAYS = List.of("r1", "r2");
+  /** With relays on 198.18.0.3 and .4, this port homes a and b on different relays (asserted below). */
+  private static final int RELAY_PORT = 2443;
+  private static MeshLab lab;
+
+  @BeforeAll
+  static void startLab() throws Exception {
+    Requirements.check().enforce(); // skips, or fails under MESHWIRE_E2E_REQUIRED=1
+    Path work = Path.of(System.getProperty("meshwire.workdir", "target/e2e-work")).resolve("relay-" + System.nanoTime());
+    lab = MeshLab.startWithRelays(work, Path.of(System.getProperty("meshwire.jar", "../cli/target/meshwire.jar")),
+        RELAYS, RELAY_PORT);
+  }
+
+  @AfterAll
+  static void stopLab() {
+    if (lab != null) {
+      lab.close();
+    }
+  }
+
+  private static String endpoint(String from, String to) {
+    return lab.wgEndpoint(from, to);
+  }
+
+  private static boolean relayed(String from, String to) {
+    return endpoint(from, to).startsWith("127.0.0.1:");
+  }
+
+  private static boolean direct(String from, String to) {
+    return endpoint(from, to).equals(lab.cluster(to).publicAddress() + ":51820");
+  }
+
+  @Test
+  @Order(1)
+  void threeClustersFormADirectMeshWithTwoRelaysListed() throws Exception {
+    lab.addCluster("a", "10.111.0.0/16");
+    lab.addCluster("b", "10.112.0.0/16");
+    lab.addCluster("c", "10.113.0.0/16");
+    lab.awaitFullMesh(List.of("a", "b", "c"), Duration.ofSeconds(60));
+    List<HostPort> relays = RELAYS.stream().map(r -> HostPort.parse(lab.relayAddress(r))).toList();
+    HostPort homeA = HomeRelay.of("a", relays).orElseThrow();
+    HostPort homeB = HomeRelay.of("b", relays).orElseThrow();
+    log.info("homes a={} b={} c={}", homeA, homeB, HomeRelay.of("c", relays).orElseThrow());
+    assertTrue(!homeA.equals(homeB), "a and b must be homed on different relays: each direction crosses the other's");
+    for (String from : List.of("a", "b", "c")) {
+      for (String to : List.of("a", "b", "c")) {
+        if (!from.equals(to)) {
+          String t = to;
+          MeshLab.awaitTrue(() -> direct(from, t), Duration.ofSeconds(10), from + " -> " + to + " direct");
+        }
+      }
+    }
+  }
+
+  @Test
+  @Order(2)
+  void blockedPairMovesToTheRelayWithinSecondsAndTheOtherLinksStayDirect() throws Exception {
+    // 10 Hz pings over the switch: the loss is the switch's cost.
+    CompletableFuture<Integer> loss = CompletableFuture.supplyAsync(
+        () -> lab.pingLoss("a", "b", 200, Duration.ofMillis(100)));
+    long blocked = System.nanoTime();
+    lab.blockUdp("a", "b", true);
+    MeshLab.awaitTrue(() -> relayed("a", "b") && relayed("b", "a") && lab.ping("a", "b", 1), Duration.ofSeconds(20),
+        "a <-> b relayed and pinging");
+    long ms = (System.nanoTime() - blocked) / 1_000_000;
+    int lost = loss.get();
+    log.info("measured blackhole_to_relayed_ms={} ping_lost_during_switch={} of 200 (10 Hz)", ms, lost);
+    assertTrue(lost < 200, "pings never got through the relay");
+    assertTrue(direct("a", "c") && direct("c", "a") && direct("b", "c") && direct("c", "b"),
+        "a<->c and b<->c stay direct");
+    assertTrue(lab.agentStatus("a").contains("\"path\":\"relayed\""), lab.agentStatus("a"));
+    assertEquals(0, lab.pingLoss("a", "b", 30, Duration.ofMillis(100)), "relayed path loses nothing once settled");
+  }
+
+  @Test
+  @Order(3)
+  void hubSigkillWhileRelayedLosesNothing() throws Exception {
+    lab.killHub();
+    int lost = lab.pingLoss("a", "b", 100, Duration.ofMillis(100));
+    log.info("measured hub_down_relayed_ping_lost={} of 100", lost);
+    assertEquals(0, lost);
+  }
+
+  @Test
+  @Order(4)
+  void agentRestartedWhileRelayedAndHubDownIsRelayedAgainFromItsState() throws Exception {
+    lab.killAgent("a");
+    long restarted = System.nanoTime();
+    lab.startAgent("a");
+    MeshLab.awaitTrue(() -> relayed("a", "b") && lab.ping("a", "b", 1), Duration.ofSeconds(20),
+        "a relayed to b again after its restart");
+    log.info("measured agent_restart_relayed_again_ms={} (hub down, JVM start included)",
+        (System.nanoTime() - restarted) / 1_000_000);
+    assertTrue(direct("a", "c"), "a -> c still direct");
+  }
+
+  @Test
+  @Order(5)
+  void liftedBlockReturnsThePairToDirectAndItStaysDirect() throws Exception {
+    lab.startHub();
+    long lifted = System.nanoTime();
+    lab.blockUdp("a", "b", false);
+    MeshLab.awaitTrue(() -> direct("a", "b") && direct("b", "a"), Duration.ofSeconds(75), "a <-> b direct again");
+    log.info("measured unblocked_to_direct_ms={}", (System.nanoTime() - lifted) / 1_000_000);
+    int lost = lab.pingLoss("a", "b", 100, Duration.ofMillis(100));
+    log.info("measured after_return_ping_lost={} of 100", lost);
+    assertTrue(direct("a", "b") && direct("b", "a"), "stays direct: " + endpoint("a", "b") + " " + endpoint("b", "a"));
+    assertEquals(0, lost);
+  }
+
+  @Test
+  @Order(6)
+  void killingTheRelaysWhileAllLinksAreDirectChangesNothing() throws Exception {
+    for (String r : RELAYS) {
+      lab.killRelay(r);
+    }
+    int lost = lab.pingLoss("a", "b", 50, Duration.ofMillis(100));
+    assertEquals(0, lost);
+    for (String from : List.of("a", "b", "c")) {
+      for (String to : List.of("a", "b", "c")) {
+        if (!from.equals(to)) {
+          assertTrue(direct(from, to), from + " -> " + to + ": " + endpoint(from, to));
+        }
+      }
+    }
+  }
+}

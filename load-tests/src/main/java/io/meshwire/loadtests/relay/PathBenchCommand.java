@@ -1,0 +1,135 @@
+package io.meshwire.loadtests.relay;
+
+import io.meshwire.loadtests.process.ProcStats;
+import io.meshwire.testsupport.lab.MeshLab;
+import io.meshwire.testsupport.netns.ClusterNet;
+import io.meshwire.testsupport.netns.ExecResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code PathBenchCommand} is {@code bench path}: two clusters (wireguard-go in network
+ * namespaces, hub, agents and a standalone relay as processes from the built jar), measured
+ * between their workloads with iperf3 (TCP, 1 and 4 streams) and ping, first on the direct path,
+ * then with the pair's UDP blocked so that the agents move the link to the relay, in the same run.
+ * The relay's CPU per GB is its process's CPU time over the bytes iperf3 moved through it.
+ * Needs root, iperf3, wireguard-go and nft; a benchmark, not a test.
+ */
+@Command(name = "path", description = "iperf3 TCP throughput (1 and 4 streams) and ping RTT between two clusters' "
+    + "workloads over WireGuard, direct vs relayed, plus relay CPU per GB (root, namespaces, wireguard-go).")
+public final class PathBenchCommand implements Callable<Integer> {
+
+  private static final Pattern RECEIVED = Pattern.compile(
+      "\"sum_received\"\\s*:\\s*\\{[^}]*?\"bytes\"\\s*:\\s*(\\d+)[^}]*?\"bits_per_second\"\\s*:\\s*([0-9.eE+]+)");
+  private static final Pattern RTT = Pattern.compile("time=([0-9.]+) ms");
+
+  @Option(names = "--seconds", defaultValue = "10", description = "iperf3 run length. Default: ${DEFAULT-VALUE}.")
+  private int seconds;
+
+  @Option(names = "--pings", defaultValue = "100", description = "Pings per path (10 Hz). Default: ${DEFAULT-VALUE}.")
+  private int pings;
+
+  @Option(names = "--jar", defaultValue = "cli/target/meshwire.jar", description = "The meshwire jar. "
+      + "Default: ${DEFAULT-VALUE}.")
+  private Path jar;
+
+  @Option(names = "--work-dir", defaultValue = "target/bench-path", description = "Logs and state. "
+      + "Default: ${DEFAULT-VALUE}.")
+  private Path workDir;
+
+  /** One path's numbers. */
+  record Result(String path, double gbps1, double gbps4, double rttMedianMs, double relayCpuSecondsPerGb) {}
+
+  @Override
+  public Integer call() throws Exception {
+    Path work = workDir.resolve("run-" + System.currentTimeMillis());
+    Files.createDirectories(work);
+    // The full JIT and a larger heap: the data path is what is measured here.
+    List<String> jvm = List.of("-Xmx512m", "-XX:+UseParallelGC");
+    List<Result> results = new ArrayList<>();
+    try (MeshLab lab = MeshLab.startWithRelays(work, jar, List.of("r1"), 443, jvm)) {
+      lab.addCluster("a", "10.121.0.0/16");
+      lab.addCluster("b", "10.122.0.0/16");
+      lab.awaitFullMesh(List.of("a", "b"), Duration.ofSeconds(60));
+      ClusterNet b = lab.cluster("b");
+      lab.net().spawn(b.workload(), List.of("iperf3", "-s", "-B", b.workloadAddress()), work.resolve("iperf3.log"));
+      MeshLab.awaitTrue(() -> iperf(lab, 1, 1) != null, Duration.ofSeconds(20), "iperf3 server in b");
+
+      results.add(measure(lab, "direct", -1));
+      lab.blockUdp("a", "b", true);
+      long blocked = System.nanoTime();
+      // Ping on every poll (not short-circuited): an idle link is judged only when it carries traffic.
+      MeshLab.awaitTrue(() -> lab.ping("a", "b", 1) & lab.wgEndpoint("a", "b").startsWith("127.0.0.1:")
+              & lab.wgEndpoint("b", "a").startsWith("127.0.0.1:"), Duration.ofSeconds(30), "a <-> b relayed");
+      System.out.printf(Locale.ROOT, "blackhole to relayed: %.1f s%n", (System.nanoTime() - blocked) / 1e9);
+      results.add(measure(lab, "relayed", lab.relayPid("r1")));
+    }
+    print(results);
+    return 0;
+  }
+
+  private Result measure(MeshLab lab, String path, long relayPid) {
+    double cpuBefore = relayPid > 0 ? ProcStats.cpuSeconds(relayPid) : 0;
+    double[] one = iperf(lab, 1, seconds);
+    double[] four = iperf(lab, 4, seconds);
+    double cpu = relayPid > 0 ? ProcStats.cpuSeconds(relayPid) - cpuBefore : 0;
+    if (one == null || four == null) {
+      throw new IllegalStateException("iperf3 on the " + path + " path failed");
+    }
+    double gb = (one[0] + four[0]) / 1e9;
+    return new Result(path, one[1] / 1e9, four[1] / 1e9, rttMedian(lab), relayPid > 0 ? cpu / gb : Double.NaN);
+  }
+
+  /** {bytes received, bits per second}, or null when iperf3 failed. */
+  private static double[] iperf(MeshLab lab, int streams, int secs) {
+    ClusterNet a = lab.cluster("a");
+    ExecResult r = lab.net().exec(a.workload(), Duration.ofSeconds(secs + 30), "iperf3", "-c",
+        lab.cluster("b").workloadAddress(), "-t", String.valueOf(secs), "-P", String.valueOf(streams), "-J");
+    Matcher m = RECEIVED.matcher(r.stdout());
+    if (!r.ok() || !m.find()) {
+      return null;
+    }
+    return new double[] {Double.parseDouble(m.group(1)), Double.parseDouble(m.group(2))};
+  }
+
+  private double rttMedian(MeshLab lab) {
+    ExecResult r = lab.net().exec(lab.cluster("a").workload(), Duration.ofSeconds(pings / 10 + 20), "ping", "-n",
+        "-i", "0.1", "-c", String.valueOf(pings), lab.cluster("b").workloadAddress());
+    List<Double> rtts = new ArrayList<>();
+    Matcher m = RTT.matcher(r.stdout());
+    while (m.find()) {
+      rtts.add(Double.parseDouble(m.group(1)));
+    }
+    if (rtts.isEmpty()) {
+      return Double.NaN;
+    }
+    rtts.sort(null);
+    return rtts.get(rtts.size() / 2);
+  }
+
+  private static void print(List<Result> results) {
+    System.out.println("| path | iperf3 1 stream | iperf3 4 streams | ping RTT median | relay CPU per GB |");
+    System.out.println("|---|---|---|---|---|");
+    for (Result r : results) {
+      System.out.printf(Locale.ROOT, "| %s | %.2f Gbit/s | %.2f Gbit/s | %.3f ms | %s |%n", r.path(), r.gbps1(),
+          r.gbps4(), r.rttMedianMs(), Double.isNaN(r.relayCpuSecondsPerGb()) ? "-"
+              : String.format(Locale.ROOT, "%.1f s", r.relayCpuSecondsPerGb()));
+    }
+    if (results.size() == 2) {
+      Result d = results.get(0);
+      Result rel = results.get(1);
+      System.out.printf(Locale.ROOT, "direct/relayed throughput: %.2fx (1 stream), %.2fx (4 streams);"
+          + " relay adds %.3f ms RTT%n", d.gbps1() / rel.gbps1(), d.gbps4() / rel.gbps4(),
+          rel.rttMedianMs() - d.rttMedianMs());
+    }
+  }
+}
