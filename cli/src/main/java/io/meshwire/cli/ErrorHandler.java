@@ -19,6 +19,13 @@ import picocli.CommandLine.ParseResult;
  */
 final class ErrorHandler implements IExecutionExceptionHandler {
 
+  /**
+   * The native epoll transport's prefix of a failed system call ("finishConnect(..) failed with
+   * error(-111): "): the operator needs the reason after it, not the call.
+   */
+  private static final java.util.regex.Pattern NATIVE_CALL =
+      java.util.regex.Pattern.compile("^\\w+\\(\\.\\.\\) failed with error\\(-?\\d+\\): ");
+
   @Override
   public int handleExecutionException(Exception ex, CommandLine cmd, ParseResult parseResult) {
     PrintWriter err = cmd.getErr();
@@ -94,7 +101,7 @@ final class ErrorHandler implements IExecutionExceptionHandler {
     String message = "";
     for (int depth = 0; t != null && depth < 20; t = t.getCause(), depth++) {
       if (t instanceof java.net.ConnectException && t.getMessage() != null) {
-        return t.getMessage().strip();
+        return NATIVE_CALL.matcher(t.getMessage().strip()).replaceFirst("");
       }
       if (t.getMessage() != null && !t.getMessage().isBlank()) {
         message = t.getMessage().strip();

@@ -24,10 +24,22 @@ public final class LogConfigurator extends ContextAwareBase implements Configura
 
   static final String PATTERN = "ts=%d{yyyy-MM-dd'T'HH:mm:ss.SSS'Z',UTC} level=%level logger=%logger{0} thread=%thread %msg%n";
 
+  private final java.util.function.BooleanSupplier configuredElsewhere;
+
+  /** Logback's constructor (ServiceLoader): steps aside for a configuration file, see above. */
+  public LogConfigurator() {
+    this(() -> System.getProperty("logback.configurationFile") != null
+        || LogConfigurator.class.getClassLoader().getResource("logback-test.xml") != null);
+  }
+
+  /** A test's: whether another configuration takes precedence, without looking at the class path. */
+  LogConfigurator(java.util.function.BooleanSupplier configuredElsewhere) {
+    this.configuredElsewhere = configuredElsewhere;
+  }
+
   @Override
   public ExecutionStatus configure(LoggerContext context) {
-    if (System.getProperty("logback.configurationFile") != null
-        || LogConfigurator.class.getClassLoader().getResource("logback-test.xml") != null) {
+    if (configuredElsewhere.getAsBoolean()) {
       return ExecutionStatus.INVOKE_NEXT_IF_ANY;
     }
     PatternLayoutEncoder encoder = new PatternLayoutEncoder();

@@ -29,7 +29,7 @@ class LogConfiguratorTest {
     context.setMDCAdapter(new LogbackMDCAdapter()); // what logback's SLF4J provider does for the real context
     try {
       System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
-      LogConfigurator configurator = new LogConfigurator();
+      LogConfigurator configurator = new LogConfigurator(() -> false); // a test-classpath logback-test.xml must not matter
       configurator.setContext(context);
       assertEquals(ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY, configurator.configure(context));
       context.getLogger("io.meshwire.agent.Agent").debug("not shown");

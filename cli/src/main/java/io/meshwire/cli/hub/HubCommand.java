@@ -94,7 +94,9 @@ public final class HubCommand implements Callable<Integer> {
         return new IllegalStateException(store.getMessage() + ": is another hub running with --data-dir "
             + config.dataDir() + "? Stop it first: two hubs must never share a data directory", e);
       }
-      if (t instanceof java.net.BindException) {
+      // The native epoll transport reports EADDRINUSE as its own IOException, not a BindException.
+      if (t instanceof java.net.BindException
+          || (t.getMessage() != null && t.getMessage().contains("Address already in use"))) {
         return new IllegalStateException(config.listen() + ": address already in use: another hub or program"
             + " listens there; stop it, or choose another --listen (port 0 picks a free one)", e);
       }
