@@ -10,7 +10,7 @@ import io.meshwire.loadtests.process.ChildProcesses;
 import io.meshwire.loadtests.process.HubProcess;
 import io.meshwire.loadtests.process.ProcStats;
 import io.meshwire.loadtests.report.Latencies;
-import io.meshwire.testsupport.etcd.EtcdCluster;
+import io.meshwire.netlab.etcd.EtcdCluster;
 import io.netty.handler.ssl.SslContext;
 import java.io.IOException;
 import java.nio.file.Files;
