@@ -3,9 +3,9 @@ package io.meshwire.e2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.meshwire.testsupport.lab.AgentJvmOptions;
-import io.meshwire.testsupport.lab.MeshLab;
-import io.meshwire.testsupport.netns.ExecResult;
+import io.meshwire.netlab.lab.AgentJvmOptions;
+import io.meshwire.netlab.lab.MeshLab;
+import io.meshwire.netlab.netns.ExecResult;
 import io.meshwire.testsupport.netns.Requirements;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -3,8 +3,8 @@ package io.meshwire.e2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.meshwire.testsupport.etcd.EtcdCluster;
-import io.meshwire.testsupport.lab.MeshLab;
+import io.meshwire.netlab.etcd.EtcdCluster;
+import io.meshwire.netlab.lab.MeshLab;
 import io.meshwire.testsupport.netns.Requirements;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.meshwire.testsupport.lab.MeshLab;
+import io.meshwire.netlab.lab.MeshLab;
 import io.meshwire.testsupport.netns.Requirements;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 import io.meshwire.netaddr.Cidr;
-import io.meshwire.testsupport.lab.MeshLab;
+import io.meshwire.netlab.lab.MeshLab;
 import io.meshwire.testsupport.netns.Requirements;
 import java.math.BigInteger;
 import java.nio.file.Path;

@@ -18,7 +18,7 @@ import io.meshwire.reflection.kube.KubeApis;
 import io.meshwire.reflection.kube.Mcs;
 import io.meshwire.reflection.kube.V1alpha1ServiceExport;
 import io.meshwire.reflection.kube.V1alpha1ServiceImport;
-import io.meshwire.testsupport.lab.MeshLab;
+import io.meshwire.netlab.lab.MeshLab;
 import io.meshwire.testsupport.netns.Requirements;
 import java.math.BigInteger;
 import java.nio.file.Path;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.meshwire.netaddr.HostPort;
 import io.meshwire.relay.client.HomeRelay;
-import io.meshwire.testsupport.lab.MeshLab;
+import io.meshwire.netlab.lab.MeshLab;
 import io.meshwire.testsupport.netns.Requirements;
 import java.nio.file.Path;
 import java.time.Duration;

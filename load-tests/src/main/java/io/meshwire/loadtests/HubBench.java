@@ -10,7 +10,7 @@ import io.meshwire.loadtests.process.ChildProcesses;
 import io.meshwire.loadtests.process.HubProcess;
 import io.meshwire.loadtests.process.ProcStats;
 import io.meshwire.loadtests.report.Latencies;
-import io.meshwire.testsupport.etcd.EtcdCluster;
+import io.meshwire.netlab.etcd.EtcdCluster;
 import io.netty.handler.ssl.SslContext;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -38,7 +38,7 @@ import org.slf4j.LoggerFactory;
  * outcome ({@code try}-with-resources, and {@link ChildProcesses}' shutdown hook as a last resort).
  * Every wait is bounded by {@link HubBenchConfig#phaseTimeout()}. Not thread-safe: one run at a time.
  */
-public final class HubBench {
+final class HubBench {
 
   private static final Logger log = LoggerFactory.getLogger(HubBench.class);
   /** etcd keys the changes rotate over, like a fleet where a few clusters change at a time. */

@@ -208,7 +208,7 @@ public final class HubBenchCommand implements Callable<Integer> {
         changes != null ? changes : quick ? 50 : 200,
         quick,
         !noEtcd,
-        etcdBinary == null ? io.meshwire.testsupport.etcd.EtcdCluster.BINARY : etcdBinary,
+        etcdBinary == null ? io.meshwire.netlab.etcd.EtcdCluster.BINARY : etcdBinary,
         json,
         reportDir,
         changeInterval,

@@ -20,7 +20,7 @@ import java.util.Map;
  * @param hubSettings extra hub settings ({@code HubConfig} keys)
  * @param backoff the simulated agents' reconnect policy (the real agent's by default)
  */
-public record HubBenchConfig(
+record HubBenchConfig(
     List<Integer> agents,
     int changes,
     boolean quick,

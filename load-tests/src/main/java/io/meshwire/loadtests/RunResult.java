@@ -8,7 +8,7 @@ import java.util.Map;
  * {@code RunResult} is everything one run at N agents measured. Immutable; {@link #toJson()}
  * gives the report's form (snake_case keys, seconds, milliseconds and bytes).
  */
-public record RunResult(int agents, int changes, Join join, Fanout hubFanout, Storm storm, Memory hubMemory,
+record RunResult(int agents, int changes, Join join, Fanout hubFanout, Storm storm, Memory hubMemory,
     Etcd etcd) {
 
   /** (a) N agents connect, announce, watch from scratch and are caught up. */

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.meshwire.testsupport.etcd.EtcdCluster;
+import io.meshwire.netlab.etcd.EtcdCluster;
 import io.meshwire.loadtests.report.Json;
 import java.nio.file.Files;
 import java.nio.file.Path;

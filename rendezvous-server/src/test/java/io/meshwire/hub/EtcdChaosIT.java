@@ -22,7 +22,7 @@ import io.meshwire.proto.rendezvous.v1.AnnounceRequest;
 import io.meshwire.proto.rendezvous.v1.RendezvousGrpc;
 import io.meshwire.proto.rendezvous.v1.WatchEvent;
 import io.meshwire.proto.rendezvous.v1.WatchRequest;
-import io.meshwire.testsupport.etcd.EtcdCluster;
+import io.meshwire.netlab.etcd.EtcdCluster;
 import io.meshwire.testsupport.etcd.EtcdClusterExtension;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;

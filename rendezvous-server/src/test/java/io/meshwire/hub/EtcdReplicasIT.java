@@ -36,7 +36,7 @@ import io.meshwire.proto.rendezvous.v1.PeerLinkStatus;
 import io.meshwire.proto.rendezvous.v1.RendezvousGrpc;
 import io.meshwire.proto.rendezvous.v1.ReportStatusRequest;
 import io.meshwire.proto.rendezvous.v1.WatchEvent;
-import io.meshwire.testsupport.etcd.EtcdCluster;
+import io.meshwire.netlab.etcd.EtcdCluster;
 import io.meshwire.testsupport.etcd.EtcdClusterExtension;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;

@@ -16,7 +16,7 @@ import java.util.concurrent.TimeUnit;
  * admin certificate. Unary calls get a {@link #CALL_DEADLINE} each. Close it when the command is
  * done. Thread-safe (gRPC channels and stubs are).
  */
-public final class AdminConnection implements AutoCloseable {
+final class AdminConnection implements AutoCloseable {
 
   /** Deadline of each unary call. */
   public static final Duration CALL_DEADLINE = Duration.ofSeconds(10);

@@ -2,8 +2,8 @@ package io.meshwire.cli.demo;
 
 import io.meshwire.cli.Commands;
 import io.meshwire.cli.Table;
-import io.meshwire.testsupport.lab.MeshLab;
-import io.meshwire.testsupport.netns.ExecResult;
+import io.meshwire.netlab.lab.MeshLab;
+import io.meshwire.netlab.netns.ExecResult;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;

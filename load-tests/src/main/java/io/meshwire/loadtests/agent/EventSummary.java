@@ -13,7 +13,7 @@ import java.io.UncheckedIOException;
  * size. Read straight from the wire bytes without building the message, so ten thousand agents in
  * one JVM cost little more than the bytes they receive. Immutable.
  */
-public record EventSummary(long revision, Kind kind, boolean lastChunk, boolean snapshotFollows, String meshUid,
+record EventSummary(long revision, Kind kind, boolean lastChunk, boolean snapshotFollows, String meshUid,
     int bytes) {
 
   /** The {@code WatchEvent.event} cases the bench tells apart. */

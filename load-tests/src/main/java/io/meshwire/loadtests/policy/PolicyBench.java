@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
  * relay-only (each t0 agent receives its team's records again, with the mode), then a deny policy
  * splits t0 (each t0 agent loses its team).
  */
-public final class PolicyBench {
+final class PolicyBench {
 
   private static final Logger log = LoggerFactory.getLogger(PolicyBench.class);
 

@@ -22,7 +22,7 @@ import java.util.function.Predicate;
  * appended to a log file by a drain thread, remembered in {@link ChildProcesses} until stopped.
  * Thread-safe for {@link #stop} and {@link #kill}.
  */
-public final class ChildProcess implements AutoCloseable {
+final class ChildProcess implements AutoCloseable {
 
   private final String name;
   private final Process process;

@@ -93,7 +93,7 @@ public final class HubProcess implements AutoCloseable {
 
   /** A gauge or counter from the hub's Prometheus endpoint (first sample of {@code name}), or NaN. */
   public double metric(String name) {
-    return io.meshwire.testsupport.lab.MetricsScrape.firstSample(metricsPort, name, Duration.ofSeconds(10));
+    return io.meshwire.netlab.lab.MetricsScrape.firstSample(metricsPort, name, Duration.ofSeconds(10));
   }
 
   /**

@@ -1,9 +1,9 @@
 package io.meshwire.loadtests.relay;
 
 import io.meshwire.loadtests.process.ProcStats;
-import io.meshwire.testsupport.lab.MeshLab;
-import io.meshwire.testsupport.netns.ClusterNet;
-import io.meshwire.testsupport.netns.ExecResult;
+import io.meshwire.netlab.lab.MeshLab;
+import io.meshwire.netlab.netns.ClusterNet;
+import io.meshwire.netlab.netns.ExecResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

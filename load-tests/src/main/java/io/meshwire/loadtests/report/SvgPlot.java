@@ -9,7 +9,7 @@ import java.util.Locale;
  * by plain string building (no graphics library). Points with a non-positive or NaN value are
  * left out. Stateless.
  */
-public final class SvgPlot {
+final class SvgPlot {
 
   /** One line: a name for the legend, a CSS colour, dashed or solid, and its points. */
   public record Series(String name, String color, boolean dashed, List<Point> points) {

@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safe.
  */
-public final class HubAddresses {
+final class HubAddresses {
 
   private static final Logger log = LoggerFactory.getLogger(HubAddresses.class);
 

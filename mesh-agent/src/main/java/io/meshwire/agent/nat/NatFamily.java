@@ -3,7 +3,7 @@ package io.meshwire.agent.nat;
 import io.meshwire.netaddr.Cidr;
 
 /** {@code NatFamily} is an address family as nftables names it: one table of the agent per family. */
-public enum NatFamily {
+enum NatFamily {
   IPV4("ip"),
   IPV6("ip6");
 

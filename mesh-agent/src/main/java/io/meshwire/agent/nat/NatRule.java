@@ -9,7 +9,7 @@ import java.util.Objects;
  * one peer through the WireGuard interface. Each carries the peer's ID, written into the rule's
  * comment. Immutable.
  */
-public sealed interface NatRule {
+sealed interface NatRule {
 
   /** Rules sort by kind, peer, then addresses: the order they are written in. */
   Comparator<NatRule> ORDER = Comparator.comparing((NatRule r) -> r instanceof Dnat ? 0 : 1)

@@ -11,7 +11,7 @@ import java.util.List;
  * @param foreign one line per chain or rule that is not exactly what the agent writes (changed by
  *     hand, or by another version): their presence makes the table be rewritten
  */
-public record NatTable(NatFamily family, boolean present, List<NatRule> rules, List<String> foreign) {
+record NatTable(NatFamily family, boolean present, List<NatRule> rules, List<String> foreign) {
 
   public NatTable {
     rules = List.copyOf(rules);

@@ -18,7 +18,7 @@ import java.util.Set;
  * is ALIVE at its first handshake. While relayed, evidence comes from direct probes instead (the
  * caller passes it), because WireGuard's counters then describe the relay.
  */
-public final class LinkObserver {
+final class LinkObserver {
 
   /** One {@code wg show dump} reading of the peer. */
   public record Reading(Instant at, long rxBytes, long txBytes, Optional<Instant> latestHandshake,

@@ -7,7 +7,7 @@ package io.meshwire.agent.path;
  * come from our bridge socket). Following the peer at once is what keeps the pair from fighting
  * over the endpoint.
  */
-public enum Roam {
+enum Roam {
   NONE,
   TO_DIRECT,
   TO_RELAY

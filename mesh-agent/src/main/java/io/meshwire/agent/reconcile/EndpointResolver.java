@@ -9,7 +9,7 @@ import java.net.UnknownHostException;
  * planning stays free of DNS.
  */
 @FunctionalInterface
-public interface EndpointResolver {
+interface EndpointResolver {
 
   /** The address of {@code host}; {@link UnknownHostException} when it does not resolve. */
   InetAddress resolve(String host) throws UnknownHostException;

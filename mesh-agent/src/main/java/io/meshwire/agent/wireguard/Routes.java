@@ -11,7 +11,7 @@ import java.util.List;
  * io.meshwire.agent.exec.CommandFailedException} naming the command when it fails. Implementations
  * are thread-safe.
  */
-public interface Routes {
+interface Routes {
 
   /**
    * IPv4 and IPv6 routes through {@code ifName}, sorted, without those the kernel adds for the

@@ -9,7 +9,7 @@ import io.meshwire.agent.exec.CommandRunner;
 import io.meshwire.agent.exec.NamespacedCommandRunner;
 import io.meshwire.agent.exec.ProcessCommandRunner;
 import io.meshwire.netaddr.Cidr;
-import io.meshwire.testsupport.netns.NetworkNamespaces;
+import io.meshwire.netlab.netns.NetworkNamespaces;
 import io.meshwire.testsupport.netns.Requirements;
 import java.time.Duration;
 import java.util.List;

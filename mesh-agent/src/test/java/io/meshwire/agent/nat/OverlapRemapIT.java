@@ -23,7 +23,7 @@ import io.meshwire.agent.wireguard.WgToolsWireGuard;
 import io.meshwire.certs.WireGuardKeyPair;
 import io.meshwire.netaddr.Cidr;
 import io.meshwire.netaddr.HostPort;
-import io.meshwire.testsupport.netns.ClusterNet;
+import io.meshwire.netlab.netns.ClusterNet;
 import io.meshwire.testsupport.netns.NetworkNamespacesExtension;
 import io.meshwire.testsupport.netns.Requirements;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;

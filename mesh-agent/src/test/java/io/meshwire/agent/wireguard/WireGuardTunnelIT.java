@@ -13,7 +13,7 @@ import io.meshwire.agent.wireguard.Change.AddPeer;
 import io.meshwire.agent.wireguard.Change.AddRoute;
 import io.meshwire.agent.wireguard.Change.RemovePeer;
 import io.meshwire.agent.wireguard.Change.RemoveRoute;
-import io.meshwire.testsupport.netns.ClusterNet;
+import io.meshwire.netlab.netns.ClusterNet;
 import io.meshwire.testsupport.netns.NetworkNamespacesExtension;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;

@@ -74,7 +74,7 @@ import java.util.function.Consumer;
  * refused from the next call on), the cluster's open streams are closed, its active join tokens
  * are revoked, and its record is removed with reason REVOKED for every other watcher.
  */
-public final class AdminService extends MeshAdminGrpc.MeshAdminImplBase {
+final class AdminService extends MeshAdminGrpc.MeshAdminImplBase {
 
   static final Duration DEFAULT_TTL = Duration.ofHours(1);
   static final Duration MIN_TTL = Duration.ofMinutes(1);

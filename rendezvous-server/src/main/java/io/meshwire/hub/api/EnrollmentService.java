@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * matters: the token is checked, then the CSR is signed in memory, and only then is the token
  * spent, so a bad CSR does not burn a good token and a rejected call writes nothing.
  */
-public final class EnrollmentService extends EnrollmentGrpc.EnrollmentImplBase {
+final class EnrollmentService extends EnrollmentGrpc.EnrollmentImplBase {
 
   private static final Logger log = LoggerFactory.getLogger(EnrollmentService.class);
   static final int MAX_TOKEN_CHARS = 128;

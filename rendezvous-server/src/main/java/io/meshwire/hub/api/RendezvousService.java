@@ -45,7 +45,7 @@ import org.slf4j.LoggerFactory;
  * into domain calls on the {@link Membership} and {@link WatchHub}, and their outcomes into
  * responses and statuses. Watch responses are pre-encoded bytes (see {@link #bind()}).
  */
-public final class RendezvousService extends RendezvousGrpc.RendezvousImplBase {
+final class RendezvousService extends RendezvousGrpc.RendezvousImplBase {
 
   private static final Logger log = LoggerFactory.getLogger(RendezvousService.class);
   private static final int MAX_PEERS_IN_REPORT = 1024;

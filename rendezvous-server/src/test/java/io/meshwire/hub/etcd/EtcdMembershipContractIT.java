@@ -4,7 +4,7 @@ import io.etcd.jetcd.Client;
 import io.meshwire.hub.log.Membership;
 import io.meshwire.hub.log.MembershipContract;
 import io.meshwire.hub.wire.ProtoEventCodec;
-import io.meshwire.testsupport.etcd.EtcdCluster;
+import io.meshwire.netlab.etcd.EtcdCluster;
 import io.meshwire.testsupport.etcd.EtcdClusterExtension;
 import java.net.URI;
 import java.time.InstantSource;

@@ -1,5 +1,6 @@
 package io.meshwire.testsupport.etcd;
 
+import io.meshwire.netlab.etcd.EtcdCluster;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;

@@ -1,5 +1,6 @@
 package io.meshwire.testsupport.netns;
 
+import io.meshwire.netlab.netns.NetworkNamespaces;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;

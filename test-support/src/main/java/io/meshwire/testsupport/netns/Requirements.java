@@ -1,5 +1,8 @@
 package io.meshwire.testsupport.netns;
 
+import io.meshwire.netlab.netns.Exec;
+import io.meshwire.netlab.netns.ExecResult;
+import io.meshwire.netlab.netns.NetworkNamespaces;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.meshwire.netlab.lab.AgentJvmOptions;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.meshwire.netlab.netns.ClusterNet;
+import io.meshwire.netlab.netns.Exec;
+import io.meshwire.netlab.netns.NetworkNamespaces;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.meshwire.testsupport.lab;
+package io.meshwire.netlab.lab;
 
 import java.io.IOException;
 import java.io.InputStream;

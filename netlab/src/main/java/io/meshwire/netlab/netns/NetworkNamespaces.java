@@ -1,4 +1,4 @@
-package io.meshwire.testsupport.netns;
+package io.meshwire.netlab.netns;
 
 import java.io.IOException;
 import java.nio.file.DirectoryStream;

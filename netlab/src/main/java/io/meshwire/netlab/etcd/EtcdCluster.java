@@ -1,4 +1,4 @@
-package io.meshwire.testsupport.etcd;
+package io.meshwire.netlab.etcd;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -290,7 +290,7 @@ public final class EtcdCluster implements AutoCloseable {
 
   /** A metric of a member (first sample), NaN when it does not answer. */
   public double metric(int member, String name) {
-    return io.meshwire.testsupport.lab.MetricsScrape.firstSample(members.get(member).metricsPort, name,
+    return io.meshwire.netlab.lab.MetricsScrape.firstSample(members.get(member).metricsPort, name,
         Duration.ofSeconds(2));
   }
 

@@ -1,9 +1,9 @@
-package io.meshwire.testsupport.lab;
+package io.meshwire.netlab.lab;
 
-import io.meshwire.testsupport.netns.ClusterNet;
-import io.meshwire.testsupport.netns.Exec;
-import io.meshwire.testsupport.netns.ExecResult;
-import io.meshwire.testsupport.netns.NetworkNamespaces;
+import io.meshwire.netlab.netns.ClusterNet;
+import io.meshwire.netlab.netns.Exec;
+import io.meshwire.netlab.netns.ExecResult;
+import io.meshwire.netlab.netns.NetworkNamespaces;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package io.meshwire.testsupport.netns;
+package io.meshwire.netlab.netns;
 
 /**
  * {@code ClusterNet} is one simulated cluster made by {@link NetworkNamespaces#addCluster}: a
