@@ -39,12 +39,11 @@ class ShippedJarIT {
       entries = jar.stream().map(java.util.jar.JarEntry::getName).toList();
     }
     for (String banned : List.of("org/junit/", "org/opentest4j/", "org/apiguardian/", "org/awaitility/",
-        "io/meshwire/loadtests/", "org/openjdk/jmh/", "io/meshwire/testsupport/netns/Requirements",
-        "io/meshwire/testsupport/netns/NetworkNamespacesExtension")) {
+        "io/meshwire/loadtests/", "org/openjdk/jmh/", "io/meshwire/testsupport/")) {
       assertEquals(List.of(), entries.stream().filter(e -> e.startsWith(banned)).limit(3).toList(), banned);
     }
-    for (String shipped : List.of("io/meshwire/cli/Main.class", "io/meshwire/testsupport/lab/MeshLab.class",
-        "io/meshwire/testsupport/netns/NetworkNamespaces.class", "io/meshwire/certs/tls/HubChannels.class",
+    for (String shipped : List.of("io/meshwire/cli/Main.class", "io/meshwire/netlab/lab/MeshLab.class",
+        "io/meshwire/netlab/netns/NetworkNamespaces.class", "io/meshwire/certs/tls/HubChannels.class",
         "io/meshwire/agent/AgentMain.class", "io/meshwire/hub/server/HubMain.class",
         // the hub's etcd store (--store etcd) ships; etcd's client is product code now
         "io/etcd/jetcd/Client.class")) {
