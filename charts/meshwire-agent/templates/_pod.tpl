@@ -88,6 +88,12 @@ spec:
         - --status-interval={{ .Values.statusInterval }}
         - --persistent-keepalive={{ .Values.persistentKeepalive }}
         - --link-down-after={{ .Values.linkDownAfter }}
+        - --path-first-contact={{ .Values.path.firstContact }}
+        - --path-misses={{ .Values.path.misses }}
+        - --path-upgrade-after={{ .Values.path.upgradeAfter }}
+        - --path-probe-backoff={{ .Values.path.probeBackoff }}
+        - --path-probe-backoff-max={{ .Values.path.probeBackoffMax }}
+        - --relay-idle-close={{ .Values.path.relayIdleClose }}
         - --metrics-listen={{ .Values.metrics.bindAddress }}:{{ .Values.metrics.port }}
         {{- if .Values.acceptHubState }}
         - --accept-hub-state

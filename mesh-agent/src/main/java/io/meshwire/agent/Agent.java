@@ -176,7 +176,7 @@ public final class Agent implements AutoCloseable {
       }
     }, v -> ViewChecks.problemAsViewOfMe(v, config.podCidrs()), carried);
     this.pathFile = pathFile;
-    this.pathSelector = new PathSelector(PathPolicy.defaults(), meters);
+    this.pathSelector = new PathSelector(config.pathPolicy(), meters);
     this.relays = new KnownRelays(pathFile, savedPaths.relays(), pathSelector::save);
     sync.onRelays(relays);
     this.prober = startProber(config, clock);
@@ -198,7 +198,7 @@ public final class Agent implements AutoCloseable {
           }
         });
     OwnRecord own = new OwnRecord(config.clusterId(), config.listenPort(), config.endpoints(), config.podCidrs(),
-        config.serviceCidrs(), config.peerChannel(), VERSION);
+        config.serviceCidrs(), config.peerChannel(), VERSION, config.probePort());
     AtomicReference<HubSession> sessionRef = new AtomicReference<>();
     this.nat = Nat.forHost(runner);
     this.viewPublisher = new ViewPublisher(sync,
@@ -417,7 +417,7 @@ public final class Agent implements AutoCloseable {
     relayKeys = new RenewableKeyManager(creds);
     RelayBridge b = new RelayBridge(config.clusterId(), RelayTls.client(relayKeys, clock),
         new InetSocketAddress(InetAddress.getLoopbackAddress(), config.listenPort()), 4 * 1024 * 1024,
-        Duration.ofSeconds(10));
+        Duration.ofSeconds(10), config.relayIdleClose());
     b.acceptFrom(peer -> sync.state().peers().containsKey(peer));
     bridge = b;
     paths.relaying(new PathLoop.Relaying() {
@@ -490,9 +490,9 @@ public final class Agent implements AutoCloseable {
     }
   }
 
-  /** The probe port (WireGuard's + 1) answers peers' direct probes; without it relayed links never upgrade. */
+  /** The probe port (announced to peers) answers their direct probes; without it relayed links never upgrade. */
   private static Optional<DirectProber> startProber(AgentConfig config, InstantSource clock) {
-    int port = config.listenPort() == 65535 ? 65534 : config.listenPort() + 1;
+    int port = config.probePort();
     try {
       return Optional.of(DirectProber.start(new InetSocketAddress(port), config.clusterId(), clock, 200));
     } catch (IOException e) {

@@ -63,8 +63,12 @@ class RelayBridgeTest {
   }
 
   private RelayBridge bridge(String self, DatagramSocket wg, List<HostPort> relays) {
+    return bridge(self, wg, relays, Duration.ofMinutes(5));
+  }
+
+  private RelayBridge bridge(String self, DatagramSocket wg, List<HostPort> relays, Duration idleClose) {
     RelayBridge b = new RelayBridge(self, RelayTls.client(pki.cluster(self), InstantSource.system()),
-        (InetSocketAddress) wg.getLocalSocketAddress(), 1 << 20, Duration.ofSeconds(1));
+        (InetSocketAddress) wg.getLocalSocketAddress(), 1 << 20, Duration.ofSeconds(1), idleClose);
     closing.add(b);
     b.relays(relays);
     return b;
@@ -82,22 +86,27 @@ class RelayBridgeTest {
     s.send(new DatagramPacket(b, b.length, to));
   }
 
+  /** Two cluster names whose homes differ (rendezvous hashing over {@code relays}). */
+  private static List<String> homedApart(List<HostPort> relays) {
+    String a = null;
+    for (int i = 0; i < 100; i++) {
+      String name = "c" + i;
+      if (a == null) {
+        a = name;
+      } else if (!HomeRelay.of(name, relays).equals(HomeRelay.of(a, relays))) {
+        return List.of(a, name);
+      }
+    }
+    throw new AssertionError("no two of 100 names homed apart");
+  }
+
   @Test
   void pairHomedOnDifferentRelaysReachEachOtherThroughThePeersHome() throws Exception {
     Relay r1 = relay("relay-1");
     Relay r2 = relay("relay-2");
     List<HostPort> relays = List.of(r1.address(), r2.address());
-    // Two cluster names whose homes differ (rendezvous hashing over these two addresses).
-    String a = null;
-    String b = null;
-    for (int i = 0; i < 100 && b == null; i++) {
-      String name = "c" + i;
-      if (a == null) {
-        a = name;
-      } else if (!HomeRelay.of(name, relays).equals(HomeRelay.of(a, relays))) {
-        b = name;
-      }
-    }
+    String a = homedApart(relays).get(0);
+    String b = homedApart(relays).get(1);
     HostPort homeA = HomeRelay.of(a, relays).orElseThrow();
     HostPort homeB = HomeRelay.of(b, relays).orElseThrow();
     assertNotEquals(homeA, homeB);
@@ -155,5 +164,29 @@ class RelayBridgeTest {
     assertEquals(1, bridgeB.stats().droppedNoSocket(), "the datagram that opened the socket is dropped");
     send(wgA, aSeesB, "second");
     assertEquals("second", receive(wgB, bridgeB.socket("a").orElseThrow()));
+  }
+
+  @Test
+  void anIdleConnectionToAPeersHomeRelayIsClosedButOneCarryingARelayedLinkAndTheOwnHomeStay() throws Exception {
+    Relay r1 = relay("relay-1");
+    Relay r2 = relay("relay-2");
+    List<HostPort> relays = List.of(r1.address(), r2.address());
+    String a = homedApart(relays).get(0);
+    String b = homedApart(relays).get(1);
+    Relay homeOfB = HomeRelay.of(b, relays).orElseThrow().equals(r1.address()) ? r1 : r2;
+    RelayBridge bridgeA = bridge(a, wireGuard(), relays, Duration.ofMillis(300));
+
+    bridgeA.connectTo(b); // a direct link to b looked unhealthy for a moment, then recovered
+    await().atMost(Duration.ofSeconds(10)).until(() -> bridgeA.canReach(b));
+    await().atMost(Duration.ofSeconds(5)).until(() -> !bridgeA.canReach(b));
+    assertEquals(1, bridgeA.closedIdle());
+    await().atMost(Duration.ofSeconds(5)).until(() -> !homeOfB.server().connectedClusters().contains(a));
+    assertTrue(bridgeA.stats().homeConnected(), "the own home relay stays connected");
+
+    bridgeA.open(b); // now relayed: its home relay connection stays however quiet the link is
+    await().atMost(Duration.ofSeconds(10)).until(() -> bridgeA.canReach(b));
+    // Three idle periods without a datagram: the connection stays all along.
+    await().during(Duration.ofMillis(900)).atMost(Duration.ofSeconds(5)).until(() -> bridgeA.canReach(b));
+    assertEquals(1, bridgeA.closedIdle());
   }
 }

@@ -44,7 +44,8 @@ public final class WireValidator {
   /** The parsed, checked parts of a {@code ClusterRecord}, in canonical form. */
   public record CheckedRecord(String clusterId, byte[] wireguardPublicKey, int wireguardListenPort,
       List<HostPort> gatewayEndpoints, List<Cidr> podCidrs, List<Cidr> serviceCidrs,
-      Optional<HostPort> peerChannelAddress, Map<String, String> labels, String agentVersion, long generation) {}
+      Optional<HostPort> peerChannelAddress, Map<String, String> labels, String agentVersion, long generation,
+      int probePort) {}
 
   /** One checked mapping of a view. */
   public record CheckedMapping(Cidr original, Cidr seenAs) {}
@@ -126,9 +127,18 @@ public final class WireValidator {
       throw new InvalidField(at(field, "agent_version"), p.getAgentVersion().length() + " characters, at most "
           + MAX_VERSION);
     }
+    int probePort = p.getProbePort(); // uint32: above 2^31 arrives negative
+    if (probePort < 0 || probePort > 65535) {
+      throw new InvalidField(at(field, "probe_port"), Integer.toUnsignedString(probePort)
+          + " out of range 0..65535 (0: not announced)");
+    }
+    if (probePort == port) {
+      throw new InvalidField(at(field, "probe_port"), probePort
+          + " is the WireGuard listen port; probes need a port of their own");
+    }
     long generation = generation(at(field, "generation"), p.getGeneration());
     return new CheckedRecord(id, p.getWireguardPublicKey().toByteArray(), port, endpoints, pods, services,
-        peerChannel, labels, p.getAgentVersion(), generation);
+        peerChannel, labels, p.getAgentVersion(), generation, probePort);
   }
 
   /**

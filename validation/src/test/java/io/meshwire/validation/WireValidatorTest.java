@@ -58,6 +58,22 @@ class WireValidatorTest {
   }
 
   @Test
+  void probePortIsOptionalButNeverTheWireGuardPortOrOutOfRange() throws InvalidField {
+    assertEquals(0, VALIDATOR.clusterRecord("record", east().build()).probePort());
+    assertEquals(51821, VALIDATOR.clusterRecord("record", east().setProbePort(51821).build()).probePort());
+    InvalidField same = assertThrows(InvalidField.class,
+        () -> VALIDATOR.clusterRecord("record", east().setProbePort(51820).build()));
+    assertEquals("record.probe_port", same.field());
+    assertTrue(same.problem().contains("WireGuard listen port"), same.problem());
+    InvalidField high = assertThrows(InvalidField.class,
+        () -> VALIDATOR.clusterRecord("record", east().setProbePort(70_000).build()));
+    assertEquals("record.probe_port: 70000 out of range 0..65535 (0: not announced)", high.getMessage());
+    InvalidField unsigned = assertThrows(InvalidField.class,
+        () -> VALIDATOR.clusterRecord("record", east().setProbePort(-1).build()));
+    assertEquals("record.probe_port: 4294967295 out of range 0..65535 (0: not announced)", unsigned.getMessage());
+  }
+
+  @Test
   void viewMappingsMatchFamilyAndSizeAndFollowThePolicy() {
     PeerView.Builder v = PeerView.newBuilder().setObserverClusterId("west").setSubjectClusterId("east")
         .setGeneration(1).addMappings(CidrMapping.newBuilder().setOriginal("10.1.0.0/16").setSeenAs("127.0.0.0/16"));

@@ -83,6 +83,27 @@ public final class AgentCommand implements Callable<Integer> {
   @Option(names = "--link-down-after", defaultValue = "75s",
       description = "A peer silent this long counts as down; more than twice the keepalive (default: ${DEFAULT-VALUE}).")
   String linkDownAfter;
+  @Option(names = "--probe-port",
+      description = "UDP port answering peers' direct-path probes, announced to them (default: --listen-port + 1).")
+  String probePort;
+  @Option(names = "--path-first-contact",
+      description = "A new peer without a WireGuard handshake this long is relayed (default: 6s).")
+  String pathFirstContact;
+  @Option(names = "--path-misses",
+      description = "Unanswered direct probes in a row that move a direct link to the relay (default: 3).")
+  String pathMisses;
+  @Option(names = "--path-upgrade-after",
+      description = "Direct probes answered this long, unbroken, move a relayed link back to direct (default: 10s).")
+  String pathUpgradeAfter;
+  @Option(names = "--path-probe-backoff",
+      description = "Wait before the first direct probe of a relayed link, doubled after each miss (default: 5s).")
+  String pathProbeBackoff;
+  @Option(names = "--path-probe-backoff-max",
+      description = "Ceiling of that wait, at most 10m (default: 4m).")
+  String pathProbeBackoffMax;
+  @Option(names = "--relay-idle-close",
+      description = "Close a connection to a peer's home relay idle this long; the own home relay stays (default: 5m).")
+  String relayIdleClose;
 
   @Override
   public Integer call() throws Exception {
@@ -143,6 +164,19 @@ public final class AgentCommand implements Callable<Integer> {
     if (peerListen != null) {
       settings.put("peer-listen", peerListen);
     }
+    Map<String, String> optional = new LinkedHashMap<>();
+    optional.put("probe-port", probePort);
+    optional.put("path-first-contact", pathFirstContact);
+    optional.put("path-misses", pathMisses);
+    optional.put("path-upgrade-after", pathUpgradeAfter);
+    optional.put("path-probe-backoff", pathProbeBackoff);
+    optional.put("path-probe-backoff-max", pathProbeBackoffMax);
+    optional.put("relay-idle-close", relayIdleClose);
+    optional.forEach((key, value) -> {
+      if (value != null) {
+        settings.put(key, value);
+      }
+    });
     AgentConfig config;
     try {
       config = AgentConfig.parse(settings);

@@ -205,7 +205,7 @@ public final class RelayBenchCommand implements Callable<Integer> {
   private static RelayBridge bridge(MeshCa ca, String cluster, DatagramChannel wg, List<HostPort> relays)
       throws IOException {
     RelayBridge bridge = new RelayBridge(cluster, RelayTls.client(keys(ca, Role.CLUSTER, cluster), InstantSource.system()),
-        (InetSocketAddress) wg.getLocalAddress(), 4 << 20, Duration.ofSeconds(1));
+        (InetSocketAddress) wg.getLocalAddress(), 4 << 20, Duration.ofSeconds(1), Duration.ofMinutes(5));
     bridge.relays(relays);
     return bridge;
   }

@@ -1,5 +1,6 @@
 package io.meshwire.agent.config;
 
+import io.meshwire.agent.path.PathPolicy;
 import io.meshwire.netaddr.Cidr;
 import io.meshwire.netaddr.Durations;
 import io.meshwire.netaddr.HostPort;
@@ -36,6 +37,14 @@ import java.util.function.Function;
  * @param endpointFile where the gateway endpoints are read from, and re-read every 2 s
  *     ({@code endpoint-from-file}): behind NAT or a load balancer, a file the platform keeps true;
  *     {@code endpoint} is then only the fallback while it has no usable content
+ * @param probePort the UDP port that answers peers' direct-path probes, announced to them
+ *     ({@code probe-port}, default {@code listen-port} + 1; open it where the WireGuard port is open)
+ * @param pathPolicy path selection timings ({@code path-first-contact}, {@code path-misses},
+ *     {@code path-upgrade-after}, {@code path-probe-backoff}, {@code path-probe-backoff-max}); the
+ *     defaults are {@link PathPolicy#defaults()}
+ * @param relayIdleClose a connection to a peer's home relay that carried nothing for this long is
+ *     closed ({@code relay-idle-close}, default 5 min); the connection to this cluster's own home
+ *     relay always stays
  */
 public record AgentConfig(
     String clusterId,
@@ -61,25 +70,35 @@ public record AgentConfig(
     Optional<HostPort> peerListen,
     Duration persistentKeepalive,
     Duration linkDownAfter,
-    Optional<Path> endpointFile) {
+    Optional<Path> endpointFile,
+    int probePort,
+    PathPolicy pathPolicy,
+    Duration relayIdleClose) {
 
   public static final Set<String> KEYS = Set.of("cluster-id", "state-dir", "hub", "hub-ca", "join-token",
       "join-token-file", "interface", "listen-port", "interface-address", "endpoint", "pod-cidrs", "service-cidrs",
       "peer-channel", "wireguard", "reconcile-interval", "status-interval", "metrics-listen", "accept-hub-state",
       "remap-pools", "reserved-cidrs", "kubeconfig", "peer-listen", "persistent-keepalive", "link-down-after",
-      "endpoint-from-file");
+      "endpoint-from-file", "probe-port", "path-first-contact", "path-misses", "path-upgrade-after",
+      "path-probe-backoff", "path-probe-backoff-max", "relay-idle-close");
 
-  static final Map<String, String> DEFAULTS = Map.of(
-      "interface", "mw0",
-      "listen-port", "51820",
-      "wireguard", "auto",
-      "reconcile-interval", "10s",
-      "status-interval", "5s",
-      "metrics-listen", "off",
-      "accept-hub-state", "false",
-      "persistent-keepalive", "25s",
-      "link-down-after", "75s",
-      "remap-pools", "100.64.0.0/10,fd6d:7769:7265::/48");
+  static final Map<String, String> DEFAULTS = Map.ofEntries(
+      Map.entry("interface", "mw0"),
+      Map.entry("listen-port", "51820"),
+      Map.entry("wireguard", "auto"),
+      Map.entry("reconcile-interval", "10s"),
+      Map.entry("status-interval", "5s"),
+      Map.entry("metrics-listen", "off"),
+      Map.entry("accept-hub-state", "false"),
+      Map.entry("persistent-keepalive", "25s"),
+      Map.entry("link-down-after", "75s"),
+      Map.entry("remap-pools", "100.64.0.0/10,fd6d:7769:7265::/48"),
+      Map.entry("path-first-contact", Durations.format(PathPolicy.defaults().firstContact())),
+      Map.entry("path-misses", String.valueOf(PathPolicy.defaults().missesToDowngrade())),
+      Map.entry("path-upgrade-after", Durations.format(PathPolicy.defaults().upgradeAfter())),
+      Map.entry("path-probe-backoff", Durations.format(PathPolicy.defaults().initialBackoff())),
+      Map.entry("path-probe-backoff-max", Durations.format(PathPolicy.defaults().maxBackoff())),
+      Map.entry("relay-idle-close", "5m"));
 
   public AgentConfig {
     if (!clusterId.matches("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")) {
@@ -111,6 +130,14 @@ public record AgentConfig(
       throw new IllegalArgumentException("agent config: link-down-after: " + Durations.format(linkDownAfter)
           + " must be more than twice persistent-keepalive (" + Durations.format(persistentKeepalive)
           + "), or every lost keepalive marks the link down");
+    }
+    if (probePort < 1 || probePort > 65535 || probePort == listenPort) {
+      throw new IllegalArgumentException("agent config: probe-port: " + probePort + " must be in 1..65535 and not"
+          + " the listen-port (" + listenPort + ")");
+    }
+    if (relayIdleClose.compareTo(Duration.ofSeconds(1)) < 0) {
+      throw new IllegalArgumentException("agent config: relay-idle-close: " + Durations.format(relayIdleClose)
+          + " must be at least 1s");
     }
     if (hubs.isEmpty()) {
       throw new IllegalArgumentException("agent config: hub: at least one hub address is required");
@@ -208,7 +235,28 @@ public record AgentConfig(
         Optional.ofNullable(all.get("peer-listen")).map(v -> get(all, "peer-listen", HostPort::parseListen)),
         get(all, "persistent-keepalive", Durations::parse),
         get(all, "link-down-after", Durations::parse),
-        Optional.ofNullable(all.get("endpoint-from-file")).filter(v -> !v.isBlank()).map(v -> Path.of(v.trim())));
+        Optional.ofNullable(all.get("endpoint-from-file")).filter(v -> !v.isBlank()).map(v -> Path.of(v.trim())),
+        all.containsKey("probe-port") ? get(all, "probe-port", Integer::parseInt)
+            : defaultProbePort(get(all, "listen-port", Integer::parseInt)),
+        pathPolicy(all),
+        get(all, "relay-idle-close", Durations::parse));
+  }
+
+  /** The probe port when none is set: WireGuard's + 1 (the convention older agents' peers assume). */
+  static int defaultProbePort(int listenPort) {
+    return listenPort == 65535 ? 65534 : listenPort + 1;
+  }
+
+  private static PathPolicy pathPolicy(Map<String, String> all) {
+    PathPolicy d = PathPolicy.defaults();
+    try {
+      return new PathPolicy(get(all, "path-first-contact", Durations::parse), get(all, "path-misses", Integer::parseInt),
+          get(all, "path-upgrade-after", Durations::parse), d.probeEvery(), get(all, "path-probe-backoff", Durations::parse),
+          get(all, "path-probe-backoff-max", Durations::parse), d.flapWindow(), d.stableAfter());
+    } catch (IllegalArgumentException e) {
+      throw e.getMessage().startsWith("agent config:") ? e
+          : new IllegalArgumentException("agent config: " + e.getMessage(), e);
+    }
   }
 
   private static String required(Map<String, String> all, String key) {

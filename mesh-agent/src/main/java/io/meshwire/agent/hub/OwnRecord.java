@@ -15,7 +15,7 @@ import java.util.Optional;
  * WireGuard key and the generation from the state. Immutable.
  */
 public record OwnRecord(String clusterId, int listenPort, List<HostPort> endpoints, List<Cidr> podCidrs,
-    List<Cidr> serviceCidrs, Optional<HostPort> peerChannel, String agentVersion) {
+    List<Cidr> serviceCidrs, Optional<HostPort> peerChannel, String agentVersion, int probePort) {
 
   public OwnRecord {
     endpoints = List.copyOf(endpoints);
@@ -25,7 +25,7 @@ public record OwnRecord(String clusterId, int listenPort, List<HostPort> endpoin
 
   /** The same record with these gateway endpoints (they moved). */
   public OwnRecord withEndpoints(List<HostPort> moved) {
-    return new OwnRecord(clusterId, listenPort, moved, podCidrs, serviceCidrs, peerChannel, agentVersion);
+    return new OwnRecord(clusterId, listenPort, moved, podCidrs, serviceCidrs, peerChannel, agentVersion, probePort);
   }
 
   /** The record to announce with the state's WireGuard public key and own generation. */
@@ -35,6 +35,7 @@ public record OwnRecord(String clusterId, int listenPort, List<HostPort> endpoin
         .setClusterId(clusterId)
         .setWireguardPublicKey(ByteString.copyFrom(Base64.getDecoder().decode(keys.publicKeyBase64())))
         .setWireguardListenPort(listenPort)
+        .setProbePort(probePort)
         .setAgentVersion(agentVersion)
         .setGeneration(s.ownGeneration());
     endpoints.forEach(e -> b.addGatewayEndpoints(e.toString()));

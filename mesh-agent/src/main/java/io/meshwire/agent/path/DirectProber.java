@@ -20,9 +20,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code DirectProber} tests a relayed link's direct path without touching WireGuard: each agent
- * answers probes on its gateway's probe port (by convention WireGuard's listen port + 1, the same
- * host, so the same firewall rules apply in practice), and sends a probe to a peer's probe port
- * when path selection asks. WireGuard keeps sending to the relay meanwhile, so relayed traffic is
+ * answers probes on its gateway's probe port (announced in its cluster record, {@code probe_port};
+ * {@code --probe-port}, default WireGuard's listen port + 1, which is also what peers assume of an
+ * agent that announces none), and sends a probe to a peer's probe port when path selection asks. WireGuard keeps sending to the relay meanwhile, so relayed traffic is
  * not disturbed, and a probe never makes WireGuard roam.
  *
  * <p>Wire format, one UDP datagram: {@code "MWP1"}, a kind byte (1 request, 2 reply), an 8-byte

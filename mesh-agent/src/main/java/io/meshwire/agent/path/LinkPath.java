@@ -26,6 +26,8 @@ import java.time.Instant;
  *       downgrade within {@code flapWindow} of an upgrade keeps the doubled back-off, so a lossy or
  *       asymmetric path settles on the relay instead of flapping; {@code stableAfter} of healthy
  *       direct resets it.
+ *   <li>Relay only (the hub's peering policy): {@link #relayOnly} pins the link to RELAYED with no
+ *       probe due; {@link #released} starts probing when the policy allows direct again.
  * </ul>
  *
  * @param since when the link entered {@code path} (the last switch)
@@ -51,6 +53,31 @@ public record LinkPath(Path path, Instant since, String reason, int misses, Inst
     return path == Path.RELAYED
         ? new LinkPath(Path.RELAYED, since, "restored", 0, null, b, now.plus(policy.initialBackoff()), null, null)
         : new LinkPath(path, since, "restored", 0, null, b, null, null, null);
+  }
+
+  /** The reason of a link the peering policy keeps on the relay ({@link #relayOnly}). */
+  public static final String RELAY_ONLY = "relay_only";
+
+  /**
+   * The link as the hub's peering policy wants it (relay only): RELAYED, with no direct probe ever
+   * due. A link already relayed keeps its {@link #since}.
+   */
+  public LinkPath relayOnly(Instant now) {
+    if (pinned()) {
+      return this;
+    }
+    Instant from = path == Path.RELAYED ? since : now;
+    return new LinkPath(Path.RELAYED, from, RELAY_ONLY, 0, null, backoff, null, lastUpgrade, null);
+  }
+
+  /** Whether the policy pins this link to the relay (no probes until {@link #released}). */
+  public boolean pinned() {
+    return path == Path.RELAYED && RELAY_ONLY.equals(reason) && nextProbe == null;
+  }
+
+  /** The policy allows direct again: probes start now, and the usual upgrade rule applies. */
+  public LinkPath released(Instant now) {
+    return pinned() ? new LinkPath(path, since, reason, 0, null, backoff, now, lastUpgrade, null) : this;
   }
 
   /** Whether a direct probe should be sent now. */

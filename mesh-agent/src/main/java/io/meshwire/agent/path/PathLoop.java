@@ -33,7 +33,8 @@ import org.slf4j.LoggerFactory;
  * receiving for {@code silence} is only suspect; the loop then sends one direct probe to the
  * peer's probe port ({@link Probes}), and only an unanswered probe counts as a miss. A relayed
  * link is probed on {@link LinkPath#nextProbe()} only. Probes never touch WireGuard, so relayed
- * traffic is not disturbed.
+ * traffic is not disturbed. A peer the hub's peering policy allows through a relay only
+ * ({@link PeerRecord#relayOnly()}) is pinned to RELAYED: never probed, never direct.
  *
  * <p>Roaming: WireGuard moves a peer's endpoint to the source of any authenticated packet. When
  * the selected path and WireGuard's endpoint disagree after an observation, the loop pins the
@@ -140,10 +141,13 @@ public final class PathLoop {
     Instant now = clock.instant();
     for (PeerRecord peer : sources.peers().get().values()) {
       SavedPaths.Link link = saved.remove(peer.clusterId());
-      if (link == null) {
+      if (link == null && !peer.relayOnly()) {
         continue;
       }
       LinkPath restored = selector.track(peer.clusterId(), link, now);
+      if (peer.relayOnly()) {
+        restored = selector.relayOnly(peer.clusterId(), true, now);
+      }
       if (restored.path() == Path.RELAYED) {
         overrides.put(peer.clusterId(), r.open(peer.clusterId()));
       }
@@ -183,6 +187,21 @@ public final class PathLoop {
       List<InetSocketAddress> direct = directEndpoints(peer);
       Optional<InetSocketAddress> bridge = r == null ? Optional.empty() : r.socket(id);
       boolean relayUp = r != null && r.canReach(id);
+      if (peer.relayOnly()) {
+        // The peering policy allows the relay only: no direct attempt, no probes, whatever WireGuard saw.
+        LinkPath pinned = selector.relayOnly(id, true, now);
+        observers.remove(id);
+        Optional.ofNullable(pending.remove(id)).ifPresent(f -> f.cancel(false));
+        if (r != null && !relayUp) {
+          r.connectTo(id);
+        }
+        switched |= pinned.switchedFrom(before);
+        overridesChanged |= r != null && apply(id, state.get(), before, pinned, r, bridge, direct, relayUp);
+        continue;
+      }
+      if (before.pinned()) {
+        before = selector.relayOnly(id, false, now); // the policy allows direct again: probes start now
+      }
       boolean onBridge = bridge.isPresent() && state.get().endpoint().equals(bridge);
       if (r != null && !relayUp
           && (before.path() == Path.TRYING || before.misses() > 0 || pending.containsKey(id) || onBridge)) {
@@ -198,13 +217,13 @@ public final class PathLoop {
         // Counters only raise suspicion; an unanswered probe is what counts as a miss.
         Evidence e = seen.direct() == Evidence.ALIVE ? Evidence.ALIVE : probed;
         if (seen.direct() == Evidence.MISS) {
-          startProbe(id, direct);
+          startProbe(id, peer, direct);
         }
         o = new Observation(now, e, relayUp, seen.roam());
       }
       LinkPath after = selector.observe(id, o);
       if (after.path() == Path.RELAYED && after.probeDue(now)) {
-        startProbe(id, direct);
+        startProbe(id, peer, direct);
       }
       switched |= after.switchedFrom(before);
       overridesChanged |= apply(id, ps, before, after, r, bridge, direct, relayUp);
@@ -265,18 +284,19 @@ public final class PathLoop {
     return Boolean.TRUE.equals(f.getNow(false)) ? Evidence.ALIVE : Evidence.MISS;
   }
 
-  private void startProbe(String id, List<InetSocketAddress> direct) {
+  private void startProbe(String id, PeerRecord peer, List<InetSocketAddress> direct) {
     if (direct.isEmpty() || pending.containsKey(id)) {
       return;
     }
-    InetSocketAddress gw = direct.get(0);
-    pending.put(id, probes.probe(probeAddress(gw), PROBE_TIMEOUT).exceptionally(e -> false));
+    pending.put(id, probes.probe(probeAddress(peer, direct.get(0)), PROBE_TIMEOUT).exceptionally(e -> false));
   }
 
-  /** The probe port: WireGuard's listen port + 1 on the gateway's address (see {@link DirectProber}). */
-  public static InetSocketAddress probeAddress(InetSocketAddress wireGuardEndpoint) {
-    int port = wireGuardEndpoint.getPort() == 65535 ? 65534 : wireGuardEndpoint.getPort() + 1;
-    return new InetSocketAddress(wireGuardEndpoint.getAddress(), port);
+  /**
+   * Where {@code peer}'s direct probes go: its announced probe port on the gateway's address, or,
+   * for a peer that announces none, the gateway's port + 1 (see {@link DirectProber}).
+   */
+  static InetSocketAddress probeAddress(PeerRecord peer, InetSocketAddress gateway) {
+    return new InetSocketAddress(gateway.getAddress(), peer.probePortOr(gateway.getPort()));
   }
 
   private List<InetSocketAddress> directEndpoints(PeerRecord peer) {

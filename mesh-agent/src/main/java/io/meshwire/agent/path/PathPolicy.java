@@ -1,9 +1,11 @@
 package io.meshwire.agent.path;
 
+import io.meshwire.netaddr.Durations;
 import java.time.Duration;
 
 /**
- * {@code PathPolicy}: the timings of path selection, checked at construction.
+ * {@code PathPolicy}: the timings of path selection, checked at construction (messages name the
+ * agent setting, e.g. {@code path-first-contact}).
  *
  * @param firstContact how long a new peer may go without a handshake before the link is relayed
  * @param missesToDowngrade consecutive missed observations (sent, nothing back) that move a direct
@@ -20,25 +22,26 @@ public record PathPolicy(Duration firstContact, int missesToDowngrade, Duration 
     Duration initialBackoff, Duration maxBackoff, Duration flapWindow, Duration stableAfter) {
 
   public PathPolicy {
-    positive(firstContact, "first-contact");
-    positive(upgradeAfter, "upgrade-after");
-    positive(probeEvery, "probe-every");
-    positive(initialBackoff, "initial-backoff");
-    positive(maxBackoff, "max-backoff");
-    positive(flapWindow, "flap-window");
-    positive(stableAfter, "stable-after");
+    positive(firstContact, "path-first-contact");
+    positive(upgradeAfter, "path-upgrade-after");
+    positive(probeEvery, "path-probe-every");
+    positive(initialBackoff, "path-probe-backoff");
+    positive(maxBackoff, "path-probe-backoff-max");
+    positive(flapWindow, "path-flap-window");
+    positive(stableAfter, "path-stable-after");
     if (missesToDowngrade < 1 || missesToDowngrade > 60) {
-      throw new IllegalArgumentException("path misses-to-downgrade " + missesToDowngrade + ": must be 1..60");
+      throw new IllegalArgumentException("path-misses: " + missesToDowngrade + " must be 1..60");
     }
     if (maxBackoff.compareTo(initialBackoff) < 0 || maxBackoff.compareTo(Duration.ofMinutes(10)) > 0) {
-      throw new IllegalArgumentException("path max-backoff " + maxBackoff + ": between initial-backoff ("
-          + initialBackoff + ") and 10m");
+      throw new IllegalArgumentException("path-probe-backoff-max: " + Durations.format(maxBackoff)
+          + " must be between path-probe-backoff (" + Durations.format(initialBackoff) + ") and 10m");
     }
   }
 
   private static void positive(Duration d, String name) {
     if (d == null || d.isNegative() || d.isZero()) {
-      throw new IllegalArgumentException("path " + name + " " + d + ": must be positive");
+      throw new IllegalArgumentException(name + ": " + (d == null ? "missing" : Durations.format(d))
+          + " must be positive");
     }
   }
 

@@ -84,13 +84,40 @@ public final class PathSelector {
     LinkPath after = before.next(o, policy);
     links.put(peer, after);
     if (after.switchedFrom(before)) {
-      Counter.builder("meshwire.agent.path.switches").tags("peer", peer, "to", after.path().label())
-          .description("Link path switches, by peer and new path").register(meters).increment();
-      log.info("event=link_path_changed peer={} from={} to={} reason={} after_s={}", peer, before.path().label(),
-          after.path().label(), after.reason(),
-          java.time.Duration.between(before.since(), after.since()).toSeconds());
+      switched(peer, before, after);
     }
     return after;
+  }
+
+  /**
+   * Pins {@code peer}'s link to the relay (the peering policy allows nothing else) or, with
+   * {@code relayOnly} false, releases a pinned link to the usual rules. A switch is logged and
+   * counted like any other.
+   */
+  public synchronized LinkPath relayOnly(String peer, boolean relayOnly, Instant now) {
+    LinkPath before = links.get(peer);
+    if (before == null) {
+      throw new IllegalStateException("peer " + peer + " is not tracked");
+    }
+    LinkPath after = relayOnly ? before.relayOnly(now) : before.released(now);
+    if (after == before) {
+      return before;
+    }
+    links.put(peer, after);
+    if (after.switchedFrom(before)) {
+      switched(peer, before, after);
+    } else {
+      log.info("event=link_relay_only peer={} relay_only={}", peer, relayOnly);
+    }
+    return after;
+  }
+
+  private void switched(String peer, LinkPath before, LinkPath after) {
+    Counter.builder("meshwire.agent.path.switches").tags("peer", peer, "to", after.path().label())
+        .description("Link path switches, by peer and new path").register(meters).increment();
+    log.info("event=link_path_changed peer={} from={} to={} reason={} after_s={}", peer, before.path().label(),
+        after.path().label(), after.reason(),
+        java.time.Duration.between(before.since(), after.since()).toSeconds());
   }
 
   /** The link's state now, or null if untracked. */

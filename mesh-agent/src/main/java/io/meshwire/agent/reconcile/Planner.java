@@ -51,7 +51,7 @@ final class Planner {
    * of every peer in {@code endpointOverrides} (cluster ID to address) replaced by that address: a
    * relayed peer's endpoint is the agent's local relay bridge socket, and goes back to the peer's
    * gateway as soon as the override is gone (the link is direct again). Overrides for clusters that
-   * are not peers are ignored.
+   * are not peers are ignored. A relay-only peer without an override has no endpoint.
    */
   public static WireGuardPlan plan(String ifName, AgentState state, Set<String> excluded, Duration keepalive,
       Map<String, InetSocketAddress> endpointOverrides, EndpointResolver resolver) {
@@ -61,7 +61,9 @@ final class Planner {
       List<Cidr> allowed = excluded.contains(peer.clusterId()) ? List.of()
           : peer.podCidrs().stream().map(c -> myView == null ? c : myView.seenAs(c)).toList();
       InetSocketAddress override = endpointOverrides.get(peer.clusterId());
-      Optional<InetSocketAddress> endpoint = override != null ? Optional.of(override) : endpoint(peer, resolver);
+      // A relay-only peer gets no direct endpoint: WireGuard sends nothing until the path loop pins the bridge.
+      Optional<InetSocketAddress> endpoint = override != null ? Optional.of(override)
+          : peer.relayOnly() ? Optional.empty() : endpoint(peer, resolver);
       peers.add(new WgPeer(peer.wireguardPublicKey(), endpoint, allowed, keepalive));
     }
     return WireGuardPlan.routingAllowedIps(ifName, peers);

@@ -6,6 +6,7 @@ import io.meshwire.agent.state.AgentState;
 import io.meshwire.agent.state.PeerRecord;
 import io.meshwire.agent.state.View;
 import io.meshwire.netaddr.Quote;
+import io.meshwire.proto.policy.v1.PeeringMode;
 import io.meshwire.proto.rendezvous.v1.CidrMapping;
 import io.meshwire.proto.rendezvous.v1.ClusterRecord;
 import io.meshwire.proto.rendezvous.v1.PeerView;
@@ -37,7 +38,8 @@ public final class AgentProtoMapper {
         "record " + printable(p.getClusterId()));
     return new PeerRecord(c.clusterId(), Base64.getEncoder().encodeToString(c.wireguardPublicKey()),
         c.wireguardListenPort(), c.gatewayEndpoints(), c.podCidrs(), c.serviceCidrs(), c.peerChannelAddress(),
-        c.labels(), c.generation(), p.getRevision());
+        c.labels(), c.generation(), p.getRevision(), c.probePort(),
+        p.getPeeringMode() == PeeringMode.PEERING_MODE_RELAY_ONLY);
   }
 
   public static ClusterRecord toProto(PeerRecord r) {
@@ -47,7 +49,11 @@ public final class AgentProtoMapper {
         .setWireguardListenPort(r.wireguardListenPort())
         .putAllLabels(r.labels())
         .setGeneration(r.generation())
-        .setRevision(r.revision());
+        .setRevision(r.revision())
+        .setProbePort(r.probePort());
+    if (r.relayOnly()) {
+      b.setPeeringMode(PeeringMode.PEERING_MODE_RELAY_ONLY); // persisted: a restart without the hub keeps it
+    }
     r.gatewayEndpoints().forEach(e -> b.addGatewayEndpoints(e.toString()));
     r.podCidrs().forEach(c -> b.addPodCidrs(c.toString()));
     r.serviceCidrs().forEach(c -> b.addServiceCidrs(c.toString()));

@@ -76,6 +76,33 @@ class AgentConfigTest {
     assertFalse(c.acceptHubState());
     assertEquals(Duration.ofSeconds(25), c.persistentKeepalive());
     assertEquals(Duration.ofSeconds(75), c.linkDownAfter());
+    assertEquals(51821, c.probePort(), "WireGuard's port + 1");
+    assertEquals(io.meshwire.agent.path.PathPolicy.defaults(), c.pathPolicy());
+    assertEquals(Duration.ofMinutes(5), c.relayIdleClose());
+  }
+
+  @Test
+  void probePortAndPathTimingsAreRead() {
+    Map<String, String> m = minimal();
+    m.put("listen-port", "51999");
+    m.put("path-first-contact", "2s");
+    m.put("path-misses", "2");
+    m.put("path-upgrade-after", "3s");
+    m.put("path-probe-backoff", "500ms");
+    m.put("path-probe-backoff-max", "2s");
+    m.put("relay-idle-close", "30s");
+
+    AgentConfig c = AgentConfig.parse(m);
+    assertEquals(52000, c.probePort(), "follows the listen port unless set");
+    assertEquals(Duration.ofSeconds(2), c.pathPolicy().firstContact());
+    assertEquals(2, c.pathPolicy().missesToDowngrade());
+    assertEquals(Duration.ofSeconds(3), c.pathPolicy().upgradeAfter());
+    assertEquals(Duration.ofMillis(500), c.pathPolicy().initialBackoff());
+    assertEquals(Duration.ofSeconds(2), c.pathPolicy().maxBackoff());
+    assertEquals(io.meshwire.agent.path.PathPolicy.defaults().flapWindow(), c.pathPolicy().flapWindow());
+    assertEquals(Duration.ofSeconds(30), c.relayIdleClose());
+    m.put("probe-port", "4000");
+    assertEquals(4000, AgentConfig.parse(m).probePort());
   }
 
   @Test
@@ -206,7 +233,15 @@ class AgentConfigTest {
       "persistent-keepalive | 1500ms        | agent config: persistent-keepalive: 1500ms is not a whole number of seconds",
       "persistent-keepalive | 20h           | agent config: persistent-keepalive: 20h is not a whole number of seconds",
       "link-down-after    | 50s             | agent config: link-down-after: 50s must be more than twice persistent-keepalive (25s)",
-      "link-down-after    | soon            | agent config: link-down-after: "})
+      "link-down-after    | soon            | agent config: link-down-after: ",
+      "probe-port         | 51820           | agent config: probe-port: 51820 must be in 1..65535 and not the listen-port (51820)",
+      "probe-port         | 0               | agent config: probe-port: 0 must be in 1..65535",
+      "probe-port         | p               | agent config: probe-port: \"p\" is not a number",
+      "path-first-contact | 0s              | agent config: path-first-contact: 0s must be positive",
+      "path-misses        | 0               | agent config: path-misses: 0 must be 1..60",
+      "path-upgrade-after | later           | agent config: path-upgrade-after: ",
+      "path-probe-backoff-max | 1s          | agent config: path-probe-backoff-max: 1s must be between path-probe-backoff (5s) and 10m",
+      "relay-idle-close   | 500ms           | agent config: relay-idle-close: 500ms must be at least 1s"})
   void aBadValueIsRejectedNamingTheSetting(String key, String value, String start) {
     String message = rejection(with(key, value));
 

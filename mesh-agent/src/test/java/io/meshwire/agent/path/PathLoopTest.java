@@ -49,6 +49,7 @@ class PathLoopTest {
   private final List<String> connected = new ArrayList<>();
   private boolean directAnswers;
   private int probesSent;
+  private final List<InetSocketAddress> probeTargets = new ArrayList<>();
   private final Map<String, InetSocketAddress> sockets = new HashMap<>();
   private final List<String> closed = new ArrayList<>();
   private final List<SavedPaths> saves = new ArrayList<>();
@@ -92,13 +93,19 @@ class PathLoopTest {
         List.of(), List.of(), Optional.empty(), Map.of(), 1, 1);
   }
 
+  private static PeerRecord peer(String id, int probePort, boolean relayOnly) {
+    PeerRecord p = peer(id);
+    return new PeerRecord(id, KEY, p.wireguardListenPort(), p.gatewayEndpoints(), p.podCidrs(), p.serviceCidrs(),
+        p.peerChannelAddress(), p.labels(), 1, 1, probePort, relayOnly);
+  }
+
   private PathLoop loop(SavedPaths saved) {
     PathLoop loop = new PathLoop(selector,
         new PathLoop.Sources(() -> Map.copyOf(peers), this::wireGuard, () -> RELAYS,
             hp -> Optional.of(new InetSocketAddress(hp.host(), hp.port()))),
         (target, timeout) -> {
           probesSent++;
-          assertEquals(51821, target.getPort(), "probes go to the probe port, WireGuard's + 1");
+          probeTargets.add(target);
           return CompletableFuture.completedFuture(directAnswers);
         },
         (peer, to) -> {
@@ -164,6 +171,76 @@ class PathLoopTest {
         "relayed after " + Duration.between(blackhole, clock.instant()));
     assertEquals(BRIDGE, endpoint.orElseThrow());
     assertEquals("direct_silent", selector.current("b").reason());
+    assertEquals(new InetSocketAddress(GATEWAY.getAddress(), 51821), probeTargets.getFirst(),
+        "a peer that announces no probe port is probed on its WireGuard port + 1");
+  }
+
+  @Test
+  void probesGoToThePortThePeerAnnounces() {
+    peers.put("b", peer("b", 40_000, false));
+    PathLoop loop = loop(SavedPaths.EMPTY);
+    run(loop, 7, false);
+    assertEquals(Path.RELAYED, path());
+    run(loop, 6, false);
+    assertTrue(probesSent > 0);
+    assertEquals(List.of(new InetSocketAddress(GATEWAY.getAddress(), 40_000)),
+        probeTargets.stream().distinct().toList());
+  }
+
+  @Test
+  void relayOnlyPeerIsRelayedAtOnceNeverProbedAndStaysOnTheBridgeWhateverWireGuardSees() {
+    peers.put("b", peer("b", 0, true));
+    endpoint = Optional.empty(); // the reconciler gives a relay-only peer no direct endpoint
+    directAnswers = true;
+    PathLoop loop = loop(SavedPaths.EMPTY);
+    run(loop, 1, false);
+    assertEquals(Path.RELAYED, path());
+    assertEquals(LinkPath.RELAY_ONLY, selector.current("b").reason());
+    assertEquals(List.of(BRIDGE), pins);
+    assertEquals(Map.of("b", BRIDGE), loop.overrides());
+
+    endpoint = Optional.of(GATEWAY); // the peer's packet arrived directly: WireGuard roamed
+    run(loop, 600, true);
+    assertEquals(Path.RELAYED, path());
+    assertEquals(BRIDGE, endpoint.orElseThrow(), "pinned back to the bridge");
+    assertEquals(0, probesSent, "a relay-only link is never probed");
+  }
+
+  @Test
+  void directLinkTurnedRelayOnlyMovesToTheRelayAndBackToDirectOnlyAfterThePolicyAllowsIt() {
+    PathLoop loop = loop(SavedPaths.EMPTY);
+    run(loop, 5, true);
+    assertEquals(Path.DIRECT, path());
+
+    peers.put("b", peer("b", 0, true));
+    run(loop, 1, true);
+    assertEquals(Path.RELAYED, path());
+    assertEquals(BRIDGE, endpoint.orElseThrow());
+    assertEquals(Path.RELAYED, saves.getLast().links().get("b").path(), "the switch is persisted");
+    directAnswers = true;
+    run(loop, 60, true);
+    assertEquals(Path.RELAYED, path());
+    assertEquals(0, probesSent);
+
+    peers.put("b", peer("b", 0, false));
+    Instant allowed = clock.instant();
+    int ticks = 0;
+    while (path() == Path.RELAYED && ticks++ < 60) {
+      run(loop, 1, true);
+    }
+    assertEquals(Path.DIRECT, path());
+    long after = Duration.between(allowed, clock.instant()).toSeconds();
+    assertTrue(after >= 10 && after <= 12, "direct after " + after + " s of answered probes");
+    assertEquals(GATEWAY, endpoint.orElseThrow());
+  }
+
+  @Test
+  void relayOnlyPeerIsOnItsBridgeBeforeTheFirstReconcilePassAfterARestart() {
+    peers.put("b", peer("b", 0, true));
+    PathLoop loop = loop(SavedPaths.EMPTY);
+    loop.restore();
+    assertEquals(Map.of("b", BRIDGE), loop.overrides());
+    assertEquals(Path.RELAYED, path());
   }
 
   @Test

@@ -180,6 +180,19 @@ class PlannerTest {
   }
 
   @Test
+  void aRelayOnlyPeerHasNoDirectEndpointOnlyItsBridgeSocket() {
+    PeerRecord p = TestStates.peer("west", 2);
+    PeerRecord relayOnly = new PeerRecord(p.clusterId(), p.wireguardPublicKey(), p.wireguardListenPort(),
+        p.gatewayEndpoints(), p.podCidrs(), p.serviceCidrs(), p.peerChannelAddress(), p.labels(), 1, 1, 0, true);
+    AgentState s = state(List.of(relayOnly), Map.of());
+
+    assertEquals(Optional.empty(), Planner.plan(IF, s, java.util.Set.of(), KEEPALIVE, Map.of(), RESOLVER)
+        .peers().getFirst().endpoint(), "WireGuard must not try the direct path");
+    assertEquals(Optional.of(BRIDGE), Planner.plan(IF, s, java.util.Set.of(), KEEPALIVE, Map.of("west", BRIDGE),
+        RESOLVER).peers().getFirst().endpoint());
+  }
+
+  @Test
   void droppingTheOverrideGoesBackToTheGatewayEndpoint() {
     AgentState s = state(List.of(TestStates.peer("west", 2), TestStates.peer("north", 3)), Map.of());
 

@@ -52,6 +52,24 @@ class AgentProtoMapperTest {
     assertEquals(Map.of("region", "test"), p.labels());
     assertEquals(5, p.generation());
     assertEquals(17, p.revision());
+    assertEquals(0, p.probePort(), "not announced");
+    assertEquals(51821, p.probePortOr(51820), "an older peer: its WireGuard port + 1");
+    assertEquals(false, p.relayOnly());
+  }
+
+  @Test
+  void probePortAndTheHubsRelayOnlyModeReachThePeerRecordAndTheStateFile() {
+    ClusterRecord hub = west().toBuilder().setProbePort(40_000)
+        .setPeeringMode(io.meshwire.proto.policy.v1.PeeringMode.PEERING_MODE_RELAY_ONLY).build();
+    PeerRecord p = AgentProtoMapper.fromProto(hub);
+    assertEquals(40_000, p.probePort());
+    assertEquals(40_000, p.probePortOr(51820));
+    assertTrue(p.relayOnly());
+    assertEquals(p, AgentProtoMapper.fromProto(AgentProtoMapper.toProto(p)), "persisted and restored as is");
+
+    PeerRecord direct = AgentProtoMapper.fromProto(west().toBuilder()
+        .setPeeringMode(io.meshwire.proto.policy.v1.PeeringMode.PEERING_MODE_DIRECT).build());
+    assertEquals(false, direct.relayOnly());
   }
 
   static Stream<Arguments> malformedRecords() {

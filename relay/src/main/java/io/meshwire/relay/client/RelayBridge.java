@@ -57,6 +57,7 @@ public final class RelayBridge implements AutoCloseable {
   private final InetSocketAddress wireGuard;
   private final int socketBuffer;
   private final Duration maxBackoff;
+  private final Duration idleClose;
   private final EventLoopGroup group;
   private final EventLoop loop;
   /** Owned by {@link #loop}. */
@@ -65,6 +66,11 @@ public final class RelayBridge implements AutoCloseable {
   private final Map<HostPort, RelayClient> clients = new HashMap<>();
   /** Owned by {@link #loop}. */
   private List<HostPort> relays = List.of();
+  /** Owned by {@link #loop}: bumped whenever {@link #relays} or {@link #clients} change (sockets' cached routes). */
+  private int routes;
+  /** Owned by {@link #loop}: per peer-home client, {activity, since when unchanged, connected} at the last idle check. */
+  private final Map<HostPort, long[]> idleSince = new HashMap<>();
+  private final AtomicLong closedIdle = new AtomicLong();
   /** Owned by {@link #loop}: sockets written to during the current relay read burst. */
   private final List<Channel> unflushed = new ArrayList<>();
   private final AtomicLong droppedNoSocket = new AtomicLong();
@@ -79,16 +85,65 @@ public final class RelayBridge implements AutoCloseable {
    * @param self this cluster's ID
    * @param tls from {@code RelayTls.client}
    * @param wireGuard where WireGuard listens (127.0.0.1 and its listen port)
+   * @param idleClose a connection to another cluster's home relay that carried no datagram for this
+   *     long, and is the home of no open socket, is closed (this cluster's own home relay stays)
    */
-  public RelayBridge(String self, SslContext tls, InetSocketAddress wireGuard, int socketBuffer, Duration maxBackoff) {
+  public RelayBridge(String self, SslContext tls, InetSocketAddress wireGuard, int socketBuffer, Duration maxBackoff,
+      Duration idleClose) {
+    if (idleClose.toMillis() < 1) {
+      throw new IllegalArgumentException("relay idle close " + idleClose + ": must be at least 1 ms");
+    }
     this.self = self;
     this.tls = tls;
     this.wireGuard = wireGuard;
     this.socketBuffer = socketBuffer;
     this.maxBackoff = maxBackoff;
+    this.idleClose = idleClose;
     this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("bridge", true),
         NioIoHandler.newFactory());
     this.loop = group.next();
+    long every = Math.clamp(idleClose.toMillis() / 4, 50, 30_000);
+    loop.scheduleWithFixedDelay(this::closeIdle, every, every, TimeUnit.MILLISECONDS);
+  }
+
+  /** Connections to peers' home relays closed because they were idle (see the constructor). */
+  public long closedIdle() {
+    return closedIdle.get();
+  }
+
+  /** On the loop: closes connections to peers' home relays idle for {@link #idleClose}. */
+  private void closeIdle() {
+    long now = System.nanoTime();
+    java.util.Optional<HostPort> own = HomeRelay.of(self, relays);
+    java.util.Set<HostPort> serving = new java.util.HashSet<>();
+    for (String peer : sockets.keySet()) {
+      HomeRelay.of(peer, relays).ifPresent(serving::add);
+    }
+    clients.entrySet().removeIf(e -> {
+      HostPort relay = e.getKey();
+      if (own.filter(relay::equals).isPresent() || serving.contains(relay)) {
+        idleSince.remove(relay);
+        return false;
+      }
+      // Idle: no datagram and no change of connection state (a handshake that just completed is not idle time).
+      long activity = e.getValue().activity();
+      long connected = e.getValue().connected() ? 1 : 0;
+      long[] seen = idleSince.get(relay);
+      if (seen == null || seen[0] != activity || seen[2] != connected) {
+        idleSince.put(relay, new long[] {activity, now, connected});
+        return false;
+      }
+      if (now - seen[1] < idleClose.toNanos()) {
+        return false;
+      }
+      idleSince.remove(relay);
+      e.getValue().close();
+      routes++;
+      closedIdle.incrementAndGet();
+      log.info("event=relay_idle_closed relay={} idle_s={}", relay, (now - seen[1]) / 1_000_000_000L);
+      return true;
+    });
+    idleSince.keySet().retainAll(clients.keySet());
   }
 
   /** Counters for status and metrics. */
@@ -109,6 +164,7 @@ public final class RelayBridge implements AutoCloseable {
   public void relays(List<HostPort> list) {
     call(() -> {
       relays = List.copyOf(list);
+      routes++;
       HomeRelay.of(self, relays).ifPresent(this::client);
       clients.entrySet().removeIf(e -> {
         if (!relays.contains(e.getKey())) {
@@ -223,8 +279,14 @@ public final class RelayBridge implements AutoCloseable {
   }
 
   private RelayClient client(HostPort relay) {
-    return clients.computeIfAbsent(relay, r -> new RelayClient(r, tls, loop, new FromRelay(), socketBuffer, maxBackoff)
-        .start());
+    RelayClient existing = clients.get(relay);
+    if (existing != null) {
+      return existing;
+    }
+    RelayClient created = new RelayClient(relay, tls, loop, new FromRelay(), socketBuffer, maxBackoff).start();
+    clients.put(relay, created);
+    routes++;
+    return created;
   }
 
   private <T> T call(java.util.concurrent.Callable<T> task) {
@@ -251,6 +313,9 @@ public final class RelayBridge implements AutoCloseable {
     private final String peer;
     private final byte[] peerId;
     private RelayClient pending;
+    /** The peer's home relay connection as of {@link #routes} = {@link #viaRoutes} (no lookup per datagram). */
+    private RelayClient via;
+    private int viaRoutes = -1;
 
     FromWireGuard(String peer, byte[] peerId) {
       this.peer = peer;
@@ -262,7 +327,10 @@ public final class RelayBridge implements AutoCloseable {
       if (!packet.sender().equals(wireGuard)) {
         return; // only WireGuard may use the bridge; anything else on loopback is ignored
       }
-      RelayClient via = HomeRelay.of(peer, relays).map(clients::get).orElse(null);
+      if (viaRoutes != routes) {
+        via = HomeRelay.of(peer, relays).map(clients::get).orElse(null);
+        viaRoutes = routes;
+      }
       if (via == null) {
         droppedNoRelay.incrementAndGet();
         // WireGuard sends here (it roamed to this socket, the peer relays): connect to the peer's home.

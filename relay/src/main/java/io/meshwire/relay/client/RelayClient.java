@@ -70,6 +70,8 @@ public final class RelayClient implements AutoCloseable {
   private volatile boolean closed;
   /** Owned by {@link #loop}. */
   private int attempt;
+  /** Owned by {@link #loop}: datagrams sent and received, the idle check's evidence of use. */
+  private long activity;
 
   public RelayClient(HostPort relay, SslContext tls, EventLoop loop, Listener listener, int socketBuffer,
       Duration maxBackoff) {
@@ -102,6 +104,11 @@ public final class RelayClient implements AutoCloseable {
     return !ready || c == null || c.isWritable();
   }
 
+  /** Datagrams sent or received so far; read on the client's event loop. */
+  long activity() {
+    return activity;
+  }
+
   /** Datagrams dropped because the connection was down or full. */
   public long dropped() {
     return dropped.get();
@@ -119,6 +126,7 @@ public final class RelayClient implements AutoCloseable {
       return false;
     }
     c.write(RelayFrames.data(c.alloc(), peer, datagram), c.voidPromise());
+    activity++;
     return true;
   }
 
@@ -197,6 +205,7 @@ public final class RelayClient implements AutoCloseable {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
       if (msg instanceof RelayDatagram datagram) {
+        activity++;
         try {
           listener.onDatagram(datagram.cluster(), datagram.payload());
         } finally {

@@ -60,7 +60,7 @@ public final class ProtoMapper {
   private static ClusterRecord record(WireValidator.CheckedRecord c) {
     return new ClusterRecord(c.clusterId(), new WireGuardKey(c.wireguardPublicKey()), c.wireguardListenPort(),
         c.gatewayEndpoints(), c.podCidrs(), c.serviceCidrs(), c.peerChannelAddress(), c.labels(), c.agentVersion(),
-        c.generation(), Instant.EPOCH, 0);
+        c.generation(), Instant.EPOCH, 0, c.probePort());
   }
 
   /**
@@ -90,7 +90,8 @@ public final class ProtoMapper {
         .setAgentVersion(r.agentVersion())
         .setGeneration(r.generation())
         .setAcceptedAt(timestamp(r.acceptedAt()))
-        .setRevision(r.revision());
+        .setRevision(r.revision())
+        .setProbePort(r.probePort());
     r.gatewayEndpoints().forEach(e -> b.addGatewayEndpoints(e.toString()));
     r.podCidrs().forEach(c -> b.addPodCidrs(c.toString()));
     r.serviceCidrs().forEach(c -> b.addServiceCidrs(c.toString()));
