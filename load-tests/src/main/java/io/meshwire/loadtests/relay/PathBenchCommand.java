@@ -1,7 +1,9 @@
 package io.meshwire.loadtests.relay;
 
 import io.meshwire.loadtests.process.ProcStats;
+import io.meshwire.netlab.lab.AgentJvmOptions;
 import io.meshwire.netlab.lab.MeshLab;
+import io.meshwire.relay.RelayTransport;
 import io.meshwire.netlab.netns.ClusterNet;
 import io.meshwire.netlab.netns.ExecResult;
 import java.nio.file.Files;
@@ -46,6 +48,10 @@ public final class PathBenchCommand implements Callable<Integer> {
       + "Default: ${DEFAULT-VALUE}.")
   private Path workDir;
 
+  @Option(names = "--relay-transport", defaultValue = "auto", description = "The relay's and the agents' bridge "
+      + "transport (-Dmeshwire.relay.transport): auto, epoll or nio, to compare them. Default: ${DEFAULT-VALUE}.")
+  private String relayTransport;
+
   /** One path's numbers. */
   record Result(String path, double gbps1, double gbps4, double rttMedianMs, double relayCpuSecondsPerGb) {}
 
@@ -54,9 +60,15 @@ public final class PathBenchCommand implements Callable<Integer> {
     Path work = workDir.resolve("run-" + System.currentTimeMillis());
     Files.createDirectories(work);
     // The full JIT and a larger heap: the data path is what is measured here.
-    List<String> jvm = List.of("-Xmx512m", "-XX:+UseParallelGC");
+    String transport = "-D" + RelayTransport.PROPERTY + "=" + relayTransport;
+    List<String> jvm = List.of("-Xmx512m", "-XX:+UseParallelGC", transport);
     List<Result> results = new ArrayList<>();
     try (MeshLab lab = MeshLab.startWithRelays(work, jar, List.of("r1"), 443, jvm)) {
+      if (!relayTransport.equals("auto")) {
+        List<String> agentJvm = new ArrayList<>(AgentJvmOptions.fromJar(jar)); // the shipped options, as users run it
+        agentJvm.add(transport);
+        lab.agentJvmOptions(agentJvm);
+      }
       lab.addCluster("a", "10.121.0.0/16");
       lab.addCluster("b", "10.122.0.0/16");
       lab.awaitFullMesh(List.of("a", "b"), Duration.ofSeconds(60));
@@ -70,7 +82,8 @@ public final class PathBenchCommand implements Callable<Integer> {
       // Ping on every poll (not short-circuited): an idle link is judged only when it carries traffic.
       MeshLab.awaitTrue(() -> lab.ping("a", "b", 1) & lab.wgEndpoint("a", "b").startsWith("127.0.0.1:")
               & lab.wgEndpoint("b", "a").startsWith("127.0.0.1:"), Duration.ofSeconds(30), "a <-> b relayed");
-      System.out.printf(Locale.ROOT, "blackhole to relayed: %.1f s%n", (System.nanoTime() - blocked) / 1e9);
+      System.out.printf(Locale.ROOT, "blackhole to relayed: %.1f s (relay transport %s)%n",
+          (System.nanoTime() - blocked) / 1e9, relayTransport);
       results.add(measure(lab, "relayed", lab.relayPid("r1")));
     }
     print(results);

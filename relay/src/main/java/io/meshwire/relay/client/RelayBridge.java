@@ -1,6 +1,7 @@
 package io.meshwire.relay.client;
 
 import io.meshwire.netaddr.HostPort;
+import io.meshwire.relay.RelayTransport;
 import io.meshwire.relay.wire.RelayFrames;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
@@ -11,9 +12,7 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.DatagramPacket;
-import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetAddress;
@@ -58,6 +57,7 @@ public final class RelayBridge implements AutoCloseable {
   private final int socketBuffer;
   private final Duration maxBackoff;
   private final Duration idleClose;
+  private final RelayTransport transport;
   private final EventLoopGroup group;
   private final EventLoop loop;
   /** Owned by {@link #loop}. */
@@ -99,8 +99,8 @@ public final class RelayBridge implements AutoCloseable {
     this.socketBuffer = socketBuffer;
     this.maxBackoff = maxBackoff;
     this.idleClose = idleClose;
-    this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("bridge", true),
-        NioIoHandler.newFactory());
+    this.transport = RelayTransport.current();
+    this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("bridge", true), transport.handlers());
     this.loop = group.next();
     long every = Math.clamp(idleClose.toMillis() / 4, 50, 30_000);
     loop.scheduleWithFixedDelay(this::closeIdle, every, every, TimeUnit.MILLISECONDS);
@@ -216,11 +216,12 @@ public final class RelayBridge implements AutoCloseable {
       return (InetSocketAddress) existing.localAddress();
     }
     // Bound here, off the loop (binding waits for it); the loop then adopts it unless a racing open won.
-    Channel ch = new Bootstrap().group(loop).channel(NioDatagramChannel.class)
+    Channel ch = new Bootstrap().group(loop).channel(transport.datagram())
         .option(ChannelOption.SO_RCVBUF, socketBuffer)
         .option(ChannelOption.SO_SNDBUF, socketBuffer)
         .handler(new FromWireGuard(peer, peerId))
         .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).syncUninterruptibly().channel();
+    checkBuffers(ch);
     Channel kept = call(() -> {
       Channel raced = sockets.putIfAbsent(peer, ch);
       if (raced != null) {
@@ -231,6 +232,22 @@ public final class RelayBridge implements AutoCloseable {
       return ch;
     });
     return (InetSocketAddress) kept.localAddress();
+  }
+
+  private final java.util.concurrent.atomic.AtomicBoolean bufferWarned = new java.util.concurrent.atomic.AtomicBoolean();
+
+  /**
+   * Warns once when the kernel gave a socket less than {@code socketBuffer} (Linux caps SO_RCVBUF /
+   * SO_SNDBUF at net.core.rmem_max / wmem_max, 208 KiB by default; it reports twice what it grants):
+   * WireGuard's bursts then overflow it and a relayed path runs far below a direct one.
+   */
+  private void checkBuffers(Channel ch) {
+    Integer rcv = ch.config().getOption(ChannelOption.SO_RCVBUF);
+    Integer snd = ch.config().getOption(ChannelOption.SO_SNDBUF);
+    if (rcv != null && snd != null && Math.min(rcv, snd) < socketBuffer && bufferWarned.compareAndSet(false, true)) {
+      log.warn("event=relay_socket_buffer_capped wanted={} receive={} send={} (raise the sysctls net.core.rmem_max"
+          + " and net.core.wmem_max to at least {} for full relayed throughput)", socketBuffer, rcv, snd, socketBuffer);
+    }
   }
 
   /**
@@ -261,7 +278,7 @@ public final class RelayBridge implements AutoCloseable {
 
   /** Binds {@code peer}'s socket from the loop without waiting (its datagram was dropped already). */
   private void openOnLoop(String peer) {
-    new Bootstrap().group(loop).channel(NioDatagramChannel.class)
+    new Bootstrap().group(loop).channel(transport.datagram())
         .option(ChannelOption.SO_RCVBUF, socketBuffer)
         .option(ChannelOption.SO_SNDBUF, socketBuffer)
         .handler(new FromWireGuard(peer, RelayFrames.id(peer)))
@@ -273,6 +290,7 @@ public final class RelayBridge implements AutoCloseable {
           } else if (sockets.putIfAbsent(peer, ch) != null) {
             ch.close();
           } else {
+            checkBuffers(ch);
             log.info("event=relay_bridge_opened peer={} local={} by=peer", peer, ch.localAddress());
           }
         });

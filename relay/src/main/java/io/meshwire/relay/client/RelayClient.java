@@ -1,6 +1,7 @@
 package io.meshwire.relay.client;
 
 import io.meshwire.netaddr.HostPort;
+import io.meshwire.relay.RelayTransport;
 import io.meshwire.relay.wire.RelayDatagram;
 import io.meshwire.relay.wire.RelayFrameDecoder;
 import io.meshwire.relay.wire.RelayFrames;
@@ -15,7 +16,6 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.ReferenceCountUtil;
@@ -143,7 +143,7 @@ public final class RelayClient implements AutoCloseable {
     }
     ChannelFuture f = new Bootstrap()
         .group(loop)
-        .channel(NioSocketChannel.class)
+        .channel(RelayTransport.of(loop).socket())
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.SO_KEEPALIVE, true)
         .option(ChannelOption.SO_SNDBUF, socketBuffer)

@@ -2,6 +2,7 @@ package io.meshwire.relay.server;
 
 import io.meshwire.certs.CertificateRejectedException;
 import io.meshwire.certs.SpiffeId;
+import io.meshwire.relay.RelayTransport;
 import io.meshwire.relay.wire.FrameException;
 import io.meshwire.relay.wire.RelayDatagram;
 import io.meshwire.relay.wire.RelayFrameDecoder;
@@ -18,9 +19,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
@@ -78,11 +77,12 @@ public final class RelayServer implements AutoCloseable {
     this.config = config;
     this.revocations = revocations;
     this.metrics = new RelayMetrics(meters, authenticated::size);
+    RelayTransport transport = RelayTransport.current();
     this.group = new MultiThreadIoEventLoopGroup(config.threads(), new DefaultThreadFactory("relay", true),
-        NioIoHandler.newFactory());
+        transport.handlers());
     ServerBootstrap bootstrap = new ServerBootstrap()
         .group(group)
-        .channel(NioServerSocketChannel.class)
+        .channel(transport.server())
         .option(ChannelOption.SO_BACKLOG, 1024)
         .option(ChannelOption.SO_RCVBUF, config.socketBuffer())
         .childOption(ChannelOption.TCP_NODELAY, true)
@@ -119,8 +119,8 @@ public final class RelayServer implements AutoCloseable {
   public static RelayServer start(RelayConfig config, SslContext tls, RevocationCheck revocations, MeterRegistry meters) {
     try {
       RelayServer server = new RelayServer(config, tls, revocations, meters);
-      log.info("relay started listen={}:{} max_datagram={} socket_buffer={}", config.listen().host(), server.port(),
-          config.maxDatagram(), config.socketBuffer());
+      log.info("relay started listen={}:{} max_datagram={} socket_buffer={} transport={}", config.listen().host(),
+          server.port(), config.maxDatagram(), config.socketBuffer(), RelayTransport.current().name().toLowerCase());
       return server;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
