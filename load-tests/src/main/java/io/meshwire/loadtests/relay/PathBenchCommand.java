@@ -85,6 +85,7 @@ public final class PathBenchCommand implements Callable<Integer> {
       System.out.printf(Locale.ROOT, "blackhole to relayed: %.1f s (relay transport %s)%n",
           (System.nanoTime() - blocked) / 1e9, relayTransport);
       results.add(measure(lab, "relayed", lab.relayPid("r1")));
+      printDrops(lab);
     }
     print(results);
     return 0;
@@ -127,6 +128,49 @@ public final class PathBenchCommand implements Callable<Integer> {
     }
     rtts.sort(null);
     return rtts.get(rtts.size() / 2);
+  }
+
+  /** Where relayed datagrams were lost, if anywhere: the relay's drops by reason and each bridge's. */
+  private static void printDrops(MeshLab lab) {
+    String relay = lab.relayMetrics("r1");
+    StringBuilder out = new StringBuilder("relay r1: forwarded ")
+        .append(MeshLab.metric(relay, "meshwire_relay_forwarded_datagrams_total").orElse(Double.NaN));
+    for (String line : relay.split("\n")) {
+      if (line.startsWith("meshwire_relay_dropped_datagrams_total{")) {
+        out.append(", dropped ").append(line);
+      }
+    }
+    System.out.println(out);
+    for (String c : List.of("a", "b")) {
+      String m = lab.agentMetrics(c);
+      System.out.printf(Locale.ROOT, "bridge %s: out %.0f in %.0f drops %.0f; gateway UDP receive-buffer drops %s%n", c,
+          MeshLab.metric(m, "meshwire_agent_relay_datagrams_out_total").orElse(Double.NaN),
+          MeshLab.metric(m, "meshwire_agent_relay_datagrams_in_total").orElse(Double.NaN),
+          MeshLab.metric(m, "meshwire_agent_relay_drops_total").orElse(Double.NaN),
+          udpRcvbufErrors(lab.net().exec(lab.cluster(c).gateway(), Duration.ofSeconds(10), "cat", "/proc/net/snmp")
+              .stdout()));
+    }
+  }
+
+  /** The kernel's count of UDP datagrams dropped for a full socket receive buffer, from /proc/net/snmp. */
+  static String udpRcvbufErrors(String snmp) {
+    String[] header = null;
+    for (String line : snmp.split("\n")) {
+      if (!line.startsWith("Udp: ")) {
+        continue;
+      }
+      String[] fields = line.trim().split("\\s+");
+      if (header == null) {
+        header = fields;
+      } else {
+        for (int i = 0; i < header.length && i < fields.length; i++) {
+          if (header[i].equals("RcvbufErrors")) {
+            return fields[i];
+          }
+        }
+      }
+    }
+    return "?";
   }
 
   private static void print(List<Result> results) {

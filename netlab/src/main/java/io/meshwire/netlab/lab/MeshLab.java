@@ -34,6 +34,7 @@ public final class MeshLab implements AutoCloseable {
   private static final int HUB_PORT = 7443;
   private static final int HUB_METRICS_PORT = 9464;
   private static final int AGENT_HTTP_PORT = 9470;
+  private static final int RELAY_METRICS_PORT = 9480;
   private static final int WG_PORT = 51820;
 
   private final NetworkNamespaces net;
@@ -178,7 +179,8 @@ public final class MeshLab implements AutoCloseable {
     Path logFile = workDir.resolve("relay-" + name + ".log");
     long logOffset = sizeOf(logFile);
     Process p = net.spawn(relayHosts.get(name).namespace(), javaCommand("io.meshwire.cli.Main", "relay",
-        "--listen", relayAddress(name), "--data-dir", dir.toString()), logFile);
+        "--listen", relayAddress(name), "--data-dir", dir.toString(),
+        "--metrics-listen", "127.0.0.1:" + RELAY_METRICS_PORT), logFile);
     relayProcesses.put(name, p);
     awaitLine(logFile, logOffset, "READY", p, Duration.ofSeconds(60));
   }
@@ -639,6 +641,16 @@ public final class MeshLab implements AutoCloseable {
   /** The agent's {@code /status} JSON, fetched inside its namespace. */
   public String agentStatus(String name) {
     return httpGet(clusters.get(name).gateway(), AGENT_HTTP_PORT, "/status");
+  }
+
+  /** Relay {@code name}'s Prometheus metrics (drops by reason, datagrams forwarded). */
+  public String relayMetrics(String name) {
+    return httpGet(relayHosts.get(name).namespace(), RELAY_METRICS_PORT, "/metrics");
+  }
+
+  /** Agent {@code name}'s Prometheus metrics. */
+  public String agentMetrics(String name) {
+    return httpGet(clusters.get(name).gateway(), AGENT_HTTP_PORT, "/metrics");
   }
 
   /** The hub's Prometheus metrics. */
