@@ -459,6 +459,8 @@ public final class Agent implements AutoCloseable {
         .tag("reason", "no_socket").description("Relayed datagrams dropped by the agent's bridge").register(meters);
     FunctionCounter.builder("meshwire.agent.relay.drops", b, x -> x.stats().droppedNoRelay())
         .tag("reason", "no_relay").description("Relayed datagrams dropped by the agent's bridge").register(meters);
+    FunctionCounter.builder("meshwire.agent.relay.drops", b, x -> x.stats().droppedCongested())
+        .tag("reason", "congested").description("Relayed datagrams dropped by the agent's bridge").register(meters);
     FunctionCounter.builder("meshwire.agent.relay.idle.closed", b, RelayBridge::closedIdle)
         .description("Connections to peers' home relays closed after --relay-idle-close without traffic")
         .register(meters);

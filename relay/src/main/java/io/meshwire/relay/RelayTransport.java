@@ -56,6 +56,20 @@ public enum RelayTransport {
     return loop instanceof io.netty.channel.IoEventLoop io && io.isIoType(EpollIoHandler.class) ? EPOLL : NIO;
   }
 
+  /**
+   * Unsent bytes the kernel may hold per relay connection (TCP_NOTSENT_LOWAT, epoll only): what
+   * cannot leave at once waits in the connection's own queue, whose limit drops datagrams as a
+   * UDP path would, instead of seconds of WireGuard traffic queued in a socket buffer.
+   */
+  public static final long NOTSENT_LOWAT = 128 << 10;
+
+  /** Applies the relay connections' TCP options of this transport to a bootstrap's option setter. */
+  public void tcpOptions(java.util.function.BiConsumer<io.netty.channel.ChannelOption<Long>, Long> option) {
+    if (this == EPOLL) {
+      option.accept(io.netty.channel.epoll.EpollChannelOption.TCP_NOTSENT_LOWAT, NOTSENT_LOWAT);
+    }
+  }
+
   public IoHandlerFactory handlers() {
     return this == EPOLL ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
   }

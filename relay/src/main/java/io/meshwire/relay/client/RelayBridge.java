@@ -39,10 +39,12 @@ import org.slf4j.LoggerFactory;
  * <p>Datagrams that arrive from a peer with no open socket are dropped and counted; when the
  * agent accepts that peer ({@link #acceptFrom}), the arrival also opens its socket, so the next
  * datagram reaches WireGuard and WireGuard roams to the bridge: the peer relayed the link, and
- * this side follows (the agent decides, from WireGuard's endpoint). Sockets use large buffers ({@code socketBuffer}): WireGuard
- * sends bursts, and the default 208 KiB caps a relayed path far below a direct one. While a relay
- * connection is above its high water mark, the bridge stops reading its UDP sockets, so the
- * kernel's buffer (then its drops) is the queue, not the heap.
+ * this side follows (the agent decides, from WireGuard's endpoint). UDP sockets use large buffers
+ * ({@code socketBuffer}): WireGuard sends bursts, and the default 208 KiB caps a relayed path far
+ * below a direct one. A relay connection queues at most {@link #QUEUE_LIMIT} bytes; above it the
+ * bridge keeps reading and drops (counted {@code congested}), as a full UDP path would, so
+ * WireGuard's traffic sees loss within milliseconds instead of seconds of queueing (which made
+ * the tunnelled TCP collapse).
  *
  * <p>Threading: one event loop runs every socket and relay connection of the bridge (no task hops
  * on the data path); public methods may be called from any thread and block briefly.
@@ -50,6 +52,8 @@ import org.slf4j.LoggerFactory;
 public final class RelayBridge implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(RelayBridge.class);
+  /** Per relay connection: 1 MiB queued (8 ms at 1 Gbit/s), then datagrams are dropped as a full UDP path would. */
+  static final int QUEUE_LIMIT = 1 << 20;
 
   private final String self;
   private final SslContext tls;
@@ -75,6 +79,7 @@ public final class RelayBridge implements AutoCloseable {
   private final List<Channel> unflushed = new ArrayList<>();
   private final AtomicLong droppedNoSocket = new AtomicLong();
   private final AtomicLong droppedNoRelay = new AtomicLong();
+  private final AtomicLong droppedCongested = new AtomicLong();
   private final AtomicLong relayedOut = new AtomicLong();
   private final AtomicLong relayedIn = new AtomicLong();
   private volatile java.util.function.Predicate<String> acceptFrom = peer -> false;
@@ -147,10 +152,12 @@ public final class RelayBridge implements AutoCloseable {
   }
 
   /** Counters for status and metrics. */
-  public record Stats(long relayedOut, long relayedIn, long droppedNoSocket, long droppedNoRelay, boolean homeConnected) {}
+  public record Stats(long relayedOut, long relayedIn, long droppedNoSocket, long droppedNoRelay,
+      long droppedCongested, boolean homeConnected) {}
 
   public Stats stats() {
     return new Stats(relayedOut.get(), relayedIn.get(), droppedNoSocket.get(), droppedNoRelay.get(),
+        droppedCongested.get(),
         call(() -> {
           RelayClient home = HomeRelay.of(self, relays).map(clients::get).orElse(null);
           return home != null && home.connected();
@@ -301,7 +308,7 @@ public final class RelayBridge implements AutoCloseable {
     if (existing != null) {
       return existing;
     }
-    RelayClient created = new RelayClient(relay, tls, loop, new FromRelay(), socketBuffer, maxBackoff).start();
+    RelayClient created = new RelayClient(relay, tls, loop, new FromRelay(), QUEUE_LIMIT, maxBackoff).start();
     clients.put(relay, created);
     routes++;
     return created;
@@ -358,6 +365,8 @@ public final class RelayBridge implements AutoCloseable {
       if (via.write(peerId, packet.content())) {
         relayedOut.incrementAndGet();
         pending = via;
+      } else if (via.connected()) {
+        droppedCongested.incrementAndGet(); // the relay connection's queue is full: WireGuard's peers back off
       } else {
         droppedNoRelay.incrementAndGet();
       }
@@ -400,19 +409,6 @@ public final class RelayBridge implements AutoCloseable {
       unflushed.clear();
     }
 
-    @Override
-    public void onWritable(boolean writable) {
-      // One loop for all: pause every socket while any relay connection is full (rare, short).
-      boolean all = clients.values().stream().allMatch(RelayClient::writable);
-      for (Channel socket : sockets.values()) {
-        socket.config().setAutoRead(all);
-      }
-    }
-
-    @Override
-    public void onConnected(boolean connected) {
-      onWritable(connected);
-    }
   }
 
   @Override

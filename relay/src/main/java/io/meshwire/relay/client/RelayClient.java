@@ -61,7 +61,7 @@ public final class RelayClient implements AutoCloseable {
   private final SslContext tls;
   private final EventLoop loop;
   private final Listener listener;
-  private final int socketBuffer;
+  private final int queueLimit;
   private final Duration maxBackoff;
   private final AtomicLong dropped = new AtomicLong();
   /** Owned by {@link #loop}. */
@@ -73,13 +73,17 @@ public final class RelayClient implements AutoCloseable {
   /** Owned by {@link #loop}: datagrams sent and received, the idle check's evidence of use. */
   private long activity;
 
-  public RelayClient(HostPort relay, SslContext tls, EventLoop loop, Listener listener, int socketBuffer,
+  /**
+   * @param queueLimit bytes queued for the relay beyond which {@link #write} drops (and the
+   *     listener hears "not writable"); below half of it, writable again
+   */
+  public RelayClient(HostPort relay, SslContext tls, EventLoop loop, Listener listener, int queueLimit,
       Duration maxBackoff) {
     this.relay = relay;
     this.tls = tls;
     this.loop = loop;
     this.listener = listener;
-    this.socketBuffer = socketBuffer;
+    this.queueLimit = queueLimit;
     this.maxBackoff = maxBackoff;
   }
 
@@ -141,15 +145,17 @@ public final class RelayClient implements AutoCloseable {
     if (closed) {
       return;
     }
-    ChannelFuture f = new Bootstrap()
+    // Socket buffers are left to the kernel's TCP autotuning (not capped by net.core.*mem_max).
+    RelayTransport transport = RelayTransport.of(loop);
+    Bootstrap b = new Bootstrap()
         .group(loop)
-        .channel(RelayTransport.of(loop).socket())
+        .channel(transport.socket())
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.SO_KEEPALIVE, true)
-        .option(ChannelOption.SO_SNDBUF, socketBuffer)
-        .option(ChannelOption.SO_RCVBUF, socketBuffer)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5_000)
-        .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(socketBuffer / 2, socketBuffer))
+        .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(queueLimit / 2, queueLimit));
+    transport.tcpOptions(b::option);
+    ChannelFuture f = b
         .handler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {

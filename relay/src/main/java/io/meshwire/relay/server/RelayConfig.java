@@ -10,8 +10,10 @@ import java.time.Duration;
  *
  * @param listen where clients connect (TLS on TCP; 443 in production)
  * @param maxDatagram largest datagram a client may send; a larger frame disconnects it
- * @param socketBuffer SO_SNDBUF / SO_RCVBUF of every connection: the default 208 KiB caps a
- *     relayed path far below a direct one on a long fat pipe
+ * @param socketBuffer SO_SNDBUF / SO_RCVBUF of every connection, or 0 (the default) for the kernel's
+ *     TCP autotuning, which grows the buffers with the path (up to net.ipv4.tcp_rmem / tcp_wmem's
+ *     maximum) and is not capped by net.core.rmem_max (208 KiB by default: a fixed buffer asked of
+ *     an untuned kernel gets that, and caps a relayed path far below a direct one)
  * @param highWater bytes queued for a destination beyond which its datagrams are dropped
  *     (counted as {@code congested}) until it drains below half of it, as a UDP path would
  * @param revocationSweep how often live connections are checked against revocations (a revoked
@@ -21,14 +23,17 @@ import java.time.Duration;
 public record RelayConfig(HostPort listen, int maxDatagram, int socketBuffer, int highWater,
     Duration revocationSweep, int threads) {
 
-  public static final int DEFAULT_SOCKET_BUFFER = 4 << 20;
+  /** Kernel autotuning (see {@code socketBuffer}). */
+  public static final int DEFAULT_SOCKET_BUFFER = 0;
+  /** 1 MiB: 8 ms at 1 Gbit/s; more only delays WireGuard's own congestion control. */
+  public static final int DEFAULT_HIGH_WATER = 1 << 20;
 
   public RelayConfig {
     if (maxDatagram < 1 || maxDatagram > RelayFrames.MAX_DATAGRAM) {
       throw new IllegalArgumentException("relay max-datagram " + maxDatagram + ": must be 1.." + RelayFrames.MAX_DATAGRAM);
     }
-    if (socketBuffer < 64 << 10) {
-      throw new IllegalArgumentException("relay socket-buffer " + socketBuffer + ": at least 65536 bytes");
+    if (socketBuffer != 0 && socketBuffer < 64 << 10) {
+      throw new IllegalArgumentException("relay socket-buffer " + socketBuffer + ": 0 (autotuning) or at least 65536 bytes");
     }
     if (highWater < 64 << 10) {
       throw new IllegalArgumentException("relay high-water " + highWater + ": at least 65536 bytes");
@@ -42,8 +47,9 @@ public record RelayConfig(HostPort listen, int maxDatagram, int socketBuffer, in
     }
   }
 
-  /** Defaults for {@code listen}: 4 MiB buffers, 4 MiB high water, 500 ms sweep, 2 threads. */
+  /** Defaults for {@code listen}: autotuned buffers, 1 MiB high water, 500 ms sweep, 2 threads. */
   public static RelayConfig defaults(HostPort listen) {
-    return new RelayConfig(listen, RelayFrames.MAX_DATAGRAM, DEFAULT_SOCKET_BUFFER, 4 << 20, Duration.ofMillis(500), 2);
+    return new RelayConfig(listen, RelayFrames.MAX_DATAGRAM, DEFAULT_SOCKET_BUFFER, DEFAULT_HIGH_WATER,
+        Duration.ofMillis(500), 2);
   }
 }

@@ -84,13 +84,17 @@ public final class RelayServer implements AutoCloseable {
         .group(group)
         .channel(transport.server())
         .option(ChannelOption.SO_BACKLOG, 1024)
-        .option(ChannelOption.SO_RCVBUF, config.socketBuffer())
         .childOption(ChannelOption.TCP_NODELAY, true)
         .childOption(ChannelOption.SO_KEEPALIVE, true)
-        .childOption(ChannelOption.SO_SNDBUF, config.socketBuffer())
-        .childOption(ChannelOption.SO_RCVBUF, config.socketBuffer())
         .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
-            new WriteBufferWaterMark(config.highWater() / 2, config.highWater()))
+            new WriteBufferWaterMark(config.highWater() / 2, config.highWater()));
+    if (config.socketBuffer() > 0) {
+      bootstrap.option(ChannelOption.SO_RCVBUF, config.socketBuffer())
+          .childOption(ChannelOption.SO_SNDBUF, config.socketBuffer())
+          .childOption(ChannelOption.SO_RCVBUF, config.socketBuffer());
+    }
+    transport.tcpOptions(bootstrap::childOption);
+    bootstrap
         .childHandler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
