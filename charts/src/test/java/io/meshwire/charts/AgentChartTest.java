@@ -118,6 +118,12 @@ class AgentChartTest {
             "--status-interval=5s",
             "--persistent-keepalive=25s",
             "--link-down-after=75s",
+            "--path-first-contact=6s",
+            "--path-misses=3",
+            "--path-upgrade-after=10s",
+            "--path-probe-backoff=5s",
+            "--path-probe-backoff-max=4m",
+            "--relay-idle-close=5m",
             "--metrics-listen=0.0.0.0:9470"),
         agent.getArgs());
     assertEquals(List.of("NET_ADMIN"), agent.getSecurityContext().getCapabilities().getAdd());
