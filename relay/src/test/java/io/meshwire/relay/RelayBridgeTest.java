@@ -86,15 +86,21 @@ class RelayBridgeTest {
     s.send(new DatagramPacket(b, b.length, to));
   }
 
-  /** Two cluster names whose homes differ (rendezvous hashing over {@code relays}). */
-  private static List<String> homedApart(List<HostPort> relays) {
-    String a = null;
-    for (int i = 0; i < 100; i++) {
-      String name = "c" + i;
-      if (a == null) {
-        a = name;
-      } else if (!HomeRelay.of(name, relays).equals(HomeRelay.of(a, relays))) {
-        return List.of(a, name);
+  /** Two relays and two clusters a, b homed on different ones (rendezvous hashing over their addresses). */
+  private record Homed(Relay r1, Relay r2, List<HostPort> relays, String a, String b) {
+    Relay homeOf(String cluster) {
+      return HomeRelay.of(cluster, relays).orElseThrow().equals(r1.address()) ? r1 : r2;
+    }
+  }
+
+  private Homed twoRelaysAndAPairHomedApart() {
+    Relay r1 = relay("relay-1");
+    Relay r2 = relay("relay-2");
+    List<HostPort> relays = List.of(r1.address(), r2.address());
+    for (int i = 1; i < 100; i++) {
+      String b = "c" + i;
+      if (!HomeRelay.of(b, relays).equals(HomeRelay.of("c0", relays))) {
+        return new Homed(r1, r2, relays, "c0", b);
       }
     }
     throw new AssertionError("no two of 100 names homed apart");
@@ -102,14 +108,11 @@ class RelayBridgeTest {
 
   @Test
   void pairHomedOnDifferentRelaysReachEachOtherThroughThePeersHome() throws Exception {
-    Relay r1 = relay("relay-1");
-    Relay r2 = relay("relay-2");
-    List<HostPort> relays = List.of(r1.address(), r2.address());
-    String a = homedApart(relays).get(0);
-    String b = homedApart(relays).get(1);
-    HostPort homeA = HomeRelay.of(a, relays).orElseThrow();
-    HostPort homeB = HomeRelay.of(b, relays).orElseThrow();
-    assertNotEquals(homeA, homeB);
+    Homed h = twoRelaysAndAPairHomedApart();
+    List<HostPort> relays = h.relays();
+    String a = h.a();
+    String b = h.b();
+    assertNotEquals(h.homeOf(a), h.homeOf(b));
 
     DatagramSocket wgA = wireGuard();
     DatagramSocket wgB = wireGuard();
@@ -120,17 +123,15 @@ class RelayBridgeTest {
     String fa = a;
     String fb = b;
     await().atMost(Duration.ofSeconds(10)).until(() -> bridgeA.canReach(fb) && bridgeB.canReach(fa)
-        && r1.server().connectedClusters().size() + r2.server().connectedClusters().size() == 4);
+        && h.r1().server().connectedClusters().size() + h.r2().server().connectedClusters().size() == 4);
 
     send(wgA, aSeesB, "a->b");
     assertEquals("a->b", receive(wgB, bSeesA));
     send(wgB, bSeesA, "b->a");
     assertEquals("b->a", receive(wgA, aSeesB));
 
-    Relay relayOfB = homeB.equals(r1.address()) ? r1 : r2;
-    Relay relayOfA = homeA.equals(r1.address()) ? r1 : r2;
-    assertEquals(1, relayOfB.forwarded(), "a->b goes through b's home relay");
-    assertEquals(1, relayOfA.forwarded(), "b->a goes through a's home relay");
+    assertEquals(1, h.homeOf(b).forwarded(), "a->b goes through b's home relay");
+    assertEquals(1, h.homeOf(a).forwarded(), "b->a goes through a's home relay");
     assertTrue(bridgeA.stats().homeConnected());
   }
 
@@ -168,13 +169,11 @@ class RelayBridgeTest {
 
   @Test
   void anIdleConnectionToAPeersHomeRelayIsClosedButOneCarryingARelayedLinkAndTheOwnHomeStay() throws Exception {
-    Relay r1 = relay("relay-1");
-    Relay r2 = relay("relay-2");
-    List<HostPort> relays = List.of(r1.address(), r2.address());
-    String a = homedApart(relays).get(0);
-    String b = homedApart(relays).get(1);
-    Relay homeOfB = HomeRelay.of(b, relays).orElseThrow().equals(r1.address()) ? r1 : r2;
-    RelayBridge bridgeA = bridge(a, wireGuard(), relays, Duration.ofMillis(300));
+    Homed h = twoRelaysAndAPairHomedApart();
+    String a = h.a();
+    String b = h.b();
+    Relay homeOfB = h.homeOf(b);
+    RelayBridge bridgeA = bridge(a, wireGuard(), h.relays(), Duration.ofMillis(300));
 
     bridgeA.connectTo(b); // a direct link to b looked unhealthy for a moment, then recovered
     await().atMost(Duration.ofSeconds(10)).until(() -> bridgeA.canReach(b));
