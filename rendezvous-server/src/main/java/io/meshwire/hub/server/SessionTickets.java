@@ -52,6 +52,8 @@ final class SessionTickets {
       return false;
     }
     sessions.setTicketKeys(keys(ca, clock));
+    // Tickets carry the session: no server-side cache of sessions (per connection heap) is needed.
+    sessions.setSessionCacheEnabled(false);
     scheduler.scheduleAtFixedRate(() -> sessions.setTicketKeys(keys(ca, clock)), 1, 1, TimeUnit.HOURS);
     // A hub started again in the same process (tests) counts for its own context, not the last one's.
     for (String name : java.util.List.of("meshwire.hub.tls.resumed", "meshwire.hub.tls.tickets.rejected")) {
