@@ -41,8 +41,8 @@ public final class Main implements Runnable {
   /**
    * The subcommands, in the order {@code meshwire --help} lists them. Added in code, not in the
    * {@code @Command} annotation, so that {@code meshwire agent} builds only its own part of the
-   * tree: picocli models every command it is given (84 of them), which cost the long-running agent
-   * about 9 MiB of RSS and 0.3 s of start (load-tests/README.md, "Agent footprint").
+   * tree: picocli models every command it is given (84 of them), and the long-running agent kept that
+   * model and the heap its garbage grew (1.7 MiB of RSS; load-tests/README.md, "Agent footprint").
    */
   static final List<Class<?>> SUBCOMMANDS = List.of(
       HubCommand.class,
