@@ -299,7 +299,8 @@ public final class Agent implements AutoCloseable {
     Agent agent = new Agent(config, clock, boot, file, kube, runner, wireGuard, claim, pathFile, savedPaths, rejoined);
     // Relayed links back on their bridge sockets before the first pass (a restart during a hub outage).
     // Without a saved relayed link nothing needs the relay side before READY: it starts on the path
-    // timer, before its first tick (its TLS context loads the native TLS library: 0.6 s of the start median in bench agent).
+    // timer, before its first tick (its TLS context loads the native TLS library: 0.6 s of the start
+    // median in bench agent).
     Runnable relaySide = () -> {
       agent.identity.stored().ifPresent(agent::startRelaying);
       agent.paths.restore();
