@@ -6,11 +6,13 @@ import io.meshwire.cli.admin.RevokeCommand;
 import io.meshwire.cli.admin.StatusCommand;
 import io.meshwire.cli.admin.PolicyCommand;
 import io.meshwire.cli.admin.TokenCommand;
+import io.meshwire.cli.agent.AgentCommand;
 import io.meshwire.cli.ca.CaCommand;
 import io.meshwire.cli.hub.HubCommand;
 import io.meshwire.cli.keys.KeysCommand;
 import java.io.PrintWriter;
 import java.time.InstantSource;
+import java.util.List;
 import java.util.Objects;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -22,7 +24,7 @@ import picocli.CommandLine.Spec;
 /**
  * {@code Main} is the {@code meshwire} command: the root of the picocli command tree, holding what
  * every subcommand shares (the clock, {@code --verbose}). A new command is a class plus one entry
- * in {@code subcommands} below.
+ * in {@link #SUBCOMMANDS}.
  *
  * <p>Exit codes: 0 success, 1 runtime error (one line {@code meshwire: <what>} on stderr, the
  * stack trace only with {@code --verbose}), 2 usage error (picocli's message and usage).
@@ -33,11 +35,19 @@ import picocli.CommandLine.Spec;
     versionProvider = VersionProvider.class,
     scope = ScopeType.INHERIT, // --help and --version on every subcommand
     description = "Links Kubernetes clusters into a WireGuard mesh.",
-    footer = {"", "Benchmarks are not part of this jar: ./meshwire bench (in a source checkout) runs them."},
-    subcommands = {
+    footer = {"", "Benchmarks are not part of this jar: ./meshwire bench (in a source checkout) runs them."})
+public final class Main implements Runnable {
+
+  /**
+   * The subcommands, in the order {@code meshwire --help} lists them. Added in code, not in the
+   * {@code @Command} annotation, so that {@code meshwire agent} builds only its own part of the
+   * tree: picocli models every command it is given (84 of them), and the long-running agent kept that
+   * model and the heap its garbage grew (1.7 MiB of RSS; load-tests/README.md, "Agent footprint").
+   */
+  static final List<Class<?>> SUBCOMMANDS = List.of(
       HubCommand.class,
       io.meshwire.cli.relay.RelayCommand.class,
-      io.meshwire.cli.agent.AgentCommand.class,
+      AgentCommand.class,
       io.meshwire.cli.agent.AgentStatusCommand.class,
       io.meshwire.cli.demo.DemoCommand.class,
       ClustersCommand.class,
@@ -49,9 +59,7 @@ import picocli.CommandLine.Spec;
       io.meshwire.cli.admin.ConsoleCommand.class,
       CaCommand.class,
       KeysCommand.class,
-      VersionCommand.class,
-    })
-public final class Main implements Runnable {
+      VersionCommand.class);
 
   @Option(names = "--verbose", scope = ScopeType.INHERIT, description = "Print stack traces of errors.")
   private boolean verbose;
@@ -74,7 +82,7 @@ public final class Main implements Runnable {
   public static void main(String[] args) {
     PrintWriter out = new PrintWriter(System.out, true);
     PrintWriter err = new PrintWriter(System.err, true);
-    int exitCode = commandLine(InstantSource.system(), out, err).execute(args);
+    int exitCode = commandLine(InstantSource.system(), out, err, subcommandsFor(args)).execute(args);
     out.flush();
     err.flush();
     System.exit(exitCode);
@@ -87,7 +95,18 @@ public final class Main implements Runnable {
 
   /** Returns the configured command line writing to {@code out} and {@code err} (tests capture them). */
   public static CommandLine commandLine(InstantSource clock, PrintWriter out, PrintWriter err) {
+    return commandLine(clock, out, err, SUBCOMMANDS);
+  }
+
+  /** {@code meshwire agent ...} (a process that runs for months) gets the agent's commands only; the rest all. */
+  static List<Class<?>> subcommandsFor(String[] args) {
+    return args.length > 0 && args[0].equals("agent") ? List.of(AgentCommand.class) : SUBCOMMANDS;
+  }
+
+  static CommandLine commandLine(InstantSource clock, PrintWriter out, PrintWriter err,
+      List<Class<?>> subcommands) {
     CommandLine cl = new CommandLine(new Main(clock));
+    subcommands.forEach(cl::addSubcommand);
     cl.setCaseInsensitiveEnumValuesAllowed(true);
     cl.setExecutionExceptionHandler(new ErrorHandler());
     cl.setParameterExceptionHandler(new UsageErrorHandler(cl.getParameterExceptionHandler()));

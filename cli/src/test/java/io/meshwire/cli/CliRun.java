@@ -14,7 +14,9 @@ record CliRun(int exitCode, String out, String err) {
   static CliRun of(InstantSource clock, String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    int code = Main.commandLine(clock, new PrintWriter(out, true), new PrintWriter(err, true)).execute(args);
+    // The tree main() builds for these arguments (the agent's commands only for `agent ...`).
+    int code = Main.commandLine(clock, new PrintWriter(out, true), new PrintWriter(err, true), Main.subcommandsFor(args))
+        .execute(args);
     return new CliRun(code, out.toString(), err.toString());
   }
 

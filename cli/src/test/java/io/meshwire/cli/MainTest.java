@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Path;
 import java.time.InstantSource;
 import java.util.ArrayList;
@@ -39,6 +41,27 @@ class MainTest {
       assertEquals(0, run.exitCode(), args + "\n" + run);
       assertTrue(run.out().startsWith("Usage: meshwire"), run.toString());
     }
+  }
+
+  /** The long-running {@code meshwire agent} gets the agent's commands only, and they read as in the whole tree. */
+  @Test
+  void agentRunsWithItsOwnCommandsOnly() {
+    CommandLine agentTree = Main.commandLine(InstantSource.system(), new PrintWriter(new StringWriter()),
+        new PrintWriter(new StringWriter()), Main.subcommandsFor(new String[] {"agent", "--cluster-id", "a"}));
+    assertEquals(List.of(List.of(), List.of("agent"), List.of("agent", "rejoin")), commandPaths(agentTree, List.of()));
+    assertEquals(Main.SUBCOMMANDS, Main.subcommandsFor(new String[] {"agent-status"}));
+    for (String[] args : List.of(new String[] {"agent", "--help"}, new String[] {"agent", "rejoin", "--help"},
+        new String[] {"agent", "--version"})) {
+      StringWriter whole = new StringWriter();
+      Main.commandLine(InstantSource.system(), new PrintWriter(whole, true), new PrintWriter(new StringWriter()))
+          .execute(args);
+      CliRun own = CliRun.of(args);
+      assertEquals(0, own.exitCode(), own.toString());
+      assertEquals(whole.toString(), own.out(), String.join(" ", args));
+    }
+    CliRun verbose = CliRun.of("agent", "--verbose", "--cluster-id", "a");
+    assertEquals(2, verbose.exitCode(), verbose.toString());
+    assertTrue(verbose.err().contains("state-dir"), verbose.toString());
   }
 
   @Test

@@ -67,6 +67,10 @@ public final class AgentBenchCommand implements Callable<Integer> {
       description = "Exit 3 when the first variant's median RSS exceeds this (0: no check). Default: ${DEFAULT-VALUE}.")
   private int maxRssMib;
 
+  @Option(names = "--main-class", description = "Start the measured agent through its main class (-cp ... AgentMain, as "
+      + "the end-to-end tests do) instead of as the launchers do (-jar meshwire.jar agent).")
+  private boolean mainClass;
+
   @Option(names = "--nmt", description = "Print the JVM's native memory summary (jcmd) after each run of a variant "
       + "that has -XX:NativeMemoryTracking.")
   private boolean nmt;
@@ -97,7 +101,8 @@ public final class AgentBenchCommand implements Callable<Integer> {
     }
     Path work = workDir != null ? workDir : Files.createTempDirectory("meshwire-bench-agent-");
     var out = spec.commandLine().getOut();
-    out.printf("bench agent: %s%n", Machine.current().oneLine());
+    out.printf("bench agent: %s; agent started as %s%n", Machine.current().oneLine(),
+        mainClass ? "-cp meshwire.jar io.meshwire.agent.AgentMain" : "-jar meshwire.jar agent");
     out.flush();
 
     Map<String, Object> results = new LinkedHashMap<>();
@@ -105,6 +110,9 @@ public final class AgentBenchCommand implements Callable<Integer> {
       lab.addCluster("b", "10.102.0.0/16");
       lab.addCluster("a", "10.101.0.0/16");
       lab.awaitFullMesh(List.of("a", "b"), Duration.ofSeconds(60));
+      if (!mainClass) {
+        lab.agentsLikeLaunchers();
+      }
       for (var set : sets.entrySet()) {
         lab.agentJvmOptions(set.getValue());
         List<Map<String, Object>> samples = new ArrayList<>();
@@ -126,6 +134,7 @@ public final class AgentBenchCommand implements Callable<Integer> {
     Map<String, Object> doc = new LinkedHashMap<>();
     doc.put("machine", Machine.current().oneLine());
     doc.put("settle_s", settle.toSeconds());
+    doc.put("launch", mainClass ? "java -cp meshwire.jar io.meshwire.agent.AgentMain" : "java -jar meshwire.jar agent");
     doc.put("variants", results);
     out.println();
     out.print(table(results));

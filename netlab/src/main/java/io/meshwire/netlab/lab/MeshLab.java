@@ -50,6 +50,8 @@ public final class MeshLab implements AutoCloseable {
   private List<String> agentJvmOptions;
   /** Whether agents get a class data sharing archive each ({@code <workDir>/agent-<name>.jsa}). */
   private boolean agentClassArchives;
+  /** Whether agents start as {@code -jar meshwire.jar agent} (see {@link #agentsLikeLaunchers}). */
+  private boolean agentsLikeLaunchers;
   private Process hub;
   // Hub replicas on etcd (startReplicated): replica i listens on HUB_PORT + i, metrics on HUB_METRICS_PORT + i.
   private final List<Process> replicas = new ArrayList<>();
@@ -415,6 +417,15 @@ public final class MeshLab implements AutoCloseable {
     agentClassArchives = false;
   }
 
+  /**
+   * Starts agents from now on as the {@code meshwire} launcher and the container image do ({@code
+   * -jar meshwire.jar agent} with the same flags), not through their main class: the footprint
+   * benchmark measures what users run (the command line parser's model and garbage included).
+   */
+  public void agentsLikeLaunchers() {
+    agentsLikeLaunchers = true;
+  }
+
   /** The PID of {@code name}'s agent JVM ({@code ip netns exec} replaces itself with it). */
   public long agentPid(String name) {
     return agents.get(name).pid();
@@ -687,13 +698,18 @@ public final class MeshLab implements AutoCloseable {
   }
 
   private List<String> agentJavaCommand(String name, String mainClass, String... args) {
-    List<String> argv = new ArrayList<>(List.of(javaBin, "--enable-native-access=ALL-UNNAMED"));
+    // As the launchers do (`java @agent.jvm-options ... -jar meshwire.jar agent`; the jar's manifest
+    // allows native access), or straight into the agent's main class.
+    List<String> argv = new ArrayList<>(List.of(javaBin));
+    if (!agentsLikeLaunchers) {
+      argv.add("--enable-native-access=ALL-UNNAMED");
+    }
     argv.addAll(agentJvmOptions);
     if (agentClassArchives) {
       argv.addAll(List.of("-XX:SharedArchiveFile=" + workDir.resolve("agent-" + name + ".jsa").toAbsolutePath(),
           "-XX:+AutoCreateSharedArchive"));
     }
-    argv.addAll(List.of("-cp", jar.toString(), mainClass));
+    argv.addAll(agentsLikeLaunchers ? List.of("-jar", jar.toString(), "agent") : List.of("-cp", jar.toString(), mainClass));
     argv.addAll(List.of(args));
     return argv;
   }
