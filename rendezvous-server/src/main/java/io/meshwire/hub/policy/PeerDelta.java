@@ -1,8 +1,10 @@
 package io.meshwire.hub.policy;
 
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -21,6 +23,100 @@ public record PeerDelta(Map<String, PeeringMode> gained, Set<String> lost) {
 
   public boolean isEmpty() {
     return gained.isEmpty() && lost.isEmpty();
+  }
+
+  /**
+   * The deltas of {@code change} (turning {@code before} into {@code after}) among {@code members},
+   * comparing only the pairs the change can affect: O(members) for a relabel, O(members x affected)
+   * for a policy added, changed or deleted. Equal to {@code between(before, members, after, members)}.
+   */
+  public static Map<String, PeerDelta> of(Peering before, Peering after, Collection<String> members,
+      PeeringChange change) {
+    return switch (change) {
+      case PeeringChange.SetLabels s -> ofRelabel(before, after, members, s.clusterId());
+      case PeeringChange.ApplyPolicy a -> ofPolicy(before, after, members, a.policy().name());
+      case PeeringChange.DeletePolicy d -> ofPolicy(before, after, members, d.name());
+    };
+  }
+
+  /**
+   * The deltas of adding, changing or deleting the policy {@code name}. Only that policy differs, so a
+   * pair's decision can change only when the policy (its old or new version) selects one side in its
+   * {@code clusters} and the other in its {@code peers} (allow, relay-only and deny all need both), or
+   * when the change makes one side spoken for, or no longer, by an allow policy (the default then
+   * applies to it, or stops applying, towards everyone). So this compares the clusters the policy selects
+   * with the peers it selects, and the few whose default flipped with every member:
+   * O(clusters x peers + flipped x members), not O(members²).
+   */
+  static Map<String, PeerDelta> ofPolicy(Peering before, Peering after, Collection<String> members, String name) {
+    PeeringPolicy was = before.rules().policies().get(name);
+    PeeringPolicy now = after.rules().policies().get(name);
+    List<String> sources = new ArrayList<>();
+    List<String> targets = new ArrayList<>();
+    List<String> flipped = new ArrayList<>();
+    for (String c : members) {
+      Map<String, String> labels = after.rules().labelsOf(c);
+      if (selects(was, c, labels, true) || selects(now, c, labels, true)) {
+        sources.add(c);
+        if (after.fallback() == PeeringDefault.ALLOW && before.spokenFor(c) != after.spokenFor(c)) {
+          flipped.add(c);
+        }
+      }
+      if (selects(was, c, labels, false) || selects(now, c, labels, false)) {
+        targets.add(c);
+      }
+    }
+    Changes changes = new Changes();
+    for (String a : sources) {
+      for (String b : targets) {
+        changes.compare(before, after, a, b);
+      }
+    }
+    for (String a : flipped) {
+      for (String b : members) {
+        changes.compare(before, after, a, b);
+      }
+    }
+    return changes.deltas();
+  }
+
+  private static boolean selects(PeeringPolicy policy, String clusterId, Map<String, String> labels,
+      boolean clustersSide) {
+    return policy != null && (clustersSide ? policy.clusters() : policy.peers()).matches(clusterId, labels);
+  }
+
+  /** Gains and losses of both sides of each pair whose decision changed (decisions are symmetric). */
+  private static final class Changes {
+    private final Map<String, Map<String, PeeringMode>> gained = new TreeMap<>();
+    private final Map<String, Set<String>> lost = new TreeMap<>();
+
+    void compare(Peering before, Peering after, String a, String b) {
+      if (a.equals(b)) {
+        return;
+      }
+      PeeringMode was = before.decide(a, b);
+      PeeringMode now = after.decide(a, b);
+      if (was == now) {
+        return;
+      }
+      if (now == PeeringMode.DENY) {
+        lost.computeIfAbsent(a, k -> new TreeSet<>()).add(b);
+        lost.computeIfAbsent(b, k -> new TreeSet<>()).add(a);
+      } else {
+        gained.computeIfAbsent(a, k -> new TreeMap<>()).put(b, now);
+        gained.computeIfAbsent(b, k -> new TreeMap<>()).put(a, now);
+      }
+    }
+
+    Map<String, PeerDelta> deltas() {
+      Map<String, PeerDelta> out = new TreeMap<>();
+      Set<String> agents = new TreeSet<>(gained.keySet());
+      agents.addAll(lost.keySet());
+      for (String agent : agents) {
+        out.put(agent, new PeerDelta(gained.getOrDefault(agent, Map.of()), lost.getOrDefault(agent, Set.of())));
+      }
+      return out;
+    }
   }
 
   /**
