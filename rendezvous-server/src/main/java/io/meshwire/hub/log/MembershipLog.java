@@ -466,6 +466,8 @@ public final class MembershipLog implements Membership {
       }
       case ClusterRemoved r when !rules.isFullMesh() -> new LogEntry[] {new LogEntry(revision, event, encoded, now,
           w -> w.equals(r.clusterId()) || rules.decide(r.clusterId(), w) != PeeringMode.DENY)};
+      case ViewUpdated v when !rules.isFullMesh() -> new LogEntry[] {viewEntry(revision, event, encoded, now, v.view().key())};
+      case ViewRemoved v when !rules.isFullMesh() -> new LogEntry[] {viewEntry(revision, event, encoded, now, v.key())};
       case PeeringChanged c -> {
         Map<String, PeerDelta> perAgent = deltas != null ? deltas
             : PeerDelta.of(rules, rules.with(c.change()), List.copyOf(clusters.keySet()), c.change());
@@ -473,7 +475,10 @@ public final class MembershipLog implements Membership {
         perAgent.forEach((agent, delta) -> {
           List<MembershipEvent.Peer> upserted = new ArrayList<>();
           delta.gained().forEach((id, mode) -> upserted.add(new MembershipEvent.Peer(clusters.get(id), mode)));
-          PeersChanged changed = new PeersChanged(agent, upserted, List.copyOf(delta.lost()));
+          List<PeerView> returning = new ArrayList<>();
+          delta.gained().keySet().forEach(id -> Optional.ofNullable(views.get(new PeerView.Key(id, agent)))
+              .ifPresent(returning::add));
+          PeersChanged changed = new PeersChanged(agent, upserted, List.copyOf(delta.lost()), returning);
           out.add(new LogEntry(revision, changed, codec.encodeEvent(revision, changed), now));
         });
         yield out.toArray(LogEntry[]::new);
@@ -482,6 +487,17 @@ public final class MembershipLog implements Membership {
     };
     applyToState(event);
     return entries;
+  }
+
+  /**
+   * A view's entry: for its subject while the rules of this revision let observer and subject peer,
+   * else for nobody (a pair that gains each other again gets the stored view in its peers_changed).
+   */
+  // @GuardedBy("lock")
+  private LogEntry viewEntry(long revision, MembershipEvent event, byte[] encoded, long now, PeerView.Key key) {
+    boolean served = peering.decide(key.observerClusterId(), key.subjectClusterId()) != PeeringMode.DENY;
+    return new LogEntry(revision, event, encoded, now,
+        LogEntry.addressedTo(served ? key.subjectClusterId() : MembershipEvent.NOBODY));
   }
 
   // @GuardedBy("lock")
