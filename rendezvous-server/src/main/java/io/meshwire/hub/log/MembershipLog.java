@@ -95,6 +95,8 @@ public final class MembershipLog implements Membership {
   private Throwable storeFailure;
 
   private volatile long durable;
+  // For tests: runs after a peering change's deltas are computed, before the lock is taken again.
+  volatile Runnable afterDeltasComputed = () -> { };
 
   /**
    * Opens the log on what the store recovered: the snapshot's state, then every later entry
@@ -349,6 +351,7 @@ public final class MembershipLog implements Membership {
       return CompletableFuture.completedFuture(new PeeringResult(durable, 0, true));
     }
     Map<String, PeerDelta> deltas = PeerDelta.of(proposal.before(), proposal.after(), proposal.members(), change);
+    afterDeltasComputed.run();
     synchronized (lock) {
       if (peeringInputs != proposal.inputs()) {
         proposal = propose(change, force);
