@@ -126,35 +126,13 @@ public record PeerDelta(Map<String, PeeringMode> gained, Set<String> lost) {
    */
   public static Map<String, PeerDelta> ofRelabel(Peering before, Peering after, Collection<String> members,
       String clusterId) {
-    Map<String, PeeringMode> gained = new TreeMap<>();
-    Set<String> lost = new TreeSet<>();
-    Map<String, PeerDelta> out = new TreeMap<>();
-    boolean member = members.contains(clusterId);
-    for (String other : members) {
-      if (other.equals(clusterId)) {
-        continue;
-      }
-      PeeringMode was = before.decide(clusterId, other);
-      PeeringMode now = after.decide(clusterId, other);
-      if (was == now) {
-        continue;
-      }
-      if (now == PeeringMode.DENY) {
-        lost.add(other);
-        if (member) {
-          out.put(other, new PeerDelta(Map.of(), Set.of(clusterId)));
-        }
-      } else {
-        gained.put(other, now);
-        if (member) {
-          out.put(other, new PeerDelta(Map.of(clusterId, now), Set.of()));
-        }
+    Changes changes = new Changes();
+    if (members.contains(clusterId)) {
+      for (String other : members) {
+        changes.compare(before, after, clusterId, other);
       }
     }
-    if (member && (!gained.isEmpty() || !lost.isEmpty())) {
-      out.put(clusterId, new PeerDelta(gained, lost));
-    }
-    return out;
+    return changes.deltas();
   }
 
   /**
