@@ -350,7 +350,7 @@ public final class MembershipLog implements Membership {
     if (proposal.after() == null) {
       return CompletableFuture.completedFuture(new PeeringResult(durable, 0, true));
     }
-    Map<String, PeerDelta> deltas = PeerDelta.of(proposal.before(), proposal.after(), proposal.members(), change);
+    Map<String, PeerDelta> deltas = PeerDelta.of(proposal.before(), proposal.after(), proposal.members());
     afterDeltasComputed.run();
     synchronized (lock) {
       if (peeringInputs != proposal.inputs()) {
@@ -473,7 +473,7 @@ public final class MembershipLog implements Membership {
       case ViewRemoved v when !rules.isFullMesh() -> new LogEntry[] {viewEntry(revision, event, encoded, now, v.key())};
       case PeeringChanged c -> {
         Map<String, PeerDelta> perAgent = deltas != null ? deltas
-            : PeerDelta.of(rules, rules.with(c.change()), List.copyOf(clusters.keySet()), c.change());
+            : PeerDelta.of(rules, rules.with(c.change()), List.copyOf(clusters.keySet()));
         List<LogEntry> out = new ArrayList<>();
         perAgent.forEach((agent, delta) -> {
           List<MembershipEvent.Peer> upserted = new ArrayList<>();

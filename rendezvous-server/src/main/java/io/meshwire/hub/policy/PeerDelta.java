@@ -6,6 +6,8 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -26,17 +28,45 @@ public record PeerDelta(Map<String, PeeringMode> gained, Set<String> lost) {
   }
 
   /**
-   * The deltas of {@code change} (turning {@code before} into {@code after}) among {@code members},
-   * comparing only the pairs the change can affect: O(members) for a relabel, O(members x affected)
-   * for a policy added, changed or deleted. Equal to {@code between(before, members, after, members)}.
+   * The deltas of the change from {@code before} to {@code after} among {@code members}, comparing
+   * only the pairs it can affect when it is one operator change: O(members) when one cluster's
+   * labels changed, O(members x clusters the policy selects) when one policy was added, changed or
+   * deleted; anything else (the default, several changes at once) compares every pair. Equal to
+   * {@code between(before, members, after, members)}.
    */
-  public static Map<String, PeerDelta> of(Peering before, Peering after, Collection<String> members,
-      PeeringChange change) {
-    return switch (change) {
-      case PeeringChange.SetLabels s -> ofRelabel(before, after, members, s.clusterId());
-      case PeeringChange.ApplyPolicy a -> ofPolicy(before, after, members, a.policy().name());
-      case PeeringChange.DeletePolicy d -> ofPolicy(before, after, members, d.name());
-    };
+  public static Map<String, PeerDelta> of(Peering before, Peering after, Collection<String> members) {
+    if (before.fallback() == after.fallback()) {
+      PeeringRules was = before.rules();
+      PeeringRules now = after.rules();
+      if (was.policies().equals(now.policies())) {
+        Optional<String> relabeled = onlyDifference(was.labels(), now.labels());
+        if (relabeled.isPresent()) {
+          return ofRelabel(before, after, members, relabeled.get());
+        }
+      } else if (was.labels().equals(now.labels())) {
+        Optional<String> policy = onlyDifference(was.policies(), now.policies());
+        if (policy.isPresent()) {
+          return ofPolicy(before, after, members, policy.get());
+        }
+      }
+    }
+    return between(before, members, after, members);
+  }
+
+  /** The one key whose entry differs between {@code a} and {@code b}; empty when none or several do. */
+  private static <V> Optional<String> onlyDifference(Map<String, V> a, Map<String, V> b) {
+    Set<String> keys = new HashSet<>(a.keySet());
+    keys.addAll(b.keySet());
+    String found = null;
+    for (String k : keys) {
+      if (!Objects.equals(a.get(k), b.get(k))) {
+        if (found != null) {
+          return Optional.empty();
+        }
+        found = k;
+      }
+    }
+    return Optional.ofNullable(found);
   }
 
   /**

@@ -68,7 +68,15 @@ class PeeringProperties {
     }
     Peering after = before.with(change);
     List<String> members = CLUSTERS.subList(0, 5); // c5 may be labelled or named without being a member
-    assertEquals(PeerDelta.between(before, members, after, members), PeerDelta.of(before, after, members, change));
+    assertEquals(PeerDelta.between(before, members, after, members), PeerDelta.of(before, after, members));
+  }
+
+  @Property(tries = 200)
+  void theDeltasOfAnyTwoRuleSetsEqualTheFullComparison(@ForAll("rules") PeeringRules before,
+      @ForAll("rules") PeeringRules after, @ForAll PeeringDefault was, @ForAll PeeringDefault now) {
+    List<String> members = CLUSTERS.subList(0, 5);
+    assertEquals(PeerDelta.between(new Peering(before, was), members, new Peering(after, now), members),
+        PeerDelta.of(new Peering(before, was), new Peering(after, now), members));
   }
 
   @Provide
