@@ -23,8 +23,11 @@ import io.meshwire.proto.policy.v1.PeeringMode;
 import io.meshwire.proto.policy.v1.PeeringPolicy;
 import io.meshwire.proto.policy.v1.Selector;
 import io.meshwire.proto.rendezvous.v1.AnnounceRequest;
+import io.meshwire.proto.rendezvous.v1.CidrMapping;
 import io.meshwire.proto.rendezvous.v1.ClusterRecord;
+import io.meshwire.proto.rendezvous.v1.PeerView;
 import io.meshwire.proto.rendezvous.v1.PeersChanged;
+import io.meshwire.proto.rendezvous.v1.PublishViewsRequest;
 import io.meshwire.proto.rendezvous.v1.RendezvousGrpc;
 import io.meshwire.proto.rendezvous.v1.WatchEvent;
 import java.nio.file.Path;
@@ -408,6 +411,88 @@ class PeeringPolicyTest {
     assertRefused(Status.Code.NOT_FOUND, "name: policy \"nosuch\" does not exist",
         () -> admin().deletePolicy(DeletePolicyRequest.newBuilder().setName("nosuch").build()));
     assertRefused(Status.Code.FAILED_PRECONDITION, "would isolate every cluster", () -> apply(ISOLATE_ALL));
+  }
+
+  @Test
+  void aViewIsServedOnlyWhileItsPairMayPeerAndComesBackWithThePeer() throws Exception {
+    start(Map.of());
+    applyGroups();
+    publishView("p1", "p2", 1);
+    WatchRecorder p2 = watch("p2", 0);
+    p2.awaitCaughtUp();
+    assertEquals(Map.of("p1", 1L), viewsHeld(p2), "p1 and p2 peer: p2 gets p1's view of it");
+
+    // Split (p2 moves to dev): p2 drops p1 and its view; p1 updates the view while the pair is split.
+    labels("p2", Map.of("env", "dev"), List.of());
+    publishView("p1", "p2", 2);
+    awaitOwnAnnounce(p2, "p2");
+    assertEquals(Map.of(), viewsHeld(p2), "a split pair's view is not served on the stream");
+    assertTrue(p2.ofCase(WatchEvent.EventCase.VIEW_UPDATED).isEmpty(), "the update while split was not sent");
+    try (WatchRecorder fresh = watch("p2", 0)) {
+      fresh.awaitCaughtUp();
+      assertEquals(Map.of(), viewsHeld(fresh), "nor in a snapshot");
+    }
+
+    // Together again: p2's delta brings p1 back with the view the hub kept (the newest one).
+    labels("p2", Map.of("env", "prod"), List.of());
+    PeersChanged back = p2.await(e -> e.hasPeersChanged() && ids(e.getPeersChanged().getUpsertedList()).contains("p1"))
+        .getPeersChanged();
+    assertEquals(List.of("p1"), back.getViewsList().stream().map(v -> v.getObserverClusterId()).toList());
+    assertEquals(2, back.getViews(0).getGeneration());
+    assertEquals(Map.of("p1", 2L), viewsHeld(p2));
+    try (WatchRecorder fresh = watch("p2", 0)) {
+      fresh.awaitCaughtUp();
+      assertEquals(Map.of("p1", 2L), viewsHeld(fresh));
+    }
+
+    // Split, the observer withdraws its view meanwhile, together again: nothing comes back.
+    labels("p2", Map.of("env", "dev"), List.of());
+    RendezvousGrpc.newBlockingStub(hub.channel(creds.get("p1"))).publishViews(PublishViewsRequest.newBuilder()
+        .addWithdrawnSubjectClusterIds("p2").build());
+    labels("p2", Map.of("env", "prod"), List.of());
+    awaitOwnAnnounce(p2, "p2");
+    assertEquals(Map.of(), viewsHeld(p2));
+    assertEquals(direct("p1", "shared"), peersHeld(p2, "p2"));
+  }
+
+  /** p1's remapping of {@code subject}'s pod CIDR (cluster 2's), at {@code generation}. */
+  private void publishView(String observer, String subject, long generation) {
+    RendezvousGrpc.newBlockingStub(hub.channel(creds.get(observer))).publishViews(PublishViewsRequest.newBuilder()
+        .addViews(PeerView.newBuilder().setSubjectClusterId(subject).setGeneration(generation)
+            .addMappings(CidrMapping.newBuilder().setOriginal("10.2.0.0/16").setSeenAs("10.99.0.0/16")))
+        .build());
+  }
+
+  /** Announces {@code id} and waits for its record on its own stream: everything sent before has arrived. */
+  private void awaitOwnAnnounce(WatchRecorder w, String id) {
+    announce(id);
+    long generation = generations.get(id);
+    w.await(e -> isUpsertOf(e, id, generation));
+  }
+
+  /** The views of a watcher's cluster it holds after everything received, as the agent keeps them: observer to generation. */
+  private static Map<String, Long> viewsHeld(WatchRecorder w) {
+    Map<String, Long> views = new TreeMap<>();
+    for (WatchEvent e : w.events) {
+      switch (e.getEventCase()) {
+        case SNAPSHOT -> {
+          if (e.getSnapshot().getIndex() == 0) {
+            views.clear();
+          }
+          e.getSnapshot().getViewsList().forEach(v -> views.put(v.getObserverClusterId(), v.getGeneration()));
+        }
+        case VIEW_UPDATED -> views.put(e.getViewUpdated().getView().getObserverClusterId(),
+            e.getViewUpdated().getView().getGeneration());
+        case VIEW_REMOVED -> views.remove(e.getViewRemoved().getObserverClusterId());
+        case CLUSTER_REMOVED -> views.remove(e.getClusterRemoved().getClusterId());
+        case PEERS_CHANGED -> {
+          e.getPeersChanged().getRemovedList().forEach(views::remove);
+          e.getPeersChanged().getViewsList().forEach(v -> views.put(v.getObserverClusterId(), v.getGeneration()));
+        }
+        default -> { }
+      }
+    }
+    return views;
   }
 
   @Test

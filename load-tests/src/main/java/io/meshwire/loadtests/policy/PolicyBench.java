@@ -10,6 +10,7 @@ import io.meshwire.loadtests.process.ProcStats;
 import io.meshwire.netaddr.Backoff;
 import io.meshwire.proto.admin.v1.ApplyPolicyRequest;
 import io.meshwire.proto.admin.v1.ApplyPolicyResponse;
+import io.meshwire.proto.admin.v1.DeletePolicyRequest;
 import io.meshwire.proto.admin.v1.MeshAdminGrpc;
 import io.meshwire.proto.admin.v1.SetClusterLabelsRequest;
 import io.meshwire.proto.policy.v1.PeeringMode;
@@ -33,7 +34,8 @@ import org.slf4j.LoggerFactory;
  * team; then one policy change touches team t0 only, and the bench counts the Watch bytes every agent
  * receives and the time until every affected agent has its delta. Two changes: t0's policy becomes
  * relay-only (each t0 agent receives its team's records again, with the mode), then a deny policy
- * splits t0 (each t0 agent loses its team).
+ * splits t0 (each t0 agent loses its team). Each change is reverted after it is measured (and the
+ * revert delivered), {@code rounds} times; the result is the median of each figure.
  */
 final class PolicyBench {
 
@@ -49,15 +51,34 @@ final class PolicyBench {
               + "hub_cpu_ms=%.0f", change, agents, affected, applySeconds * 1e3, deliveredSeconds * 1e3,
           affectedBytesTotal, affectedBytesMedian, unaffectedWithBytes, unaffectedBytesMax, hubCpuSeconds * 1e3);
     }
+
+    /** Each figure's median over {@code rounds} (the upper one of an even count); the worst of the 0-byte counts. */
+    static Result median(List<Result> rounds) {
+      Result first = rounds.get(0);
+      return new Result(first.change() + " (median of " + rounds.size() + ")", first.agents(),
+          (int) median(rounds, Result::affected), median(rounds, Result::applySeconds),
+          median(rounds, Result::deliveredSeconds), (long) median(rounds, Result::affectedBytesTotal),
+          (long) median(rounds, Result::affectedBytesMedian),
+          rounds.stream().mapToInt(Result::unaffectedWithBytes).max().orElseThrow(),
+          rounds.stream().mapToLong(Result::unaffectedBytesMax).max().orElseThrow(),
+          median(rounds, Result::hubCpuSeconds));
+    }
+
+    private static double median(List<Result> rounds, java.util.function.ToDoubleFunction<Result> field) {
+      double[] v = rounds.stream().mapToDouble(field).sorted().toArray();
+      return v[v.length / 2];
+    }
   }
 
   private final int agents;
   private final int groups;
+  private final int rounds;
   private final Duration timeout;
 
-  public PolicyBench(int agents, int groups, Duration timeout) {
+  public PolicyBench(int agents, int groups, int rounds, Duration timeout) {
     this.agents = agents;
     this.groups = groups;
+    this.rounds = rounds;
     this.timeout = timeout;
   }
 
@@ -89,16 +110,29 @@ final class PolicyBench {
         progress.accept(String.format(java.util.Locale.ROOT, "applied %d team policies in %.1f s", groups,
             (System.nanoTime() - p0) / 1e9));
         pause(Duration.ofSeconds(3));
-        List<Result> results = new ArrayList<>();
-        results.add(measure(hub, fleet, "t0 policy direct -> relay-only (upserts)", () -> stub.applyPolicy(
-            ApplyPolicyRequest.newBuilder().setPolicy(teamPolicy(0, PeeringMode.PEERING_MODE_RELAY_ONLY)).build())));
-        progress.accept(results.get(0).line());
-        results.add(measure(hub, fleet, "deny inside t0 (removals)", () -> stub.applyPolicy(ApplyPolicyRequest
+        Change relayOnly = () -> applied(stub.applyPolicy(
+            ApplyPolicyRequest.newBuilder().setPolicy(teamPolicy(0, PeeringMode.PEERING_MODE_RELAY_ONLY)).build()));
+        Change direct = () -> applied(stub.applyPolicy(
+            ApplyPolicyRequest.newBuilder().setPolicy(teamPolicy(0, PeeringMode.PEERING_MODE_DIRECT)).build()));
+        Change split = () -> applied(stub.applyPolicy(ApplyPolicyRequest
             .newBuilder().setPolicy(PeeringPolicy.newBuilder().setName("split-t0").setMode(PeeringMode.PEERING_MODE_DENY)
                 .setClusters(Selector.newBuilder().putMatchLabels("team", team(0)))
-                .setPeers(Selector.newBuilder().putMatchLabels("team", team(0)))).build())));
-        progress.accept(results.get(1).line());
-        return results;
+                .setPeers(Selector.newBuilder().putMatchLabels("team", team(0)))).build()));
+        Change unsplit = () -> {
+          var r = stub.deletePolicy(DeletePolicyRequest.newBuilder().setName("split-t0").build());
+          return new Applied(r.getRevision(), r.getAffectedAgents());
+        };
+        List<Result> upserts = new ArrayList<>();
+        List<Result> removals = new ArrayList<>();
+        for (int round = 1; round <= rounds; round++) {
+          upserts.add(measure(hub, fleet, "t0 policy direct -> relay-only (upserts)", relayOnly));
+          progress.accept("round " + round + " " + upserts.getLast().line());
+          measure(hub, fleet, "revert", direct);
+          removals.add(measure(hub, fleet, "deny inside t0 (removals)", split));
+          progress.accept("round " + round + " " + removals.getLast().line());
+          measure(hub, fleet, "revert", unsplit);
+        }
+        return List.of(Result.median(upserts), Result.median(removals));
       } finally {
         admin.shutdownNow();
         fleet.close();
@@ -107,26 +141,33 @@ final class PolicyBench {
   }
 
   private interface Change {
-    ApplyPolicyResponse apply();
+    Applied apply();
+  }
+
+  /** The hub's answer to a change: its revision and how many agents it sent a change of their peers. */
+  private record Applied(long revision, int affectedAgents) {}
+
+  private static Applied applied(ApplyPolicyResponse r) {
+    return new Applied(r.getRevision(), r.getAffectedAgents());
   }
 
   private Result measure(HubProcess hub, AgentFleet fleet, String name, Change change) {
     long[] before = bytes(fleet);
     double cpu0 = ProcStats.cpuSeconds(hub.pid());
     long t0 = System.nanoTime();
-    ApplyPolicyResponse r = change.apply();
+    Applied r = change.apply();
     long t1 = System.nanoTime();
     List<SimulatedAgent> affected = new ArrayList<>();
     for (int i = 0; i < agents; i += groups) {
       affected.add(fleet.agent(i));
     }
     long deadline = t0 + timeout.toNanos();
-    while (affected.stream().anyMatch(a -> a.resumeRevision() < r.getRevision()) && System.nanoTime() < deadline) {
+    while (affected.stream().anyMatch(a -> a.resumeRevision() < r.revision()) && System.nanoTime() < deadline) {
       Thread.onSpinWait();
     }
     long t2 = System.nanoTime();
     if (t2 >= deadline) {
-      throw new IllegalStateException(name + ": not every affected agent received revision " + r.getRevision());
+      throw new IllegalStateException(name + ": not every affected agent received revision " + r.revision());
     }
     // Anything else the change sent would arrive within this pause.
     pause(Duration.ofSeconds(2));
@@ -147,10 +188,10 @@ final class PolicyBench {
       }
     }
     Arrays.sort(affectedBytes);
-    if (r.getAffectedAgents() != affected.size()) {
-      log.warn("hub reports affected_agents={} expected={}", r.getAffectedAgents(), affected.size());
+    if (r.affectedAgents() != affected.size()) {
+      log.warn("hub reports affected_agents={} expected={}", r.affectedAgents(), affected.size());
     }
-    return new Result(name, agents, r.getAffectedAgents(), (t1 - t0) / 1e9, (t2 - t0) / 1e9, total,
+    return new Result(name, agents, r.affectedAgents(), (t1 - t0) / 1e9, (t2 - t0) / 1e9, total,
         affectedBytes[affectedBytes.length / 2], unaffectedWithBytes, unaffectedMax, cpu1 - cpu0);
   }
 

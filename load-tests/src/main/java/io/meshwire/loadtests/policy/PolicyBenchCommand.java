@@ -18,16 +18,20 @@ public final class PolicyBenchCommand implements Callable<Integer> {
       description = "Teams; the change touches one (default: ${DEFAULT-VALUE}, i.e. 10% of the agents).")
   private int groups;
 
+  @Option(names = "--rounds", paramLabel = "R", defaultValue = "5",
+      description = "Times each change is measured (and reverted); medians are reported (default: ${DEFAULT-VALUE}).")
+  private int rounds;
+
   @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "300", description = "Bound of each phase.")
   private int timeoutSeconds;
 
   @Override
   public Integer call() throws Exception {
-    if (agents < groups || groups < 2) {
-      throw new IllegalArgumentException("--agents must be >= --groups >= 2");
+    if (agents < groups || groups < 2 || rounds < 1) {
+      throw new IllegalArgumentException("--agents must be >= --groups >= 2, --rounds >= 1");
     }
     Path work = Files.createTempDirectory("meshwire-policy-bench-");
-    for (PolicyBench.Result r : new PolicyBench(agents, groups, Duration.ofSeconds(timeoutSeconds))
+    for (PolicyBench.Result r : new PolicyBench(agents, groups, rounds, Duration.ofSeconds(timeoutSeconds))
         .run(work, System.out::println)) {
       System.out.println("RESULT " + r.line());
     }

@@ -298,7 +298,15 @@ public final class HubClient implements HubConnection {
             for (ClusterRecord r : e.getPeersChanged().getUpsertedList()) {
               upserted.add(AgentProtoMapper.fromProto(r));
             }
-            events.peersChanged(revision, upserted, e.getPeersChanged().getRemovedList());
+            List<View> returning = new ArrayList<>();
+            for (int i = 0; i < e.getPeersChanged().getViewsCount(); i++) {
+              try {
+                returning.add(AgentProtoMapper.fromProto(e.getPeersChanged().getViews(i)));
+              } catch (IllegalArgumentException bad) { // one bad view must not cost the peers
+                events.malformed(revision, "peers_changed.views[" + i + "] " + bad.getMessage());
+              }
+            }
+            events.peersChanged(revision, upserted, e.getPeersChanged().getRemovedList(), returning);
           }
           case VIEW_UPDATED -> events.viewUpdated(revision, AgentProtoMapper.fromProto(e.getViewUpdated().getView()));
           case VIEW_REMOVED -> events.viewRemoved(revision, e.getViewRemoved().getObserverClusterId(),

@@ -28,11 +28,13 @@ public interface HubEvents {
 
   /**
    * A peering policy or label change: the peers this cluster gains (or whose record it must take
-   * again) and those it loses, all at one {@code revision}. Applied as one change.
+   * again) and those it loses, and the views of this cluster by peers it gains, all at one
+   * {@code revision}. Applied as one change.
    */
-  default void peersChanged(long revision, List<PeerRecord> upserted, List<String> removed) {
+  default void peersChanged(long revision, List<PeerRecord> upserted, List<String> removed, List<View> views) {
     upserted.forEach(r -> upserted(revision, r));
     removed.forEach(id -> removed(revision, id, false));
+    views.forEach(v -> viewUpdated(revision, v));
   }
 
   void viewUpdated(long revision, View view);

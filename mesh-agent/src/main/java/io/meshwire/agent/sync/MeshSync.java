@@ -290,7 +290,8 @@ public final class MeshSync implements HubEvents {
 
   /** A peering change: one commit for every peer gained and lost, whatever their number. */
   @Override
-  public synchronized void peersChanged(long revision, List<PeerRecord> upserted, List<String> removed) {
+  public synchronized void peersChanged(long revision, List<PeerRecord> upserted, List<String> removed,
+      List<View> views) {
     if (!applying()) {
       return;
     }
@@ -303,6 +304,10 @@ public final class MeshSync implements HubEvents {
       viewsOfMe.remove(id);
       myViews.remove(id);
     }
+    views.stream()
+        .filter(v -> v.subjectClusterId().equals(self) && peers.containsKey(v.observerClusterId()))
+        .filter(v -> acceptable(revision, v))
+        .forEach(v -> viewsOfMe.put(v.observerClusterId(), v));
     log.info("peers changed by policy revision={} gained={} lost={}", revision, upserted.size(), removed.size());
     commit(state.withPeers(peers).withViewsOfMe(viewsOfMe).withMyViews(myViews).atRevision(pendingMeshUid, revision));
   }

@@ -127,12 +127,26 @@ class MeshSyncTest {
     MeshSync s = following(peers(4).toArray(PeerRecord[]::new));
 
     // Three of four peers lost at once: a policy change, not a hub that lost its data: applied.
-    s.peersChanged(11, List.of(peer("south", 20)), List.of("peer1", "peer2", "peer3"));
+    s.peersChanged(11, List.of(peer("south", 20)), List.of("peer1", "peer2", "peer3"), List.of());
 
     assertEquals(Set.of("peer4", "south"), s.state().peers().keySet());
     assertEquals(11, s.state().revision());
     assertEquals(1, changes.size(), "one state change for the whole delta");
     assertEquals(s.state(), persisted());
+  }
+
+  @Test
+  void aPeerRegainedThroughPolicyBringsBackItsViewOfThisCluster() {
+    MeshSync s = following(peer("west", 2));
+    View westSeesUs = view("west", SELF, "10.1.0.0/16", "100.64.0.0/16");
+    s.viewUpdated(11, westSeesUs);
+
+    s.peersChanged(12, List.of(), List.of("west"), List.of());
+    assertEquals(Map.of(), s.state().viewsOfMe(), "a lost peer's view goes with it");
+
+    s.peersChanged(13, List.of(peer("west", 3)), List.of(), List.of(westSeesUs));
+    assertEquals(Map.of("west", westSeesUs), s.state().viewsOfMe());
+    assertEquals(Map.of("west", westSeesUs), persisted().viewsOfMe());
   }
 
   @Test

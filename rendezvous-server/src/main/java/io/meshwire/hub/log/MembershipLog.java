@@ -81,6 +81,8 @@ public final class MembershipLog implements Membership {
   private final LogEntry[][] ring;
   // @GuardedBy("lock")
   private Peering peering;
+  // @GuardedBy("lock"): counts joins, leaves and peering changes, the inputs of peering deltas
+  private long peeringInputs;
   // @GuardedBy("lock"): a since-revision below floor cannot be served from `recent`
   private long floor;
   // @GuardedBy("lock")
@@ -93,6 +95,8 @@ public final class MembershipLog implements Membership {
   private Throwable storeFailure;
 
   private volatile long durable;
+  // For tests: runs after a peering change's deltas are computed, before the lock is taken again.
+  volatile Runnable afterDeltasComputed = () -> { };
 
   /**
    * Opens the log on what the store recovered: the snapshot's state, then every later entry
@@ -140,7 +144,7 @@ public final class MembershipLog implements Membership {
               e.clusterId().orElse(null), e.getMessage());
         }
         head = entry.revision();
-        ring[(int) (head % ring.length)] = applyAndAddress(head, event, entry.bytes(), now);
+        ring[(int) (head % ring.length)] = applyAndAddress(head, event, entry.bytes(), now, null);
       }
       floor = Math.max(floor, head - ring.length);
       durable = head;
@@ -336,28 +340,58 @@ public final class MembershipLog implements Membership {
    */
   @Override
   public CompletableFuture<PeeringResult> changePeering(PeeringChange change, boolean force) throws Rejection {
+    // The deltas are computed outside the lock (announces and reads would wait for them) from the
+    // members and rules of one moment, and appended only if neither changed meanwhile; otherwise they
+    // are computed again under the lock, so the change still gets exactly one revision.
+    Proposal proposal;
     synchronized (lock) {
-      if (change instanceof PeeringChange.DeletePolicy d && !peering.rules().policies().containsKey(d.name())) {
-        throw new Rejection(Rejection.Kind.NOT_FOUND, "name: policy \"" + d.name() + "\" does not exist");
+      proposal = propose(change, force);
+    }
+    if (proposal.after() == null) {
+      return CompletableFuture.completedFuture(new PeeringResult(durable, 0, true));
+    }
+    Map<String, PeerDelta> deltas = PeerDelta.of(proposal.before(), proposal.after(), proposal.members());
+    afterDeltasComputed.run();
+    synchronized (lock) {
+      if (peeringInputs != proposal.inputs()) {
+        proposal = propose(change, force);
+        if (proposal.after() == null) {
+          return CompletableFuture.completedFuture(new PeeringResult(durable, 0, true));
+        }
+        deltas = null;
       }
-      if (peering.rules().policies().size() >= io.meshwire.hub.policy.PeeringRules.MAX_POLICIES
-          && change instanceof PeeringChange.ApplyPolicy a && !peering.rules().policies().containsKey(a.policy().name())) {
-        throw new Rejection(Rejection.Kind.FAILED_PRECONDITION, "policy: the mesh already has "
-            + io.meshwire.hub.policy.PeeringRules.MAX_POLICIES + " policies");
-      }
-      Peering after = peering.with(change);
-      if (after.rules().equals(peering.rules())) {
-        return CompletableFuture.completedFuture(new PeeringResult(durable, 0, true));
-      }
-      List<String> members = List.copyOf(clusters.keySet());
-      if (!force && members.size() >= 2 && peering.connectsAny(members) && !after.connectsAny(members)) {
-        throw new Rejection(Rejection.Kind.FAILED_PRECONDITION, "this change would isolate every cluster: no two of the "
-            + members.size() + " clusters could connect; repeat with --force (force: true) to apply it anyway");
-      }
-      CompletableFuture<Long> written = append(new PeeringChanged(change));
+      CompletableFuture<Long> written = append(new PeeringChanged(change), deltas);
       int affected = ring[(int) (head % ring.length)].length;
       return written.thenApply(revision -> new PeeringResult(revision, affected, false));
     }
+  }
+
+  /**
+   * A validated peering change at the state counted {@code inputs}: the rules before and after and the
+   * members; {@code after} is null when the change changes nothing.
+   */
+  private record Proposal(long inputs, Peering before, Peering after, List<String> members) {}
+
+  // @GuardedBy("lock")
+  private Proposal propose(PeeringChange change, boolean force) throws Rejection {
+    if (change instanceof PeeringChange.DeletePolicy d && !peering.rules().policies().containsKey(d.name())) {
+      throw new Rejection(Rejection.Kind.NOT_FOUND, "name: policy \"" + d.name() + "\" does not exist");
+    }
+    if (peering.rules().policies().size() >= io.meshwire.hub.policy.PeeringRules.MAX_POLICIES
+        && change instanceof PeeringChange.ApplyPolicy a && !peering.rules().policies().containsKey(a.policy().name())) {
+      throw new Rejection(Rejection.Kind.FAILED_PRECONDITION, "policy: the mesh already has "
+          + io.meshwire.hub.policy.PeeringRules.MAX_POLICIES + " policies");
+    }
+    Peering after = peering.with(change);
+    if (after.rules().equals(peering.rules())) {
+      return new Proposal(peeringInputs, peering, null, List.of());
+    }
+    List<String> members = List.copyOf(clusters.keySet());
+    if (!force && members.size() >= 2 && peering.connectsAny(members) && !after.connectsAny(members)) {
+      throw new Rejection(Rejection.Kind.FAILED_PRECONDITION, "this change would isolate every cluster: no two of the "
+          + members.size() + " clusters could connect; repeat with --force (force: true) to apply it anyway");
+    }
+    return new Proposal(peeringInputs, peering, after, members);
   }
 
   @Override
@@ -367,6 +401,12 @@ public final class MembershipLog implements Membership {
 
   // @GuardedBy("lock")
   private CompletableFuture<Long> append(MembershipEvent event) {
+    return append(event, null);
+  }
+
+  /** Appends {@code event}; {@code deltas}: those of a peering change computed at this state, or null. */
+  // @GuardedBy("lock")
+  private CompletableFuture<Long> append(MembershipEvent event, Map<String, PeerDelta> deltas) {
     if (storeFailure != null) {
       return CompletableFuture.failedFuture(new IllegalStateException("store failed earlier", storeFailure));
     }
@@ -374,7 +414,7 @@ public final class MembershipLog implements Membership {
     byte[] encoded = codec.encodeEvent(revision, event);
     CompletableFuture<Void> written = store.append(revision, encoded);
     head = revision;
-    ring[(int) (revision % ring.length)] = applyAndAddress(revision, event, encoded, System.nanoTime());
+    ring[(int) (revision % ring.length)] = applyAndAddress(revision, event, encoded, System.nanoTime(), deltas);
     floor = Math.max(floor, revision - ring.length);
     maybeCheckpoint();
     // Completions run on the notify executor: the store's writer thread only writes and fsyncs.
@@ -408,10 +448,12 @@ public final class MembershipLog implements Membership {
   /**
    * Applies {@code event} to the state and returns the entries watchers receive for it: the
    * stored bytes for the clusters the peering rules allow, re-encoded where a receiver's mode
-   * differs, or one {@link PeersChanged} per affected agent for a change of the rules.
+   * differs, or one {@link PeersChanged} per affected agent for a change of the rules ({@code deltas}
+   * when computed already, else computed here).
    */
   // @GuardedBy("lock")
-  private LogEntry[] applyAndAddress(long revision, MembershipEvent event, byte[] encoded, long now) {
+  private LogEntry[] applyAndAddress(long revision, MembershipEvent event, byte[] encoded, long now,
+      Map<String, PeerDelta> deltas) {
     Peering rules = peering;
     LogEntry[] entries = switch (event) {
       case ClusterUpserted u when !rules.isFullMesh() -> {
@@ -427,18 +469,19 @@ public final class MembershipLog implements Membership {
       }
       case ClusterRemoved r when !rules.isFullMesh() -> new LogEntry[] {new LogEntry(revision, event, encoded, now,
           w -> w.equals(r.clusterId()) || rules.decide(r.clusterId(), w) != PeeringMode.DENY)};
+      case ViewUpdated v when !rules.isFullMesh() -> new LogEntry[] {viewEntry(revision, event, encoded, now, v.view().key())};
+      case ViewRemoved v when !rules.isFullMesh() -> new LogEntry[] {viewEntry(revision, event, encoded, now, v.key())};
       case PeeringChanged c -> {
-        Peering after = rules.with(c.change());
-        List<String> members = List.copyOf(clusters.keySet());
+        Map<String, PeerDelta> perAgent = deltas != null ? deltas
+            : PeerDelta.of(rules, rules.with(c.change()), List.copyOf(clusters.keySet()));
         List<LogEntry> out = new ArrayList<>();
-        Map<String, PeerDelta> deltas = c.change() instanceof PeeringChange.SetLabels s
-            && after.rules().policies().equals(rules.rules().policies())
-            ? PeerDelta.ofRelabel(rules, after, members, s.clusterId())
-            : PeerDelta.between(rules, members, after, members);
-        deltas.forEach((agent, delta) -> {
+        perAgent.forEach((agent, delta) -> {
           List<MembershipEvent.Peer> upserted = new ArrayList<>();
           delta.gained().forEach((id, mode) -> upserted.add(new MembershipEvent.Peer(clusters.get(id), mode)));
-          PeersChanged changed = new PeersChanged(agent, upserted, List.copyOf(delta.lost()));
+          List<PeerView> returning = new ArrayList<>();
+          delta.gained().keySet().forEach(id -> Optional.ofNullable(views.get(new PeerView.Key(id, agent)))
+              .ifPresent(returning::add));
+          PeersChanged changed = new PeersChanged(agent, upserted, List.copyOf(delta.lost()), returning);
           out.add(new LogEntry(revision, changed, codec.encodeEvent(revision, changed), now));
         });
         yield out.toArray(LogEntry[]::new);
@@ -449,6 +492,17 @@ public final class MembershipLog implements Membership {
     return entries;
   }
 
+  /**
+   * A view's entry: for its subject while the rules of this revision let observer and subject peer,
+   * else for nobody (a pair that gains each other again gets the stored view in its peers_changed).
+   */
+  // @GuardedBy("lock")
+  private LogEntry viewEntry(long revision, MembershipEvent event, byte[] encoded, long now, PeerView.Key key) {
+    boolean served = peering.decide(key.observerClusterId(), key.subjectClusterId()) != PeeringMode.DENY;
+    return new LogEntry(revision, event, encoded, now,
+        LogEntry.addressedTo(served ? key.subjectClusterId() : MembershipEvent.NOBODY));
+  }
+
   // @GuardedBy("lock")
   private void applyToState(MembershipEvent event) {
     switch (event) {
@@ -456,6 +510,8 @@ public final class MembershipLog implements Membership {
         ClusterRecord previous = clusters.put(u.record().clusterId(), u.record());
         if (previous != null) {
           keyHolders.remove(previous.wireguardPublicKey(), previous.clusterId());
+        } else {
+          peeringInputs++;
         }
         keyHolders.put(u.record().wireguardPublicKey(), u.record().clusterId());
       }
@@ -463,13 +519,17 @@ public final class MembershipLog implements Membership {
         ClusterRecord previous = clusters.remove(r.clusterId());
         if (previous != null) {
           keyHolders.remove(previous.wireguardPublicKey(), previous.clusterId());
+          peeringInputs++;
         }
         views.keySet().removeIf(k -> k.observerClusterId().equals(r.clusterId())
             || k.subjectClusterId().equals(r.clusterId()));
       }
       case ViewUpdated v -> views.put(v.view().key(), v.view());
       case ViewRemoved v -> views.remove(v.key());
-      case PeeringChanged c -> peering = peering.with(c.change());
+      case PeeringChanged c -> {
+        peering = peering.with(c.change());
+        peeringInputs++;
+      }
       case PeersChanged p -> throw new IllegalStateException("derived event applied to the state");
     }
   }

@@ -3,6 +3,7 @@ package io.meshwire.hub.log;
 import io.meshwire.hub.membership.ClusterRecord;
 import io.meshwire.hub.membership.PeerView;
 import io.meshwire.hub.policy.Peering;
+import io.meshwire.hub.policy.PeeringMode;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -40,7 +41,18 @@ public record SnapshotImage(long revision, List<ClusterRecord> clusters, Map<Str
     return new SnapshotImage(revision, clusters, viewsBySubject, rules);
   }
 
+  /**
+   * The views served to {@code subjectClusterId}: those of observers it may peer with (a view between
+   * a pair the rules split stays stored, unserved, until its observer withdraws it or the pair may
+   * peer again).
+   */
   public List<PeerView> viewsFor(String subjectClusterId) {
-    return viewsBySubject.getOrDefault(subjectClusterId, List.of());
+    List<PeerView> all = viewsBySubject.getOrDefault(subjectClusterId, List.of());
+    if (peering.isFullMesh()) {
+      return all;
+    }
+    return all.stream()
+        .filter(v -> peering.decide(v.observerClusterId(), subjectClusterId) != PeeringMode.DENY)
+        .toList();
   }
 }

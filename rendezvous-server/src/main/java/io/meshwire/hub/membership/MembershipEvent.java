@@ -30,12 +30,20 @@ public sealed interface MembershipEvent {
 
   /**
    * Derived, never stored: the peers {@code agent} gains (or whose mode changed) and loses through
-   * one {@link PeeringChanged}. Delivered to {@code agent} only.
+   * one {@link PeeringChanged}, with the stored views of {@code agent} by the peers it gains (views
+   * are served only between clusters that may peer). Delivered to {@code agent} only.
    */
-  record PeersChanged(String agent, List<Peer> upserted, List<String> removed) implements MembershipEvent {
+  record PeersChanged(String agent, List<Peer> upserted, List<String> removed, List<PeerView> views)
+      implements MembershipEvent {
     public PeersChanged {
       upserted = List.copyOf(upserted);
       removed = List.copyOf(removed);
+      views = List.copyOf(views);
+    }
+
+    /** A change that brings no views back. */
+    public PeersChanged(String agent, List<Peer> upserted, List<String> removed) {
+      this(agent, upserted, removed, List.of());
     }
   }
 

@@ -119,6 +119,14 @@ public final class Peering {
     return out;
   }
 
+  /**
+   * True when an allow policy selects {@code clusterId} in its {@code clusters}: the default then no
+   * longer applies to it.
+   */
+  boolean spokenFor(String clusterId) {
+    return !isFullMesh() && !matches(clusterId).fromAllow.isEmpty();
+  }
+
   /** True when a policy says {@code relay-only} (so some receivers may need the relay-only form). */
   public boolean hasRelayOnly() {
     return !relayMask.isEmpty();

@@ -245,8 +245,20 @@ public final class WatchHub implements AutoCloseable {
     }
   }
 
-  /** A snapshot's record chunks, encoded once and shared by every watcher that needs them. */
-  private record EncodedSnapshot(SnapshotImage image, List<byte[]> clusterChunks) {}
+  /**
+   * A snapshot's record chunks, encoded once and shared by every watcher that needs them; under
+   * peering policies, the chunks of each distinct peer set (a group's members all see the same
+   * records), shared by the watchers that have it.
+   */
+  private record EncodedSnapshot(SnapshotImage image, List<byte[]> clusterChunks,
+      Map<List<String>, List<byte[]>> byPeerSet) {
+    EncodedSnapshot(SnapshotImage image, List<byte[]> clusterChunks) {
+      this(image, clusterChunks, new ConcurrentHashMap<>());
+    }
+  }
+
+  // At most this many distinct peer sets keep their chunks with a cached snapshot: groups, not one per agent.
+  private static final int SHARED_PEER_SETS = 64;
 
   private EncodedSnapshot snapshot() {
     synchronized (snapshotLock) {
@@ -279,16 +291,25 @@ public final class WatchHub implements AutoCloseable {
       return encoded.clusterChunks;
     }
     List<MembershipEvent.Peer> visible = new ArrayList<>();
+    List<String> peerSet = new ArrayList<>(); // each visible record's ID and mode: equal sets, equal chunks
     for (ClusterRecord r : encoded.image.clusters()) {
       PeeringMode mode = r.clusterId().equals(clusterId) ? PeeringMode.DIRECT : peering.decide(clusterId, r.clusterId());
       if (mode != PeeringMode.DENY) {
         visible.add(new MembershipEvent.Peer(r, mode));
+        peerSet.add(mode == PeeringMode.DIRECT ? r.clusterId() : r.clusterId() + " " + mode.spelling());
       }
+    }
+    List<byte[]> shared = encoded.byPeerSet.get(peerSet);
+    if (shared != null) {
+      return shared;
     }
     List<byte[]> out = new ArrayList<>();
     int size = options.snapshotChunkSize();
     for (int i = 0, index = 0; i < visible.size(); i += size, index++) {
       out.add(codec.peerChunk(encoded.image.revision(), index, visible.subList(i, Math.min(visible.size(), i + size))));
+    }
+    if (encoded.byPeerSet.size() < SHARED_PEER_SETS) {
+      encoded.byPeerSet.putIfAbsent(peerSet, out);
     }
     return out;
   }

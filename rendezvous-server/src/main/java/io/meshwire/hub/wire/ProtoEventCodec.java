@@ -61,6 +61,7 @@ public final class ProtoEventCodec implements EventCodec {
         var changed = b.getPeersChangedBuilder();
         p.upserted().forEach(peer -> changed.addUpserted(PolicyMapper.peerRecord(peer.record(), peer.mode())));
         changed.addAllRemoved(p.removed());
+        p.views().forEach(v -> changed.addViews(ProtoMapper.toProto(v)));
       }
     }
     return b.build().toByteArray();

@@ -59,6 +59,36 @@ class PeeringProperties {
         PeerDelta.ofRelabel(before, after, CLUSTERS, "c2"));
   }
 
+  @Property(tries = 500)
+  void theDeltasOfAChangeEqualTheFullComparison(@ForAll("rules") PeeringRules rules, @ForAll PeeringDefault fallback,
+      @ForAll("changes") PeeringChange change) {
+    Peering before = new Peering(rules, fallback);
+    if (change instanceof PeeringChange.DeletePolicy d && !rules.policies().containsKey(d.name())) {
+      return; // the log refuses deleting an unknown policy
+    }
+    Peering after = before.with(change);
+    List<String> members = CLUSTERS.subList(0, 5); // c5 may be labelled or named without being a member
+    assertEquals(PeerDelta.between(before, members, after, members), PeerDelta.of(before, after, members));
+  }
+
+  @Property(tries = 200)
+  void theDeltasOfAnyTwoRuleSetsEqualTheFullComparison(@ForAll("rules") PeeringRules before,
+      @ForAll("rules") PeeringRules after, @ForAll PeeringDefault was, @ForAll PeeringDefault now) {
+    List<String> members = CLUSTERS.subList(0, 5);
+    assertEquals(PeerDelta.between(new Peering(before, was), members, new Peering(after, now), members),
+        PeerDelta.of(new Peering(before, was), new Peering(after, now), members));
+  }
+
+  @Provide
+  Arbitrary<PeeringChange> changes() {
+    Arbitrary<String> names = Arbitraries.of("p0", "p1", "p2", "p3", "p9");
+    return Arbitraries.oneOf(
+        Combinators.combine(names, policies()).as((n, p) ->
+            new PeeringChange.ApplyPolicy(new PeeringPolicy(n, p.clusters(), p.peers(), p.mode()))),
+        names.map(PeeringChange.DeletePolicy::new),
+        Combinators.combine(Arbitraries.of(CLUSTERS), labelSets()).as(PeeringChange.SetLabels::new));
+  }
+
   @Provide
   Arbitrary<Map<String, String>> labelSets() {
     return Arbitraries.maps(Arbitraries.of("env", "team", "zone"), Arbitraries.of("a", "b", "")).ofMaxSize(3);
