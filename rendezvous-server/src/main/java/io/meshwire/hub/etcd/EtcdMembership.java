@@ -23,16 +23,23 @@ import io.etcd.jetcd.watch.WatchResponse;
 import io.meshwire.hub.log.EventCodec;
 import io.meshwire.hub.log.LogEntry;
 import io.meshwire.hub.log.Membership;
+import io.meshwire.hub.log.PeeringAudience;
 import io.meshwire.hub.log.SnapshotImage;
 import io.meshwire.hub.membership.ClusterRecord;
 import io.meshwire.hub.membership.MembershipEvent;
 import io.meshwire.hub.membership.MembershipEvent.ClusterRemoved;
 import io.meshwire.hub.membership.MembershipEvent.ClusterUpserted;
+import io.meshwire.hub.membership.MembershipEvent.PeeringChanged;
+import io.meshwire.hub.membership.MembershipEvent.PeersChanged;
 import io.meshwire.hub.membership.MembershipEvent.RemovalReason;
 import io.meshwire.hub.membership.MembershipEvent.ViewRemoved;
 import io.meshwire.hub.membership.MembershipEvent.ViewUpdated;
 import io.meshwire.hub.membership.PeerView;
 import io.meshwire.hub.membership.Rejection;
+import io.meshwire.hub.policy.Peering;
+import io.meshwire.hub.policy.PeeringChange;
+import io.meshwire.hub.policy.PeeringDefault;
+import io.meshwire.hub.policy.PeeringRules;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -96,6 +103,11 @@ public final class EtcdMembership implements Membership {
   private static final String CLUSTERS = MEMBERS + "clusters/";
   private static final String VIEWS = MEMBERS + "views/";
   private static final String REMOVED = MEMBERS + "removed/";
+  // The operator's peering rules, one key each, so that one change is one etcd revision.
+  private static final String PEERING = MEMBERS + "peering/";
+  private static final String LABELS = PEERING + "labels/";
+  private static final String POLICIES = PEERING + "policies/";
+  private static final String DEFAULT_PEERING = PEERING + "default";
   private static final String REVOKED_GUARD = EtcdRevocations.PREFIX + "cluster/";
   /**
    * Keys from here on (under the prefix) are outside the watch: {@code '~'} sorts after every
@@ -105,18 +117,36 @@ public final class EtcdMembership implements Membership {
   private static final String REPLICAS = UNWATCHED + "replicas/";
   private static final int MAX_TXN_ATTEMPTS = 8;
 
-  /** Tuning; {@code replicaName} names this replica's presence key. */
+  /**
+   * Tuning; {@code replicaName} names this replica's presence key; {@code defaultPeering} is this
+   * replica's {@code --default-peering}, written to etcd at start when the mesh's differs (the
+   * replica started last decides, as with any other setting rolled out to every replica).
+   */
   public record Options(int retainedEntries, Duration opTimeout, Duration heartbeatInterval, Duration watchStallAfter,
-      Duration partitionedAfter, Duration leaseTtl, String replicaName) {
+      Duration partitionedAfter, Duration leaseTtl, String replicaName, PeeringDefault defaultPeering) {
     public Options {
       if (retainedEntries < 16) {
         throw new IllegalArgumentException("retainedEntries must be >= 16");
       }
+      java.util.Objects.requireNonNull(defaultPeering, "defaultPeering");
+    }
+
+    /** Options with the default peering {@code allow}. */
+    public Options(int retainedEntries, Duration opTimeout, Duration heartbeatInterval, Duration watchStallAfter,
+        Duration partitionedAfter, Duration leaseTtl, String replicaName) {
+      this(retainedEntries, opTimeout, heartbeatInterval, watchStallAfter, partitionedAfter, leaseTtl, replicaName,
+          PeeringDefault.ALLOW);
     }
 
     public static Options defaults(String replicaName) {
       return new Options(100_000, Duration.ofSeconds(3), Duration.ofSeconds(1), Duration.ofSeconds(3),
           Duration.ofSeconds(6), Duration.ofSeconds(10), replicaName);
+    }
+
+    /** These options with {@code fallback} as the replica's {@code --default-peering}. */
+    public Options withDefaultPeering(PeeringDefault fallback) {
+      return new Options(retainedEntries, opTimeout, heartbeatInterval, watchStallAfter, partitionedAfter, leaseTtl,
+          replicaName, fallback);
     }
   }
 
@@ -153,6 +183,8 @@ public final class EtcdMembership implements Membership {
   private final Map<String, ClusterRecord> clusters = new TreeMap<>();
   // @GuardedBy("lock")
   private final Map<PeerView.Key, PeerView> views = new HashMap<>();
+  // @GuardedBy("lock"): labels, policies and default as of `applied`
+  private Peering peering = new Peering(PeeringRules.EMPTY, PeeringDefault.ALLOW);
   // @GuardedBy("lock"): entries after floor, grouped by revision
   private final TreeMap<Long, List<LogEntry>> recent = new TreeMap<>();
   // @GuardedBy("lock")
@@ -231,8 +263,16 @@ public final class EtcdMembership implements Membership {
     } catch (EtcdCalls.EtcdCallException e) {
       throw new EtcdStartException("cannot read the hub's layout in etcd: " + e.getMessage(), e);
     }
-    return new EtcdMembership(client, settings.prefix(), settings.endpoints(), uid, codec, clock, options,
-        notifyExecutor, listeners);
+    EtcdMembership membership = new EtcdMembership(client, settings.prefix(), settings.endpoints(), uid, codec, clock,
+        options, notifyExecutor, listeners);
+    try {
+      membership.adoptDefaultPeering(options.defaultPeering());
+    } catch (EtcdCalls.EtcdCallException | IllegalArgumentException e) {
+      membership.close();
+      throw new EtcdStartException("cannot set the mesh's default peering in etcd (" + settings.prefix()
+          + DEFAULT_PEERING + "): " + e.getMessage(), e);
+    }
+    return membership;
   }
 
   // ---- reads --------------------------------------------------------------------------------
@@ -316,7 +356,7 @@ public final class EtcdMembership implements Membership {
   @Override
   public SnapshotImage image() {
     synchronized (lock) {
-      return SnapshotImage.of(memberRevision, clusters.values(), views.values());
+      return SnapshotImage.of(memberRevision, clusters.values(), views.values()).withPeering(peering);
     }
   }
 
@@ -481,6 +521,143 @@ public final class EtcdMembership implements Membership {
     }
   }
 
+  @Override
+  public Peering peering() {
+    synchronized (lock) {
+      return peering;
+    }
+  }
+
+  /**
+   * Writes the change as one key (a cluster's labels, a policy) in one etcd transaction, so it is
+   * one revision; every replica's watch derives the same per-agent deltas from it. The checks
+   * (a policy to delete exists, the policy limit, a change that would isolate everyone) run against
+   * this replica's state, as the file store's do; a deletion also requires the key in etcd.
+   */
+  @Override
+  public CompletableFuture<PeeringResult> changePeering(PeeringChange change, boolean force) throws Rejection {
+    Peering before;
+    List<String> members;
+    synchronized (lock) {
+      before = peering;
+      members = List.copyOf(clusters.keySet());
+    }
+    if (change instanceof PeeringChange.DeletePolicy d && !before.rules().policies().containsKey(d.name())) {
+      throw policyNotFound(d.name());
+    }
+    if (change instanceof PeeringChange.ApplyPolicy a && before.rules().policies().size() >= PeeringRules.MAX_POLICIES
+        && !before.rules().policies().containsKey(a.policy().name())) {
+      throw new Rejection(Rejection.Kind.FAILED_PRECONDITION, "policy: the mesh already has "
+          + PeeringRules.MAX_POLICIES + " policies");
+    }
+    Peering after = before.with(change);
+    if (after.rules().equals(before.rules())) {
+      return CompletableFuture.completedFuture(new PeeringResult(memberRevision, 0, true));
+    }
+    if (!force && members.size() >= 2 && before.connectsAny(members) && !after.connectsAny(members)) {
+      throw new Rejection(Rejection.Kind.FAILED_PRECONDITION, "this change would isolate every cluster: no two of the "
+          + members.size() + " clusters could connect; repeat with --force (force: true) to apply it anyway");
+    }
+    ByteSequence value = ByteSequence.from(codec.encodeEvent(0, new PeeringChanged(change)));
+    var txn = kv.txn();
+    String what;
+    switch (change) {
+      case PeeringChange.SetLabels s -> {
+        ByteSequence k = key(LABELS + s.clusterId());
+        txn.Then(s.labels().isEmpty() ? Op.delete(k, DeleteOption.DEFAULT) : Op.put(k, value, PutOption.DEFAULT));
+        what = "writing labels of " + s.clusterId();
+      }
+      case PeeringChange.ApplyPolicy a -> {
+        txn.Then(Op.put(key(POLICIES + a.policy().name()), value, PutOption.DEFAULT));
+        what = "writing policy " + a.policy().name();
+      }
+      case PeeringChange.DeletePolicy d -> {
+        ByteSequence k = key(POLICIES + d.name());
+        txn.If(new Cmp(k, Cmp.Op.GREATER, CmpTarget.version(0))).Then(Op.delete(k, DeleteOption.DEFAULT));
+        what = "deleting policy " + d.name();
+      }
+    }
+    TxnResponse done;
+    try {
+      done = call(txn.commit(), what);
+    } catch (EtcdCalls.EtcdCallException e) {
+      return CompletableFuture.failedFuture(unavailable(e));
+    }
+    if (!done.isSucceeded()) {
+      // Deleted through another replica since this one applied it.
+      throw policyNotFound(((PeeringChange.DeletePolicy) change).name());
+    }
+    return afterApplied(done.getHeader().getRevision())
+        .thenApply(revision -> new PeeringResult(revision, agentsChangedAt(revision), false));
+  }
+
+  private static Rejection policyNotFound(String name) {
+    return new Rejection(Rejection.Kind.NOT_FOUND, "name: policy \"" + name + "\" does not exist");
+  }
+
+  /** How many agents were sent a change of their peers at {@code revision}. */
+  private int agentsChangedAt(long revision) {
+    synchronized (lock) {
+      List<LogEntry> group = recent.get(revision);
+      return group == null ? 0 : (int) group.stream().filter(e -> e.event() instanceof PeersChanged).count();
+    }
+  }
+
+  /**
+   * Makes {@code fallback} the mesh's default peering when etcd holds another (no key: allow), as
+   * one revision that sends each affected agent its delta. Called once at start.
+   */
+  private void adoptDefaultPeering(PeeringDefault fallback) {
+    ByteSequence k = key(DEFAULT_PEERING);
+    for (int attempt = 0; attempt < MAX_TXN_ATTEMPTS; attempt++) {
+      GetResponse current = call(kv.get(k), "reading " + prefix + DEFAULT_PEERING);
+      PeeringDefault stored = current.getKvs().isEmpty() ? PeeringDefault.ALLOW
+          : PeeringDefault.parse(current.getKvs().get(0).getValue().toString(StandardCharsets.UTF_8));
+      if (stored == fallback) {
+        return;
+      }
+      Cmp unchanged = current.getKvs().isEmpty() ? new Cmp(k, Cmp.Op.EQUAL, CmpTarget.version(0))
+          : new Cmp(k, Cmp.Op.EQUAL, CmpTarget.modRevision(current.getKvs().get(0).getModRevision()));
+      TxnResponse txn = call(kv.txn().If(unchanged)
+          .Then(Op.put(k, bytes(fallback.name().toLowerCase(java.util.Locale.ROOT)), PutOption.DEFAULT)).commit(),
+          "writing " + prefix + DEFAULT_PEERING);
+      if (txn.isSucceeded()) {
+        log.warn("default peering of the mesh changed by this replica's setting replica={} from={} to={} revision={}",
+            options.replicaName(), stored.name().toLowerCase(java.util.Locale.ROOT),
+            fallback.name().toLowerCase(java.util.Locale.ROOT), txn.getHeader().getRevision());
+        afterApplied(txn.getHeader().getRevision()).join();
+        return;
+      }
+    }
+    throw new EtcdCalls.EtcdCallException("default peering: too much contention in etcd", null);
+  }
+
+  /** {@code before} after one key under {@code peering/} was written ({@code put}) or deleted. */
+  private Peering peeringAfter(Peering before, String rel, KeyValue kv0, boolean put) {
+    if (rel.equals(DEFAULT_PEERING)) {
+      try {
+        PeeringDefault fallback = put ? PeeringDefault.parse(kv0.getValue().toString(StandardCharsets.UTF_8))
+            : PeeringDefault.ALLOW;
+        return new Peering(before.rules(), fallback);
+      } catch (IllegalArgumentException e) {
+        log.warn("ignoring an unreadable default peering in etcd key={}{} error=\"{}\"", prefix, rel, e.getMessage());
+        return before;
+      }
+    }
+    PeeringChange change;
+    if (rel.startsWith(LABELS) && !put) {
+      change = new PeeringChange.SetLabels(rel.substring(LABELS.length()), Map.of());
+    } else if (rel.startsWith(POLICIES) && !put) {
+      change = new PeeringChange.DeletePolicy(rel.substring(POLICIES.length()));
+    } else if (put && codec.decodeEvent(kv0.getValue().getBytes()) instanceof PeeringChanged c) {
+      change = c.change();
+    } else {
+      log.warn("ignoring an unknown key under {}{} key={}", prefix, PEERING, rel);
+      return before;
+    }
+    return before.with(change);
+  }
+
   /** The etcd client, for the other stores of this replica (tokens, revocations, audit). */
   public Client client() {
     return client;
@@ -571,6 +748,7 @@ public final class EtcdMembership implements Membership {
       views.clear();
       recent.clear();
       recentCount = 0;
+      Peering rules = new Peering(PeeringRules.EMPTY, PeeringDefault.ALLOW);
       for (KeyValue kv0 : all.getKvs()) {
         String rel = relative(kv0.getKey());
         if (rel.startsWith(CLUSTERS)) {
@@ -579,8 +757,11 @@ public final class EtcdMembership implements Membership {
         } else if (rel.startsWith(VIEWS)) {
           PeerView v = viewOf(kv0);
           views.put(v.key(), v);
+        } else if (rel.startsWith(PEERING)) {
+          rules = peeringAfter(rules, rel, kv0, true);
         }
       }
+      peering = rules;
       floor = revision;
       applied = revision;
       memberRevision = revision;
@@ -691,7 +872,12 @@ public final class EtcdMembership implements Membership {
       String rel = relative(e.getKeyValue().getKey());
       boolean put = e.getEventType() == WatchEvent.EventType.PUT;
       MembershipEvent event = null;
-      if (rel.startsWith(CLUSTERS)) {
+      if (rel.startsWith(PEERING)) {
+        Peering before = peering;
+        peering = peeringAfter(before, rel, e.getKeyValue(), put);
+        String relabeled = rel.startsWith(LABELS) ? rel.substring(LABELS.length()) : null;
+        entries.addAll(List.of(PeeringAudience.peersChanged(revision, before, peering, clusters, codec, now, relabeled)));
+      } else if (rel.startsWith(CLUSTERS)) {
         String id = rel.substring(CLUSTERS.length());
         if (put) {
           ClusterRecord r = recordOf(e.getKeyValue());
@@ -722,7 +908,9 @@ public final class EtcdMembership implements Membership {
         }
       }
       if (event != null) {
-        entries.add(new LogEntry(revision, event, codec.encodeEvent(revision, event), now));
+        // Addressed under the rules of this revision (a record only to the clusters that may peer with it).
+        entries.addAll(List.of(PeeringAudience.address(revision, event, codec.encodeEvent(revision, event), now,
+            peering, clusters, codec)));
       }
     }
     if (!entries.isEmpty()) {

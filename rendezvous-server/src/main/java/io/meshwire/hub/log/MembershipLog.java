@@ -12,11 +12,9 @@ import io.meshwire.hub.membership.PeerView;
 import io.meshwire.hub.membership.Rejection;
 import io.meshwire.hub.membership.UnreadableRecord;
 import io.meshwire.hub.membership.WireGuardKey;
-import io.meshwire.hub.policy.PeerDelta;
 import io.meshwire.hub.policy.Peering;
 import io.meshwire.hub.policy.PeeringChange;
 import io.meshwire.hub.policy.PeeringDefault;
-import io.meshwire.hub.policy.PeeringMode;
 import io.meshwire.hub.store.Entry;
 import io.meshwire.hub.store.MembershipStore;
 import io.meshwire.hub.store.Recovered;
@@ -412,39 +410,7 @@ public final class MembershipLog implements Membership {
    */
   // @GuardedBy("lock")
   private LogEntry[] applyAndAddress(long revision, MembershipEvent event, byte[] encoded, long now) {
-    Peering rules = peering;
-    LogEntry[] entries = switch (event) {
-      case ClusterUpserted u when !rules.isFullMesh() -> {
-        String subject = u.record().clusterId();
-        LogEntry direct = new LogEntry(revision, event, encoded, now,
-            w -> w.equals(subject) || rules.decide(subject, w) == PeeringMode.DIRECT);
-        if (!rules.hasRelayOnly()) {
-          yield new LogEntry[] {direct};
-        }
-        yield new LogEntry[] {direct, new LogEntry(revision, event,
-            codec.encodeUpsert(revision, u.record(), PeeringMode.RELAY_ONLY), now,
-            w -> rules.decide(subject, w) == PeeringMode.RELAY_ONLY)};
-      }
-      case ClusterRemoved r when !rules.isFullMesh() -> new LogEntry[] {new LogEntry(revision, event, encoded, now,
-          w -> w.equals(r.clusterId()) || rules.decide(r.clusterId(), w) != PeeringMode.DENY)};
-      case PeeringChanged c -> {
-        Peering after = rules.with(c.change());
-        List<String> members = List.copyOf(clusters.keySet());
-        List<LogEntry> out = new ArrayList<>();
-        Map<String, PeerDelta> deltas = c.change() instanceof PeeringChange.SetLabels s
-            && after.rules().policies().equals(rules.rules().policies())
-            ? PeerDelta.ofRelabel(rules, after, members, s.clusterId())
-            : PeerDelta.between(rules, members, after, members);
-        deltas.forEach((agent, delta) -> {
-          List<MembershipEvent.Peer> upserted = new ArrayList<>();
-          delta.gained().forEach((id, mode) -> upserted.add(new MembershipEvent.Peer(clusters.get(id), mode)));
-          PeersChanged changed = new PeersChanged(agent, upserted, List.copyOf(delta.lost()));
-          out.add(new LogEntry(revision, changed, codec.encodeEvent(revision, changed), now));
-        });
-        yield out.toArray(LogEntry[]::new);
-      }
-      default -> new LogEntry[] {new LogEntry(revision, event, encoded, now)};
-    };
+    LogEntry[] entries = PeeringAudience.address(revision, event, encoded, now, peering, clusters, codec);
     applyToState(event);
     return entries;
   }

@@ -243,7 +243,7 @@ public final class HubServer implements AutoCloseable {
       etcd = EtcdMembership.open(etcdClient, settings, ca.mesh(), Certificates.sha256Fingerprint(ca.certificate()),
           new ProtoEventCodec(validator), clock, new EtcdMembership.Options(config.retainedEntries(), Duration.ofSeconds(3),
               Duration.ofSeconds(1), Duration.ofSeconds(3), Duration.ofSeconds(6), Duration.ofSeconds(10),
-              config.hubName()),
+              config.hubName()).withDefaultPeering(config.defaultPeering()),
           fanoutPool, Map.of(EtcdRevocations.PREFIX, etcdRevocations, EtcdAudit.PREFIX, etcdAudit));
       etcdAudit.bind(etcd);
       audit = etcdAudit.log();
