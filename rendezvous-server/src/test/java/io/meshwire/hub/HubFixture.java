@@ -194,6 +194,23 @@ public final class HubFixture implements AutoCloseable {
         .build();
   }
 
+  /**
+   * The settings of a hub replica named {@code hubName} on {@code etcd} under {@code prefix},
+   * connecting with {@code tls} (the cluster's client credentials, or wrong ones in a test).
+   */
+  public static Map<String, String> etcdSettings(io.meshwire.netlab.etcd.EtcdCluster etcd,
+      io.meshwire.netlab.etcd.EtcdCluster.ClientTls tls, String hubName, String prefix) {
+    Map<String, String> s = new HashMap<>();
+    s.put("store", "etcd");
+    s.put("etcd-endpoints", String.join(",", etcd.endpoints()));
+    s.put("etcd-ca", tls.ca().toString());
+    s.put("etcd-cert", tls.cert().toString());
+    s.put("etcd-key", tls.key().toString());
+    s.put("etcd-prefix", prefix);
+    s.put("hub-name", hubName);
+    return s;
+  }
+
   /** Copies a replica's CA or admin directory to another replica's data directory (what operators mount). */
   public static void copyTree(Path from, Path to) throws java.io.IOException {
     try (java.util.stream.Stream<Path> walk = java.nio.file.Files.walk(from)) {

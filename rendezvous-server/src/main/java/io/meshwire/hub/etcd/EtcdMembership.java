@@ -40,6 +40,7 @@ import io.meshwire.hub.policy.Peering;
 import io.meshwire.hub.policy.PeeringChange;
 import io.meshwire.hub.policy.PeeringDefault;
 import io.meshwire.hub.policy.PeeringRules;
+import io.meshwire.netaddr.Backoff;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -61,6 +62,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongConsumer;
+import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -116,6 +118,13 @@ public final class EtcdMembership implements Membership {
   public static final String UNWATCHED = "~";
   private static final String REPLICAS = UNWATCHED + "replicas/";
   private static final int MAX_TXN_ATTEMPTS = 8;
+  /**
+   * A failed watch is restarted after a jittered, growing delay (0..200 ms, doubling to 0..5 s):
+   * with every member down, each attempt fails at once, and a fixed short delay made a restart
+   * (and a log line) every 200 ms for as long as the outage lasted.
+   */
+  static final Duration WATCH_RESTART_BASE = Duration.ofMillis(200);
+  static final Duration WATCH_RESTART_CAP = Duration.ofSeconds(5);
 
   /**
    * Tuning; {@code replicaName} names this replica's presence key; {@code defaultPeering} is this
@@ -215,6 +224,11 @@ public final class EtcdMembership implements Membership {
   private volatile long watchRestarts;
   private volatile long leaseLosses;
   private volatile long watchStalls;
+  // @GuardedBy("lock"): restarts since the watch last delivered anything (0: healthy), and since when
+  private int watchFailures;
+  // @GuardedBy("lock")
+  private long watchFailingSinceNanos;
+  private final Backoff watchBackoff = new Backoff(WATCH_RESTART_BASE, WATCH_RESTART_CAP, RandomGenerator.getDefault());
   private final List<LongConsumer> leaseListeners = new CopyOnWriteArrayList<>();
   private final List<AutoCloseable> closeFirst = new CopyOnWriteArrayList<>();
   private final ScheduledFuture<?> heartbeatTask;
@@ -818,6 +832,11 @@ public final class EtcdMembership implements Membership {
       lastEtcdContactNanos = now;
       lastWatchResponseNanos = now;
       progressRequestedNanos = 0;
+      if (watchFailures > 0) {
+        log.info("etcd watch restored applied={} restarts={} failing_ms={}", applied, watchFailures,
+            TimeUnit.NANOSECONDS.toMillis(now - watchFailingSinceNanos));
+        watchFailures = 0;
+      }
       long before = applied;
       long memberBefore = memberRevision;
       List<WatchEvent> events = response.getEvents();
@@ -934,16 +953,45 @@ public final class EtcdMembership implements Membership {
     if (error instanceof CompactedException c || rootIs(error, CompactedException.class)) {
       log.warn("etcd watch fell below compaction; reloading state applied={} compacted={}", applied,
           error instanceof CompactedException ce ? ce.getCompactedRevision() : -1);
-      restartAfter(Duration.ZERO, true);
+      restartAfter(Duration.ZERO, true, generation);
       return;
     }
-    log.warn("etcd watch ended; restarting applied={} error=\"{}\"", applied,
-        error == null ? "completed" : EtcdCalls.rootMessage(error));
-    restartAfter(Duration.ofMillis(200), false);
+    String why = error == null ? "completed" : EtcdCalls.rootMessage(error);
+    restartAfter(watchFailed("etcd watch ended", why), false, generation);
   }
 
-  private void restartAfter(Duration delay, boolean reload) {
+  /**
+   * Counts one more restart of a failing watch and returns the delay before it. Logs once when
+   * the watch starts failing; the restarts that follow are counted (see {@link #watchRestarts()})
+   * and summed up in the line that says it is restored.
+   */
+  private Duration watchFailed(String what, String why) {
+    int failures;
+    synchronized (lock) {
+      failures = ++watchFailures;
+      if (failures == 1) {
+        watchFailingSinceNanos = System.nanoTime();
+      }
+    }
+    if (failures == 1) {
+      log.warn("{}; restarting it (with back-off) until etcd answers applied={} error=\"{}\"", what, applied, why);
+    } else {
+      log.debug("{}; restart {} applied={} error=\"{}\"", what, failures, applied, why);
+    }
+    return watchBackoff.delay(failures, java.util.Optional.empty());
+  }
+
+  /**
+   * Replaces the watch {@code generation} after {@code delay}, unless it was replaced meanwhile
+   * (an ended watch and a stalled one, or a reconnect, restart it once, not once each).
+   */
+  private void restartAfter(Duration delay, boolean reload, long generation) {
     scheduler.schedule(() -> {
+      synchronized (lock) {
+        if (generation != watchGeneration || closed) {
+          return;
+        }
+      }
       try {
         watchRestarts++;
         if (reload) {
@@ -957,8 +1005,7 @@ public final class EtcdMembership implements Membership {
           startWatch(applied + 1);
         }
       } catch (RuntimeException e) {
-        log.warn("etcd watch restart failed; retrying error=\"{}\"", e.getMessage());
-        restartAfter(Duration.ofSeconds(1), reload);
+        restartAfter(watchFailed("etcd watch restart failed", String.valueOf(e.getMessage())), reload, generation);
       }
     }, delay.toMillis(), TimeUnit.MILLISECONDS);
   }
@@ -996,11 +1043,19 @@ public final class EtcdMembership implements Membership {
   private void superviseWatch(long now) {
     long requested = progressRequestedNanos;
     if (requested != 0 && now - requested > options.watchStallAfter().toNanos()) {
-      log.warn("etcd watch stalled: no answer to a progress request within {} ms; replacing the watch applied={}",
-          options.watchStallAfter().toMillis(), applied);
-      watchRestarts++;
       watchStalls++;
-      startWatch(applied + 1);
+      long generation;
+      boolean failingAlready;
+      synchronized (lock) {
+        generation = watchGeneration;
+        failingAlready = watchFailures > 0;
+      }
+      progressRequestedNanos = 0;
+      Duration delay = watchFailed("etcd watch stalled: no answer to a progress request within "
+          + options.watchStallAfter().toMillis() + " ms", "stalled");
+      // The first stall is replaced at once (a hung member: another one answers); while etcd
+      // answers nothing at all, replacements back off like restarts after errors.
+      restartAfter(failingAlready ? delay : Duration.ZERO, false, generation);
       return;
     }
     if (requested == 0 && now - lastWatchResponseNanos > options.heartbeatInterval().toNanos()) {

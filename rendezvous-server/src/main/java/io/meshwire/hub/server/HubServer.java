@@ -427,6 +427,11 @@ public final class HubServer implements AutoCloseable {
     return server.getPort();
   }
 
+  /** The port of the metrics listener ({@code /metrics}, {@code /ready}), if {@code metrics-listen} is set. */
+  public java.util.OptionalInt metricsPort() {
+    return metricsListener == null ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(metricsListener.port());
+  }
+
   /** The embedded relay's port, if {@code relay-listen} is set. */
   public java.util.OptionalInt relayPort() {
     return relay == null ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(relay.port());
