@@ -213,16 +213,7 @@ public final class HubFixture implements AutoCloseable {
 
   /** Copies a replica's CA or admin directory to another replica's data directory (what operators mount). */
   public static void copyTree(Path from, Path to) throws java.io.IOException {
-    try (java.util.stream.Stream<Path> walk = java.nio.file.Files.walk(from)) {
-      for (Path p : walk.toList()) {
-        Path target = to.resolve(from.relativize(p).toString());
-        if (java.nio.file.Files.isDirectory(p)) {
-          java.nio.file.Files.createDirectories(target);
-        } else {
-          java.nio.file.Files.copy(p, target);
-        }
-      }
-    }
+    io.meshwire.netlab.lab.FileTrees.copy(from, to);
   }
 
   @Override
