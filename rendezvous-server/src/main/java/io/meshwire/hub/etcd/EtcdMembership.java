@@ -556,21 +556,9 @@ public final class EtcdMembership implements Membership {
       before = peering;
       members = List.copyOf(clusters.keySet());
     }
-    if (change instanceof PeeringChange.DeletePolicy d && !before.rules().policies().containsKey(d.name())) {
-      throw policyNotFound(d.name());
-    }
-    if (change instanceof PeeringChange.ApplyPolicy a && before.rules().policies().size() >= PeeringRules.MAX_POLICIES
-        && !before.rules().policies().containsKey(a.policy().name())) {
-      throw new Rejection(Rejection.Kind.FAILED_PRECONDITION, "policy: the mesh already has "
-          + PeeringRules.MAX_POLICIES + " policies");
-    }
-    Peering after = before.with(change);
+    Peering after = PeeringAudience.checkedChange(before, change, members, force);
     if (after.rules().equals(before.rules())) {
       return CompletableFuture.completedFuture(new PeeringResult(memberRevision, 0, true));
-    }
-    if (!force && members.size() >= 2 && before.connectsAny(members) && !after.connectsAny(members)) {
-      throw new Rejection(Rejection.Kind.FAILED_PRECONDITION, "this change would isolate every cluster: no two of the "
-          + members.size() + " clusters could connect; repeat with --force (force: true) to apply it anyway");
     }
     ByteSequence value = ByteSequence.from(codec.encodeEvent(0, new PeeringChanged(change)));
     var txn = kv.txn();
@@ -599,14 +587,10 @@ public final class EtcdMembership implements Membership {
     }
     if (!done.isSucceeded()) {
       // Deleted through another replica since this one applied it.
-      throw policyNotFound(((PeeringChange.DeletePolicy) change).name());
+      throw PeeringAudience.policyNotFound(((PeeringChange.DeletePolicy) change).name());
     }
     return afterApplied(done.getHeader().getRevision())
         .thenApply(revision -> new PeeringResult(revision, agentsChangedAt(revision), false));
-  }
-
-  private static Rejection policyNotFound(String name) {
-    return new Rejection(Rejection.Kind.NOT_FOUND, "name: policy \"" + name + "\" does not exist");
   }
 
   /** How many agents were sent a change of their peers at {@code revision}. */

@@ -335,22 +335,9 @@ public final class MembershipLog implements Membership {
   @Override
   public CompletableFuture<PeeringResult> changePeering(PeeringChange change, boolean force) throws Rejection {
     synchronized (lock) {
-      if (change instanceof PeeringChange.DeletePolicy d && !peering.rules().policies().containsKey(d.name())) {
-        throw new Rejection(Rejection.Kind.NOT_FOUND, "name: policy \"" + d.name() + "\" does not exist");
-      }
-      if (peering.rules().policies().size() >= io.meshwire.hub.policy.PeeringRules.MAX_POLICIES
-          && change instanceof PeeringChange.ApplyPolicy a && !peering.rules().policies().containsKey(a.policy().name())) {
-        throw new Rejection(Rejection.Kind.FAILED_PRECONDITION, "policy: the mesh already has "
-            + io.meshwire.hub.policy.PeeringRules.MAX_POLICIES + " policies");
-      }
-      Peering after = peering.with(change);
+      Peering after = PeeringAudience.checkedChange(peering, change, List.copyOf(clusters.keySet()), force);
       if (after.rules().equals(peering.rules())) {
         return CompletableFuture.completedFuture(new PeeringResult(durable, 0, true));
-      }
-      List<String> members = List.copyOf(clusters.keySet());
-      if (!force && members.size() >= 2 && peering.connectsAny(members) && !after.connectsAny(members)) {
-        throw new Rejection(Rejection.Kind.FAILED_PRECONDITION, "this change would isolate every cluster: no two of the "
-            + members.size() + " clusters could connect; repeat with --force (force: true) to apply it anyway");
       }
       CompletableFuture<Long> written = append(new PeeringChanged(change));
       int affected = ring[(int) (head % ring.length)].length;

@@ -6,10 +6,12 @@ import io.meshwire.hub.membership.MembershipEvent.ClusterRemoved;
 import io.meshwire.hub.membership.MembershipEvent.ClusterUpserted;
 import io.meshwire.hub.membership.MembershipEvent.PeeringChanged;
 import io.meshwire.hub.membership.MembershipEvent.PeersChanged;
+import io.meshwire.hub.membership.Rejection;
 import io.meshwire.hub.policy.PeerDelta;
 import io.meshwire.hub.policy.Peering;
 import io.meshwire.hub.policy.PeeringChange;
 import io.meshwire.hub.policy.PeeringMode;
+import io.meshwire.hub.policy.PeeringRules;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -54,6 +56,38 @@ public final class PeeringAudience {
           c.change() instanceof PeeringChange.SetLabels s ? s.clusterId() : null);
       default -> new LogEntry[] {new LogEntry(revision, event, encoded, now)};
     };
+  }
+
+  /**
+   * The rules after an operator's {@code change} of {@code before}, once checked against the
+   * current {@code members} (both stores check the same way before they write anything).
+   *
+   * @throws Rejection NOT_FOUND when deleting a policy that does not exist; FAILED_PRECONDITION
+   *     when a new policy exceeds {@link PeeringRules#MAX_POLICIES}, or the change would leave no
+   *     two members connected and {@code force} is false
+   */
+  public static Peering checkedChange(Peering before, PeeringChange change, List<String> members, boolean force)
+      throws Rejection {
+    if (change instanceof PeeringChange.DeletePolicy d && !before.rules().policies().containsKey(d.name())) {
+      throw policyNotFound(d.name());
+    }
+    if (change instanceof PeeringChange.ApplyPolicy a && before.rules().policies().size() >= PeeringRules.MAX_POLICIES
+        && !before.rules().policies().containsKey(a.policy().name())) {
+      throw new Rejection(Rejection.Kind.FAILED_PRECONDITION, "policy: the mesh already has "
+          + PeeringRules.MAX_POLICIES + " policies");
+    }
+    Peering after = before.with(change);
+    if (!force && members.size() >= 2 && !after.rules().equals(before.rules()) && before.connectsAny(members)
+        && !after.connectsAny(members)) {
+      throw new Rejection(Rejection.Kind.FAILED_PRECONDITION, "this change would isolate every cluster: no two of the "
+          + members.size() + " clusters could connect; repeat with --force (force: true) to apply it anyway");
+    }
+    return after;
+  }
+
+  /** NOT_FOUND naming the policy {@code name}. */
+  public static Rejection policyNotFound(String name) {
+    return new Rejection(Rejection.Kind.NOT_FOUND, "name: policy \"" + name + "\" does not exist");
   }
 
   /**
