@@ -144,13 +144,8 @@ final class ReplicatedHubBench {
   }
 
   private Map<String, String> settings(EtcdCluster etcd, String name) {
-    EtcdCluster.ClientTls tls = etcd.clientTls();
     Map<String, String> s = new HashMap<>(config.hubSettings());
-    s.put("store", "etcd");
-    s.put("etcd-endpoints", String.join(",", etcd.endpoints()));
-    s.put("etcd-ca", tls.ca().toString());
-    s.put("etcd-cert", tls.cert().toString());
-    s.put("etcd-key", tls.key().toString());
+    s.putAll(etcd.hubSettings(etcd.clientTls()));
     s.put("hub-name", name);
     return s;
   }

@@ -200,12 +200,7 @@ public final class HubFixture implements AutoCloseable {
    */
   public static Map<String, String> etcdSettings(io.meshwire.netlab.etcd.EtcdCluster etcd,
       io.meshwire.netlab.etcd.EtcdCluster.ClientTls tls, String hubName, String prefix) {
-    Map<String, String> s = new HashMap<>();
-    s.put("store", "etcd");
-    s.put("etcd-endpoints", String.join(",", etcd.endpoints()));
-    s.put("etcd-ca", tls.ca().toString());
-    s.put("etcd-cert", tls.cert().toString());
-    s.put("etcd-key", tls.key().toString());
+    Map<String, String> s = etcd.hubSettings(tls);
     s.put("etcd-prefix", prefix);
     s.put("hub-name", hubName);
     return s;
