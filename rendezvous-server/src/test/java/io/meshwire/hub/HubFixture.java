@@ -41,7 +41,7 @@ public final class HubFixture implements AutoCloseable {
   private final Path dataDir;
   private final Map<String, String> settings;
   private final List<ManagedChannel> channels = new ArrayList<>();
-  private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+  private final io.micrometer.core.instrument.MeterRegistry meters;
   private HubServer hub;
   private int port;
 
@@ -51,6 +51,10 @@ public final class HubFixture implements AutoCloseable {
     this.settings.put("data-dir", dataDir.toString());
     this.settings.putIfAbsent("listen", "127.0.0.1:0");
     this.settings.putIfAbsent("mesh", "test.mesh");
+    // The metrics listener (/metrics, /ready) serves a Prometheus registry only.
+    this.meters = this.settings.containsKey("metrics-listen")
+        ? new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT)
+        : new SimpleMeterRegistry();
     start();
   }
 
@@ -83,7 +87,7 @@ public final class HubFixture implements AutoCloseable {
   }
 
   /** The hub's metrics (the same registry across restarts). */
-  public SimpleMeterRegistry meters() {
+  public io.micrometer.core.instrument.MeterRegistry meters() {
     return meters;
   }
 

@@ -589,8 +589,10 @@ public final class EtcdMembership implements Membership {
       // Deleted through another replica since this one applied it.
       throw PeeringAudience.policyNotFound(((PeeringChange.DeletePolicy) change).name());
     }
+    // Completed off jetcd's event loop: callers go on with blocking etcd calls (the token that
+    // carries the labels), which would wait for that very loop.
     return afterApplied(done.getHeader().getRevision())
-        .thenApply(revision -> new PeeringResult(revision, agentsChangedAt(revision), false));
+        .thenApplyAsync(revision -> new PeeringResult(revision, agentsChangedAt(revision), false), notifyExecutor);
   }
 
   /** How many agents were sent a change of their peers at {@code revision}. */
