@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
@@ -14,6 +15,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * enroll, announce and watch on replica B; each agent must receive exactly what the file store
  * sends it (the same deltas at one revision, the same snapshots, also after B restarts).
  */
+@Timeout(180) // a hung admin call (no deadline on the blocking stubs) must not stall the suite
 class EtcdPeeringPolicyIT extends PeeringPolicyTest {
 
   @RegisterExtension static final EtcdClusterExtension ETCD = new EtcdClusterExtension(3);
