@@ -65,7 +65,7 @@ class HubDataLossRejoinIT {
 
     lab.killHub();
     deleteTree(lab.hubDataDir());
-    lab.startHub(); // a new CA and mesh UID
+    lab.startHub("rebuilt.meshwire"); // a new CA, mesh UID and trust domain
 
     for (String name : List.of("a", "b")) {
       MeshLab.awaitTrue(() -> lab.agentStatus(name).contains("the hub's certificate is not of this agent's mesh"), WAIT,
@@ -79,7 +79,10 @@ class HubDataLossRejoinIT {
     awaitAdopted("a", oldMesh);
     log.info("measured running_agent_adopted_ms={} (rejoin command done to new mesh adopted)",
         (System.nanoTime() - rejoined) / 1_000_000);
-    assertTrue(lab.agentStatus("a").contains("\"b\""), "b carried by a: " + lab.agentStatus("a"));
+    String carrying = lab.agentStatus("a");
+    // b, a's only peer, is carried: listed with until when it is kept.
+    assertTrue(carrying.contains("{\"cluster\":\"b\"") && carrying.contains("\"carried_until\":\"20"),
+        "b carried by a, with until when: " + carrying);
     lab.stopAgent("b");
     rejoin("b");
     lab.startAgent("b");
@@ -89,8 +92,17 @@ class HubDataLossRejoinIT {
     MeshLab.awaitTrue(() -> lab.ping("a", "b", 1) && lab.ping("b", "a", 1), WAIT, "a <-> b in the new mesh");
     log.info("measured rejoin_to_both_adopted_ms={}", (System.nanoTime() - rejoinStarted) / 1_000_000);
 
+    // a adopted in place: restarted now, it loads the state it saved for the new trust domain.
+    lab.stopAgent("a");
+    lab.startAgent("a");
+    MeshLab.awaitTrue(() -> lab.agentStatus("a").contains("\"hub_connected\":true"), WAIT, "a back after its restart");
+    String restarted = lab.agentStatus("a");
+    assertTrue(restarted.contains("\"state_problem\":null"), "a's state file accepted after the restart: " + restarted);
+    MeshLab.awaitTrue(() -> lab.ping("a", "b", 1), WAIT, "a -> b after a's restart");
+
     int lostPings = lost.get(120, TimeUnit.SECONDS);
-    log.info("measured pings_lost={} of 300 (a -> b every 200 ms, hub data loss, a rejoined running, b restarted)",
+    log.info("measured pings_lost={} of 300 (a -> b every 200 ms, hub data loss, a rejoined running, b restarted,"
+        + " a restarted)",
         lostPings);
     assertEquals(0, lostPings, lostPings + " of 300 pings lost");
   }

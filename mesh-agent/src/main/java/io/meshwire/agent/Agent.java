@@ -115,6 +115,7 @@ public final class Agent implements AutoCloseable {
   private final HubSession session;
   private final StatusReporter status;
   private final Optional<String> stateProblem;
+  private final StateFile stateFile;
   /** The hub's relay list, persisted in paths.bin with each link's path. */
   private final KnownRelays relays;
   private final PathSelector pathSelector;
@@ -149,6 +150,7 @@ public final class Agent implements AutoCloseable {
     this.clock = clock;
     this.kube = kube;
     this.stateProblem = boot.problem();
+    this.stateFile = file;
     this.interfaceClaim = interfaceClaim;
     this.gateway = GatewaySysctls.host(config.interfaceName(), config.podCidrs().stream().anyMatch(c -> !c.isIpv4()),
         !config.remapPools().isEmpty());
@@ -270,8 +272,11 @@ public final class Agent implements AutoCloseable {
     // One agent per interface name on this host, before anything reads or changes the interface.
     InterfaceClaim claim = InterfaceClaim.claim(InterfaceClaim.DEFAULT_DIR, config.interfaceName(), config.clusterId(),
         config.stateDir(), () -> wireGuard.serves(config.interfaceName()));
+    // During a rejoin the file still records the mesh being left (the new credentials name the new
+    // one): load it whatever its mesh, and save it as the new mesh's from then on.
+    StateFile.Identity stateIdentity = new StateFile.Identity(config.clusterId(), meshOf(config));
     StateFile file = new StateFile(config.stateDir().resolve("state.bin"), clock,
-        new StateFile.Identity(config.clusterId(), meshOf(config)));
+        rejoined ? new StateFile.Identity(config.clusterId(), "") : stateIdentity);
     BootState boot;
     Optional<ApiClient> kube;
     PathStateFile pathFile;
@@ -279,6 +284,7 @@ public final class Agent implements AutoCloseable {
     try {
       // Without usable state: keep the serving interface's key (and leave its data plane alone, above).
       boot = BootState.load(file, () -> wireGuard.runningPrivateKey(config.interfaceName()));
+      file.rebind(stateIdentity);
       // A bad kubeconfig fails the start, not some later hub session.
       kube = config.kubeconfig().isEmpty() ? Optional.empty()
           : Optional.of(KubeClients.fromKubeconfig(config.kubeconfig().get()));
@@ -347,6 +353,7 @@ public final class Agent implements AutoCloseable {
       log.warn("rejoin: credentials replaced while running; adopting the new hub's mesh once dir={}",
           config.stateDir());
       sync.acceptNextMesh();
+      stateFile.rebind(new StateFile.Identity(config.clusterId(), meshOf(config))); // saves record the new mesh
       identity.reset(); // the next connect reads the new credential set
       identity.stored().ifPresent(creds -> {
         ReflectionService reflect = reflection;
@@ -564,7 +571,7 @@ public final class Agent implements AutoCloseable {
     return StatusJson.render(new StatusJson.Snapshot(config.clusterId(), session.state(), sync.caughtUp(),
         sync.state(), sync.held(), stateProblem, reconciler.observeOnly(), gateway.problems(),
         Optional.ofNullable(reflect).map(ReflectionService::statusJson), status.lastLinks(),
-        status.observationProblem(), viewDecisions.last().decisions(), pathSelector.all()));
+        status.observationProblem(), viewDecisions.last().decisions(), pathSelector.all(), sync.carriedUntil()));
   }
 
   public MeshSync sync() {

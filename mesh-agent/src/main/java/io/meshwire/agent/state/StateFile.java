@@ -44,7 +44,7 @@ public final class StateFile {
 
   private final Path file;
   private final InstantSource clock;
-  private final Identity identity;
+  private volatile Identity identity;
 
   /**
    * Whose state this is.
@@ -86,6 +86,14 @@ public final class StateFile {
 
   public Path path() {
     return file;
+  }
+
+  /**
+   * Binds later saves to {@code identity}: after a rejoin the state belongs to the new mesh, and a
+   * file still recorded for the mesh it left would be refused at the next start.
+   */
+  public void rebind(Identity identity) {
+    this.identity = Objects.requireNonNull(identity, "identity");
   }
 
   /** The outcome of {@link #load}. */

@@ -6,6 +6,7 @@ import io.meshwire.agent.path.LinkPath;
 import io.meshwire.agent.state.AgentState;
 import io.meshwire.agent.status.LinkMonitor.PeerLink;
 import io.meshwire.observability.JsonString;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -15,7 +16,8 @@ import java.util.stream.Collectors;
  * {@code StatusJson} renders the agent's {@code /status} document: the hub session's condition
  * (connected, unreachable since, refused, revoked), sync state, and every observed peer's link with
  * how current its record is, its IPAM condition, how this cluster sees its pod CIDRs and, with
- * relays, its path ({@code trying}, {@code direct}, {@code relayed}) and when it entered it. A
+ * relays, its path ({@code trying}, {@code direct}, {@code relayed}) and when it entered it, and
+ * for a peer carried over a rejoin, until when it is kept. A
  * pure function of a {@link Snapshot} taken by the agent.
  */
 public final class StatusJson {
@@ -30,14 +32,17 @@ public final class StatusJson {
    * @param reflectionJson the reflection status as JSON, or empty without reflection
    * @param decisions the last IPAM decision per peer
    * @param paths each link's path selection state, by peer; empty while path selection is off
+   * @param carriedUntil peers kept from the mesh this agent left (rejoin) that the new hub does not
+   *     list yet, with when they are dropped unless they announce there
    */
   public record Snapshot(String clusterId, HubState hub, boolean caughtUp, AgentState state,
       Optional<String> held, Optional<String> stateProblem, Optional<String> observeOnly, List<String> gatewayProblems,
       Optional<String> reflectionJson, List<PeerLink> links, Optional<String> linksProblem,
-      Map<String, PeerDecision> decisions, Map<String, LinkPath> paths) {
+      Map<String, PeerDecision> decisions, Map<String, LinkPath> paths, Map<String, Instant> carriedUntil) {
 
     public Snapshot {
       paths = Map.copyOf(paths);
+      carriedUntil = Map.copyOf(carriedUntil);
     }
 
     /** A snapshot without path selection (no relays): every peer's {@code path} is null. */
@@ -46,7 +51,7 @@ public final class StatusJson {
         Optional<String> reflectionJson, List<PeerLink> links, Optional<String> linksProblem,
         Map<String, PeerDecision> decisions) {
       this(clusterId, hub, caughtUp, state, held, stateProblem, observeOnly, gatewayProblems, reflectionJson, links,
-          linksProblem, decisions, Map.of());
+          linksProblem, decisions, Map.of(), Map.of());
     }
   }
 
@@ -77,6 +82,7 @@ public final class StatusJson {
       PeerLink l = observed.get(i);
       var peer = state.peers().get(l.clusterId());
       LinkPath path = s.paths().get(l.clusterId());
+      Instant carriedUntil = s.carriedUntil().get(l.clusterId());
       if (i > 0) {
         json.append(',');
       }
@@ -94,6 +100,7 @@ public final class StatusJson {
           .append(",\"seen_as\":").append(seenAs(state, l.clusterId()))
           .append(",\"path\":").append(path == null ? "null" : JsonString.quote(path.path().label()))
           .append(",\"path_since\":").append(path == null ? "null" : JsonString.quote(path.since().toString()))
+          .append(",\"carried_until\":").append(carriedUntil == null ? "null" : JsonString.quote(carriedUntil.toString()))
           .append('}');
     }
     return json.append("]}\n").toString();

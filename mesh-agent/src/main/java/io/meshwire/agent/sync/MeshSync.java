@@ -131,6 +131,12 @@ public final class MeshSync implements HubEvents {
     return carried.ids();
   }
 
+  /** The carried peers, each with when it is dropped unless it announces in the new mesh. */
+  public synchronized java.util.Map<String, java.time.Instant> carriedUntil() {
+    java.time.Instant until = carried.deadline();
+    return carried.ids().stream().collect(java.util.stream.Collectors.toMap(id -> id, id -> until));
+  }
+
   /**
    * Takes the next hub state although its mesh UID differs (the operator re-enrolled the cluster
    * with {@code meshwire agent rejoin} while this agent runs); a hold is lifted, the next Watch

@@ -258,6 +258,21 @@ class StateFileTest {
   }
 
   @Test
+  void afterARejoinIntoAnotherTrustDomainTheStateIsSavedAsTheNewMeshsAndLoadsAtTheNextStart() throws IOException {
+    boundTo("b", "old.meshwire").save(TestStates.state("m", 5, peer("a", 1)));
+    // A restart during the rejoin: the file of the mesh being left loads, later saves are the new mesh's.
+    StateFile rejoining = boundTo("b", "");
+    assertInstanceOf(StateFile.Loaded.Found.class, rejoining.load());
+    rejoining.rebind(new StateFile.Identity("b", "new.meshwire"));
+    rejoining.save(TestStates.state("m2", 1, peer("a", 1)));
+
+    StateFile.Loaded next = boundTo("b", "new.meshwire").load();
+    assertEquals("m2", assertInstanceOf(StateFile.Loaded.Found.class, next).state().meshUid());
+    assertInstanceOf(StateFile.Loaded.Refused.class, boundTo("b", "old.meshwire").load(),
+        "the file now belongs to the new mesh");
+  }
+
+  @Test
   void aStateWithoutBindingThatListsThisClusterAsAPeerIsRefused() throws IOException {
     new StateFile(path, InstantSource.fixed(NOW)).save(TestStates.state("m", 5, peer("a", 1), peer("b", 2)));
     StateFile.Loaded.Refused refused = assertInstanceOf(StateFile.Loaded.Refused.class, boundTo("b", "x").load());

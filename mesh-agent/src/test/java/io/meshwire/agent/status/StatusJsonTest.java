@@ -72,10 +72,22 @@ class StatusJsonTest {
     String withPaths = StatusJson.render(new StatusJson.Snapshot("east",
         new HubState(HubState.Condition.CONNECTED, T, ""), true, state("mesh-1", 7, peer("west", 2)),
         Optional.empty(), Optional.empty(), Optional.empty(), List.of(), Optional.empty(), WEST_UP, Optional.empty(),
-        Map.of(), Map.of("west", relayed)));
+        Map.of(), Map.of("west", relayed), Map.of()));
     assertTrue(withPaths.contains("\"path\":\"relayed\",\"path_since\":\"2030-01-01T00:00:00Z\""), withPaths);
 
     String without = render(new HubState(HubState.Condition.CONNECTED, T, ""), true, Optional.empty());
     assertTrue(without.contains("\"path\":null,\"path_since\":null"), without);
+  }
+
+  @Test
+  void aPeerCarriedOverARejoinShowsUntilWhenItIsKept() {
+    String carried = StatusJson.render(new StatusJson.Snapshot("east",
+        new HubState(HubState.Condition.CONNECTED, T, ""), true, state("mesh-1", 7, peer("west", 2)),
+        Optional.empty(), Optional.empty(), Optional.empty(), List.of(), Optional.empty(), WEST_UP, Optional.empty(),
+        Map.of(), Map.of(), Map.of("west", T.plusSeconds(900))));
+    assertTrue(carried.contains("\"carried_until\":\"2030-01-01T00:15:00Z\""), carried);
+
+    String listed = render(new HubState(HubState.Condition.CONNECTED, T, ""), true, Optional.empty());
+    assertTrue(listed.contains("\"carried_until\":null"), listed);
   }
 }

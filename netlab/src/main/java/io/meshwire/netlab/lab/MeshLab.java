@@ -320,6 +320,11 @@ public final class MeshLab implements AutoCloseable {
 
   /** Starts the hub process and waits (bounded) until it listens. */
   public void startHub() throws IOException {
+    startHub("lab.meshwire");
+  }
+
+  /** Starts the hub process with the trust domain {@code mesh} for a new CA; waits (bounded) until it listens. */
+  public void startHub(String mesh) throws IOException {
     if (hub != null && hub.isAlive()) {
       throw new IllegalStateException("hub already running");
     }
@@ -327,7 +332,7 @@ public final class MeshLab implements AutoCloseable {
     hub = net.spawn(hubHost.namespace(), withFlags(javaCommand("io.meshwire.hub.server.HubMain",
         "--data-dir", hubDataDir().toString(),
         "--listen", hubAddress(),
-        "--mesh", "lab.meshwire",
+        "--mesh", mesh,
         "--metrics-listen", "127.0.0.1:" + HUB_METRICS_PORT,
         "--bookmark-interval", "5s"), hubRelayFlags()), workDir.resolve("hub.log"));
     awaitLine(workDir.resolve("hub.log"), logOffset, "READY", hub, Duration.ofSeconds(60));
