@@ -685,7 +685,11 @@ class EtcdReplicasIT {
     List<String> watchWarnings = logs.list.stream()
         .filter(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN && e.getFormattedMessage().startsWith("etcd watch"))
         .map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage).toList();
-    assertEquals(1, watchWarnings.size(), "one warning for the whole outage: " + watchWarnings);
+    long restored = logs.list.stream().filter(e -> e.getFormattedMessage().startsWith("etcd watch restored")).count();
+    // One warning per failing state, each closed by one "restored" line: the members stop one after
+    // another, so the watch may fail over to a member that stops next (at most one state per member).
+    assertTrue(!watchWarnings.isEmpty() && watchWarnings.size() <= etcd.size(), "warnings: " + watchWarnings);
+    assertEquals(watchWarnings.size(), restored, "each failing state ends with one restored line: " + watchWarnings);
     // A restart every 200 ms (the old fixed delay) would be 5 a second; the back-off reaches 0..5 s.
     assertTrue(restarts >= 1 && restarts <= 3 + outageMs / 1000,
         restarts + " watch restarts in an outage of " + outageMs + " ms");
