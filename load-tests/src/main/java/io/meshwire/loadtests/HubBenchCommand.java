@@ -287,9 +287,9 @@ public final class HubBenchCommand implements Callable<Integer> {
         }
         RunResult.Replicated e = r.replicated();
         if (e != null) {
-          if (e.caughtUp() < r.agents() || e.fanout().incomplete() > 0) {
+          if (e.caughtUp() < r.agents() || e.announceFailures() > 0 || e.fanout().incomplete() > 0) {
             out.add(at + "replicas on etcd: " + e.caughtUp() + " of " + r.agents() + " caught up, "
-                + e.fanout().incomplete() + " changes missed a watcher");
+                + e.announceFailures() + " announces failed, " + e.fanout().incomplete() + " changes missed a watcher");
           }
           if (e.failover().caughtUp() < e.failover().agentsMoved() || e.failover().agentsWithSnapshot() > 0) {
             out.add(at + "replica failover: " + e.failover().caughtUp() + " of " + e.failover().agentsMoved()
