@@ -678,14 +678,16 @@ class EtcdReplicasIT {
     org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
         .until(() -> get(ready).statusCode() == 200);
     assertEquals("ready\n", get(ready).body());
-    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> logs.list.stream()
-        .anyMatch(e -> e.getFormattedMessage().startsWith("etcd watch restored")));
+    // Each failing state of the watch is one warning, closed by one "restored" line once etcd answers.
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> {
+      List<String> lines = watchLines(logs);
+      long failing = lines.stream().filter(l -> !l.startsWith("etcd watch restored")).count();
+      return failing > 0 && lines.size() - failing >= failing;
+    });
     membershipLog.detachAppender(logs);
     long restarts = replica.watchRestarts() - restartsBefore;
-    List<String> watchWarnings = logs.list.stream()
-        .filter(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN && e.getFormattedMessage().startsWith("etcd watch"))
-        .map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage).toList();
-    long restored = logs.list.stream().filter(e -> e.getFormattedMessage().startsWith("etcd watch restored")).count();
+    List<String> watchWarnings = watchLines(logs).stream().filter(l -> !l.startsWith("etcd watch restored")).toList();
+    long restored = watchLines(logs).size() - watchWarnings.size();
     // One warning per failing state, each closed by one "restored" line: the members stop one after
     // another, so the watch may fail over to a member that stops next (at most one state per member).
     assertTrue(!watchWarnings.isEmpty() && watchWarnings.size() <= etcd.size(), "warnings: " + watchWarnings);
@@ -702,6 +704,19 @@ class EtcdReplicasIT {
       again.awaitCaughtUp();
     }
     org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> replica.notReadyReason().isEmpty());
+  }
+
+  /** The membership's warnings and "restored" lines about its watch, in order. */
+  private static List<String> watchLines(
+      ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logs) {
+    List<ch.qos.logback.classic.spi.ILoggingEvent> copy;
+    synchronized (logs) { // the appender adds under its own monitor
+      copy = new ArrayList<>(logs.list);
+    }
+    return copy.stream()
+        .filter(e -> e.getFormattedMessage().startsWith("etcd watch restored")
+            || (e.getLevel() == ch.qos.logback.classic.Level.WARN && e.getFormattedMessage().startsWith("etcd watch")))
+        .map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage).toList();
   }
 
   private static java.net.http.HttpResponse<String> get(URI uri) throws Exception {

@@ -793,10 +793,12 @@ public final class EtcdMembership implements Membership {
       if (closed) {
         return;
       }
+      // The generation moves first: closing the replaced watcher calls its completion listener,
+      // which must see itself replaced, not a watch that ended and needs a restart.
+      long generation = ++watchGeneration;
       if (watcher != null) {
         watcher.close();
       }
-      long generation = ++watchGeneration;
       WatchOption option = WatchOption.builder().withRange(key(UNWATCHED)).withRevision(fromRevision)
           .withPrevKV(true).withProgressNotify(true).build();
       lastWatchResponseNanos = System.nanoTime();
