@@ -286,6 +286,40 @@ public final class MeshCa {
     return signLeaf(publicKey, expected, validity);
   }
 
+  /**
+   * A secret of {@code length} bytes derived from this CA's private key for {@code purpose} (HKDF
+   * with HMAC-SHA256, RFC 5869): the same on every hub that holds this CA, across restarts, and
+   * different for every purpose. The private key itself never leaves this class.
+   *
+   * @throws IllegalArgumentException if {@code length} is not between 1 and 8,160 bytes
+   */
+  public byte[] derivedSecret(String purpose, int length) {
+    if (length < 1 || length > 255 * 32) {
+      throw new IllegalArgumentException("derived secret length must be 1..8160 bytes, got " + length);
+    }
+    try {
+      javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+      mac.init(new javax.crypto.spec.SecretKeySpec("meshwire-ca-derived-secret".getBytes(StandardCharsets.US_ASCII),
+          "HmacSHA256"));
+      byte[] pseudoRandomKey = mac.doFinal(key.getEncoded()); // HKDF-Extract
+      mac.init(new javax.crypto.spec.SecretKeySpec(pseudoRandomKey, "HmacSHA256"));
+      byte[] info = purpose.getBytes(StandardCharsets.UTF_8);
+      byte[] out = new byte[length];
+      byte[] block = new byte[0];
+      for (int i = 1, done = 0; done < length; i++) { // HKDF-Expand
+        mac.update(block);
+        mac.update(info);
+        mac.update((byte) i);
+        block = mac.doFinal();
+        System.arraycopy(block, 0, out, done, Math.min(block.length, length - done));
+        done += block.length;
+      }
+      return out;
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("HMAC-SHA256 unavailable: " + e.getMessage(), e);
+    }
+  }
+
   @Override
   public String toString() {
     return "MeshCa[mesh=" + mesh + ", serial=" + certificate.getSerialNumber().toString(16) + "]";

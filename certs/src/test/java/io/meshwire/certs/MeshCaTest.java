@@ -64,6 +64,22 @@ class MeshCaTest {
   }
 
   @Test
+  void derivedSecretIsTheSameAfterReloadAndDiffersPerPurposeAndPerCa() {
+    MeshCa created = MeshCa.create("demo", Duration.ofDays(10), clock);
+    created.save(dir);
+    MeshCa loaded = MeshCa.load(dir, clock);
+    byte[] secret = created.derivedSecret("tls-ticket 20000", 48);
+    assertEquals(48, secret.length);
+    assertArrayEquals(secret, loaded.derivedSecret("tls-ticket 20000", 48), "same CA key, same secret");
+    assertFalse(java.util.Arrays.equals(secret, loaded.derivedSecret("tls-ticket 20001", 48)), "another purpose");
+    assertFalse(java.util.Arrays.equals(secret,
+        MeshCa.create("demo", Duration.ofDays(10), clock).derivedSecret("tls-ticket 20000", 48)), "another CA");
+    assertArrayEquals(java.util.Arrays.copyOf(secret, 20), created.derivedSecret("tls-ticket 20000", 20),
+        "a shorter secret is a prefix (HKDF-Expand)");
+    assertThrows(IllegalArgumentException.class, () -> created.derivedSecret("x", 0));
+  }
+
+  @Test
   void refusesToOverwriteAnExistingCaAndLeavesItUntouched() throws Exception {
     MeshCa.create("demo", Duration.ofDays(10), clock).save(dir);
     DirSnapshot before = DirSnapshot.of(dir);

@@ -149,8 +149,8 @@ final class HubBench {
 
         // (c) reconnect storm.
         storm = storm(hub, fleet, n);
-        log.info("storm done agents={} caught_up={} seconds={} snapshots={} bytes_per_agent={}", n, storm.caughtUp(),
-            storm.totalSeconds(), storm.snapshots(), storm.bytesPerAgent());
+        log.info("storm done agents={} caught_up={} seconds={} snapshots={} bytes_per_agent={} tls_resumed={}", n,
+            storm.caughtUp(), storm.totalSeconds(), storm.snapshots(), storm.bytesPerAgent(), storm.tlsResumed());
         pause(config.settle());
         heapRestartedN = ProcStats.heapAfterGcBytes(hub.pid());
       } finally {
@@ -253,7 +253,8 @@ final class HubBench {
         .toArray();
     return new RunResult.Storm(seconds(r2 - k0), seconds(r2 - r1), seconds(r1 - r0), fleet.caughtUp(),
         delta.snapshots(), withSnapshot, delta.chunks(), delta.refusals(), delta.bytes() / n,
-        Latencies.ofNanos(catchUp), minus(fleet.streamCloses(), closesBefore));
+        Latencies.ofNanos(catchUp), minus(fleet.streamCloses(), closesBefore),
+        (long) hub.metric("meshwire_hub_tls_resumed_total")); // the restarted process counts from 0
   }
 
   private static java.util.Map<String, Long> minus(java.util.Map<String, Long> after,

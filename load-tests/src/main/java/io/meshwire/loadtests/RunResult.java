@@ -100,7 +100,7 @@ record RunResult(int agents, int changes, Join join, Fanout hubFanout, Storm sto
   /** (c) The hub is SIGKILLed and restarted; agents resume from their last revision. */
   public record Storm(double totalSeconds, double fromReadySeconds, double restartSeconds, int caughtUp,
       long snapshots, long agentsWithSnapshot, long snapshotChunks, long refusals, long bytesPerAgent,
-      Latencies catchUpFromReady, Map<String, Long> streamCloses) {
+      Latencies catchUpFromReady, Map<String, Long> streamCloses, long tlsResumed) {
     Map<String, Object> toJson() {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("kill_to_all_caught_up_s", totalSeconds);
@@ -114,6 +114,7 @@ record RunResult(int agents, int changes, Join join, Fanout hubFanout, Storm sto
       m.put("bytes_per_agent", bytesPerAgent);
       m.put("catch_up_from_ready", catchUpFromReady.toJson());
       m.put("stream_closes", new LinkedHashMap<>(streamCloses));
+      m.put("tls_resumed", tlsResumed);
       return m;
     }
   }

@@ -21,7 +21,7 @@ class ThresholdsTest {
         new RunResult.Join(joinSeconds, 1, 1, 100, 0, 100, 100, 0, 1000, 1),
         new RunResult.Fanout(10, 0, fanout, fanout, Latencies.EMPTY, 170, 170, 50, 1),
         new RunResult.Storm(5, 3, 2, stormCaughtUp, stormSnapshots, stormSnapshots, stormSnapshots, 0, 70, fanout,
-            java.util.Map.of()),
+            java.util.Map.of(), 0),
         new RunResult.Memory(1, 1, 2, 2, 2, 1),
         null);
   }

@@ -143,6 +143,7 @@ public final class AgentFleet implements AutoCloseable {
     try {
       return GrpcSslContexts.forClient()
           .protocols("TLSv1.3")
+          .sessionTimeout(io.meshwire.certs.tls.HubChannels.SESSION_LIFETIME.toSeconds()) // resumes as the agent does
           .trustManager(trust)
           .keyManager(new FixedKeyManager(c.privateKey(), c.certificate()))
           .build();

@@ -54,6 +54,8 @@ public final class HubClient implements HubConnection {
   // @GuardedBy("this")
   private TlsCredentials credentials;
   // @GuardedBy("this")
+  private io.netty.handler.ssl.SslContext tls; // kept across reconnects: it holds the session to resume
+  // @GuardedBy("this")
   private ManagedChannel channel;
   // @GuardedBy("this")
   private HostPort current;
@@ -127,6 +129,7 @@ public final class HubClient implements HubConnection {
   @Override
   public synchronized void useCredentials(TlsCredentials renewed) {
     this.credentials = renewed;
+    this.tls = null;
     closeChannel();
   }
 
@@ -215,7 +218,10 @@ public final class HubClient implements HubConnection {
   private synchronized ManagedChannel channel() {
     if (channel == null) {
       current = hubs.next();
-      channel = HubChannels.open(current, credentials, clock);
+      if (tls == null) {
+        tls = HubChannels.tls(credentials, credentials.trustAnchors().get(0), clock);
+      }
+      channel = HubChannels.open(current, tls);
     }
     return channel;
   }

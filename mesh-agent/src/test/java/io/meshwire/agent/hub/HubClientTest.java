@@ -181,6 +181,8 @@ class HubClientTest {
     await().atMost(WAIT).until(() -> after.sync.state().revision() == resumed);
 
     assertFalse(after.events.hello().snapshotFollows());
+    assertEquals(2.0, hub.meters().get("meshwire.hub.tls.resumed").functionCounter().count(),
+        "both agents resumed their TLS sessions with the restarted hub (no full handshake)");
     assertEquals(saved.meshUid(), after.events.hello().meshUid(), "the hub kept its log across the restart");
     assertEquals(List.of(), after.events.of(RecordingEvents.Snapshot.class));
     assertTrue(resumed > saved.revision());

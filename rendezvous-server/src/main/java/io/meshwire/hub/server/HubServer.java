@@ -310,7 +310,16 @@ public final class HubServer implements AutoCloseable {
     // The Netty transport (event loops, native epoll) exists only on the production path; a test's
     // builder brings its own.
     HubTransport netty = transport.isPresent() ? null : HubTransport.create();
-    ServerBuilder<?> builder = netty == null ? transport.get() : nettyTransport(config, tlsContext(tls), netty);
+    ServerBuilder<?> builder;
+    if (netty == null) {
+      builder = transport.get();
+    } else {
+      SslContext ssl = tlsContext(tls);
+      if (!SessionTickets.install(ssl, ca, clock, scheduler, meters)) {
+        log.info("TLS session tickets keep per-process keys (JDK provider): reconnects after a restart make full handshakes");
+      }
+      builder = nettyTransport(config, ssl, netty);
+    }
     builder.maxInboundMessageSize(config.maxMessageBytes());
     // Authorization wraps every service (outermost): interceptors of a test's builder run before it.
     addAuthorized(builder, auth, guard.guard(health.getHealthService().bindService()));
@@ -386,6 +395,7 @@ public final class HubServer implements AutoCloseable {
             io.netty.handler.ssl.SslContextBuilder.forServer(credential.privateKey(), credential.certificate()),
             OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK)
         .protocols("TLSv1.3")
+        .sessionTimeout(SessionTickets.LIFETIME.toSeconds()) // the ticket lifetime the hub announces
         .clientAuth(ClientAuth.OPTIONAL)
         .trustManager(InsecureTrustManagerFactory.INSTANCE)
         .build();
