@@ -85,7 +85,11 @@ final class HubBench {
     try {
       HubPart hub = runHub(n, work);
       RunResult.Etcd etcd = config.withEtcd() ? runEtcd(n) : null;
-      RunResult r = new RunResult(n, config.changes(), hub.join(), hub.fanout(), hub.storm(), hub.memory(), etcd);
+      // Hub replicas on etcd next to the single file-store hub, in the same run (--store etcd --replicas R).
+      RunResult.Replicated replicated = config.etcdReplicas() > 0
+          ? new ReplicatedHubBench(config, this).run(n, work.resolve("replicated")) : null;
+      RunResult r = new RunResult(n, config.changes(), hub.join(), hub.fanout(), hub.storm(), hub.memory(), etcd,
+          replicated);
       log.info("run done agents={} join_s={} fanout_p50_ms={} fanout_p99_ms={} storm_s={} heap_per_agent={}",
           n, r.join().seconds(), r.hubFanout().allWatchers().p50Ms(), r.hubFanout().allWatchers().p99Ms(),
           r.storm().totalSeconds(), Math.round(r.hubMemory().heapPerAgent(n)));
@@ -199,7 +203,7 @@ final class HubBench {
    *
    * @return how many changes were written
    */
-  private int runChanges(FanoutTracker tracker, Function<Integer, CompletableFuture<Long>> write) {
+  int runChanges(FanoutTracker tracker, Function<Integer, CompletableFuture<Long>> write) {
     long phaseDeadline = System.nanoTime() + config.phaseTimeout().toNanos() * 4;
     int written = 0;
     for (int k = 0; k < config.changes() && System.nanoTime() < phaseDeadline; k++) {
@@ -321,11 +325,11 @@ final class HubBench {
     }
   }
 
-  private static double seconds(long nanos) {
+  static double seconds(long nanos) {
     return nanos / 1e9;
   }
 
-  private static void pause(Duration d) {
+  static void pause(Duration d) {
     if (!d.isZero() && !d.isNegative()) {
       LockSupport.parkNanos(d.toNanos());
     }

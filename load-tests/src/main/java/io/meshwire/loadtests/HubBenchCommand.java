@@ -4,6 +4,7 @@ import io.meshwire.netaddr.Durations;
 
 import io.meshwire.loadtests.report.BenchReport;
 import io.meshwire.loadtests.report.Json;
+import io.meshwire.loadtests.report.Latencies;
 import io.meshwire.loadtests.report.Machine;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -61,6 +62,15 @@ public final class HubBenchCommand implements Callable<Integer> {
   @Option(names = "--etcd-max-clients", paramLabel = "C", defaultValue = "1000",
       description = "At most C jetcd clients (connections); more watchers share them. Default: ${DEFAULT-VALUE}.")
   private int etcdMaxClients;
+
+  @Option(names = "--store", paramLabel = "file|etcd", defaultValue = "file",
+      description = "etcd: also run --replicas hub replicas on a 3-member etcd cluster next to the file-store hub, "
+          + "with the same agents (fan-out, heap per agent, failover when a replica is SIGKILLed). Default: ${DEFAULT-VALUE}.")
+  private String store;
+
+  @Option(names = "--replicas", paramLabel = "R", defaultValue = "3",
+      description = "With --store etcd: hub replicas (1..5). Default: ${DEFAULT-VALUE}.")
+  private int replicas;
 
   @Option(names = "--json", paramLabel = "FILE", description = "Write the result document here.")
   private Path json;
@@ -159,7 +169,7 @@ public final class HubBenchCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
-    if (config.withEtcd() && !Files.isExecutable(config.etcdBinary())) {
+    if ((config.withEtcd() || config.etcdReplicas() > 0) && !Files.isExecutable(config.etcdBinary())) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--etcd-binary: " + config.etcdBinary()
           + " is not an executable (install Debian's etcd-server, or pass --no-etcd)");
     }
@@ -168,6 +178,7 @@ public final class HubBenchCommand implements Callable<Integer> {
     String text = write(config, runs);
     PrintWriter out = spec.commandLine().getOut();
     out.print(BenchReport.markdown(Json.parse(text)));
+    runs.stream().filter(r -> r.replicated() != null).forEach(r -> out.println(replicatedLine(r)));
     violations.forEach(v -> spec.commandLine().getErr().println("bench: threshold exceeded: " + v));
     out.flush();
     return violations.isEmpty() ? 0 : THRESHOLD_EXCEEDED;
@@ -222,7 +233,25 @@ public final class HubBenchCommand implements Callable<Integer> {
         work,
         keepWork,
         new io.meshwire.netaddr.Backoff(backoffBase, backoffCap, java.util.random.RandomGenerator.getDefault()),
-        new HubBenchConfig.Thresholds(thresholdFanoutP99, thresholdJoin, thresholdStorm, thresholdAllCaughtUp));
+        new HubBenchConfig.Thresholds(thresholdFanoutP99, thresholdJoin, thresholdStorm, thresholdAllCaughtUp),
+        switch (store) {
+          case "file" -> 0;
+          case "etcd" -> replicas;
+          default -> throw new IllegalArgumentException("--store: \"" + store + "\" is not file or etcd");
+        });
+  }
+
+  /** One line comparing the replicas on etcd with the file-store hub of the same run. */
+  static String replicatedLine(RunResult r) {
+    RunResult.Replicated e = r.replicated();
+    Latencies f = e.fanout().allWatchers();
+    Latencies h = r.hubFanout().allWatchers();
+    return String.format(Locale.ROOT, "N=%d etcd x%d replicas: fan-out p50/p99 %.1f/%.1f ms (file hub %.1f/%.1f ms: "
+        + "%.2fx/%.2fx); heap/agent %.1f KiB (file hub %.1f KiB); failover of %d agents: p50 %.0f ms, max %.0f ms, "
+        + "%d caught up elsewhere, %d snapshots", r.agents(), e.replicas(), f.p50Ms(), f.p99Ms(), h.p50Ms(), h.p99Ms(),
+        f.p50Ms() / h.p50Ms(), f.p99Ms() / h.p99Ms(), e.heapPerAgent(r.agents()) / 1024,
+        r.hubMemory().heapPerAgent(r.agents()) / 1024, e.failover().agentsMoved(), e.failover().catchUp().p50Ms(),
+        e.failover().catchUp().maxMs(), e.failover().caughtUp(), e.failover().agentsWithSnapshot());
   }
 
   /** Each exceeded threshold as one line naming the run and the figure. */
@@ -256,6 +285,17 @@ public final class HubBenchCommand implements Callable<Integer> {
           out.add(at + "fan-out: " + r.hubFanout().incomplete() + " of " + r.hubFanout().changes()
               + " changes missed a watcher");
         }
+        RunResult.Replicated e = r.replicated();
+        if (e != null) {
+          if (e.caughtUp() < r.agents() || e.announceFailures() > 0 || e.fanout().incomplete() > 0) {
+            out.add(at + "replicas on etcd: " + e.caughtUp() + " of " + r.agents() + " caught up, "
+                + e.announceFailures() + " announces failed, " + e.fanout().incomplete() + " changes missed a watcher");
+          }
+          if (e.failover().caughtUp() < e.failover().agentsMoved() || e.failover().agentsWithSnapshot() > 0) {
+            out.add(at + "replica failover: " + e.failover().caughtUp() + " of " + e.failover().agentsMoved()
+                + " agents caught up elsewhere, " + e.failover().agentsWithSnapshot() + " with a snapshot");
+          }
+        }
       }
     }
     return out;
@@ -267,6 +307,7 @@ public final class HubBenchCommand implements Callable<Integer> {
     m.put("changes", c.changes());
     m.put("quick", c.quick());
     m.put("with_etcd", c.withEtcd());
+    m.put("etcd_replicas", c.etcdReplicas());
     m.put("etcd_max_clients", c.etcdMaxClients());
     m.put("change_interval_ms", c.changeInterval().toMillis());
     m.put("join_concurrency", c.joinConcurrency());

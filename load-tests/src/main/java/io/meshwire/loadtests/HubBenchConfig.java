@@ -19,6 +19,7 @@ import java.util.Map;
  * @param settle pause before memory is measured, so the hub is idle
  * @param hubSettings extra hub settings ({@code HubConfig} keys)
  * @param backoff the simulated agents' reconnect policy (the real agent's by default)
+ * @param etcdReplicas hub replicas on a 3-member etcd cluster run next to the file-store hub (0: none)
  */
 record HubBenchConfig(
     List<Integer> agents,
@@ -39,7 +40,8 @@ record HubBenchConfig(
     Path workBase,
     boolean keepWork,
     io.meshwire.netaddr.Backoff backoff,
-    Thresholds thresholds) {
+    Thresholds thresholds,
+    int etcdReplicas) {
 
   public HubBenchConfig {
     agents = List.copyOf(agents);
@@ -55,6 +57,7 @@ record HubBenchConfig(
     require(eventLoopThreads >= 1 && eventLoopThreads <= 64, "--client-threads", "out of range 1..64");
     require(etcdMaxClients >= 1, "--etcd-max-clients", "must be >= 1");
     require(!phaseTimeout.isNegative() && !phaseTimeout.isZero(), "--phase-timeout", "must be positive");
+    require(etcdReplicas >= 0 && etcdReplicas <= 5, "--replicas", etcdReplicas + " out of range 1..5");
     require(!backoff.base().isNegative() && backoff.cap().compareTo(backoff.base()) >= 0, "--backoff-cap",
         "must be >= --backoff-base");
   }

@@ -9,7 +9,51 @@ import java.util.Map;
  * gives the report's form (snake_case keys, seconds, milliseconds and bytes).
  */
 record RunResult(int agents, int changes, Join join, Fanout hubFanout, Storm storm, Memory hubMemory,
-    Etcd etcd) {
+    Etcd etcd, Replicated replicated) {
+
+  /** A run without hub replicas on etcd. */
+  RunResult(int agents, int changes, Join join, Fanout hubFanout, Storm storm, Memory hubMemory, Etcd etcd) {
+    this(agents, changes, join, hubFanout, storm, hubMemory, etcd, null);
+  }
+
+  /**
+   * R hub replicas on an etcd cluster, the same N agents spread over them: join, fan-out (changes
+   * announced through the agents' own replicas), heap of all replicas, and the failover of the
+   * agents of a SIGKILLed replica.
+   */
+  public record Replicated(int replicas, int etcdMembers, double joinSeconds, int caughtUp, int announceFailures,
+      Fanout fanout, Failover failover, long baselineHeap, long heapWithAgents) {
+    public double heapPerAgent(int n) {
+      return (heapWithAgents - baselineHeap) / (double) n;
+    }
+
+    Map<String, Object> toJson(int n) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("replicas", replicas);
+      m.put("etcd_members", etcdMembers);
+      m.put("join_all_caught_up_s", joinSeconds);
+      m.put("caught_up", caughtUp);
+      m.put("announce_failures", announceFailures);
+      m.put("fanout", fanout.toJson());
+      m.put("failover", failover.toJson());
+      m.put("baseline_heap_bytes", baselineHeap);
+      m.put("heap_with_agents_bytes", heapWithAgents);
+      m.put("heap_per_agent_bytes", heapPerAgent(n));
+      return m;
+    }
+  }
+
+  /** One replica SIGKILLed: its agents, each timed from the kill until caught up on another replica. */
+  public record Failover(int agentsMoved, int caughtUp, long agentsWithSnapshot, Latencies catchUp) {
+    Map<String, Object> toJson() {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("agents_moved", agentsMoved);
+      m.put("caught_up_elsewhere", caughtUp);
+      m.put("agents_with_snapshot", agentsWithSnapshot);
+      m.put("kill_to_caught_up", catchUp.toJson());
+      return m;
+    }
+  }
 
   /** (a) N agents connect, announce, watch from scratch and are caught up. */
   public record Join(double seconds, double announceSeconds, double watchSeconds, int caughtUp, int announceFailures,
@@ -147,6 +191,14 @@ record RunResult(int agents, int changes, Join join, Fanout hubFanout, Storm sto
       ratios.put("rss_per_watcher", hubMemory.rssPerAgent(agents) / etcd.rssPerWatcher());
       ratios.put("cpu_per_delivery", hubFanout.cpuMicrosPerDelivery() / etcd.fanout().cpuMicrosPerDelivery());
       m.put("hub_over_etcd", ratios);
+    }
+    if (replicated != null) {
+      m.put("replicated", replicated.toJson(agents));
+      Map<String, Object> ratios = new LinkedHashMap<>();
+      ratios.put("fanout_p50", replicated.fanout().allWatchers().p50Ms() / hubFanout.allWatchers().p50Ms());
+      ratios.put("fanout_p99", replicated.fanout().allWatchers().p99Ms() / hubFanout.allWatchers().p99Ms());
+      ratios.put("heap_per_agent", replicated.heapPerAgent(agents) / hubMemory.heapPerAgent(agents));
+      m.put("replicated_over_file", ratios);
     }
     return m;
   }

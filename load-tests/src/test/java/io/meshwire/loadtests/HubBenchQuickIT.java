@@ -86,6 +86,33 @@ class HubBenchQuickIT {
     assertTrue(number(doc, "runs", 0, "hub_over_etcd", "rss_per_watcher") != 0);
   }
 
+  /**
+   * {@code --store etcd --replicas 3}: three hub replicas on a 3-member etcd cluster serve the same
+   * agents next to the file-store hub; every change reaches every agent whichever replica took it,
+   * and the agents of a SIGKILLed replica resume on another one without a snapshot.
+   */
+  @Test
+  @Timeout(180)
+  void replicasOnEtcdServeEveryAgentAndTakeOverAKilledReplicasAgentsWithoutSnapshot() throws Exception {
+    assumeTrue(Files.isExecutable(EtcdCluster.BINARY), "etcd is not installed (Debian etcd-server)");
+    Path json = dir.resolve("bench.json");
+    int exit = BenchMain.run("hub", "--agents", "60", "--changes", "20", "--quick", "--no-etcd", "--store", "etcd",
+        "--replicas", "3", "--json", json.toString(), "--work-dir", dir.resolve("work").toString(),
+        "--backoff-cap", "2s", "--hub-jvm-arg=-XX:TieredStopAtLevel=1", "--hub-jvm-arg=-XX:+UseSerialGC");
+
+    Object doc = Json.parse(Files.readString(json));
+    assertEquals(0, exit, "violations: " + Json.at(doc, "violations"));
+    Object replicated = Json.at(doc, "runs", 0, "replicated");
+    assertEquals(3, number(replicated, "replicas"));
+    assertEquals(60, number(replicated, "caught_up"));
+    assertEquals(20, number(replicated, "fanout", "to_all_watchers", "count"));
+    assertEquals(0, number(replicated, "fanout", "incomplete"));
+    assertEquals(20, number(replicated, "failover", "agents_moved"), "agents 0, 3, 6, ... were on replica 0");
+    assertEquals(20, number(replicated, "failover", "caught_up_elsewhere"));
+    assertEquals(0, number(replicated, "failover", "agents_with_snapshot"));
+    assertTrue(number(doc, "runs", 0, "replicated_over_file", "fanout_p99") > 0);
+  }
+
   private static double number(Object doc, Object... path) {
     Object v = Json.at(doc, path);
     assertTrue(v instanceof Number, java.util.Arrays.toString(path) + " is " + v);

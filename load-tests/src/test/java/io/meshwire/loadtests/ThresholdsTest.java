@@ -43,4 +43,25 @@ class ThresholdsTest {
     assertEquals(List.of("N=100: storm: 3 snapshots sent to resuming agents"),
         HubBenchCommand.violations(LIMITS, List.of(run(400, 10, 100, 3))));
   }
+
+  @Test
+  void replicasOnEtcdWhoseFailedOverAgentsMissOrNeedASnapshotAreViolations() {
+    RunResult file = run(400, 10, 100);
+    Latencies fanout = new Latencies(10, 300, 500, 600);
+    RunResult.Fanout replicatedFanout = new RunResult.Fanout(10, 0, fanout, fanout, Latencies.EMPTY, Double.NaN,
+        Double.NaN, 60, 1);
+    RunResult fine = new RunResult(100, 10, file.join(), file.hubFanout(), file.storm(), file.hubMemory(), null,
+        new RunResult.Replicated(3, 3, 12, 100, 0, replicatedFanout,
+            new RunResult.Failover(34, 34, 0, new Latencies(34, 600, 900, 950)), 1, 2));
+    assertEquals(List.of(), HubBenchCommand.violations(LIMITS, List.of(fine)));
+    assertEquals("N=100 etcd x3 replicas: fan-out p50/p99 300.0/500.0 ms (file hub 200.0/400.0 ms: 1.50x/1.25x); "
+        + "heap/agent 0.0 KiB (file hub 0.0 KiB); failover of 34 agents: p50 600 ms, max 950 ms, 34 caught up "
+        + "elsewhere, 0 snapshots", HubBenchCommand.replicatedLine(fine));
+
+    RunResult broken = new RunResult(100, 10, file.join(), file.hubFanout(), file.storm(), file.hubMemory(), null,
+        new RunResult.Replicated(3, 3, 12, 100, 0, replicatedFanout,
+            new RunResult.Failover(34, 33, 2, new Latencies(33, 600, 900, 950)), 1, 2));
+    assertEquals(List.of("N=100: replica failover: 33 of 34 agents caught up elsewhere, 2 with a snapshot"),
+        HubBenchCommand.violations(LIMITS, List.of(broken)));
+  }
 }

@@ -93,15 +93,7 @@ class EtcdReplicasIT {
   }
 
   private Map<String, String> etcdSettings(String hubName, EtcdCluster.ClientTls tls) {
-    Map<String, String> s = new HashMap<>();
-    s.put("store", "etcd");
-    s.put("etcd-endpoints", String.join(",", ETCD.cluster().endpoints()));
-    s.put("etcd-ca", tls.ca().toString());
-    s.put("etcd-cert", tls.cert().toString());
-    s.put("etcd-key", tls.key().toString());
-    s.put("etcd-prefix", prefix);
-    s.put("hub-name", hubName);
-    return s;
+    return HubFixture.etcdSettings(ETCD.cluster(), tls, hubName, prefix);
   }
 
   /** Replica A creates the mesh CA; B mounts copies of the same CA and admin files. */
@@ -624,10 +616,29 @@ class EtcdReplicasIT {
 
   // ---- partition ------------------------------------------------------------------------------
 
+  /**
+   * Also: {@code GET /ready} on the metrics port answers 503 with the reason while the replica is
+   * cut off and 200 once it is back; its watch, failing all along, is restarted with back-off and
+   * logged as one failing state (one warning, one "restored" line with the count), not once per
+   * attempt.
+   */
   @Test
   void aReplicaThatReachesNoEtcdMemberStopsServingAndSendsItsStreamsElsewhere() throws Exception {
-    HubFixture a = new HubFixture(dir.resolve("a"), etcdSettings("hub-a", ETCD.cluster().clientTls()));
+    Map<String, String> settings = etcdSettings("hub-a", ETCD.cluster().clientTls());
+    settings.put("metrics-listen", "127.0.0.1:0");
+    HubFixture a = new HubFixture(dir.resolve("a"), settings);
     open.add(a);
+    URI ready = URI.create("http://127.0.0.1:" + a.hub().metricsPort().orElseThrow() + "/ready");
+    assertEquals(200, get(ready).statusCode());
+    ch.qos.logback.classic.Logger membershipLog =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(io.meshwire.hub.etcd.EtcdMembership.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logs =
+        new ch.qos.logback.core.read.ListAppender<>();
+    logs.start();
+    membershipLog.addAppender(logs);
+    long outageStart = 0;
+    long outageMs = 0;
+    long restartsBefore = 0;
     TlsCredentials east = a.enroll("east");
     announce(a, east, "east", 1, 1);
     var health = io.grpc.health.v1.HealthGrpc.newBlockingStub(a.channel(a.admin()));
@@ -641,6 +652,8 @@ class EtcdReplicasIT {
     try (WatchRecorder watch = new WatchRecorder(a.channel(east), 0, "")) {
       watch.awaitCaughtUp();
       long start = System.nanoTime();
+      outageStart = start;
+      restartsBefore = replica.watchRestarts();
       for (int i = 0; i < etcd.size(); i++) { // every member gone: the replica is cut off from etcd
         etcd.stop(i);
         stopped.add(i);
@@ -654,10 +667,36 @@ class EtcdReplicasIT {
           health.withDeadlineAfter(5, TimeUnit.SECONDS).check(anyService).getStatus());
       assertTrue(replica.notReadyReason().orElse("").contains("partitioned from etcd"),
           replica.notReadyReason().toString());
+      java.net.http.HttpResponse<String> notReady = get(ready);
+      assertEquals(503, notReady.statusCode());
+      assertTrue(notReady.body().startsWith("not ready: hub replica hub-a is partitioned from etcd"), notReady.body());
     } finally {
       stopped.forEach(etcd::restart);
       etcd.awaitLeader(Duration.ofSeconds(30));
+      outageMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - outageStart);
     }
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
+        .until(() -> get(ready).statusCode() == 200);
+    assertEquals("ready\n", get(ready).body());
+    // Each failing state of the watch is one warning, closed by one "restored" line once etcd answers.
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> {
+      List<String> lines = watchLines(logs);
+      long failing = lines.stream().filter(l -> !l.startsWith("etcd watch restored")).count();
+      return failing > 0 && lines.size() - failing >= failing;
+    });
+    membershipLog.detachAppender(logs);
+    long restarts = replica.watchRestarts() - restartsBefore;
+    List<String> watchWarnings = watchLines(logs).stream().filter(l -> !l.startsWith("etcd watch restored")).toList();
+    long restored = watchLines(logs).size() - watchWarnings.size();
+    // One warning per failing state, each closed by one "restored" line: the members stop one after
+    // another, so the watch may fail over to a member that stops next (at most one state per member).
+    assertTrue(!watchWarnings.isEmpty() && watchWarnings.size() <= etcd.size(), "warnings: " + watchWarnings);
+    assertEquals(watchWarnings.size(), restored, "each failing state ends with one restored line: " + watchWarnings);
+    // A restart every 200 ms (the old fixed delay) would be 5 a second; the back-off reaches 0..5 s.
+    assertTrue(restarts >= 1 && restarts <= 3 + outageMs / 1000,
+        restarts + " watch restarts in an outage of " + outageMs + " ms");
+    System.out.printf("etcd outage %d ms: %d watch restarts, %d warning(s), %d log lines from the membership%n",
+        outageMs, restarts, watchWarnings.size(), logs.list.size());
     org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(
         () -> health.withDeadlineAfter(5, TimeUnit.SECONDS).check(anyService).getStatus()
             == io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
@@ -665,6 +704,26 @@ class EtcdReplicasIT {
       again.awaitCaughtUp();
     }
     org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> replica.notReadyReason().isEmpty());
+  }
+
+  /** The membership's warnings and "restored" lines about its watch, in order. */
+  private static List<String> watchLines(
+      ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logs) {
+    List<ch.qos.logback.classic.spi.ILoggingEvent> copy;
+    synchronized (logs) { // the appender adds under its own monitor
+      copy = new ArrayList<>(logs.list);
+    }
+    return copy.stream()
+        .filter(e -> e.getFormattedMessage().startsWith("etcd watch restored")
+            || (e.getLevel() == ch.qos.logback.classic.Level.WARN && e.getFormattedMessage().startsWith("etcd watch")))
+        .map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage).toList();
+  }
+
+  private static java.net.http.HttpResponse<String> get(URI uri) throws Exception {
+    try (java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient()) {
+      return http.send(java.net.http.HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5)).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString());
+    }
   }
 
   private static int freePort() throws IOException {

@@ -41,7 +41,7 @@ public final class HubFixture implements AutoCloseable {
   private final Path dataDir;
   private final Map<String, String> settings;
   private final List<ManagedChannel> channels = new ArrayList<>();
-  private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+  private final io.micrometer.core.instrument.MeterRegistry meters;
   private HubServer hub;
   private int port;
 
@@ -51,6 +51,10 @@ public final class HubFixture implements AutoCloseable {
     this.settings.put("data-dir", dataDir.toString());
     this.settings.putIfAbsent("listen", "127.0.0.1:0");
     this.settings.putIfAbsent("mesh", "test.mesh");
+    // The metrics listener (/metrics, /ready) serves a Prometheus registry only.
+    this.meters = this.settings.containsKey("metrics-listen")
+        ? new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT)
+        : new SimpleMeterRegistry();
     start();
   }
 
@@ -83,7 +87,7 @@ public final class HubFixture implements AutoCloseable {
   }
 
   /** The hub's metrics (the same registry across restarts). */
-  public SimpleMeterRegistry meters() {
+  public io.micrometer.core.instrument.MeterRegistry meters() {
     return meters;
   }
 
@@ -194,18 +198,21 @@ public final class HubFixture implements AutoCloseable {
         .build();
   }
 
+  /**
+   * The settings of a hub replica named {@code hubName} on {@code etcd} under {@code prefix},
+   * connecting with {@code tls} (the cluster's client credentials, or wrong ones in a test).
+   */
+  public static Map<String, String> etcdSettings(io.meshwire.netlab.etcd.EtcdCluster etcd,
+      io.meshwire.netlab.etcd.EtcdCluster.ClientTls tls, String hubName, String prefix) {
+    Map<String, String> s = etcd.hubSettings(tls);
+    s.put("etcd-prefix", prefix);
+    s.put("hub-name", hubName);
+    return s;
+  }
+
   /** Copies a replica's CA or admin directory to another replica's data directory (what operators mount). */
   public static void copyTree(Path from, Path to) throws java.io.IOException {
-    try (java.util.stream.Stream<Path> walk = java.nio.file.Files.walk(from)) {
-      for (Path p : walk.toList()) {
-        Path target = to.resolve(from.relativize(p).toString());
-        if (java.nio.file.Files.isDirectory(p)) {
-          java.nio.file.Files.createDirectories(target);
-        } else {
-          java.nio.file.Files.copy(p, target);
-        }
-      }
-    }
+    io.meshwire.netlab.lab.FileTrees.copy(from, to);
   }
 
   @Override

@@ -46,7 +46,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Peering policy end to end in one process: a real hub over TLS on 127.0.0.1, agents' Watch
  * streams, the admin API. Two env groups (prod: p1 p2; dev: d1) and a cluster everyone reaches
- * (shared).
+ * (shared). {@code EtcdPeeringPolicyIT} runs the same cases on two replicas sharing etcd.
  */
 class PeeringPolicyTest {
 
@@ -54,6 +54,7 @@ class PeeringPolicyTest {
 
   @TempDir Path data;
 
+  /** The hub the agents use (enroll, announce, watch, restart). */
   private HubFixture hub;
   private final Map<String, TlsCredentials> creds = new HashMap<>();
   private final Map<String, Long> generations = new HashMap<>();
@@ -67,8 +68,18 @@ class PeeringPolicyTest {
     }
   }
 
+  /** Starts the hub(s) with {@code settings} and returns the one the agents use. */
+  protected HubFixture startHub(Path data, Map<String, String> settings) throws Exception {
+    return new HubFixture(data, settings);
+  }
+
+  /** The hub the operator's admin calls go to. */
+  protected HubFixture adminHub() {
+    return hub;
+  }
+
   private void start(Map<String, String> settings) throws Exception {
-    hub = new HubFixture(data, settings);
+    hub = startHub(data, settings);
     join("p1", 1, Map.of("env", "prod"));
     join("p2", 2, Map.of("env", "prod"));
     join("d1", 3, Map.of("env", "dev"));
@@ -92,7 +103,7 @@ class PeeringPolicyTest {
   }
 
   private MeshAdminGrpc.MeshAdminBlockingStub admin() {
-    return MeshAdminGrpc.newBlockingStub(hub.channel(hub.admin()));
+    return MeshAdminGrpc.newBlockingStub(adminHub().channel(adminHub().admin()));
   }
 
   private WatchRecorder watch(String id, long since) {

@@ -82,17 +82,27 @@ public final class AgentFleet implements AutoCloseable {
    * @param eventLoopThreads Netty threads shared by every agent's connection
    */
   public static AgentFleet create(MeshCa ca, int port, int count, int eventLoopThreads, Backoff backoff) {
+    return create(ca, List.of(port), count, eventLoopThreads, backoff);
+  }
+
+  /**
+   * Like {@link #create(MeshCa, int, int, int, Backoff)} against several hub replicas: agent
+   * {@code i} connects first to {@code ports[i % size]} and, when that replica is gone, to the
+   * next one that answers (in the list's order, wrapping around).
+   */
+  public static AgentFleet create(MeshCa ca, List<Integer> ports, int count, int eventLoopThreads, Backoff backoff) {
     X509Certificate caCert = ca.certificate();
     SpiffeTrustManager trust = new SpiffeTrustManager(List.of(caCert), ca.mesh(), InstantSource.system(),
         id -> id.role() == Role.HUB, "a hub certificate");
     EventLoopGroup group = new MultiThreadIoEventLoopGroup(eventLoopThreads, NioIoHandler.newFactory());
-    InetSocketAddress hub = new InetSocketAddress("127.0.0.1", port);
     ManagedChannel[] channels = new ManagedChannel[count];
     try {
       IntStream.range(0, count).parallel().forEach(i -> {
         IssuedCredential c = ca.issue(new SpiffeId(ca.mesh(), Role.CLUSTER, AgentRecords.clusterId(i)),
             Duration.ofDays(1));
-        channels[i] = NettyChannelBuilder.forAddress(hub)
+        channels[i] = (ports.size() == 1
+            ? NettyChannelBuilder.forAddress(new InetSocketAddress("127.0.0.1", ports.get(0)))
+            : NettyChannelBuilder.forTarget(HubAddressList.target(rotated(ports, i))))
             .sslContext(tls(trust, c))
             .eventLoopGroup(group)
             .channelType(NioSocketChannel.class)
@@ -110,6 +120,15 @@ public final class AgentFleet implements AutoCloseable {
       throw e;
     }
     return new AgentFleet(count, group, backoff, List.of(channels));
+  }
+
+  /** {@code ports} starting at index {@code i % size}. */
+  static List<Integer> rotated(List<Integer> ports, int i) {
+    List<Integer> out = new ArrayList<>(ports.size());
+    for (int k = 0; k < ports.size(); k++) {
+      out.add(ports.get((i + k) % ports.size()));
+    }
+    return out;
   }
 
   /** A channel to the hub at {@code 127.0.0.1:port} with an admin certificate issued by {@code ca}. */

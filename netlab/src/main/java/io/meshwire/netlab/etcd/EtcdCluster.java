@@ -120,6 +120,20 @@ public final class EtcdCluster implements AutoCloseable {
     return clientTls;
   }
 
+  /**
+   * The hub settings ({@code HubConfig} keys, mutable) of a replica on this cluster connecting
+   * with {@code tls}: store, endpoints and the client TLS files.
+   */
+  public java.util.Map<String, String> hubSettings(ClientTls tls) {
+    java.util.Map<String, String> s = new java.util.HashMap<>();
+    s.put("store", "etcd");
+    s.put("etcd-endpoints", String.join(",", endpoints()));
+    s.put("etcd-ca", tls.ca().toString());
+    s.put("etcd-cert", tls.cert().toString());
+    s.put("etcd-key", tls.key().toString());
+    return s;
+  }
+
   /** {@code https://127.0.0.1:port} of every member, in member order. */
   public List<String> endpoints() {
     return members.stream().map(m -> "https://127.0.0.1:" + m.clientPort).toList();

@@ -116,8 +116,8 @@ public final class MeshLab implements AutoCloseable {
           "--etcd-key", etcdTls.get(2).toString(), "--etcd-prefix", "/" + net.id() + "/");
       for (int i = 0; i < count; i++) {
         if (i > 0) {
-          copyTree(lab.replicaDataDir(0).resolve("ca"), lab.replicaDataDir(i).resolve("ca"));
-          copyTree(lab.replicaDataDir(0).resolve("admin"), lab.replicaDataDir(i).resolve("admin"));
+          FileTrees.copy(lab.replicaDataDir(0).resolve("ca"), lab.replicaDataDir(i).resolve("ca"));
+          FileTrees.copy(lab.replicaDataDir(0).resolve("admin"), lab.replicaDataDir(i).resolve("admin"));
         }
         lab.replicas.add(null);
         lab.startReplica(i);
@@ -300,19 +300,6 @@ public final class MeshLab implements AutoCloseable {
       all.add(replicaAddress(i));
     }
     return String.join(",", all);
-  }
-
-  private static void copyTree(Path from, Path to) throws IOException {
-    try (var files = Files.walk(from)) {
-      for (Path f : (Iterable<Path>) files::iterator) {
-        Path target = to.resolve(from.relativize(f).toString());
-        if (Files.isDirectory(f)) {
-          Files.createDirectories(target);
-        } else {
-          Files.copy(f, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        }
-      }
-    }
   }
 
   public NetworkNamespaces net() {

@@ -214,7 +214,13 @@ final class AdminService extends MeshAdminGrpc.MeshAdminImplBase {
         if (result != null && !result.unchanged()) {
           audit.record(actor, "cluster.labelled", id, labels(labels.labels(), result));
         }
-        var created = tokens.create(id, ttl);
+        io.meshwire.certs.CreatedToken created;
+        try {
+          created = tokens.create(id, ttl);
+        } catch (RuntimeException e) { // the store failed (etcd unavailable): the caller must hear of it
+          response.onError(Statuses.internal("store", e));
+          return;
+        }
         audit.record(actor, "token.created", created.info().tokenId(),
             "cluster " + id + ", expires " + created.info().expiresAt());
         response.onNext(CreateJoinTokenResponse.newBuilder()

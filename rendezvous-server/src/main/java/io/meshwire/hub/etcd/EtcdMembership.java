@@ -23,16 +23,25 @@ import io.etcd.jetcd.watch.WatchResponse;
 import io.meshwire.hub.log.EventCodec;
 import io.meshwire.hub.log.LogEntry;
 import io.meshwire.hub.log.Membership;
+import io.meshwire.hub.log.PeeringAudience;
 import io.meshwire.hub.log.SnapshotImage;
 import io.meshwire.hub.membership.ClusterRecord;
 import io.meshwire.hub.membership.MembershipEvent;
 import io.meshwire.hub.membership.MembershipEvent.ClusterRemoved;
 import io.meshwire.hub.membership.MembershipEvent.ClusterUpserted;
+import io.meshwire.hub.membership.MembershipEvent.PeeringChanged;
+import io.meshwire.hub.membership.MembershipEvent.PeersChanged;
 import io.meshwire.hub.membership.MembershipEvent.RemovalReason;
 import io.meshwire.hub.membership.MembershipEvent.ViewRemoved;
 import io.meshwire.hub.membership.MembershipEvent.ViewUpdated;
 import io.meshwire.hub.membership.PeerView;
 import io.meshwire.hub.membership.Rejection;
+import io.meshwire.hub.policy.PeerDelta;
+import io.meshwire.hub.policy.Peering;
+import io.meshwire.hub.policy.PeeringChange;
+import io.meshwire.hub.policy.PeeringDefault;
+import io.meshwire.hub.policy.PeeringRules;
+import io.meshwire.netaddr.Backoff;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -54,6 +63,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongConsumer;
+import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -96,6 +106,11 @@ public final class EtcdMembership implements Membership {
   private static final String CLUSTERS = MEMBERS + "clusters/";
   private static final String VIEWS = MEMBERS + "views/";
   private static final String REMOVED = MEMBERS + "removed/";
+  // The operator's peering rules, one key each, so that one change is one etcd revision.
+  private static final String PEERING = MEMBERS + "peering/";
+  private static final String LABELS = PEERING + "labels/";
+  private static final String POLICIES = PEERING + "policies/";
+  private static final String DEFAULT_PEERING = PEERING + "default";
   private static final String REVOKED_GUARD = EtcdRevocations.PREFIX + "cluster/";
   /**
    * Keys from here on (under the prefix) are outside the watch: {@code '~'} sorts after every
@@ -104,19 +119,44 @@ public final class EtcdMembership implements Membership {
   public static final String UNWATCHED = "~";
   private static final String REPLICAS = UNWATCHED + "replicas/";
   private static final int MAX_TXN_ATTEMPTS = 8;
+  /**
+   * A failed watch is restarted after a jittered, growing delay (0..200 ms, doubling to 0..5 s):
+   * with every member down, each attempt fails at once, and a fixed short delay made a restart
+   * (and a log line) every 200 ms for as long as the outage lasted.
+   */
+  static final Duration WATCH_RESTART_BASE = Duration.ofMillis(200);
+  static final Duration WATCH_RESTART_CAP = Duration.ofSeconds(5);
 
-  /** Tuning; {@code replicaName} names this replica's presence key. */
+  /**
+   * Tuning; {@code replicaName} names this replica's presence key; {@code defaultPeering} is this
+   * replica's {@code --default-peering}, written to etcd at start when the mesh's differs (the
+   * replica started last decides, as with any other setting rolled out to every replica).
+   */
   public record Options(int retainedEntries, Duration opTimeout, Duration heartbeatInterval, Duration watchStallAfter,
-      Duration partitionedAfter, Duration leaseTtl, String replicaName) {
+      Duration partitionedAfter, Duration leaseTtl, String replicaName, PeeringDefault defaultPeering) {
     public Options {
       if (retainedEntries < 16) {
         throw new IllegalArgumentException("retainedEntries must be >= 16");
       }
+      java.util.Objects.requireNonNull(defaultPeering, "defaultPeering");
+    }
+
+    /** Options with the default peering {@code allow}. */
+    public Options(int retainedEntries, Duration opTimeout, Duration heartbeatInterval, Duration watchStallAfter,
+        Duration partitionedAfter, Duration leaseTtl, String replicaName) {
+      this(retainedEntries, opTimeout, heartbeatInterval, watchStallAfter, partitionedAfter, leaseTtl, replicaName,
+          PeeringDefault.ALLOW);
     }
 
     public static Options defaults(String replicaName) {
       return new Options(100_000, Duration.ofSeconds(3), Duration.ofSeconds(1), Duration.ofSeconds(3),
           Duration.ofSeconds(6), Duration.ofSeconds(10), replicaName);
+    }
+
+    /** These options with {@code fallback} as the replica's {@code --default-peering}. */
+    public Options withDefaultPeering(PeeringDefault fallback) {
+      return new Options(retainedEntries, opTimeout, heartbeatInterval, watchStallAfter, partitionedAfter, leaseTtl,
+          replicaName, fallback);
     }
   }
 
@@ -153,6 +193,8 @@ public final class EtcdMembership implements Membership {
   private final Map<String, ClusterRecord> clusters = new TreeMap<>();
   // @GuardedBy("lock")
   private final Map<PeerView.Key, PeerView> views = new HashMap<>();
+  // @GuardedBy("lock"): labels, policies and default as of `applied`
+  private Peering peering = new Peering(PeeringRules.EMPTY, PeeringDefault.ALLOW);
   // @GuardedBy("lock"): entries after floor, grouped by revision
   private final TreeMap<Long, List<LogEntry>> recent = new TreeMap<>();
   // @GuardedBy("lock")
@@ -183,6 +225,11 @@ public final class EtcdMembership implements Membership {
   private volatile long watchRestarts;
   private volatile long leaseLosses;
   private volatile long watchStalls;
+  // @GuardedBy("lock"): restarts since the watch last delivered anything (0: healthy), and since when
+  private int watchFailures;
+  // @GuardedBy("lock")
+  private long watchFailingSinceNanos;
+  private final Backoff watchBackoff = new Backoff(WATCH_RESTART_BASE, WATCH_RESTART_CAP, RandomGenerator.getDefault());
   private final List<LongConsumer> leaseListeners = new CopyOnWriteArrayList<>();
   private final List<AutoCloseable> closeFirst = new CopyOnWriteArrayList<>();
   private final ScheduledFuture<?> heartbeatTask;
@@ -231,8 +278,16 @@ public final class EtcdMembership implements Membership {
     } catch (EtcdCalls.EtcdCallException e) {
       throw new EtcdStartException("cannot read the hub's layout in etcd: " + e.getMessage(), e);
     }
-    return new EtcdMembership(client, settings.prefix(), settings.endpoints(), uid, codec, clock, options,
-        notifyExecutor, listeners);
+    EtcdMembership membership = new EtcdMembership(client, settings.prefix(), settings.endpoints(), uid, codec, clock,
+        options, notifyExecutor, listeners);
+    try {
+      membership.adoptDefaultPeering(options.defaultPeering());
+    } catch (EtcdCalls.EtcdCallException | IllegalArgumentException e) {
+      membership.close();
+      throw new EtcdStartException("cannot set the mesh's default peering in etcd (" + settings.prefix()
+          + DEFAULT_PEERING + "): " + e.getMessage(), e);
+    }
+    return membership;
   }
 
   // ---- reads --------------------------------------------------------------------------------
@@ -316,7 +371,7 @@ public final class EtcdMembership implements Membership {
   @Override
   public SnapshotImage image() {
     synchronized (lock) {
-      return SnapshotImage.of(memberRevision, clusters.values(), views.values());
+      return SnapshotImage.of(memberRevision, clusters.values(), views.values()).withPeering(peering);
     }
   }
 
@@ -481,6 +536,129 @@ public final class EtcdMembership implements Membership {
     }
   }
 
+  @Override
+  public Peering peering() {
+    synchronized (lock) {
+      return peering;
+    }
+  }
+
+  /**
+   * Writes the change as one key (a cluster's labels, a policy) in one etcd transaction, so it is
+   * one revision; every replica's watch derives the same per-agent deltas from it. The checks
+   * (a policy to delete exists, the policy limit, a change that would isolate everyone) run against
+   * this replica's state, as the file store's do; a deletion also requires the key in etcd.
+   */
+  @Override
+  public CompletableFuture<PeeringResult> changePeering(PeeringChange change, boolean force) throws Rejection {
+    Peering before;
+    List<String> members;
+    synchronized (lock) {
+      before = peering;
+      members = List.copyOf(clusters.keySet());
+    }
+    Peering after = PeeringAudience.checkedChange(before, change, members, force);
+    if (after.rules().equals(before.rules())) {
+      return CompletableFuture.completedFuture(new PeeringResult(memberRevision, 0, true));
+    }
+    ByteSequence value = ByteSequence.from(codec.encodeEvent(0, new PeeringChanged(change)));
+    var txn = kv.txn();
+    String what;
+    switch (change) {
+      case PeeringChange.SetLabels s -> {
+        ByteSequence k = key(LABELS + s.clusterId());
+        txn.Then(s.labels().isEmpty() ? Op.delete(k, DeleteOption.DEFAULT) : Op.put(k, value, PutOption.DEFAULT));
+        what = "writing labels of " + s.clusterId();
+      }
+      case PeeringChange.ApplyPolicy a -> {
+        txn.Then(Op.put(key(POLICIES + a.policy().name()), value, PutOption.DEFAULT));
+        what = "writing policy " + a.policy().name();
+      }
+      case PeeringChange.DeletePolicy d -> {
+        ByteSequence k = key(POLICIES + d.name());
+        txn.If(new Cmp(k, Cmp.Op.GREATER, CmpTarget.version(0))).Then(Op.delete(k, DeleteOption.DEFAULT));
+        what = "deleting policy " + d.name();
+      }
+    }
+    TxnResponse done;
+    try {
+      done = call(txn.commit(), what);
+    } catch (EtcdCalls.EtcdCallException e) {
+      return CompletableFuture.failedFuture(unavailable(e));
+    }
+    if (!done.isSucceeded()) {
+      // Deleted through another replica since this one applied it.
+      throw PeeringAudience.policyNotFound(((PeeringChange.DeletePolicy) change).name());
+    }
+    // Completed off jetcd's event loop: callers go on with blocking etcd calls (the token that
+    // carries the labels), which would wait for that very loop.
+    return afterApplied(done.getHeader().getRevision())
+        .thenApplyAsync(revision -> new PeeringResult(revision, agentsChangedAt(revision), false), notifyExecutor);
+  }
+
+  /** How many agents were sent a change of their peers at {@code revision}. */
+  private int agentsChangedAt(long revision) {
+    synchronized (lock) {
+      List<LogEntry> group = recent.get(revision);
+      return group == null ? 0 : (int) group.stream().filter(e -> e.event() instanceof PeersChanged).count();
+    }
+  }
+
+  /**
+   * Makes {@code fallback} the mesh's default peering when etcd holds another (no key: allow), as
+   * one revision that sends each affected agent its delta. Called once at start.
+   */
+  private void adoptDefaultPeering(PeeringDefault fallback) {
+    ByteSequence k = key(DEFAULT_PEERING);
+    for (int attempt = 0; attempt < MAX_TXN_ATTEMPTS; attempt++) {
+      GetResponse current = call(kv.get(k), "reading " + prefix + DEFAULT_PEERING);
+      PeeringDefault stored = current.getKvs().isEmpty() ? PeeringDefault.ALLOW
+          : PeeringDefault.parse(current.getKvs().get(0).getValue().toString(StandardCharsets.UTF_8));
+      if (stored == fallback) {
+        return;
+      }
+      Cmp unchanged = current.getKvs().isEmpty() ? new Cmp(k, Cmp.Op.EQUAL, CmpTarget.version(0))
+          : new Cmp(k, Cmp.Op.EQUAL, CmpTarget.modRevision(current.getKvs().get(0).getModRevision()));
+      TxnResponse txn = call(kv.txn().If(unchanged)
+          .Then(Op.put(k, bytes(fallback.name().toLowerCase(java.util.Locale.ROOT)), PutOption.DEFAULT)).commit(),
+          "writing " + prefix + DEFAULT_PEERING);
+      if (txn.isSucceeded()) {
+        log.warn("default peering of the mesh changed by this replica's setting replica={} from={} to={} revision={}",
+            options.replicaName(), stored.name().toLowerCase(java.util.Locale.ROOT),
+            fallback.name().toLowerCase(java.util.Locale.ROOT), txn.getHeader().getRevision());
+        afterApplied(txn.getHeader().getRevision()).join();
+        return;
+      }
+    }
+    throw new EtcdCalls.EtcdCallException("default peering: too much contention in etcd", null);
+  }
+
+  /** {@code before} after one key under {@code peering/} was written ({@code put}) or deleted. */
+  private Peering peeringAfter(Peering before, String rel, KeyValue kv0, boolean put) {
+    if (rel.equals(DEFAULT_PEERING)) {
+      try {
+        PeeringDefault fallback = put ? PeeringDefault.parse(kv0.getValue().toString(StandardCharsets.UTF_8))
+            : PeeringDefault.ALLOW;
+        return new Peering(before.rules(), fallback);
+      } catch (IllegalArgumentException e) {
+        log.warn("ignoring an unreadable default peering in etcd key={}{} error=\"{}\"", prefix, rel, e.getMessage());
+        return before;
+      }
+    }
+    PeeringChange change;
+    if (rel.startsWith(LABELS) && !put) {
+      change = new PeeringChange.SetLabels(rel.substring(LABELS.length()), Map.of());
+    } else if (rel.startsWith(POLICIES) && !put) {
+      change = new PeeringChange.DeletePolicy(rel.substring(POLICIES.length()));
+    } else if (put && codec.decodeEvent(kv0.getValue().getBytes()) instanceof PeeringChanged c) {
+      change = c.change();
+    } else {
+      log.warn("ignoring an unknown key under {}{} key={}", prefix, PEERING, rel);
+      return before;
+    }
+    return before.with(change);
+  }
+
   /** The etcd client, for the other stores of this replica (tokens, revocations, audit). */
   public Client client() {
     return client;
@@ -571,6 +749,7 @@ public final class EtcdMembership implements Membership {
       views.clear();
       recent.clear();
       recentCount = 0;
+      Peering rules = new Peering(PeeringRules.EMPTY, PeeringDefault.ALLOW);
       for (KeyValue kv0 : all.getKvs()) {
         String rel = relative(kv0.getKey());
         if (rel.startsWith(CLUSTERS)) {
@@ -579,8 +758,11 @@ public final class EtcdMembership implements Membership {
         } else if (rel.startsWith(VIEWS)) {
           PeerView v = viewOf(kv0);
           views.put(v.key(), v);
+        } else if (rel.startsWith(PEERING)) {
+          rules = peeringAfter(rules, rel, kv0, true);
         }
       }
+      peering = rules;
       floor = revision;
       applied = revision;
       memberRevision = revision;
@@ -612,10 +794,12 @@ public final class EtcdMembership implements Membership {
       if (closed) {
         return;
       }
+      // The generation moves first: closing the replaced watcher calls its completion listener,
+      // which must see itself replaced, not a watch that ended and needs a restart.
+      long generation = ++watchGeneration;
       if (watcher != null) {
         watcher.close();
       }
-      long generation = ++watchGeneration;
       WatchOption option = WatchOption.builder().withRange(key(UNWATCHED)).withRevision(fromRevision)
           .withPrevKV(true).withProgressNotify(true).build();
       lastWatchResponseNanos = System.nanoTime();
@@ -637,6 +821,11 @@ public final class EtcdMembership implements Membership {
       lastEtcdContactNanos = now;
       lastWatchResponseNanos = now;
       progressRequestedNanos = 0;
+      if (watchFailures > 0) {
+        log.info("etcd watch restored applied={} restarts={} failing_ms={}", applied, watchFailures,
+            TimeUnit.NANOSECONDS.toMillis(now - watchFailingSinceNanos));
+        watchFailures = 0;
+      }
       long before = applied;
       long memberBefore = memberRevision;
       List<WatchEvent> events = response.getEvents();
@@ -691,7 +880,12 @@ public final class EtcdMembership implements Membership {
       String rel = relative(e.getKeyValue().getKey());
       boolean put = e.getEventType() == WatchEvent.EventType.PUT;
       MembershipEvent event = null;
-      if (rel.startsWith(CLUSTERS)) {
+      if (rel.startsWith(PEERING)) {
+        Peering before = peering;
+        peering = peeringAfter(before, rel, e.getKeyValue(), put);
+        entries.addAll(List.of(PeeringAudience.peersChanged(revision,
+            PeerDelta.of(before, peering, List.copyOf(clusters.keySet())), clusters, views, codec, now)));
+      } else if (rel.startsWith(CLUSTERS)) {
         String id = rel.substring(CLUSTERS.length());
         if (put) {
           ClusterRecord r = recordOf(e.getKeyValue());
@@ -722,7 +916,9 @@ public final class EtcdMembership implements Membership {
         }
       }
       if (event != null) {
-        entries.add(new LogEntry(revision, event, codec.encodeEvent(revision, event), now));
+        // Addressed under the rules of this revision (a record only to the clusters that may peer with it).
+        entries.addAll(List.of(PeeringAudience.address(revision, event, codec.encodeEvent(revision, event), now,
+            peering, clusters, codec)));
       }
     }
     if (!entries.isEmpty()) {
@@ -746,16 +942,45 @@ public final class EtcdMembership implements Membership {
     if (error instanceof CompactedException c || rootIs(error, CompactedException.class)) {
       log.warn("etcd watch fell below compaction; reloading state applied={} compacted={}", applied,
           error instanceof CompactedException ce ? ce.getCompactedRevision() : -1);
-      restartAfter(Duration.ZERO, true);
+      restartAfter(Duration.ZERO, true, generation);
       return;
     }
-    log.warn("etcd watch ended; restarting applied={} error=\"{}\"", applied,
-        error == null ? "completed" : EtcdCalls.rootMessage(error));
-    restartAfter(Duration.ofMillis(200), false);
+    String why = error == null ? "completed" : EtcdCalls.rootMessage(error);
+    restartAfter(watchFailed("etcd watch ended", why), false, generation);
   }
 
-  private void restartAfter(Duration delay, boolean reload) {
+  /**
+   * Counts one more restart of a failing watch and returns the delay before it. Logs once when
+   * the watch starts failing; the restarts that follow are counted (see {@link #watchRestarts()})
+   * and summed up in the line that says it is restored.
+   */
+  private Duration watchFailed(String what, String why) {
+    int failures;
+    synchronized (lock) {
+      failures = ++watchFailures;
+      if (failures == 1) {
+        watchFailingSinceNanos = System.nanoTime();
+      }
+    }
+    if (failures == 1) {
+      log.warn("{}; restarting it (with back-off) until etcd answers applied={} error=\"{}\"", what, applied, why);
+    } else {
+      log.debug("{}; restart {} applied={} error=\"{}\"", what, failures, applied, why);
+    }
+    return watchBackoff.delay(failures, java.util.Optional.empty());
+  }
+
+  /**
+   * Replaces the watch {@code generation} after {@code delay}, unless it was replaced meanwhile
+   * (an ended watch and a stalled one, or a reconnect, restart it once, not once each).
+   */
+  private void restartAfter(Duration delay, boolean reload, long generation) {
     scheduler.schedule(() -> {
+      synchronized (lock) {
+        if (generation != watchGeneration || closed) {
+          return;
+        }
+      }
       try {
         watchRestarts++;
         if (reload) {
@@ -769,8 +994,7 @@ public final class EtcdMembership implements Membership {
           startWatch(applied + 1);
         }
       } catch (RuntimeException e) {
-        log.warn("etcd watch restart failed; retrying error=\"{}\"", e.getMessage());
-        restartAfter(Duration.ofSeconds(1), reload);
+        restartAfter(watchFailed("etcd watch restart failed", String.valueOf(e.getMessage())), reload, generation);
       }
     }, delay.toMillis(), TimeUnit.MILLISECONDS);
   }
@@ -808,11 +1032,19 @@ public final class EtcdMembership implements Membership {
   private void superviseWatch(long now) {
     long requested = progressRequestedNanos;
     if (requested != 0 && now - requested > options.watchStallAfter().toNanos()) {
-      log.warn("etcd watch stalled: no answer to a progress request within {} ms; replacing the watch applied={}",
-          options.watchStallAfter().toMillis(), applied);
-      watchRestarts++;
       watchStalls++;
-      startWatch(applied + 1);
+      long generation;
+      boolean failingAlready;
+      synchronized (lock) {
+        generation = watchGeneration;
+        failingAlready = watchFailures > 0;
+      }
+      progressRequestedNanos = 0;
+      Duration delay = watchFailed("etcd watch stalled: no answer to a progress request within "
+          + options.watchStallAfter().toMillis() + " ms", "stalled");
+      // The first stall is replaced at once (a hung member: another one answers); while etcd
+      // answers nothing at all, replacements back off like restarts after errors.
+      restartAfter(failingAlready ? delay : Duration.ZERO, false, generation);
       return;
     }
     if (requested == 0 && now - lastWatchResponseNanos > options.heartbeatInterval().toNanos()) {

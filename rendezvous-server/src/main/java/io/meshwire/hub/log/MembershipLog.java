@@ -16,7 +16,6 @@ import io.meshwire.hub.policy.PeerDelta;
 import io.meshwire.hub.policy.Peering;
 import io.meshwire.hub.policy.PeeringChange;
 import io.meshwire.hub.policy.PeeringDefault;
-import io.meshwire.hub.policy.PeeringMode;
 import io.meshwire.hub.store.Entry;
 import io.meshwire.hub.store.MembershipStore;
 import io.meshwire.hub.store.Recovered;
@@ -374,24 +373,9 @@ public final class MembershipLog implements Membership {
 
   // @GuardedBy("lock")
   private Proposal propose(PeeringChange change, boolean force) throws Rejection {
-    if (change instanceof PeeringChange.DeletePolicy d && !peering.rules().policies().containsKey(d.name())) {
-      throw new Rejection(Rejection.Kind.NOT_FOUND, "name: policy \"" + d.name() + "\" does not exist");
-    }
-    if (peering.rules().policies().size() >= io.meshwire.hub.policy.PeeringRules.MAX_POLICIES
-        && change instanceof PeeringChange.ApplyPolicy a && !peering.rules().policies().containsKey(a.policy().name())) {
-      throw new Rejection(Rejection.Kind.FAILED_PRECONDITION, "policy: the mesh already has "
-          + io.meshwire.hub.policy.PeeringRules.MAX_POLICIES + " policies");
-    }
-    Peering after = peering.with(change);
-    if (after.rules().equals(peering.rules())) {
-      return new Proposal(peeringInputs, peering, null, List.of());
-    }
     List<String> members = List.copyOf(clusters.keySet());
-    if (!force && members.size() >= 2 && peering.connectsAny(members) && !after.connectsAny(members)) {
-      throw new Rejection(Rejection.Kind.FAILED_PRECONDITION, "this change would isolate every cluster: no two of the "
-          + members.size() + " clusters could connect; repeat with --force (force: true) to apply it anyway");
-    }
-    return new Proposal(peeringInputs, peering, after, members);
+    Peering after = PeeringAudience.checkedChange(peering, change, members, force);
+    return new Proposal(peeringInputs, peering, after.rules().equals(peering.rules()) ? null : after, members);
   }
 
   @Override
@@ -454,53 +438,12 @@ public final class MembershipLog implements Membership {
   // @GuardedBy("lock")
   private LogEntry[] applyAndAddress(long revision, MembershipEvent event, byte[] encoded, long now,
       Map<String, PeerDelta> deltas) {
-    Peering rules = peering;
-    LogEntry[] entries = switch (event) {
-      case ClusterUpserted u when !rules.isFullMesh() -> {
-        String subject = u.record().clusterId();
-        LogEntry direct = new LogEntry(revision, event, encoded, now,
-            w -> w.equals(subject) || rules.decide(subject, w) == PeeringMode.DIRECT);
-        if (!rules.hasRelayOnly()) {
-          yield new LogEntry[] {direct};
-        }
-        yield new LogEntry[] {direct, new LogEntry(revision, event,
-            codec.encodeUpsert(revision, u.record(), PeeringMode.RELAY_ONLY), now,
-            w -> rules.decide(subject, w) == PeeringMode.RELAY_ONLY)};
-      }
-      case ClusterRemoved r when !rules.isFullMesh() -> new LogEntry[] {new LogEntry(revision, event, encoded, now,
-          w -> w.equals(r.clusterId()) || rules.decide(r.clusterId(), w) != PeeringMode.DENY)};
-      case ViewUpdated v when !rules.isFullMesh() -> new LogEntry[] {viewEntry(revision, event, encoded, now, v.view().key())};
-      case ViewRemoved v when !rules.isFullMesh() -> new LogEntry[] {viewEntry(revision, event, encoded, now, v.key())};
-      case PeeringChanged c -> {
-        Map<String, PeerDelta> perAgent = deltas != null ? deltas
-            : PeerDelta.of(rules, rules.with(c.change()), List.copyOf(clusters.keySet()));
-        List<LogEntry> out = new ArrayList<>();
-        perAgent.forEach((agent, delta) -> {
-          List<MembershipEvent.Peer> upserted = new ArrayList<>();
-          delta.gained().forEach((id, mode) -> upserted.add(new MembershipEvent.Peer(clusters.get(id), mode)));
-          List<PeerView> returning = new ArrayList<>();
-          delta.gained().keySet().forEach(id -> Optional.ofNullable(views.get(new PeerView.Key(id, agent)))
-              .ifPresent(returning::add));
-          PeersChanged changed = new PeersChanged(agent, upserted, List.copyOf(delta.lost()), returning);
-          out.add(new LogEntry(revision, changed, codec.encodeEvent(revision, changed), now));
-        });
-        yield out.toArray(LogEntry[]::new);
-      }
-      default -> new LogEntry[] {new LogEntry(revision, event, encoded, now)};
-    };
+    LogEntry[] entries = event instanceof PeeringChanged c
+        ? PeeringAudience.peersChanged(revision, deltas != null ? deltas
+            : PeerDelta.of(peering, peering.with(c.change()), List.copyOf(clusters.keySet())), clusters, views, codec, now)
+        : PeeringAudience.address(revision, event, encoded, now, peering, clusters, codec);
     applyToState(event);
     return entries;
-  }
-
-  /**
-   * A view's entry: for its subject while the rules of this revision let observer and subject peer,
-   * else for nobody (a pair that gains each other again gets the stored view in its peers_changed).
-   */
-  // @GuardedBy("lock")
-  private LogEntry viewEntry(long revision, MembershipEvent event, byte[] encoded, long now, PeerView.Key key) {
-    boolean served = peering.decide(key.observerClusterId(), key.subjectClusterId()) != PeeringMode.DENY;
-    return new LogEntry(revision, event, encoded, now,
-        LogEntry.addressedTo(served ? key.subjectClusterId() : MembershipEvent.NOBODY));
   }
 
   // @GuardedBy("lock")

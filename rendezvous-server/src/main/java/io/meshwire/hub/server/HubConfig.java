@@ -77,8 +77,6 @@ public record HubConfig(
     require((store == Store.ETCD) == etcd.isPresent(), "store", "etcd settings go with store etcd only");
     relays = List.copyOf(relays);
     require(defaultPeering != null, "default-peering", "is required");
-    require(defaultPeering == PeeringDefault.ALLOW || store == Store.FILE, "default-peering",
-        "deny needs store file (the etcd store keeps no peering policies yet)");
     require(relays.stream().distinct().count() == relays.size(), "relays", "lists an address twice: " + relays);
     require(relays.size() <= 64, "relays", relays.size() + " addresses, at most 64");
     require(relays.stream().noneMatch(r -> r.port() == 0 || isWildcard(r.host())), "relays",

@@ -243,7 +243,7 @@ public final class HubServer implements AutoCloseable {
       etcd = EtcdMembership.open(etcdClient, settings, ca.mesh(), Certificates.sha256Fingerprint(ca.certificate()),
           new ProtoEventCodec(validator), clock, new EtcdMembership.Options(config.retainedEntries(), Duration.ofSeconds(3),
               Duration.ofSeconds(1), Duration.ofSeconds(3), Duration.ofSeconds(6), Duration.ofSeconds(10),
-              config.hubName()),
+              config.hubName()).withDefaultPeering(config.defaultPeering()),
           fanoutPool, Map.of(EtcdRevocations.PREFIX, etcdRevocations, EtcdAudit.PREFIX, etcdAudit));
       etcdAudit.bind(etcd);
       audit = etcdAudit.log();
@@ -435,6 +435,11 @@ public final class HubServer implements AutoCloseable {
   /** The port the server listens on (useful with port 0). */
   public int port() {
     return server.getPort();
+  }
+
+  /** The port of the metrics listener ({@code /metrics}, {@code /ready}), if {@code metrics-listen} is set. */
+  public java.util.OptionalInt metricsPort() {
+    return metricsListener == null ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(metricsListener.port());
   }
 
   /** The embedded relay's port, if {@code relay-listen} is set. */

@@ -1,18 +1,25 @@
 package io.meshwire.hub.etcd;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import io.etcd.jetcd.Client;
 import io.meshwire.hub.log.Membership;
 import io.meshwire.hub.log.MembershipContract;
+import io.meshwire.hub.policy.PeeringDefault;
 import io.meshwire.hub.wire.ProtoEventCodec;
 import io.meshwire.netlab.etcd.EtcdCluster;
 import io.meshwire.testsupport.etcd.EtcdClusterExtension;
 import java.net.URI;
 import java.time.InstantSource;
+import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The membership contract on a real 3-member etcd cluster over mutual TLS, one fresh prefix per test. */
@@ -22,15 +29,45 @@ class EtcdMembershipContractIT extends MembershipContract {
 
   private Client client;
   private ScheduledExecutorService scheduler;
+  private EtcdSettings settings;
 
   @Override
   protected Membership open() {
     EtcdCluster etcd = ETCD.cluster();
-    EtcdSettings settings = settings(etcd, "/contract-" + UUID.randomUUID() + "/");
+    settings = settings(etcd, "/contract-" + UUID.randomUUID() + "/");
     client = EtcdClients.connect(settings, java.time.Duration.ofSeconds(5));
     scheduler = Executors.newScheduledThreadPool(2);
+    return replica("replica-a", PeeringDefault.ALLOW);
+  }
+
+  /** Another replica on the same prefix (and client), started with {@code fallback} as its --default-peering. */
+  private EtcdMembership replica(String name, PeeringDefault fallback) {
     return EtcdMembership.open(client, settings, "meshwire", "ca-fingerprint", new ProtoEventCodec(),
-        InstantSource.system(), EtcdMembership.Options.defaults("replica-a"), scheduler, Map.of());
+        InstantSource.system(), EtcdMembership.Options.defaults(name).withDefaultPeering(fallback), scheduler, Map.of());
+  }
+
+  @Test
+  void aReplicaStartedWithAnotherDefaultPeeringMakesItTheMeshsAtOneRevisionOnEveryReplica() throws Exception {
+    upsert("east", 1, 1);
+    upsert("west", 2, 1);
+    long before = membership.durableRevision();
+    try (EtcdMembership deny = replica("replica-b", PeeringDefault.DENY)) {
+      assertEquals(PeeringDefault.DENY, deny.peering().fallback(), "written and applied before open returns");
+      Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> membership.peering().fallback() == PeeringDefault.DENY);
+      assertEquals(Map.of("east", List.of("-west"), "west", List.of("-east")), deltasAfter(before));
+      assertEquals(Map.of(), membership.image().peering().peersOf("east", List.of("east", "west")));
+      // A replica started with the mesh's setting writes nothing.
+      long written = defaultKeyRevision();
+      try (EtcdMembership same = replica("replica-c", PeeringDefault.DENY)) {
+        assertEquals(written, defaultKeyRevision());
+      }
+    }
+  }
+
+  private long defaultKeyRevision() throws Exception {
+    return client.getKVClient().get(io.etcd.jetcd.ByteSequence.from(settings.prefix() + "members/peering/default",
+        java.nio.charset.StandardCharsets.UTF_8)).get(5, java.util.concurrent.TimeUnit.SECONDS).getKvs().get(0)
+        .getModRevision();
   }
 
   static EtcdSettings settings(EtcdCluster etcd, String prefix) {

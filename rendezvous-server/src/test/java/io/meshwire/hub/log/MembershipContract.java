@@ -15,11 +15,18 @@ import io.meshwire.hub.membership.MembershipEvent.ViewRemoved;
 import io.meshwire.hub.membership.MembershipEvent.ViewUpdated;
 import io.meshwire.hub.membership.PeerView;
 import io.meshwire.hub.membership.Rejection;
+import io.meshwire.hub.policy.PeeringChange;
+import io.meshwire.hub.policy.PeeringMode;
+import io.meshwire.hub.policy.PeeringPolicy;
+import io.meshwire.hub.policy.Selector;
 import io.meshwire.hub.wire.ProtoMapper;
 import io.meshwire.netaddr.Cidr;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
@@ -207,5 +214,157 @@ public abstract class MembershipContract {
     membership.onDurable(heard::add);
     long revision = upsert("east", 1, 1);
     Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> heard.stream().anyMatch(r -> r >= revision));
+  }
+
+  // ---- peering rules: the same per-agent deltas on every store ---------------------------------
+
+  private static final List<String> FOUR = List.of("p1", "p2", "d1", "shared");
+
+  protected Membership.PeeringResult change(PeeringChange change) throws Exception {
+    return membership.changePeering(change, false).get(10, TimeUnit.SECONDS);
+  }
+
+  protected static PeeringPolicy policy(String name, Selector clusters, Selector peers, PeeringMode mode) {
+    try {
+      return PeeringPolicy.of("name", name, clusters, peers, mode);
+    } catch (Rejection e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  private static Selector env(String value) {
+    return new Selector(Set.of(), Map.of("env", value), List.of());
+  }
+
+  private static Selector named(String... names) {
+    return new Selector(Set.of(names), Map.of(), List.of());
+  }
+
+  /** p1, p2 (env=prod), d1 (env=dev), shared: prod with prod, dev with dev, everyone with shared. */
+  protected void envGroupsAndShared() throws Exception {
+    for (int i = 0; i < FOUR.size(); i++) {
+      upsert(FOUR.get(i), i + 1, 1);
+    }
+    change(new PeeringChange.SetLabels("p1", Map.of("env", "prod")));
+    change(new PeeringChange.SetLabels("p2", Map.of("env", "prod")));
+    change(new PeeringChange.SetLabels("d1", Map.of("env", "dev")));
+    change(new PeeringChange.SetLabels("shared", Map.of("env", "shared")));
+    change(new PeeringChange.ApplyPolicy(policy("prod", env("prod"), env("prod"), PeeringMode.DIRECT)));
+    change(new PeeringChange.ApplyPolicy(policy("dev", env("dev"), env("dev"), PeeringMode.DIRECT)));
+    change(new PeeringChange.ApplyPolicy(policy("to-shared", Selector.all(), named("shared"), PeeringMode.DIRECT)));
+    change(new PeeringChange.ApplyPolicy(policy("from-shared", named("shared"), Selector.all(), PeeringMode.DIRECT)));
+  }
+
+  /**
+   * What each agent was sent after {@code after}, as one line per PeersChanged ("+id" gained,
+   * "-id" lost, sorted), asserting each went to its agent only and all share one revision.
+   */
+  protected Map<String, List<String>> deltasAfter(long after) {
+    Map<String, List<String>> out = new TreeMap<>();
+    Set<Long> revisions = new java.util.TreeSet<>();
+    for (LogEntry e : entriesAfter(after)) {
+      if (!(e.event() instanceof MembershipEvent.PeersChanged p)) {
+        continue;
+      }
+      revisions.add(e.revision());
+      for (String id : List.of("p1", "p2", "d1", "d2", "shared")) {
+        assertEquals(id.equals(p.agent()), e.isFor(id), "delta for " + p.agent() + " seen by " + id);
+      }
+      List<String> line = new ArrayList<>();
+      p.upserted().forEach(peer -> line.add("+" + peer.record().clusterId()
+          + (peer.mode() == PeeringMode.RELAY_ONLY ? "(relay-only)" : "")));
+      p.removed().forEach(id -> line.add("-" + id));
+      java.util.Collections.sort(line);
+      out.computeIfAbsent(p.agent(), k -> new ArrayList<>()).add(String.join(" ", line));
+    }
+    assertTrue(revisions.size() <= 1, "one revision per change: " + revisions);
+    return out;
+  }
+
+  @Test
+  void aLabelChangeSendsEachAffectedAgentOnlyItsGainsAndLossesAtOneRevision() throws Exception {
+    envGroupsAndShared();
+    long before = membership.durableRevision();
+    Membership.PeeringResult moved = change(new PeeringChange.SetLabels("p2", Map.of("env", "dev")));
+    assertEquals(3, moved.affectedAgents());
+    assertEquals(Map.of("p1", List.of("-p2"), "p2", List.of("+d1 -p1"), "d1", List.of("+p2")), deltasAfter(before));
+    assertEquals(Map.of("env", "dev"), membership.peering().rules().labelsOf("p2"));
+
+    // Labels removed: only to-shared speaks for p2 now; it keeps shared and loses d1.
+    before = membership.durableRevision();
+    change(new PeeringChange.SetLabels("p2", Map.of()));
+    assertEquals(Map.of("p2", List.of("-d1"), "d1", List.of("-p2")), deltasAfter(before));
+    assertTrue(membership.peering().rules().labelsOf("p2").isEmpty());
+
+    // The same labels again change nothing and send nothing.
+    before = membership.durableRevision();
+    assertTrue(change(new PeeringChange.SetLabels("p2", Map.of())).unchanged());
+    assertTrue(entriesAfter(before).isEmpty());
+  }
+
+  @Test
+  void aPolicyChangeSendsTheDeltasOfItsPairsOnlyInTheirNewMode() throws Exception {
+    envGroupsAndShared();
+    long before = membership.durableRevision();
+    change(new PeeringChange.ApplyPolicy(policy("from-shared", named("shared"), Selector.all(), PeeringMode.RELAY_ONLY)));
+    assertEquals(Map.of("p1", List.of("+shared(relay-only)"), "p2", List.of("+shared(relay-only)"),
+        "d1", List.of("+shared(relay-only)"), "shared", List.of("+d1(relay-only) +p1(relay-only) +p2(relay-only)")),
+        deltasAfter(before));
+
+    // A record announced now reaches the others in the mode each may use, d1 never sees p1.
+    before = membership.durableRevision();
+    upsert("p1", 1, 2);
+    List<LogEntry> entries = entriesAfter(before);
+    assertTrue(entries.stream().allMatch(e -> e.event() instanceof ClusterUpserted));
+    assertEquals(Set.of("p1", "p2"), audience(entries, false));
+    assertEquals(Set.of("shared"), audience(entries, true));
+
+    before = membership.durableRevision();
+    change(new PeeringChange.DeletePolicy("to-shared"));
+    assertEquals(Map.of("p1", List.of("-shared"), "p2", List.of("-shared"), "d1", List.of("-shared"),
+        "shared", List.of("-d1 -p1 -p2")), deltasAfter(before));
+    assertEquals(Set.of("prod", "dev", "from-shared"), membership.peering().rules().policies().keySet());
+    assertEquals(Map.of("p2", PeeringMode.DIRECT), membership.image().peering().peersOf("p1", FOUR));
+  }
+
+  /** Who receives {@code entries} with a record in the relay-only form ({@code relayOnly}) or not. */
+  private static Set<String> audience(List<LogEntry> entries, boolean relayOnly) {
+    Set<String> out = new java.util.TreeSet<>();
+    for (LogEntry e : entries) {
+      boolean isRelayForm = !java.util.Arrays.equals(e.encoded(), entries.get(0).encoded());
+      if (isRelayForm == relayOnly) {
+        FOUR.stream().filter(e::isFor).forEach(out::add);
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void unknownOrIsolatingPeeringChangesAreRefusedAndChangeNothingUnlessForced() throws Exception {
+    envGroupsAndShared();
+    long before = membership.durableRevision();
+    Rejection unknown = assertThrows(Rejection.class,
+        () -> membership.changePeering(new PeeringChange.DeletePolicy("nosuch"), false));
+    assertEquals(Rejection.Kind.NOT_FOUND, unknown.kind());
+    assertTrue(unknown.getMessage().contains("name: policy \"nosuch\" does not exist"), unknown.getMessage());
+    PeeringChange denyAll = new PeeringChange.ApplyPolicy(policy("deny-all", Selector.all(), Selector.all(),
+        PeeringMode.DENY));
+    Rejection isolating = assertThrows(Rejection.class, () -> membership.changePeering(denyAll, false));
+    assertEquals(Rejection.Kind.FAILED_PRECONDITION, isolating.kind());
+    assertTrue(isolating.getMessage().contains("would isolate every cluster"), isolating.getMessage());
+    assertTrue(entriesAfter(before).isEmpty(), "a refused change leaves no entry");
+    assertEquals(4, membership.peering().rules().policies().size());
+
+    Membership.PeeringResult forced = membership.changePeering(denyAll, true).get(10, TimeUnit.SECONDS);
+    assertEquals(4, forced.affectedAgents());
+    assertEquals(Map.of("p1", List.of("-p2 -shared"), "p2", List.of("-p1 -shared"), "d1", List.of("-shared"),
+        "shared", List.of("-d1 -p1 -p2")), deltasAfter(before));
+
+    // A cluster that joins now reaches nobody; its own stream gets its record.
+    before = membership.durableRevision();
+    upsert("d2", 5, 1);
+    LogEntry joined = entriesAfter(before).get(0);
+    assertTrue(joined.isFor("d2"));
+    assertTrue(FOUR.stream().noneMatch(joined::isFor));
   }
 }
