@@ -64,6 +64,23 @@ class HubInProcessTest {
   }
 
   @Test
+  void aStartThatFailsAfterOpeningTheStoreReleasesItForTheNextStart(@TempDir Path other) throws Exception {
+    try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      var config = HubConfig.parse(Map.of("data-dir", other.toString(), "listen", "127.0.0.1:0", "mesh", "test.mesh",
+          "metrics-listen", "127.0.0.1:" + taken.getLocalPort()));
+      var meters = new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(
+          io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
+      assertThrows(Exception.class, () -> HubServer.start(config, InstantSource.system(), meters,
+          InProcessServerBuilder.forName(InProcessServerBuilder.generateName())));
+    }
+    // The failed start closed its store (file lock included): the operator's next start on the data succeeds.
+    HubServer again = HubServer.start(HubConfig.parse(Map.of("data-dir", other.toString(), "listen", "127.0.0.1:0",
+        "mesh", "test.mesh")), InstantSource.system(), new SimpleMeterRegistry(),
+        InProcessServerBuilder.forName(InProcessServerBuilder.generateName()));
+    again.close();
+  }
+
+  @Test
   void callsAreAuthorizedByRoleAsOverTls() {
     assertEquals(0, MeshAdminGrpc.newBlockingStub(as(Role.ADMIN, "ops"))
         .listClusters(ListClustersRequest.getDefaultInstance()).getClustersCount());

@@ -262,99 +262,114 @@ public final class HubServer implements AutoCloseable {
       Gauge.builder("meshwire.hub.etcd.serving", watched, m -> m.unavailableReason().isEmpty() ? 1 : 0)
           .description("1 while this replica reaches etcd and serves; 0 while partitioned from it").register(meters);
     }
-    Gauge.builder("meshwire.hub.revision", membership, Membership::durableRevision)
-        .description("Newest durable revision of the membership log").register(meters);
-    var events = io.micrometer.core.instrument.Counter.builder("meshwire.hub.events")
-        .description("Membership changes made durable").register(meters);
-    java.util.concurrent.atomic.AtomicLong lastCounted = new java.util.concurrent.atomic.AtomicLong(
-        membership.durableRevision());
-    membership.onDurable(revision -> {
-      long before = lastCounted.getAndAccumulate(revision, Math::max);
-      if (revision > before) {
-        events.increment(revision - before);
-      }
-    });
-
-    WatchHub watches = new WatchHub(membership,
-        new ProtoWatchCodec(config.advertisedRelays().stream().map(Object::toString).toList()),
-        new WatchHub.Options(config.bookmarkInterval(), config.snapshotChunkSize(), config.maxConcurrentSnapshots(),
-            config.overloadRetryAfter(), 256),
-        fanoutPool, scheduler, meters);
-
-    HealthStatusManager health = new HealthStatusManager();
-    if (etcd != null) {
-      EtcdMembership replica = etcd;
-      etcdRevocations.bind(etcd, id -> watches.closeCluster(id, new WatchSink.Failure(WatchSink.Failure.Kind.REVOKED,
-          "certificate of cluster " + id + " revoked", Duration.ZERO)));
-      etcd.onServingChanged(() -> {
-        String reason = replica.unavailableReason().orElse(null);
-        watches.setUnavailable(reason);
-        health.setStatus("", reason == null ? io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING
-            : io.grpc.health.v1.HealthCheckResponse.ServingStatus.NOT_SERVING);
-      });
-    }
-
-    RateLimits limits = new RateLimits(config.enrollRate(), config.announceRate());
-    HubServices services = new HubServices(ca, tokens, revocations, membership, watches, limits,
-        config.certValidity(), presence, clock, meters, validator, audit);
-    AuthInterceptor auth = new AuthInterceptor(
-        new CertificateVerifier(List.of(ca.certificate()), ca.mesh()), revocations, AccessPolicy.hub(), clock, meters,
-        id -> {
-          if (id.role() == Role.CLUSTER) {
-            presence.seen(id.name(), clock.instant());
-          }
-        }, limits, (remote, method, reason, detail) -> audit.record(remote, "call.refused", method,
-            reason + ": " + Quote.of(detail)));
-    RequestGuard guard = new RequestGuard(meters, audit);
-
-    // The Netty transport (event loops, native epoll) exists only on the production path; a test's
-    // builder brings its own.
-    HubTransport netty = transport.isPresent() ? null : HubTransport.create();
-    ServerBuilder<?> builder;
-    if (netty == null) {
-      builder = transport.get();
-    } else {
-      SslContext ssl = tlsContext(tls);
-      if (!SessionTickets.install(ssl, ca, clock, scheduler, meters)) {
-        log.info("TLS session tickets keep per-process keys (JDK provider): reconnects after a restart make full handshakes");
-      }
-      builder = nettyTransport(config, ssl, netty);
-    }
-    builder.maxInboundMessageSize(config.maxMessageBytes());
-    // Authorization wraps every service (outermost): interceptors of a test's builder run before it.
-    addAuthorized(builder, auth, guard.guard(health.getHealthService().bindService()));
-    addAuthorized(builder, auth, guard.guard(ProtoReflectionServiceV1.newInstance().bindService()));
-    services.definitions().forEach(definition -> addAuthorized(builder, auth, definition));
-    Server server;
+    // From here on the store is open (file lock, etcd watch and lease): a later step that fails (a
+    // port in use, a bad metrics registry) must not leave it, its pools or a started server behind.
+    Server server = null;
+    HubTransport netty = null;
+    RelayServer relay = null;
     try {
+      Gauge.builder("meshwire.hub.revision", membership, Membership::durableRevision)
+          .description("Newest durable revision of the membership log").register(meters);
+      var events = io.micrometer.core.instrument.Counter.builder("meshwire.hub.events")
+          .description("Membership changes made durable").register(meters);
+      java.util.concurrent.atomic.AtomicLong lastCounted = new java.util.concurrent.atomic.AtomicLong(
+          membership.durableRevision());
+      membership.onDurable(revision -> {
+        long before = lastCounted.getAndAccumulate(revision, Math::max);
+        if (revision > before) {
+          events.increment(revision - before);
+        }
+      });
+
+      WatchHub watches = new WatchHub(membership,
+          new ProtoWatchCodec(config.advertisedRelays().stream().map(Object::toString).toList()),
+          new WatchHub.Options(config.bookmarkInterval(), config.snapshotChunkSize(), config.maxConcurrentSnapshots(),
+              config.overloadRetryAfter(), 256),
+          fanoutPool, scheduler, meters);
+
+      HealthStatusManager health = new HealthStatusManager();
+      if (etcd != null) {
+        EtcdMembership replica = etcd;
+        etcdRevocations.bind(etcd, id -> watches.closeCluster(id, new WatchSink.Failure(WatchSink.Failure.Kind.REVOKED,
+            "certificate of cluster " + id + " revoked", Duration.ZERO)));
+        etcd.onServingChanged(() -> {
+          String reason = replica.unavailableReason().orElse(null);
+          watches.setUnavailable(reason);
+          health.setStatus("", reason == null ? io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING
+              : io.grpc.health.v1.HealthCheckResponse.ServingStatus.NOT_SERVING);
+        });
+      }
+
+      RateLimits limits = new RateLimits(config.enrollRate(), config.announceRate());
+      HubServices services = new HubServices(ca, tokens, revocations, membership, watches, limits,
+          config.certValidity(), presence, clock, meters, validator, audit);
+      AuthInterceptor auth = new AuthInterceptor(
+          new CertificateVerifier(List.of(ca.certificate()), ca.mesh()), revocations, AccessPolicy.hub(), clock, meters,
+          id -> {
+            if (id.role() == Role.CLUSTER) {
+              presence.seen(id.name(), clock.instant());
+            }
+          }, limits, (remote, method, reason, detail) -> audit.record(remote, "call.refused", method,
+              reason + ": " + Quote.of(detail)));
+      RequestGuard guard = new RequestGuard(meters, audit);
+
+      // The Netty transport (event loops, native epoll) exists only on the production path; a test's
+      // builder brings its own.
+      netty = transport.isPresent() ? null : HubTransport.create();
+      ServerBuilder<?> builder;
+      if (netty == null) {
+        builder = transport.get();
+      } else {
+        SslContext ssl = tlsContext(tls);
+        if (!SessionTickets.install(ssl, ca, clock, scheduler, meters)) {
+          log.info("TLS session tickets keep per-process keys (JDK provider): reconnects after a restart make"
+              + " full handshakes");
+        }
+        builder = nettyTransport(config, ssl, netty);
+      }
+      builder.maxInboundMessageSize(config.maxMessageBytes());
+      // Authorization wraps every service (outermost): interceptors of a test's builder run before it.
+      addAuthorized(builder, auth, guard.guard(health.getHealthService().bindService()));
+      addAuthorized(builder, auth, guard.guard(ProtoReflectionServiceV1.newInstance().bindService()));
+      services.definitions().forEach(definition -> addAuthorized(builder, auth, definition));
       server = builder.build().start();
-    } catch (IOException | RuntimeException e) {
+      // The embedded relay presents the hub's certificate and sees the hub's revocations live.
+      relay = config.relayListen().map(listen -> RelayServer.start(RelayConfig.defaults(listen),
+          RelayTls.server(new RenewableKeyManager(TlsCredentials.of(hubCredential)), clock),
+          RevocationCheck.of(revocations), meters)).orElse(null);
+
+      // Readiness for orchestrators: listening, and with etcd, connected and caught up.
+      EtcdMembership readiness = etcd;
+      java.util.function.Supplier<MetricsListener.Response> ready = () -> {
+        java.util.Optional<String> why = readiness == null ? java.util.Optional.empty() : readiness.notReadyReason();
+        return why.map(w -> new MetricsListener.Response(503, "text/plain; charset=utf-8", "not ready: " + w + "\n"))
+            .orElseGet(() -> new MetricsListener.Response(200, "text/plain; charset=utf-8", "ready\n"));
+      };
+      MetricsListener metricsListener = config.metricsListen()
+          .map(hp -> MetricsListener.start(hp, meters, Map.of("/ready", ready)))
+          .orElse(null);
+      log.info("hub started listen={}:{} mesh={} mesh_uid={} revision={} store={} provider={} transport={} data_dir={}",
+          config.listen().host(), server.getPort(), ca.mesh(), membership.meshUid(), membership.durableRevision(),
+          config.store().name().toLowerCase(java.util.Locale.ROOT), OpenSsl.isAvailable() ? "openssl" : "jdk",
+          netty == null ? "provided" : netty.describe(), data);
+      return new HubServer(config, server, netty, membership, etcdClient, watches, fanoutPool, checkpointPool,
+          scheduler, health, metricsListener, ca, relay);
+    } catch (Exception | Error e) {
+      if (relay != null) {
+        relay.close();
+      }
+      if (server != null) {
+        server.shutdownNow();
+      }
       if (netty != null) {
         netty.close();
       }
+      scheduler.shutdownNow();
+      checkpointPool.shutdown();
+      membership.close();
+      fanoutPool.shutdown();
       throw e;
     }
-    // The embedded relay presents the hub's certificate and sees the hub's revocations live.
-    RelayServer relay = config.relayListen().map(listen -> RelayServer.start(RelayConfig.defaults(listen),
-        RelayTls.server(new RenewableKeyManager(TlsCredentials.of(hubCredential)), clock),
-        RevocationCheck.of(revocations), meters)).orElse(null);
-
-    // Readiness for orchestrators: listening, and with etcd, connected and caught up.
-    EtcdMembership readiness = etcd;
-    java.util.function.Supplier<MetricsListener.Response> ready = () -> {
-      java.util.Optional<String> why = readiness == null ? java.util.Optional.empty() : readiness.notReadyReason();
-      return why.map(w -> new MetricsListener.Response(503, "text/plain; charset=utf-8", "not ready: " + w + "\n"))
-          .orElseGet(() -> new MetricsListener.Response(200, "text/plain; charset=utf-8", "ready\n"));
-    };
-    MetricsListener metricsListener = config.metricsListen()
-        .map(hp -> MetricsListener.start(hp, meters, Map.of("/ready", ready)))
-        .orElse(null);
-    log.info("hub started listen={}:{} mesh={} mesh_uid={} revision={} store={} provider={} transport={} data_dir={}",
-        config.listen().host(), server.getPort(), ca.mesh(), membership.meshUid(), membership.durableRevision(),
-        config.store().name().toLowerCase(java.util.Locale.ROOT), OpenSsl.isAvailable() ? "openssl" : "jdk",
-        netty == null ? "provided" : netty.describe(), data);
-    return new HubServer(config, server, netty, membership, etcdClient, watches, fanoutPool, checkpointPool,
-        scheduler, health, metricsListener, ca, relay);
   }
 
   private static void addAuthorized(ServerBuilder<?> builder, ServerInterceptor auth,
