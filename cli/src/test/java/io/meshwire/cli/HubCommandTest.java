@@ -138,6 +138,16 @@ class HubCommandTest {
   }
 
   @Test
+  void metricsPortInUseNamesMetricsListenNotTheHubsPort() throws Exception {
+    try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      String metrics = "127.0.0.1:" + taken.getLocalPort();
+      CliRun run = CliRun.of("hub", "--data-dir", dir.toString(), "--listen", "127.0.0.1:0", "--metrics-listen", metrics);
+      assertEquals(1, run.exitCode(), run.toString());
+      assertTrue(run.err().startsWith("meshwire: metrics-listen " + metrics + ": "), run.err());
+    }
+  }
+
+  @Test
   void dataDirectoryOfARunningHubIsRefusedSayingWhy() throws Exception {
     try (io.meshwire.hub.HubFixture running = new io.meshwire.hub.HubFixture(dir)) {
       CliRun run = CliRun.of("hub", "--data-dir", dir.toString(), "--listen", "127.0.0.1:0");

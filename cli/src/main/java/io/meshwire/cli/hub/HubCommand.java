@@ -94,6 +94,11 @@ public final class HubCommand implements Callable<Integer> {
         return new IllegalStateException(store.getMessage() + ": is another hub running with --data-dir "
             + config.dataDir() + "? Stop it first: two hubs must never share a data directory", e);
       }
+      // The metrics listener names its own setting and address: only the hub's port is --listen's.
+      if (t.getMessage() != null && t.getMessage().startsWith("metrics-listen ")) {
+        return new IllegalStateException(t.getMessage() + ": stop what listens there, or choose another"
+            + " --metrics-listen", e);
+      }
       // The native epoll transport reports EADDRINUSE as its own IOException, not a BindException.
       if (t instanceof java.net.BindException
           || (t.getMessage() != null && t.getMessage().contains("Address already in use"))) {
