@@ -94,6 +94,7 @@ spec:
         - --path-probe-backoff={{ .Values.path.probeBackoff }}
         - --path-probe-backoff-max={{ .Values.path.probeBackoffMax }}
         - --relay-idle-close={{ .Values.path.relayIdleClose }}
+        - --rejoin-carry={{ .Values.rejoinCarry }}
         - --metrics-listen={{ .Values.metrics.bindAddress }}:{{ .Values.metrics.port }}
         {{- if .Values.acceptHubState }}
         - --accept-hub-state

@@ -124,6 +124,7 @@ class AgentChartTest {
             "--path-probe-backoff=5s",
             "--path-probe-backoff-max=4m",
             "--relay-idle-close=5m",
+            "--rejoin-carry=15m",
             "--metrics-listen=0.0.0.0:9470"),
         agent.getArgs());
     assertEquals(List.of("NET_ADMIN"), agent.getSecurityContext().getCapabilities().getAdd());

@@ -161,7 +161,7 @@ public final class Agent implements AutoCloseable {
       rejoinFrom = Optional.of(initial.meshUid());
     }
     CarriedPeers carried = CarriedPeers.load(config.stateDir().resolve("carried-peers"), clock,
-        CarriedPeers.DEFAULT_GRACE, initial.meshUid());
+        config.rejoinCarry(), initial.meshUid());
     this.sync = new MeshSync(config.clusterId(), initial, file, config.acceptHubState() || rejoined, s -> {
       rejoinFrom.ifPresent(from -> {
         if (Rejoin.adopted(config.stateDir(), from, s)) {

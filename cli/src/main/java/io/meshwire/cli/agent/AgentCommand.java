@@ -104,6 +104,9 @@ public final class AgentCommand implements Callable<Integer> {
   @Option(names = "--relay-idle-close",
       description = "Close a connection to a peer's home relay idle this long; the own home relay stays (default: 5m).")
   String relayIdleClose;
+  @Option(names = "--rejoin-carry",
+      description = "After a rejoin, keep peers the new hub does not list yet this long, 1s..7d (default: 15m).")
+  String rejoinCarry;
 
   @Override
   public Integer call() throws Exception {
@@ -172,6 +175,7 @@ public final class AgentCommand implements Callable<Integer> {
     optional.put("path-probe-backoff", pathProbeBackoff);
     optional.put("path-probe-backoff-max", pathProbeBackoffMax);
     optional.put("relay-idle-close", relayIdleClose);
+    optional.put("rejoin-carry", rejoinCarry);
     optional.forEach((key, value) -> {
       if (value != null) {
         settings.put(key, value);

@@ -1,6 +1,7 @@
 package io.meshwire.agent.config;
 
 import io.meshwire.agent.path.PathPolicy;
+import io.meshwire.agent.sync.CarriedPeers;
 import io.meshwire.netaddr.Cidr;
 import io.meshwire.netaddr.Durations;
 import io.meshwire.netaddr.HostPort;
@@ -45,6 +46,9 @@ import java.util.function.Function;
  * @param relayIdleClose a connection to a peer's home relay that carried nothing for this long is
  *     closed ({@code relay-idle-close}, default 5 min); the connection to this cluster's own home
  *     relay always stays
+ * @param rejoinCarry after a rejoin into a new mesh, peers the new hub does not list yet keep their
+ *     tunnels this long unless they announce there or the hub removes them ({@code rejoin-carry},
+ *     default 15 min): the window an operator has to rejoin every cluster
  */
 public record AgentConfig(
     String clusterId,
@@ -73,14 +77,18 @@ public record AgentConfig(
     Optional<Path> endpointFile,
     int probePort,
     PathPolicy pathPolicy,
-    Duration relayIdleClose) {
+    Duration relayIdleClose,
+    Duration rejoinCarry) {
 
   public static final Set<String> KEYS = Set.of("cluster-id", "state-dir", "hub", "hub-ca", "join-token",
       "join-token-file", "interface", "listen-port", "interface-address", "endpoint", "pod-cidrs", "service-cidrs",
       "peer-channel", "wireguard", "reconcile-interval", "status-interval", "metrics-listen", "accept-hub-state",
       "remap-pools", "reserved-cidrs", "kubeconfig", "peer-listen", "persistent-keepalive", "link-down-after",
       "endpoint-from-file", "probe-port", "path-first-contact", "path-misses", "path-upgrade-after",
-      "path-probe-backoff", "path-probe-backoff-max", "relay-idle-close");
+      "path-probe-backoff", "path-probe-backoff-max", "relay-idle-close", "rejoin-carry");
+
+  /** A week: long enough for any planned migration; a cluster gone for good must not keep a tunnel forever. */
+  static final Duration MAX_REJOIN_CARRY = Duration.ofDays(7);
 
   static final Map<String, String> DEFAULTS = Map.ofEntries(
       Map.entry("interface", "mw0"),
@@ -98,7 +106,8 @@ public record AgentConfig(
       Map.entry("path-upgrade-after", Durations.format(PathPolicy.defaults().upgradeAfter())),
       Map.entry("path-probe-backoff", Durations.format(PathPolicy.defaults().initialBackoff())),
       Map.entry("path-probe-backoff-max", Durations.format(PathPolicy.defaults().maxBackoff())),
-      Map.entry("relay-idle-close", "5m"));
+      Map.entry("relay-idle-close", "5m"),
+      Map.entry("rejoin-carry", Durations.format(CarriedPeers.DEFAULT_GRACE)));
 
   public AgentConfig {
     if (!clusterId.matches("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")) {
@@ -138,6 +147,10 @@ public record AgentConfig(
     if (relayIdleClose.compareTo(Duration.ofSeconds(1)) < 0) {
       throw new IllegalArgumentException("agent config: relay-idle-close: " + Durations.format(relayIdleClose)
           + " must be at least 1s");
+    }
+    if (rejoinCarry.compareTo(Duration.ofSeconds(1)) < 0 || rejoinCarry.compareTo(MAX_REJOIN_CARRY) > 0) {
+      throw new IllegalArgumentException("agent config: rejoin-carry: " + Durations.format(rejoinCarry)
+          + " must be in 1s.." + Durations.format(MAX_REJOIN_CARRY));
     }
     if (hubs.isEmpty()) {
       throw new IllegalArgumentException("agent config: hub: at least one hub address is required");
@@ -239,7 +252,8 @@ public record AgentConfig(
         all.containsKey("probe-port") ? get(all, "probe-port", Integer::parseInt)
             : defaultProbePort(get(all, "listen-port", Integer::parseInt)),
         pathPolicy(all),
-        get(all, "relay-idle-close", Durations::parse));
+        get(all, "relay-idle-close", Durations::parse),
+        get(all, "rejoin-carry", Durations::parse));
   }
 
   /** The probe port when none is set: WireGuard's + 1 (the convention older agents' peers assume). */

@@ -79,6 +79,7 @@ class AgentConfigTest {
     assertEquals(51821, c.probePort(), "WireGuard's port + 1");
     assertEquals(io.meshwire.agent.path.PathPolicy.defaults(), c.pathPolicy());
     assertEquals(Duration.ofMinutes(5), c.relayIdleClose());
+    assertEquals(Duration.ofMinutes(15), c.rejoinCarry());
   }
 
   @Test
@@ -101,6 +102,8 @@ class AgentConfigTest {
     assertEquals(Duration.ofSeconds(2), c.pathPolicy().maxBackoff());
     assertEquals(io.meshwire.agent.path.PathPolicy.defaults().flapWindow(), c.pathPolicy().flapWindow());
     assertEquals(Duration.ofSeconds(30), c.relayIdleClose());
+    m.put("rejoin-carry", "2h");
+    assertEquals(Duration.ofHours(2), AgentConfig.parse(m).rejoinCarry());
     m.put("probe-port", "4000");
     assertEquals(4000, AgentConfig.parse(m).probePort());
   }
@@ -241,7 +244,9 @@ class AgentConfigTest {
       "path-misses        | 0               | agent config: path-misses: 0 must be 1..60",
       "path-upgrade-after | later           | agent config: path-upgrade-after: ",
       "path-probe-backoff-max | 1s          | agent config: path-probe-backoff-max: 1s must be between path-probe-backoff (5s) and 10m",
-      "relay-idle-close   | 500ms           | agent config: relay-idle-close: 500ms must be at least 1s"})
+      "relay-idle-close   | 500ms           | agent config: relay-idle-close: 500ms must be at least 1s",
+      "rejoin-carry       | 0s              | agent config: rejoin-carry: 0s must be in 1s..7d",
+      "rejoin-carry       | 8d              | agent config: rejoin-carry: 8d must be in 1s..7d"})
   void aBadValueIsRejectedNamingTheSetting(String key, String value, String start) {
     String message = rejection(with(key, value));
 
