@@ -405,9 +405,15 @@ public final class ReflectionService implements AutoCloseable {
   }
 
   private void peerCatalog(String peer, Catalog catalog) {
-    if (closed || !links.follows(peer) || !state.get().peers().containsKey(peer)) {
-      // A late delivery from a watcher already stopped, or a peer that left meanwhile: imports
-      // come from current peers only.
+    if (closed) {
+      return;
+    }
+    if (!links.follows(peer) || !state.get().peers().containsKey(peer)) {
+      // A late delivery from a watcher already stopped, or from a peer that left the agent state
+      // before reflection heard of it: imports come from current peers only.
+      Counter.builder("meshwire.agent.peer.catalogs.ignored").tag("reason", links.follows(peer) ? "not_peer" : "not_followed")
+          .description("Catalogs delivered by a peer link after its peer left, not imported").register(meters).increment();
+      log.debug("catalog ignored peer={} followed={}", peer, links.follows(peer));
       return;
     }
     catalogs.put(peer, catalog);

@@ -244,6 +244,39 @@ class ReflectionServiceTest {
     assertEquals("{\"exported\":0,\"sources\":0}", b.statusJson());
   }
 
+  @Test
+  void aCatalogThatArrivesAfterItsPeerLeftTheStateIsNotImported() throws Exception {
+    ApiClient apiA = api().client();
+    ApiClient apiB = api().client();
+    AtomicReference<AgentState> stateA = new AtomicReference<>(TestStates.state("m", 1, peer("b", 2, 0)));
+    AtomicReference<AgentState> stateB = new AtomicReference<>(TestStates.state("m", 1, peer("a", 1, 0))
+        .withMyViews(Map.of("a", TestStates.view("b", "a", "10.1.0.0/16", "10.201.0.0/16"))));
+    ReflectionService a = start("a", "10.1.0.0/16", apiA, stateA);
+    ReflectionService b = start("b", "10.2.0.0/16", apiB, stateB);
+    await().atMost(WAIT).until(() -> a.peerPort().isPresent() && b.peerPort().isPresent());
+    stateA.set(stateA.get().withPeers(TestStates.byId(peer("b", 2, b.peerPort().get()))));
+    stateB.set(stateB.get().withPeers(TestStates.byId(peer("a", 1, a.peerPort().get()))));
+    a.stateChanged();
+    b.stateChanged();
+    await().atMost(WAIT).until(() -> b.statusJson().equals("{\"exported\":0,\"sources\":1}"));
+
+    // The hub removed a from b's state, and b's link to a has not been told yet (the agent calls
+    // stateChanged after it applied the state): a delivery in that window must not be imported.
+    stateB.set(stateB.get().withPeers(Map.of()));
+    assertTrue(KubeApis.services(apiA).create(service("shop", "web", 80)).isSuccess());
+    assertTrue(KubeApis.endpointSlices(apiA).create(slice("shop", "web-1", "web", 8080, endpoint("10.1.0.5", true)))
+        .isSuccess());
+    assertTrue(KubeApis.serviceExports(apiA).create(new V1alpha1ServiceExport()
+        .metadata(new V1ObjectMeta().namespace("shop").name("web"))
+        .status(new V1alpha1ServiceExport.Status())).isSuccess());
+
+    await().atMost(WAIT).until(() -> meters.find("meshwire.agent.peer.catalogs.ignored").tag("reason", "not_peer")
+        .counter() != null);
+    b.awaitIdle();
+    assertEquals(List.of(), imports(apiB));
+    assertEquals(List.of(), importedSlices(apiB));
+  }
+
   /** What b imported from a before a restart: shop/web with one endpoint, 10.201.0.5. */
   private static void importedFromABefore(ApiClient apiB) throws Exception {
     ServiceImporter before = new ServiceImporter(new KubeImportApi(apiB));
