@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
@@ -57,6 +58,7 @@ public class NetworkNamespaces implements AutoCloseable {
   public static final String PREFIX = "mwt";
 
   private static final Pattern OWNED = Pattern.compile("^(" + PREFIX + "[0-9a-f]{4})[-a-z0-9]*$");
+  private static final Pattern OWNER_ID = Pattern.compile("^" + PREFIX + "[0-9a-f]{4}$");
   private static final Path OWNERS = Path.of("/run/meshwire-testnet");
   private static final Path WIREGUARD_SOCKETS = Path.of("/var/run/wireguard");
   private static final Pattern CLUSTER_NAME = Pattern.compile("[a-z0-9]{1,2}");
@@ -320,7 +322,9 @@ public class NetworkNamespaces implements AutoCloseable {
     }
     try (DirectoryStream<Path> owners = Files.newDirectoryStream(OWNERS)) {
       for (Path owner : owners) {
-        if (!ownerAlive(owner.getFileName().toString())) {
+        String name = owner.getFileName().toString();
+        // Only owner files proper: a fixture's temporary file is being written right now.
+        if (OWNER_ID.matcher(name).matches() && !ownerAlive(name)) {
           Files.deleteIfExists(owner);
         }
       }
@@ -345,8 +349,11 @@ public class NetworkNamespaces implements AutoCloseable {
     try {
       Files.createDirectories(OWNERS);
       ProcessHandle self = ProcessHandle.current();
-      Files.writeString(OWNERS.resolve(id), self.pid() + " "
+      // Written whole or not at all: a sweep in another JVM that read a half-written file would take
+      // this live fixture for a dead one, delete its owner file and later its namespaces.
+      Path written = Files.writeString(OWNERS.resolve("." + id + ".tmp"), self.pid() + " "
           + self.info().startInstant().map(Instant::toString).orElse("-") + "\n");
+      Files.move(written, OWNERS.resolve(id), StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
       throw new IllegalStateException("netns fixture " + id + ": cannot write owner file: " + e.getMessage(), e);
     }

@@ -84,4 +84,21 @@ class NetworkNamespacesIT {
       Files.deleteIfExists(Path.of("/run/meshwire-testnet", stale));
     }
   }
+
+  @Test
+  void aSweepLeavesAnOwnerFileBeingWrittenAlone() throws Exception {
+    // What another JVM's fixture holds while it writes its owner record: before the record is
+    // whole it is a temporary file, and a sweep that took it for a dead run's would delete it
+    // and, later, that live run's namespaces.
+    Path writing = Path.of("/run/meshwire-testnet", "." + NetworkNamespaces.PREFIX + "0ccc.tmp");
+    Files.createDirectories(writing.getParent());
+    Files.writeString(writing, "");
+    try {
+      NetworkNamespaces.sweepLeftovers();
+
+      assertTrue(Files.exists(writing), "the half-written owner record is still there");
+    } finally {
+      Files.deleteIfExists(writing);
+    }
+  }
 }
