@@ -189,33 +189,27 @@ class ReflectionServiceTest {
     }
   }
 
-  @Test
-  void exportsOfAAreImportedIntoBFollowLinkHealthAndLeaveWithThePeer() throws Exception {
-    ApiClient apiA = api().client();
-    ApiClient apiB = api().client();
-    AtomicReference<AgentState> stateA = new AtomicReference<>(TestStates.state("m", 1, peer("b", 2, 0)));
-    AtomicReference<AgentState> stateB = new AtomicReference<>(TestStates.state("m", 1, peer("a", 1, 0))
-        .withMyViews(Map.of("a", TestStates.view("b", "a", "10.1.0.0/16", "10.201.0.0/16"))));
-    ReflectionService a = start("a", "10.1.0.0/16", apiA, stateA);
-    ReflectionService b = start("b", "10.2.0.0/16", apiB, stateB);
-    // Each serves once its first (empty) catalog is recorded; then each learns the other's address.
-    await().atMost(WAIT).until(() -> a.peerPort().isPresent() && b.peerPort().isPresent());
-    stateA.set(stateA.get().withPeers(TestStates.byId(peer("b", 2, b.peerPort().get()))));
-    stateB.set(stateB.get().withPeers(TestStates.byId(peer("a", 1, a.peerPort().get()))));
-    a.stateChanged();
-    b.stateChanged();
-
-    // A exports shop/web.
+  /** A exports shop/web: a Service on port 80, one ready endpoint 10.1.0.5:8080, its ServiceExport. */
+  private static void exportWeb(ApiClient apiA) {
     assertTrue(KubeApis.services(apiA).create(service("shop", "web", 80)).isSuccess());
-    var slicesA = KubeApis.endpointSlices(apiA);
-    assertTrue(slicesA.create(slice("shop", "web-1", "web", 8080, endpoint("10.1.0.5", true))).isSuccess());
+    assertTrue(KubeApis.endpointSlices(apiA).create(slice("shop", "web-1", "web", 8080, endpoint("10.1.0.5", true)))
+        .isSuccess());
     assertTrue(KubeApis.serviceExports(apiA).create(new V1alpha1ServiceExport()
         .metadata(new V1ObjectMeta().namespace("shop").name("web"))
         .status(new V1alpha1ServiceExport.Status())).isSuccess());
+  }
 
-    // B imports it, a's pod seen through b's view of a.
-    await().atMost(WAIT).until(() -> imports(apiB).equals(List.of("web"))
-        && addresses(apiB).equals(List.of("10.201.0.5")));
+  @Test
+  void exportsOfAAreImportedIntoBFollowLinkHealthAndLeaveWithThePeer() throws Exception {
+    Pair p = exportFromAToB(Optional.empty(), port -> port);
+    ApiClient apiA = p.apiA();
+    ApiClient apiB = p.apiB();
+    AtomicReference<AgentState> stateB = p.stateB();
+    ReflectionService a = p.a();
+    ReflectionService b = p.b();
+    var slicesA = KubeApis.endpointSlices(apiA);
+
+    // B imported it, a's pod seen through b's view of a.
     V1EndpointSlice imported = importedSlices(apiB).get(0);
     assertEquals("a", imported.getMetadata().getLabels().get(Mcs.LABEL_SOURCE_CLUSTER));
     assertEquals(Mcs.MANAGER, imported.getMetadata().getLabels().get(Mcs.LABEL_SLICE_MANAGED_BY));
@@ -246,29 +240,16 @@ class ReflectionServiceTest {
 
   @Test
   void aCatalogThatArrivesAfterItsPeerLeftTheStateIsNotImported() throws Exception {
-    ApiClient apiA = api().client();
-    ApiClient apiB = api().client();
-    AtomicReference<AgentState> stateA = new AtomicReference<>(TestStates.state("m", 1, peer("b", 2, 0)));
-    AtomicReference<AgentState> stateB = new AtomicReference<>(TestStates.state("m", 1, peer("a", 1, 0))
-        .withMyViews(Map.of("a", TestStates.view("b", "a", "10.1.0.0/16", "10.201.0.0/16"))));
-    ReflectionService a = start("a", "10.1.0.0/16", apiA, stateA);
-    ReflectionService b = start("b", "10.2.0.0/16", apiB, stateB);
-    await().atMost(WAIT).until(() -> a.peerPort().isPresent() && b.peerPort().isPresent());
-    stateA.set(stateA.get().withPeers(TestStates.byId(peer("b", 2, b.peerPort().get()))));
-    stateB.set(stateB.get().withPeers(TestStates.byId(peer("a", 1, a.peerPort().get()))));
-    a.stateChanged();
-    b.stateChanged();
+    Pair p = paired(Optional.empty(), port -> port);
+    ApiClient apiB = p.apiB();
+    AtomicReference<AgentState> stateB = p.stateB();
+    ReflectionService b = p.b();
     await().atMost(WAIT).until(() -> b.statusJson().equals("{\"exported\":0,\"sources\":1}"));
 
     // The hub removed a from b's state, and b's link to a has not been told yet (the agent calls
     // stateChanged after it applied the state): a delivery in that window must not be imported.
     stateB.set(stateB.get().withPeers(Map.of()));
-    assertTrue(KubeApis.services(apiA).create(service("shop", "web", 80)).isSuccess());
-    assertTrue(KubeApis.endpointSlices(apiA).create(slice("shop", "web-1", "web", 8080, endpoint("10.1.0.5", true)))
-        .isSuccess());
-    assertTrue(KubeApis.serviceExports(apiA).create(new V1alpha1ServiceExport()
-        .metadata(new V1ObjectMeta().namespace("shop").name("web"))
-        .status(new V1alpha1ServiceExport.Status())).isSuccess());
+    exportWeb(p.apiA());
 
     await().atMost(WAIT).until(() -> meters.find("meshwire.agent.peer.catalogs.ignored").tag("reason", "not_peer")
         .counter() != null);
@@ -364,6 +345,15 @@ class ReflectionServiceTest {
 
   private Pair exportFromAToB(Optional<Path> stateDirB, java.util.function.IntUnaryOperator addressOfA)
       throws Exception {
+    Pair p = paired(stateDirB, addressOfA);
+    exportWeb(p.apiA());
+    await().atMost(WAIT).until(() -> imports(p.apiB()).equals(List.of("web"))
+        && addresses(p.apiB()).equals(List.of("10.201.0.5")));
+    return p;
+  }
+
+  /** a and b started, each the other's peer (b reaches a's peer port through {@code addressOfA}). */
+  private Pair paired(Optional<Path> stateDirB, java.util.function.IntUnaryOperator addressOfA) throws Exception {
     ApiClient apiA = api().client();
     ApiClient apiB = api().client();
     AtomicReference<AgentState> stateA = new AtomicReference<>(TestStates.state("m", 1, peer("b", 2, 0)));
@@ -371,19 +361,12 @@ class ReflectionServiceTest {
         .withMyViews(Map.of("a", TestStates.view("b", "a", "10.1.0.0/16", "10.201.0.0/16"))));
     ReflectionService a = start("a", "10.1.0.0/16", apiA, stateA);
     ReflectionService b = start("b", "10.2.0.0/16", apiB, stateB, Duration.ofSeconds(60), stateDirB);
+    // Each serves once its first (empty) catalog is recorded; then each learns the other's address.
     await().atMost(WAIT).until(() -> a.peerPort().isPresent() && b.peerPort().isPresent());
     stateA.set(stateA.get().withPeers(TestStates.byId(peer("b", 2, b.peerPort().get()))));
     stateB.set(stateB.get().withPeers(TestStates.byId(peer("a", 1, addressOfA.applyAsInt(a.peerPort().get())))));
     a.stateChanged();
     b.stateChanged();
-    assertTrue(KubeApis.services(apiA).create(service("shop", "web", 80)).isSuccess());
-    assertTrue(KubeApis.endpointSlices(apiA).create(slice("shop", "web-1", "web", 8080, endpoint("10.1.0.5", true)))
-        .isSuccess());
-    assertTrue(KubeApis.serviceExports(apiA).create(new V1alpha1ServiceExport()
-        .metadata(new V1ObjectMeta().namespace("shop").name("web"))
-        .status(new V1alpha1ServiceExport.Status())).isSuccess());
-    await().atMost(WAIT).until(() -> imports(apiB).equals(List.of("web"))
-        && addresses(apiB).equals(List.of("10.201.0.5")));
     return new Pair(a, b, apiA, apiB, stateA, stateB);
   }
 
