@@ -32,6 +32,7 @@ public final class PathBenchCommand implements Callable<Integer> {
 
   private static final Pattern RECEIVED = Pattern.compile(
       "\"sum_received\"\\s*:\\s*\\{[^}]*?\"bytes\"\\s*:\\s*(\\d+)[^}]*?\"bits_per_second\"\\s*:\\s*([0-9.eE+]+)");
+  private static final int RELAY_PORT = 443;
   private static final Pattern RTT = Pattern.compile("time=([0-9.]+) ms");
 
   @Option(names = "--seconds", defaultValue = "10", description = "iperf3 run length. Default: ${DEFAULT-VALUE}.")
@@ -52,6 +53,13 @@ public final class PathBenchCommand implements Callable<Integer> {
       + "transport (-Dmeshwire.relay.transport): auto, epoll or nio, to compare them. Default: ${DEFAULT-VALUE}.")
   private String relayTransport;
 
+  @Option(names = "--hops", description = "Also capture the relayed pings with tcpdump in gateway a's, the relay's "
+      + "and gateway b's namespaces and print where their time goes, hop by hop (needs tcpdump).")
+  private boolean hops;
+
+  @Option(names = "--ping-only", description = "Skip iperf3: RTT only (quick A/B runs of latency changes).")
+  private boolean pingOnly;
+
   /** One path's numbers. */
   record Result(String path, double gbps1, double gbps4, double rttMedianMs, double relayCpuSecondsPerGb) {}
 
@@ -63,7 +71,7 @@ public final class PathBenchCommand implements Callable<Integer> {
     String transport = "-D" + RelayTransport.PROPERTY + "=" + relayTransport;
     List<String> jvm = List.of("-Xmx512m", "-XX:+UseParallelGC", transport);
     List<Result> results = new ArrayList<>();
-    try (MeshLab lab = MeshLab.startWithRelays(work, jar, List.of("r1"), 443, jvm)) {
+    try (MeshLab lab = MeshLab.startWithRelays(work, jar, List.of("r1"), RELAY_PORT, jvm)) {
       if (!relayTransport.equals("auto")) {
         List<String> agentJvm = new ArrayList<>(AgentJvmOptions.fromJar(jar)); // the shipped options, as users run it
         agentJvm.add(transport);
@@ -74,9 +82,11 @@ public final class PathBenchCommand implements Callable<Integer> {
       lab.awaitFullMesh(List.of("a", "b"), Duration.ofSeconds(60));
       ClusterNet b = lab.cluster("b");
       lab.net().spawn(b.workload(), List.of("iperf3", "-s", "-B", b.workloadAddress()), work.resolve("iperf3.log"));
-      MeshLab.awaitTrue(() -> iperf(lab, 1, 1) != null, Duration.ofSeconds(20), "iperf3 server in b");
+      if (!pingOnly) {
+        MeshLab.awaitTrue(() -> iperf(lab, 1, 1) != null, Duration.ofSeconds(20), "iperf3 server in b");
+      }
 
-      results.add(measure(lab, "direct", -1));
+      results.add(measure(lab, "direct", -1, work));
       lab.blockUdp("a", "b", true);
       long blocked = System.nanoTime();
       // Ping on every poll (not short-circuited): an idle link is judged only when it carries traffic.
@@ -84,14 +94,17 @@ public final class PathBenchCommand implements Callable<Integer> {
               & lab.wgEndpoint("b", "a").startsWith("127.0.0.1:"), Duration.ofSeconds(30), "a <-> b relayed");
       System.out.printf(Locale.ROOT, "blackhole to relayed: %.1f s (relay transport %s)%n",
           (System.nanoTime() - blocked) / 1e9, relayTransport);
-      results.add(measure(lab, "relayed", lab.relayPid("r1")));
+      results.add(measure(lab, "relayed", lab.relayPid("r1"), work));
       printDrops(lab);
     }
     print(results);
     return 0;
   }
 
-  private Result measure(MeshLab lab, String path, long relayPid) {
+  private Result measure(MeshLab lab, String path, long relayPid, Path work) {
+    if (pingOnly) {
+      return new Result(path, Double.NaN, Double.NaN, rtt(lab, relayPid > 0, work), Double.NaN);
+    }
     double cpuBefore = relayPid > 0 ? ProcStats.cpuSeconds(relayPid) : 0;
     double[] one = iperf(lab, 1, seconds);
     double[] four = iperf(lab, 4, seconds);
@@ -100,7 +113,25 @@ public final class PathBenchCommand implements Callable<Integer> {
       throw new IllegalStateException("iperf3 on the " + path + " path failed");
     }
     double gb = (one[0] + four[0]) / 1e9;
-    return new Result(path, one[1] / 1e9, four[1] / 1e9, rttMedian(lab), relayPid > 0 ? cpu / gb : Double.NaN);
+    return new Result(path, one[1] / 1e9, four[1] / 1e9, rtt(lab, relayPid > 0, work),
+        relayPid > 0 ? cpu / gb : Double.NaN);
+  }
+
+  /** The ping median; on the relayed path with {@code --hops}, also where its time goes. */
+  private double rtt(MeshLab lab, boolean relayed, Path work) {
+    if (!relayed || !hops) {
+      return rttMedian(lab);
+    }
+    try (HopCapture capture = HopCapture.start(lab, work, "r1", RELAY_PORT)) {
+      double median = rttMedian(lab);
+      System.out.print(capture.stopAndReport(port(lab.wgEndpoint("a", "b")), port(lab.wgEndpoint("b", "a")),
+          lab.cluster("a").publicAddress(), lab.cluster("b").publicAddress(), median));
+      return median;
+    }
+  }
+
+  private static int port(String endpoint) {
+    return Integer.parseInt(endpoint.substring(endpoint.lastIndexOf(':') + 1));
   }
 
   /** {bytes received, bits per second}, or null when iperf3 failed. */
@@ -116,6 +147,11 @@ public final class PathBenchCommand implements Callable<Integer> {
   }
 
   private double rttMedian(MeshLab lab) {
+    if (pingOnly) {
+      // Without iperf3 first, the data path's code would still be interpreted: 2,000 quick pings compile it.
+      lab.net().exec(lab.cluster("a").workload(), Duration.ofSeconds(60), "ping", "-n", "-q", "-i", "0.002", "-c",
+          "2000", lab.cluster("b").workloadAddress());
+    }
     ExecResult r = lab.net().exec(lab.cluster("a").workload(), Duration.ofSeconds(pings / 10 + 20), "ping", "-n",
         "-i", "0.1", "-c", String.valueOf(pings), lab.cluster("b").workloadAddress());
     List<Double> rtts = new ArrayList<>();

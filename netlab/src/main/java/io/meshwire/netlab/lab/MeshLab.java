@@ -187,6 +187,11 @@ public final class MeshLab implements AutoCloseable {
     awaitLine(logFile, logOffset, "READY", p, Duration.ofSeconds(60));
   }
 
+  /** The network namespace relay {@code name} runs in (its host on the test internet). */
+  public String relayNamespace(String name) {
+    return relayHosts.get(name).namespace();
+  }
+
   /** The PID of relay {@code name}'s process. */
   public long relayPid(String name) {
     return relayProcesses.get(name).pid();
