@@ -79,6 +79,11 @@ public final class RelayCommand implements Callable<Integer> {
           + "(default: <data-dir>/hub-revocations.json; unwritable: kept in memory only).")
   private Path revocationsCache;
 
+  @Option(names = "--threads", paramLabel = "N", defaultValue = "2",
+      description = "Event loop threads (1..64, default: ${DEFAULT-VALUE}). A pair of clusters on two threads costs a "
+          + "thread hand-off per datagram; one thread has none but uses one core at most.")
+  private int threads;
+
   @Option(names = "--metrics-listen", paramLabel = "HOST:PORT", description = "Prometheus /metrics address (default: off).")
   private String metricsListen;
 
@@ -125,7 +130,15 @@ public final class RelayCommand implements Callable<Integer> {
         HUB_POLL, meters);
     RevocationCheck check = fromHub == null ? RevocationCheck.file(revocationFile)
         : RevocationCheck.anyOf(List.of(fromHub, RevocationCheck.file(revocationFile)));
-    RelayServer relay = RelayServer.start(RelayConfig.defaults(address),
+    RelayConfig defaults = RelayConfig.defaults(address);
+    RelayConfig config;
+    try {
+      config = new RelayConfig(address, defaults.maxDatagram(), defaults.socketBuffer(), defaults.highWater(),
+          defaults.revocationSweep(), threads);
+    } catch (IllegalArgumentException e) {
+      throw Commands.badValue(spec, "--threads", e.getMessage());
+    }
+    RelayServer relay = RelayServer.start(config,
         RelayTls.server(new RenewableKeyManager(credentials), InstantSource.system()), check, meters);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {

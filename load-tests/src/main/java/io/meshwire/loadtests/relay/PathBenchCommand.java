@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -57,8 +58,15 @@ public final class PathBenchCommand implements Callable<Integer> {
       + "and gateway b's namespaces and print where their time goes, hop by hop (needs tcpdump).")
   private boolean hops;
 
+  @Option(names = "--profile", description = "During the relayed 1-stream iperf3, record the relay's and both agents' "
+      + "CPU with perf and print it by component (kernel, TLS, JIT code, JVM, libc; needs perf).")
+  private boolean profile;
+
   @Option(names = "--ping-only", description = "Skip iperf3: RTT only (quick A/B runs of latency changes).")
   private boolean pingOnly;
+
+  @Option(names = "--relay-args", split = " ", description = "Extra meshwire relay flags, e.g. \"--threads=1\".")
+  private List<String> relayArgs = List.of();
 
   /** One path's numbers. */
   record Result(String path, double gbps1, double gbps4, double rttMedianMs, double relayCpuSecondsPerGb) {}
@@ -76,6 +84,12 @@ public final class PathBenchCommand implements Callable<Integer> {
         List<String> agentJvm = new ArrayList<>(AgentJvmOptions.fromJar(jar)); // the shipped options, as users run it
         agentJvm.add(transport);
         lab.agentJvmOptions(agentJvm);
+      }
+      if (!relayArgs.isEmpty()) {
+        lab.relayArgs(relayArgs);
+        lab.killRelay("r1");
+        lab.startRelay("r1");
+        System.out.println("relay flags: " + relayArgs);
       }
       lab.addCluster("a", "10.121.0.0/16");
       lab.addCluster("b", "10.122.0.0/16");
@@ -106,7 +120,24 @@ public final class PathBenchCommand implements Callable<Integer> {
       return new Result(path, Double.NaN, Double.NaN, rtt(lab, relayPid > 0, work), Double.NaN);
     }
     double cpuBefore = relayPid > 0 ? ProcStats.cpuSeconds(relayPid) : 0;
-    double[] one = iperf(lab, 1, seconds);
+    double[] one;
+    if (profile && relayPid > 0) {
+      Map<String, Long> pids = new java.util.LinkedHashMap<>();
+      pids.put("relay", relayPid);
+      pids.put("agent a", lab.agentPid("a"));
+      pids.put("agent b", lab.agentPid("b"));
+      try (CpuProfile cpu = CpuProfile.start(pids, work)) {
+        one = iperf(lab, 1, seconds);
+        System.out.print(cpu.stopAndReport());
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+    } else {
+      one = iperf(lab, 1, seconds);
+    }
     double[] four = iperf(lab, 4, seconds);
     double cpu = relayPid > 0 ? ProcStats.cpuSeconds(relayPid) - cpuBefore : 0;
     if (one == null || four == null) {
@@ -122,8 +153,9 @@ public final class PathBenchCommand implements Callable<Integer> {
     if (!relayed || !hops) {
       return rttMedian(lab);
     }
+    warmUp(lab);
     try (HopCapture capture = HopCapture.start(lab, work, "r1", RELAY_PORT)) {
-      double median = rttMedian(lab);
+      double median = pings(lab);
       System.out.print(capture.stopAndReport(port(lab.wgEndpoint("a", "b")), port(lab.wgEndpoint("b", "a")),
           lab.cluster("a").publicAddress(), lab.cluster("b").publicAddress(), median));
       return median;
@@ -147,11 +179,20 @@ public final class PathBenchCommand implements Callable<Integer> {
   }
 
   private double rttMedian(MeshLab lab) {
+    warmUp(lab);
+    return pings(lab);
+  }
+
+  /** Without iperf3 first, the data path's code would still be interpreted: 2,000 quick pings compile it. */
+  private void warmUp(MeshLab lab) {
     if (pingOnly) {
-      // Without iperf3 first, the data path's code would still be interpreted: 2,000 quick pings compile it.
       lab.net().exec(lab.cluster("a").workload(), Duration.ofSeconds(60), "ping", "-n", "-q", "-i", "0.002", "-c",
           "2000", lab.cluster("b").workloadAddress());
     }
+  }
+
+  /** Median RTT of {@link #pings} pings at 10 Hz. */
+  private double pings(MeshLab lab) {
     ExecResult r = lab.net().exec(lab.cluster("a").workload(), Duration.ofSeconds(pings / 10 + 20), "ping", "-n",
         "-i", "0.1", "-c", String.valueOf(pings), lab.cluster("b").workloadAddress());
     List<Double> rtts = new ArrayList<>();
