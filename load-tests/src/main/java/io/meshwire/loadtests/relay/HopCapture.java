@@ -89,9 +89,13 @@ final class HopCapture implements AutoCloseable {
    */
   String stopAndReport(int bridgeA, int bridgeB, String gatewayA, String gatewayB, double pingMedianMs) {
     close();
-    List<Packet> a = parse(read(dir.resolve("hops-a.txt")));
-    List<Packet> r = parse(read(dir.resolve("hops-relay.txt")));
-    List<Packet> b = parse(read(dir.resolve("hops-b.txt")));
+    return report(parse(read(dir.resolve("hops-a.txt"))), parse(read(dir.resolve("hops-relay.txt"))),
+        parse(read(dir.resolve("hops-b.txt"))), relayPort, bridgeA, bridgeB, gatewayA, gatewayB, pingMedianMs);
+  }
+
+  /** The per-hop report of three captures (gateway a, relay, gateway b). */
+  static String report(List<Packet> a, List<Packet> r, List<Packet> b, int relayPort, int bridgeA, int bridgeB,
+      String gatewayA, String gatewayB, double pingMedianMs) {
     // The twelve points, in path order; loopback packets are counted once (as they arrive: In).
     List<List<Double>> points = List.of(
         times(a, p -> p.lo() && p.dir().equals("In") && p.dport() == bridgeA && p.length() > 0),
@@ -123,7 +127,7 @@ final class HopCapture implements AutoCloseable {
         "where a relayed ping's time goes (tcpdump, medians of %d pings whose request and reply were seen at all 12 points):%n",
         walks.size()));
     if (walks.isEmpty()) {
-      return out.append("  no complete ping seen (see ").append(dir).append("/hops-*.txt)\n").toString();
+      return out.append("  no complete ping seen (see hops-*.txt in the work directory)\n").toString();
     }
     double total = 0;
     for (int i = 0; i < HOPS.length; i++) {
