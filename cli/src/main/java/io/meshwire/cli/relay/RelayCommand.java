@@ -95,6 +95,22 @@ public final class RelayCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw Commands.badValue(spec, "--listen", e.getMessage());
     }
+    HostPort hubAddress = null;
+    if (hub != null) {
+      try {
+        hubAddress = HostPort.parse(hub);
+      } catch (IllegalArgumentException e) {
+        throw Commands.badValue(spec, "--hub", e.getMessage());
+      }
+    }
+    RelayConfig defaults = RelayConfig.defaults(address);
+    RelayConfig config;
+    try {
+      config = new RelayConfig(address, defaults.maxDatagram(), defaults.socketBuffer(), defaults.highWater(),
+          defaults.revocationSweep(), threads);
+    } catch (IllegalArgumentException e) {
+      throw Commands.badValue(spec, "--threads", e.getMessage());
+    }
     String base = "hub-" + name;
     if (!Files.isRegularFile(dataDir.resolve(base + ".crt"))) {
       throw Commands.badValue(spec, "--data-dir", dataDir.resolve(base + ".crt")
@@ -115,14 +131,6 @@ public final class RelayCommand implements Callable<Integer> {
     new io.micrometer.core.instrument.binder.system.ProcessorMetrics().bindTo(meters);
     MetricsListener metrics = metricsListen == null || metricsListen.equals("off") ? null
         : MetricsListener.start(HostPort.parseListen(metricsListen), meters);
-    HostPort hubAddress = null;
-    if (hub != null) {
-      try {
-        hubAddress = HostPort.parse(hub);
-      } catch (IllegalArgumentException e) {
-        throw Commands.badValue(spec, "--hub", e.getMessage());
-      }
-    }
     Path revocationFile = revocations != null ? revocations : dataDir.resolve("revocations.json");
     HubRevocations fromHub = hubAddress == null ? null : HubRevocations.start(
         HubChannels.open(hubAddress, credentials, InstantSource.system()), hubAddress.toString(),
@@ -130,14 +138,6 @@ public final class RelayCommand implements Callable<Integer> {
         HUB_POLL, meters);
     RevocationCheck check = fromHub == null ? RevocationCheck.file(revocationFile)
         : RevocationCheck.anyOf(List.of(fromHub, RevocationCheck.file(revocationFile)));
-    RelayConfig defaults = RelayConfig.defaults(address);
-    RelayConfig config;
-    try {
-      config = new RelayConfig(address, defaults.maxDatagram(), defaults.socketBuffer(), defaults.highWater(),
-          defaults.revocationSweep(), threads);
-    } catch (IllegalArgumentException e) {
-      throw Commands.badValue(spec, "--threads", e.getMessage());
-    }
     RelayServer relay = RelayServer.start(config,
         RelayTls.server(new RenewableKeyManager(credentials), InstantSource.system()), check, meters);
     CountDownLatch stopped = new CountDownLatch(1);
