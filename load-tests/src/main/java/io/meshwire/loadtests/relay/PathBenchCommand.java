@@ -62,6 +62,10 @@ public final class PathBenchCommand implements Callable<Integer> {
       + "CPU with perf and print it by component (kernel, TLS, JIT code, JVM, libc; needs perf).")
   private boolean profile;
 
+  @Option(names = "--warmup", defaultValue = "3", description = "Seconds of unmeasured iperf3 before each path's "
+      + "runs (without it the relayed runs include the relay's JIT compilation; 0: none). Default: ${DEFAULT-VALUE}.")
+  private int warmup;
+
   @Option(names = "--ping-only", description = "Skip iperf3: RTT only (quick A/B runs of latency changes).")
   private boolean pingOnly;
 
@@ -100,7 +104,9 @@ public final class PathBenchCommand implements Callable<Integer> {
         MeshLab.awaitTrue(() -> iperf(lab, 1, 1) != null, Duration.ofSeconds(20), "iperf3 server in b");
       }
 
+      long[] before = rcvbufErrors(lab);
       results.add(measure(lab, "direct", -1, work));
+      long[] afterDirect = rcvbufErrors(lab);
       lab.blockUdp("a", "b", true);
       long blocked = System.nanoTime();
       // Ping on every poll (not short-circuited): an idle link is judged only when it carries traffic.
@@ -108,8 +114,13 @@ public final class PathBenchCommand implements Callable<Integer> {
               & lab.wgEndpoint("b", "a").startsWith("127.0.0.1:"), Duration.ofSeconds(30), "a <-> b relayed");
       System.out.printf(Locale.ROOT, "blackhole to relayed: %.1f s (relay transport %s)%n",
           (System.nanoTime() - blocked) / 1e9, relayTransport);
+      long[] beforeRelayed = rcvbufErrors(lab);
       results.add(measure(lab, "relayed", lab.relayPid("r1"), work));
+      long[] afterRelayed = rcvbufErrors(lab);
       printDrops(lab);
+      System.out.printf(Locale.ROOT, "gateway UDP receive-buffer drops (RcvbufErrors) a / b: direct runs %d / %d,"
+          + " relayed runs %d / %d%n", afterDirect[0] - before[0], afterDirect[1] - before[1],
+          afterRelayed[0] - beforeRelayed[0], afterRelayed[1] - beforeRelayed[1]);
     }
     print(results);
     return 0;
@@ -118,6 +129,9 @@ public final class PathBenchCommand implements Callable<Integer> {
   private Result measure(MeshLab lab, String path, long relayPid, Path work) {
     if (pingOnly) {
       return new Result(path, Double.NaN, Double.NaN, rtt(lab, relayPid > 0, work), Double.NaN);
+    }
+    if (warmup > 0) {
+      iperf(lab, 1, warmup); // not measured: the relay's and bridges' data path gets compiled first
     }
     double cpuBefore = relayPid > 0 ? ProcStats.cpuSeconds(relayPid) : 0;
     double[] one;
@@ -208,6 +222,17 @@ public final class PathBenchCommand implements Callable<Integer> {
   }
 
   /** Where relayed datagrams were lost, if anywhere: the relay's drops by reason and each bridge's. */
+  /** Gateways a's and b's kernel UDP receive-buffer drop counters (-1 when unreadable). */
+  private static long[] rcvbufErrors(MeshLab lab) {
+    long[] out = new long[2];
+    for (int i = 0; i < 2; i++) {
+      String n = udpRcvbufErrors(lab.net().exec(lab.cluster(i == 0 ? "a" : "b").gateway(), Duration.ofSeconds(10),
+          "cat", "/proc/net/snmp").stdout());
+      out[i] = n.equals("?") ? -1 : Long.parseLong(n);
+    }
+    return out;
+  }
+
   private static void printDrops(MeshLab lab) {
     String relay = lab.relayMetrics("r1");
     StringBuilder out = new StringBuilder("relay r1: forwarded ")
