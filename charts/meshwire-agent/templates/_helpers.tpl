@@ -84,6 +84,20 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- default .Values.wireguard.listenPort .Values.service.port }}
 {{- end }}
 
+{{/*
+The direct-path probe port (`--probe-port`): the agent binds it and announces it, and peers send
+probes to it at the gateway endpoint's host, so by default it is the port peers reach from outside:
+the Service's port + 1 (a NodePort Service with a fixed node port: that node port + 1), or with
+hostNetwork the WireGuard port + 1.
+*/}}
+{{- define "meshwire-agent.probePort" -}}
+{{- if .Values.wireguard.probePort }}{{ .Values.wireguard.probePort }}
+{{- else if and .Values.service.enabled (not .Values.hostNetwork) (eq .Values.service.type "NodePort") .Values.service.nodePort }}{{ add1 .Values.service.nodePort }}
+{{- else if and .Values.service.enabled (not .Values.hostNetwork) }}{{ add1 (include "meshwire-agent.servicePort" .) }}
+{{- else }}{{ add1 .Values.wireguard.listenPort }}
+{{- end }}
+{{- end }}
+
 {{/* Gateway endpoints: the values, else (hostNetwork) the node's IP, expanded by the kubelet. */}}
 {{- define "meshwire-agent.endpoints" -}}
 {{- if .Values.gateway.endpoints }}

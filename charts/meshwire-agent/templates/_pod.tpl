@@ -56,6 +56,7 @@ spec:
         {{- end }}
         - --interface={{ .Values.wireguard.interface }}
         - --listen-port={{ .Values.wireguard.listenPort }}
+        - --probe-port={{ include "meshwire-agent.probePort" . }}
         {{- with .Values.wireguard.interfaceAddress }}
         - --interface-address={{ . }}
         {{- end }}
@@ -122,9 +123,9 @@ spec:
         - name: wireguard
           containerPort: {{ .Values.wireguard.listenPort }}
           protocol: UDP
-        # Direct-path probes (relay fallback): WireGuard's port + 1, by convention.
+        # Direct-path probes (relay fallback): the announced --probe-port.
         - name: probe
-          containerPort: {{ add1 .Values.wireguard.listenPort }}
+          containerPort: {{ include "meshwire-agent.probePort" . }}
           protocol: UDP
         - name: metrics
           containerPort: {{ .Values.metrics.port }}

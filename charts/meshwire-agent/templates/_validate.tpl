@@ -32,6 +32,9 @@ this first, so `helm template` and `helm install` stop before anything renders.
 {{- if and (eq .Values.workload.kind "DaemonSet") (not .Values.nodeSelector) }}
 {{- $errors = append $errors "nodeSelector: workload.kind DaemonSet needs a nodeSelector that picks the gateway node (one cluster runs one agent, on one state volume)" }}
 {{- end }}
+{{- if eq (int (include "meshwire-agent.probePort" .)) (int .Values.wireguard.listenPort) }}
+{{- $errors = append $errors (printf "wireguard.probePort: %v is wireguard.listenPort too; direct-path probes need a UDP port of their own" (include "meshwire-agent.probePort" .)) }}
+{{- end }}
 {{- if .Values.reflection.enabled }}
 {{- if eq (int .Values.reflection.peerPort) (int .Values.metrics.port) }}
 {{- $errors = append $errors (printf "reflection.peerPort: %v is metrics.port too; the peer channel and the metrics listener are both TCP listeners of the agent" .Values.reflection.peerPort) }}

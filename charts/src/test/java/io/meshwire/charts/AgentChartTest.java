@@ -107,6 +107,7 @@ class AgentChartTest {
             "--join-token-file=/etc/meshwire/join-token/token",
             "--interface=mw0",
             "--listen-port=51820",
+            "--probe-port=51821",
             "--endpoint=203.0.113.10:51820",
             "--pod-cidrs=10.244.0.0/16",
             "--service-cidrs=10.96.0.0/12",
@@ -270,9 +271,30 @@ class AgentChartTest {
     assertEquals(31820, port.getNodePort());
     assertEquals("wireguard", port.getTargetPort().getStrValue());
     V1ServicePort probe = service.getSpec().getPorts().get(1);
-    assertEquals(List.of("probe", "UDP", 51821, 31821, "probe"), List.of(probe.getName(), probe.getProtocol(),
+    assertEquals(List.of("probe", "UDP", 31821, 31821, "probe"), List.of(probe.getName(), probe.getProtocol(),
         probe.getPort(), probe.getNodePort(), probe.getTargetPort().getStrValue()),
-        "direct-path probes go to the announced endpoint's port + 1");
+        "peers probe the node's port the agent announces: the WireGuard node port + 1");
+    assertEquals(31821, agentConfig(required().values("agent/node-port.yaml")).probePort());
+  }
+
+  @Test
+  void theAnnouncedProbePortIsTheOnePeersReachAndTheServiceAndPodOpenIt() {
+    record Case(String name, HelmCharts.Render render, int announced) {}
+    for (Case c : List.of(
+        new Case("defaults: Service port + 1", required(), 51821),
+        new Case("Service on 443", required().set("service.port", 443), 444),
+        new Case("hostNetwork: listen port + 1", required().values("agent/host-network.yaml"), 51821),
+        new Case("explicit", required().set("wireguard.probePort", 40000), 40000))) {
+      Manifests m = c.render().manifests();
+      V1Container agent = agentContainer(m.only(V1Deployment.class).getSpec().getTemplate());
+      assertEquals(c.announced(), agentConfig(c.render()).probePort(), c.name());
+      assertEquals(c.announced(), port(agent, "probe").getContainerPort(), c.name());
+      if (!m.ofKind("Service").isEmpty()) {
+        V1ServicePort probe = wireGuardService(m).getSpec().getPorts().get(1);
+        assertEquals(c.announced(), probe.getPort(), c.name());
+        assertEquals("probe", probe.getTargetPort().getStrValue(), c.name());
+      }
+    }
   }
 
   @Test
@@ -612,6 +634,10 @@ class AgentChartTest {
             "wireguard.implementation: wireguard.implementation must be one of the following: "
                 + "\"auto\", \"kernel\", \"userspace\""),
         invalid("listen port 0", "wireguard.listenPort", 0, "wireguard.listenPort: Must be greater than or equal to 1"),
+        invalid("probe port on the WireGuard port", "wireguard.probePort", 51820,
+            "wireguard.probePort: 51820 is wireguard.listenPort too"),
+        invalid("probe port 70000", "wireguard.probePort", 70000,
+            "wireguard.probePort: Must be less than or equal to 65535"),
         invalid("interface name too long", "wireguard.interface", "a-name-longer-than-15",
             "wireguard.interface: Does not match pattern"),
         invalid("cluster ID not a DNS label", "clusterId", "East_1", "clusterId: Does not match pattern"),

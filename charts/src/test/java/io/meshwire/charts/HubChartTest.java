@@ -220,7 +220,13 @@ class HubChartTest {
     V1PodSpec pod = relay.getSpec().getTemplate().getSpec();
     V1Container c = pod.getContainers().get(0);
     assertEquals(List.of("relay", "--listen=0.0.0.0:8443", "--data-dir=/etc/meshwire-relay",
-        "--metrics-listen=0.0.0.0:9465", "--revocations=/etc/meshwire-relay-revocations/revocations.json"), c.getArgs());
+        "--metrics-listen=0.0.0.0:9465", "--hub=" + FULLNAME + ".meshwire.svc:7443",
+        "--revocations-cache=/var/lib/meshwire-relay/hub-revocations.json",
+        "--revocations=/etc/meshwire-relay-revocations/revocations.json"), c.getArgs());
+    assertTrue(c.getVolumeMounts().stream().anyMatch(v -> v.getName().equals("state")
+        && v.getMountPath().equals("/var/lib/meshwire-relay") && !Boolean.TRUE.equals(v.getReadOnly())),
+        "the revocation cache is writable");
+    assertEquals(new io.kubernetes.client.openapi.models.V1EmptyDirVolumeSource(), volume(pod, "state").getEmptyDir());
     assertEquals("relay-creds", volume(pod, "credentials").getSecret().getSecretName());
     assertEquals("hub-revocations", volume(pod, "revocations").getConfigMap().getName());
     assertEquals(Boolean.TRUE, c.getSecurityContext().getRunAsNonRoot());

@@ -38,6 +38,16 @@ class RelayCommandTest {
   }
 
   @Test
+  void aBadHubAddressOrThreadCountIsAUsageErrorNamingTheFlag() {
+    CliRun run = CliRun.of("relay", "--listen", "127.0.0.1:0", "--data-dir", dir.toString(), "--hub", "hub");
+    assertEquals(2, run.exitCode(), run.toString());
+    assertTrue(run.err().contains("--hub"), run.toString());
+    run = CliRun.of("relay", "--listen", "127.0.0.1:0", "--data-dir", dir.toString(), "--threads", "0");
+    assertEquals(2, run.exitCode(), run.toString());
+    assertTrue(run.err().contains("--threads") && run.err().contains("1..64"), run.toString());
+  }
+
+  @Test
   void aBadListenAddressIsAUsageError() {
     CliRun run = CliRun.of("relay", "--listen", "nowhere", "--data-dir", dir.toString());
     assertEquals(2, run.exitCode(), run.toString());

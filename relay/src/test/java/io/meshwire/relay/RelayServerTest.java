@@ -215,6 +215,14 @@ class RelayServerTest {
     // It reconnects, and is refused at the handshake from now on.
     await().atMost(Duration.ofSeconds(10)).until(() -> counter("meshwire.relay.handshakes", "result", "revoked") >= 1);
     assertEquals(List.of("b"), server.connectedClusters());
+    // Refused connections back off like failed ones (200 ms doubling): a handful of handshakes in
+    // 3 s, not one every few milliseconds.
+    double refused = counter("meshwire.relay.handshakes", "result", "revoked");
+    long waitStart = System.nanoTime();
+    await().pollDelay(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(4)).until(() -> true);
+    double perSecond = (counter("meshwire.relay.handshakes", "result", "revoked") - refused)
+        / ((System.nanoTime() - waitStart) / 1e9);
+    assertTrue(perSecond < 3, "a revoked client reconnected " + perSecond + " times a second");
   }
 
   /** A TLS client that writes raw bytes once the handshake is done. */

@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -32,6 +33,7 @@ public final class PathBenchCommand implements Callable<Integer> {
 
   private static final Pattern RECEIVED = Pattern.compile(
       "\"sum_received\"\\s*:\\s*\\{[^}]*?\"bytes\"\\s*:\\s*(\\d+)[^}]*?\"bits_per_second\"\\s*:\\s*([0-9.eE+]+)");
+  private static final int RELAY_PORT = 443;
   private static final Pattern RTT = Pattern.compile("time=([0-9.]+) ms");
 
   @Option(names = "--seconds", defaultValue = "10", description = "iperf3 run length. Default: ${DEFAULT-VALUE}.")
@@ -52,6 +54,24 @@ public final class PathBenchCommand implements Callable<Integer> {
       + "transport (-Dmeshwire.relay.transport): auto, epoll or nio, to compare them. Default: ${DEFAULT-VALUE}.")
   private String relayTransport;
 
+  @Option(names = "--hops", description = "Also capture the relayed pings with tcpdump in gateway a's, the relay's "
+      + "and gateway b's namespaces and print where their time goes, hop by hop (needs tcpdump).")
+  private boolean hops;
+
+  @Option(names = "--profile", description = "During the relayed 1-stream iperf3, record the relay's and both agents' "
+      + "CPU with perf and print it by component (kernel, TLS, JIT code, JVM, libc; needs perf).")
+  private boolean profile;
+
+  @Option(names = "--warmup", defaultValue = "3", description = "Seconds of unmeasured iperf3 before each path's "
+      + "runs (without it the relayed runs include the relay's JIT compilation; 0: none). Default: ${DEFAULT-VALUE}.")
+  private int warmup;
+
+  @Option(names = "--ping-only", description = "Skip iperf3: RTT only (quick A/B runs of latency changes).")
+  private boolean pingOnly;
+
+  @Option(names = "--relay-args", split = " ", description = "Extra meshwire relay flags, e.g. \"--threads=1\".")
+  private List<String> relayArgs = List.of();
+
   /** One path's numbers. */
   record Result(String path, double gbps1, double gbps4, double rttMedianMs, double relayCpuSecondsPerGb) {}
 
@@ -63,20 +83,30 @@ public final class PathBenchCommand implements Callable<Integer> {
     String transport = "-D" + RelayTransport.PROPERTY + "=" + relayTransport;
     List<String> jvm = List.of("-Xmx512m", "-XX:+UseParallelGC", transport);
     List<Result> results = new ArrayList<>();
-    try (MeshLab lab = MeshLab.startWithRelays(work, jar, List.of("r1"), 443, jvm)) {
+    try (MeshLab lab = MeshLab.startWithRelays(work, jar, List.of("r1"), RELAY_PORT, jvm)) {
       if (!relayTransport.equals("auto")) {
         List<String> agentJvm = new ArrayList<>(AgentJvmOptions.fromJar(jar)); // the shipped options, as users run it
         agentJvm.add(transport);
         lab.agentJvmOptions(agentJvm);
+      }
+      if (!relayArgs.isEmpty()) {
+        lab.relayArgs(relayArgs);
+        lab.killRelay("r1");
+        lab.startRelay("r1");
+        System.out.println("relay flags: " + relayArgs);
       }
       lab.addCluster("a", "10.121.0.0/16");
       lab.addCluster("b", "10.122.0.0/16");
       lab.awaitFullMesh(List.of("a", "b"), Duration.ofSeconds(60));
       ClusterNet b = lab.cluster("b");
       lab.net().spawn(b.workload(), List.of("iperf3", "-s", "-B", b.workloadAddress()), work.resolve("iperf3.log"));
-      MeshLab.awaitTrue(() -> iperf(lab, 1, 1) != null, Duration.ofSeconds(20), "iperf3 server in b");
+      if (!pingOnly) {
+        MeshLab.awaitTrue(() -> iperf(lab, 1, 1) != null, Duration.ofSeconds(20), "iperf3 server in b");
+      }
 
-      results.add(measure(lab, "direct", -1));
+      long[] before = rcvbufErrors(lab);
+      results.add(measure(lab, "direct", -1, work));
+      long[] afterDirect = rcvbufErrors(lab);
       lab.blockUdp("a", "b", true);
       long blocked = System.nanoTime();
       // Ping on every poll (not short-circuited): an idle link is judged only when it carries traffic.
@@ -84,23 +114,70 @@ public final class PathBenchCommand implements Callable<Integer> {
               & lab.wgEndpoint("b", "a").startsWith("127.0.0.1:"), Duration.ofSeconds(30), "a <-> b relayed");
       System.out.printf(Locale.ROOT, "blackhole to relayed: %.1f s (relay transport %s)%n",
           (System.nanoTime() - blocked) / 1e9, relayTransport);
-      results.add(measure(lab, "relayed", lab.relayPid("r1")));
+      long[] beforeRelayed = rcvbufErrors(lab);
+      results.add(measure(lab, "relayed", lab.relayPid("r1"), work));
+      long[] afterRelayed = rcvbufErrors(lab);
       printDrops(lab);
+      System.out.printf(Locale.ROOT, "gateway UDP receive-buffer drops (RcvbufErrors) a / b: direct runs %d / %d,"
+          + " relayed runs %d / %d%n", afterDirect[0] - before[0], afterDirect[1] - before[1],
+          afterRelayed[0] - beforeRelayed[0], afterRelayed[1] - beforeRelayed[1]);
     }
     print(results);
     return 0;
   }
 
-  private Result measure(MeshLab lab, String path, long relayPid) {
+  private Result measure(MeshLab lab, String path, long relayPid, Path work) {
+    if (pingOnly) {
+      return new Result(path, Double.NaN, Double.NaN, rtt(lab, relayPid > 0, work), Double.NaN);
+    }
+    if (warmup > 0) {
+      iperf(lab, 1, warmup); // not measured: the relay's and bridges' data path gets compiled first
+    }
     double cpuBefore = relayPid > 0 ? ProcStats.cpuSeconds(relayPid) : 0;
-    double[] one = iperf(lab, 1, seconds);
+    double[] one;
+    if (profile && relayPid > 0) {
+      Map<String, Long> pids = new java.util.LinkedHashMap<>();
+      pids.put("relay", relayPid);
+      pids.put("agent a", lab.agentPid("a"));
+      pids.put("agent b", lab.agentPid("b"));
+      try (CpuProfile cpu = CpuProfile.start(pids, work)) {
+        one = iperf(lab, 1, seconds);
+        System.out.print(cpu.stopAndReport());
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+    } else {
+      one = iperf(lab, 1, seconds);
+    }
     double[] four = iperf(lab, 4, seconds);
     double cpu = relayPid > 0 ? ProcStats.cpuSeconds(relayPid) - cpuBefore : 0;
     if (one == null || four == null) {
       throw new IllegalStateException("iperf3 on the " + path + " path failed");
     }
     double gb = (one[0] + four[0]) / 1e9;
-    return new Result(path, one[1] / 1e9, four[1] / 1e9, rttMedian(lab), relayPid > 0 ? cpu / gb : Double.NaN);
+    return new Result(path, one[1] / 1e9, four[1] / 1e9, rtt(lab, relayPid > 0, work),
+        relayPid > 0 ? cpu / gb : Double.NaN);
+  }
+
+  /** The ping median; on the relayed path with {@code --hops}, also where its time goes. */
+  private double rtt(MeshLab lab, boolean relayed, Path work) {
+    if (!relayed || !hops) {
+      return rttMedian(lab);
+    }
+    warmUp(lab);
+    try (HopCapture capture = HopCapture.start(lab, work, "r1", RELAY_PORT)) {
+      double median = pings(lab);
+      System.out.print(capture.stopAndReport(port(lab.wgEndpoint("a", "b")), port(lab.wgEndpoint("b", "a")),
+          lab.cluster("a").publicAddress(), lab.cluster("b").publicAddress(), median));
+      return median;
+    }
+  }
+
+  private static int port(String endpoint) {
+    return Integer.parseInt(endpoint.substring(endpoint.lastIndexOf(':') + 1));
   }
 
   /** {bytes received, bits per second}, or null when iperf3 failed. */
@@ -116,6 +193,20 @@ public final class PathBenchCommand implements Callable<Integer> {
   }
 
   private double rttMedian(MeshLab lab) {
+    warmUp(lab);
+    return pings(lab);
+  }
+
+  /** Without iperf3 first, the data path's code would still be interpreted: 2,000 quick pings compile it. */
+  private void warmUp(MeshLab lab) {
+    if (pingOnly) {
+      lab.net().exec(lab.cluster("a").workload(), Duration.ofSeconds(60), "ping", "-n", "-q", "-i", "0.002", "-c",
+          "2000", lab.cluster("b").workloadAddress());
+    }
+  }
+
+  /** Median RTT of {@link #pings} pings at 10 Hz. */
+  private double pings(MeshLab lab) {
     ExecResult r = lab.net().exec(lab.cluster("a").workload(), Duration.ofSeconds(pings / 10 + 20), "ping", "-n",
         "-i", "0.1", "-c", String.valueOf(pings), lab.cluster("b").workloadAddress());
     List<Double> rtts = new ArrayList<>();
@@ -131,6 +222,17 @@ public final class PathBenchCommand implements Callable<Integer> {
   }
 
   /** Where relayed datagrams were lost, if anywhere: the relay's drops by reason and each bridge's. */
+  /** Gateways a's and b's kernel UDP receive-buffer drop counters (-1 when unreadable). */
+  private static long[] rcvbufErrors(MeshLab lab) {
+    long[] out = new long[2];
+    for (int i = 0; i < 2; i++) {
+      String n = udpRcvbufErrors(lab.net().exec(lab.cluster(i == 0 ? "a" : "b").gateway(), Duration.ofSeconds(10),
+          "cat", "/proc/net/snmp").stdout());
+      out[i] = n.equals("?") ? -1 : Long.parseLong(n);
+    }
+    return out;
+  }
+
   private static void printDrops(MeshLab lab) {
     String relay = lab.relayMetrics("r1");
     StringBuilder out = new StringBuilder("relay r1: forwarded ")

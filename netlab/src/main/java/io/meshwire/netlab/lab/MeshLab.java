@@ -61,6 +61,7 @@ public final class MeshLab implements AutoCloseable {
   private final Map<String, NetworkNamespaces.Host> relayHosts = new LinkedHashMap<>();
   private final Map<String, Process> relayProcesses = new LinkedHashMap<>();
   private int relayPort;
+  private List<String> relayArgs = List.of();
   /** Quick-starting JVMs for tests: small heap, serial GC, C1 only. */
   public static final List<String> TEST_JVM = List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
   private List<String> jvmOptions = TEST_JVM;
@@ -180,11 +181,23 @@ public final class MeshLab implements AutoCloseable {
     }
     Path logFile = workDir.resolve("relay-" + name + ".log");
     long logOffset = sizeOf(logFile);
-    Process p = net.spawn(relayHosts.get(name).namespace(), javaCommand("io.meshwire.cli.Main", "relay",
-        "--listen", relayAddress(name), "--data-dir", dir.toString(),
-        "--metrics-listen", "127.0.0.1:" + RELAY_METRICS_PORT), logFile);
+    List<String> args = new ArrayList<>(List.of("relay", "--listen", relayAddress(name), "--data-dir", dir.toString(),
+        "--metrics-listen", "127.0.0.1:" + RELAY_METRICS_PORT, "--hub", hubAddress()));
+    args.addAll(relayArgs);
+    Process p = net.spawn(relayHosts.get(name).namespace(), javaCommand("io.meshwire.cli.Main",
+        args.toArray(String[]::new)), logFile);
     relayProcesses.put(name, p);
     awaitLine(logFile, logOffset, "READY", p, Duration.ofSeconds(60));
+  }
+
+  /** Extra {@code meshwire relay} flags for relays started from now on (benchmarks compare settings). */
+  public void relayArgs(List<String> args) {
+    relayArgs = List.copyOf(args);
+  }
+
+  /** The network namespace relay {@code name} runs in (its host on the test internet). */
+  public String relayNamespace(String name) {
+    return relayHosts.get(name).namespace();
   }
 
   /** The PID of relay {@code name}'s process. */

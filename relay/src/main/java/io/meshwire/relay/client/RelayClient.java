@@ -57,6 +57,9 @@ public final class RelayClient implements AutoCloseable {
     default void onConnected(boolean connected) {}
   }
 
+  /** A connection that lasted this long reconnects at once when lost; a shorter one backs off. */
+  static final Duration STABLE = Duration.ofSeconds(2);
+
   private final HostPort relay;
   private final SslContext tls;
   private final EventLoop loop;
@@ -70,6 +73,8 @@ public final class RelayClient implements AutoCloseable {
   private volatile boolean closed;
   /** Owned by {@link #loop}. */
   private int attempt;
+  /** Owned by {@link #loop}: when the current connection's handshake completed. */
+  private long connectedAt;
   /** Owned by {@link #loop}: datagrams sent and received, the idle check's evidence of use. */
   private long activity;
 
@@ -184,9 +189,13 @@ public final class RelayClient implements AutoCloseable {
     if (closed) {
       return;
     }
-    attempt = was ? 0 : attempt + 1;
+    // A connection the relay closes right after the handshake (a revoked certificate, a relay
+    // shutting down) counts as a failed attempt: reconnecting at once would loop as fast as
+    // handshakes complete.
+    boolean lasted = was && System.nanoTime() - connectedAt >= STABLE.toNanos();
+    attempt = lasted ? 0 : attempt + 1;
     long capMillis = Math.min(maxBackoff.toMillis(), 200L << Math.min(attempt, 16));
-    long delay = was ? 0 : ThreadLocalRandom.current().nextLong(capMillis / 2, capMillis + 1);
+    long delay = lasted ? 0 : ThreadLocalRandom.current().nextLong(capMillis / 2, capMillis + 1);
     loop.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
   }
 
@@ -196,7 +205,7 @@ public final class RelayClient implements AutoCloseable {
       if (evt instanceof SslHandshakeCompletionEvent done) {
         if (done.isSuccess()) {
           ready = true;
-          attempt = 0;
+          connectedAt = System.nanoTime();
           log.info("event=relay_connected relay={}", relay);
           listener.onConnected(true);
         } else {

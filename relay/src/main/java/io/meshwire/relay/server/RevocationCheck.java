@@ -31,6 +31,27 @@ public interface RevocationCheck {
     return list::isRevoked;
   }
 
+  /** Revoked when any of {@code checks} says so (a standalone relay: the hub's list and a file). */
+  static RevocationCheck anyOf(java.util.List<RevocationCheck> checks) {
+    java.util.List<RevocationCheck> all = java.util.List.copyOf(checks);
+    return new RevocationCheck() {
+      @Override
+      public boolean isRevoked(X509Certificate cert) {
+        for (RevocationCheck c : all) {
+          if (c.isRevoked(cert)) {
+            return true;
+          }
+        }
+        return false;
+      }
+
+      @Override
+      public void refresh() {
+        all.forEach(RevocationCheck::refresh);
+      }
+    };
+  }
+
   /**
    * The revocation list file a hub writes ({@code <hub data>/revocations.json}), re-read when its
    * modification time or size changes. A standalone relay is given this file (a shared volume or a

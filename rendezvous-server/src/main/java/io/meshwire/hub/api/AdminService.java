@@ -49,6 +49,9 @@ import io.meshwire.proto.admin.v1.ListClustersRequest;
 import io.meshwire.proto.admin.v1.ListClustersResponse;
 import io.meshwire.proto.admin.v1.ListJoinTokensRequest;
 import io.meshwire.proto.admin.v1.ListJoinTokensResponse;
+import io.meshwire.proto.admin.v1.ListRevocationsRequest;
+import io.meshwire.proto.admin.v1.ListRevocationsResponse;
+import io.meshwire.proto.admin.v1.Revocation;
 import io.meshwire.proto.admin.v1.MeshAdminGrpc;
 import io.meshwire.proto.admin.v1.MeshStatus;
 import io.meshwire.proto.admin.v1.RemoveClusterRequest;
@@ -183,6 +186,15 @@ final class AdminService extends MeshAdminGrpc.MeshAdminImplBase {
     } catch (Rejection e) {
       response.onError(Statuses.of(e));
     }
+  }
+
+  @Override
+  public void listRevocations(ListRevocationsRequest request, StreamObserver<ListRevocationsResponse> response) {
+    ListRevocationsResponse.Builder b = ListRevocationsResponse.newBuilder();
+    revocations.entries().forEach(e -> b.addRevocations(Revocation.newBuilder().setSpiffeId(e.id().uri())
+        .setRevokedBefore(ProtoMapper.timestamp(e.at())).setReason(e.reason())));
+    response.onNext(b.build());
+    response.onCompleted();
   }
 
   @Override

@@ -31,7 +31,9 @@ public final class AccessPolicy {
     return new AccessPolicy(
         Map.of(
             "meshwire.enrollment.v1.Enrollment/Enroll", Set.of(ANONYMOUS),
-            "meshwire.enrollment.v1.Enrollment/Renew", Set.of(cluster)),
+            "meshwire.enrollment.v1.Enrollment/Renew", Set.of(cluster),
+            // Standalone relays (hub-role certificates) poll it to cut revoked clusters off.
+            "meshwire.admin.v1.MeshAdmin/ListRevocations", Set.of(admin, hub)),
         Map.of(
             "meshwire.rendezvous.v1.Rendezvous", Set.of(cluster),
             "meshwire.admin.v1.MeshAdmin", Set.of(admin),
