@@ -120,6 +120,18 @@ public final class EtcdMembership implements Membership {
   private static final String REPLICAS = UNWATCHED + "replicas/";
   private static final int MAX_TXN_ATTEMPTS = 8;
   /**
+   * Writes this replica has in flight to etcd at most; more wait for a slot up to the call timeout,
+   * then are told to retry (RESOURCE_EXHAUSTED with a hint) instead of piling onto a slow etcd
+   * until every one of them times out.
+   */
+  static final int MAX_WRITES_IN_FLIGHT = 64;
+  /** The retry hint when etcd did not commit in time or has no quorum. */
+  static final Duration RETRY_AFTER_UNAVAILABLE = Duration.ofSeconds(2);
+  /** The retry hint when this replica's writes in flight are at {@link #MAX_WRITES_IN_FLIGHT}. */
+  static final Duration RETRY_AFTER_BUSY = Duration.ofSeconds(1);
+  /** How long one diagnosis of a failed write (status of every member) answers for all that fail meanwhile. */
+  private static final Duration DIAGNOSIS_REUSE = Duration.ofSeconds(2);
+  /**
    * A failed watch is restarted after a jittered, growing delay (0..200 ms, doubling to 0..5 s):
    * with every member down, each attempt fails at once, and a fixed short delay made a restart
    * (and a log line) every 200 ms for as long as the outage lasted.
@@ -188,6 +200,12 @@ public final class EtcdMembership implements Membership {
   private final ConcurrentSkipListMap<Long, List<CompletableFuture<Void>>> appliedWaiters =
       new ConcurrentSkipListMap<>();
 
+  private final java.util.concurrent.Semaphore writeSlots = new java.util.concurrent.Semaphore(MAX_WRITES_IN_FLIGHT);
+  // The last diagnosis of a failed write and when it was made (nanoTime): one member status round per DIAGNOSIS_REUSE.
+  private volatile String lastDiagnosis;
+  private volatile long lastDiagnosisNanos;
+  private final java.util.concurrent.atomic.LongAdder writesRefusedBusy = new java.util.concurrent.atomic.LongAdder();
+
   private final Object lock = new Object();
   // @GuardedBy("lock")
   private final Map<String, ClusterRecord> clusters = new TreeMap<>();
@@ -214,7 +232,11 @@ public final class EtcdMembership implements Membership {
   private volatile long memberRevision;
   // Listener keys were loaded as of this revision; the watch's replay of older ones is skipped.
   private volatile long listenersLoadedAt;
+  // Ready once `applied` reaches it: the newest watched key when the state was loaded, the
+  // replica reconnected to etcd or its watch was replaced.
   private volatile long catchUpTarget;
+  // A stalled watch is being replaced (from the stall until the new one is started).
+  private volatile boolean watchReplacing;
   private volatile long seenEtcdRevision;
   private volatile long leaseId;
   private volatile long lastEtcdContactNanos = System.nanoTime();
@@ -343,8 +365,19 @@ public final class EtcdMembership implements Membership {
     if (why != null) {
       return Optional.of(why);
     }
-    long target = catchUpTarget;
     long done = applied;
+    if (watchReplacing) {
+      return Optional.of("catching up with etcd: replacing a watch that answered no progress request within "
+          + options.watchStallAfter().toMillis() + " ms (applied revision " + done + ")");
+    }
+    long requested = progressRequestedNanos;
+    long unanswered = requested == 0 ? 0 : System.nanoTime() - requested;
+    if (unanswered > options.watchStallAfter().toNanos() / 2) {
+      // Changes may be waiting behind a hung member: this replica cannot tell that it is current.
+      return Optional.of("catching up with etcd: its watch has answered no progress request for "
+          + TimeUnit.NANOSECONDS.toMillis(unanswered) + " ms (applied revision " + done + ")");
+    }
+    long target = catchUpTarget;
     return done >= target ? Optional.empty()
         : Optional.of("catching up with etcd: applied revision " + done + " of " + target);
   }
@@ -394,59 +427,88 @@ public final class EtcdMembership implements Membership {
 
   // ---- writes -------------------------------------------------------------------------------
 
+  /**
+   * One transaction in the common case: the replica's own state (kept by its watch) is the guess of
+   * what etcd holds, compared by modification revision; when another replica wrote the cluster
+   * meanwhile, the failed transaction returns etcd's record and the next attempt compares with
+   * that. A linearizable read before each write doubled the round trips through etcd's leader.
+   */
   @Override
   public CompletableFuture<Long> upsert(ClusterRecord record) throws Rejection {
     String id = record.clusterId();
     // Against this replica's view, like the file store: not a transaction across replicas (two
     // clusters racing with one key on two replicas could both pass), but a copied key is refused.
-    for (ClusterRecord other : clusters()) {
-      if (!other.clusterId().equals(id) && other.wireguardPublicKey().equals(record.wireguardPublicKey())) {
-        throw new Rejection(Rejection.Kind.ALREADY_EXISTS, "record.wireguard_public_key: "
-            + record.wireguardPublicKey() + " is already held by cluster \"" + other.clusterId() + "\"");
+    ClusterRecord known;
+    synchronized (lock) {
+      for (ClusterRecord other : clusters.values()) {
+        if (!other.clusterId().equals(id) && other.wireguardPublicKey().equals(record.wireguardPublicKey())) {
+          throw new Rejection(Rejection.Kind.ALREADY_EXISTS, "record.wireguard_public_key: "
+              + record.wireguardPublicKey() + " is already held by cluster \"" + other.clusterId() + "\"");
+        }
       }
+      known = clusters.get(id);
     }
     ByteSequence key = key(CLUSTERS + id);
+    ByteSequence revokedGuard = key(REVOKED_GUARD + id);
     ClusterRecord stored = record.accepted(clock.instant(), 0);
     ByteSequence value = ByteSequence.from(codec.encodeEvent(0, new ClusterUpserted(stored)));
-    try {
-      for (int attempt = 0; attempt < MAX_TXN_ATTEMPTS; attempt++) {
+    // What etcd is expected to hold: its modification revision (0: no key) and generation.
+    long expectedRevision = known == null ? 0 : known.revision();
+    long storedGeneration = known == null ? 0 : known.generation();
+    try (WriteSlot slot = writeSlot("cluster " + id)) {
+      if (record.generation() <= storedGeneration) {
+        // Stale against this replica's state: checked against etcd, not refused on a guess (this
+        // replica may not have seen the cluster removed yet).
         GetResponse current = call(kv.get(key), "reading cluster " + id);
-        Cmp unchanged;
-        if (current.getKvs().isEmpty()) {
-          unchanged = new Cmp(key, Cmp.Op.EQUAL, CmpTarget.version(0));
-        } else {
-          KeyValue kvCurrent = current.getKvs().get(0);
-          long generation = recordOf(kvCurrent).generation();
-          if (record.generation() <= generation) {
-            throw new Rejection(Rejection.Kind.FAILED_PRECONDITION, "record.generation: " + record.generation()
-                + " is not greater than the stored generation " + generation);
-          }
-          unchanged = new Cmp(key, Cmp.Op.EQUAL, CmpTarget.modRevision(kvCurrent.getModRevision()));
+        expectedRevision = current.getKvs().isEmpty() ? 0 : current.getKvs().get(0).getModRevision();
+        storedGeneration = current.getKvs().isEmpty() ? 0 : recordOf(current.getKvs().get(0)).generation();
+        if (record.generation() <= storedGeneration) {
+          throw new Rejection(Rejection.Kind.FAILED_PRECONDITION, "record.generation: " + record.generation()
+              + " is not greater than the stored generation " + storedGeneration);
         }
+      }
+      for (int attempt = 0; attempt < MAX_TXN_ATTEMPTS; attempt++) {
+        Cmp unchanged = expectedRevision == 0 ? new Cmp(key, Cmp.Op.EQUAL, CmpTarget.version(0))
+            : new Cmp(key, Cmp.Op.EQUAL, CmpTarget.modRevision(expectedRevision));
         TxnResponse txn = call(kv.txn()
-            .If(unchanged, new Cmp(key(REVOKED_GUARD + id), Cmp.Op.EQUAL, CmpTarget.version(0)))
+            .If(unchanged, new Cmp(revokedGuard, Cmp.Op.EQUAL, CmpTarget.version(0)))
             .Then(Op.put(key, value, PutOption.DEFAULT))
-            .Else(Op.get(key(REVOKED_GUARD + id), GetOption.DEFAULT))
+            .Else(Op.get(key, GetOption.DEFAULT), Op.get(revokedGuard, GetOption.builder().withCountOnly(true).build()))
             .commit(), "writing cluster " + id);
         if (txn.isSucceeded()) {
           return afterApplied(txn.getHeader().getRevision());
         }
-        if (!txn.getGetResponses().isEmpty() && txn.getGetResponses().get(0).getCount() > 0) {
+        List<GetResponse> now = txn.getGetResponses();
+        if (now.size() > 1 && now.get(1).getCount() > 0) {
           throw new Rejection(Rejection.Kind.PERMISSION_DENIED, "cluster \"" + id + "\" is revoked");
         }
-        // Another replica wrote this cluster between our read and our transaction: compare again.
+        if (now.isEmpty() || now.get(0).getKvs().isEmpty()) {
+          expectedRevision = 0;
+          storedGeneration = 0;
+        } else {
+          KeyValue current = now.get(0).getKvs().get(0);
+          expectedRevision = current.getModRevision();
+          storedGeneration = recordOf(current).generation();
+        }
+        if (record.generation() <= storedGeneration) {
+          throw new Rejection(Rejection.Kind.FAILED_PRECONDITION, "record.generation: " + record.generation()
+              + " is not greater than the stored generation " + storedGeneration);
+        }
+        // Another replica wrote this cluster since this one applied it: compare with etcd's record.
       }
       return CompletableFuture.failedFuture(new EtcdUnavailableException(
           "cluster " + id + ": too much contention in etcd, retry", null));
     } catch (EtcdCalls.EtcdCallException e) {
       return CompletableFuture.failedFuture(unavailable(e));
+    } catch (EtcdUnavailableException busy) {
+      return CompletableFuture.failedFuture(busy);
     }
   }
 
   @Override
   public CompletableFuture<Long> publishViews(String observer, List<PeerView> updated, Collection<String> withdrawn)
       throws Rejection {
-    try {
+    try (WriteSlot slot = writeSlot("views of " + observer)) {
       for (int attempt = 0; attempt < MAX_TXN_ATTEMPTS; attempt++) {
         List<Cmp> guards = new ArrayList<>();
         List<Op> ops = new ArrayList<>();
@@ -495,13 +557,15 @@ public final class EtcdMembership implements Membership {
           "views of " + observer + ": too much contention in etcd, retry", null));
     } catch (EtcdCalls.EtcdCallException e) {
       return CompletableFuture.failedFuture(unavailable(e));
+    } catch (EtcdUnavailableException busy) {
+      return CompletableFuture.failedFuture(busy);
     }
   }
 
   @Override
   public CompletableFuture<Long> remove(String clusterId, RemovalReason reason) throws Rejection {
     ByteSequence key = key(CLUSTERS + clusterId);
-    try {
+    try (WriteSlot slot = writeSlot("removing cluster " + clusterId)) {
       for (int attempt = 0; attempt < MAX_TXN_ATTEMPTS; attempt++) {
         GetResponse current = call(kv.get(key, GetOption.builder().withKeysOnly(true).build()),
             "reading cluster " + clusterId);
@@ -533,6 +597,8 @@ public final class EtcdMembership implements Membership {
           "cluster " + clusterId + ": too much contention in etcd, retry", null));
     } catch (EtcdCalls.EtcdCallException e) {
       return CompletableFuture.failedFuture(unavailable(e));
+    } catch (EtcdUnavailableException busy) {
+      return CompletableFuture.failedFuture(busy);
     }
   }
 
@@ -677,11 +743,51 @@ public final class EtcdMembership implements Membership {
     return response;
   }
 
-  /** What a caller gets when etcd did not commit: UNAVAILABLE, saying whether quorum is lost. */
+  /**
+   * What a caller gets when etcd did not commit: UNAVAILABLE, saying whether quorum is lost, with
+   * a retry hint. The members' status is asked once per {@link #DIAGNOSIS_REUSE} (and logged then):
+   * a burst of failed writes must not add a status round each to an etcd that is struggling.
+   */
   EtcdUnavailableException unavailable(EtcdCalls.EtcdCallException e) {
-    String why = EtcdClients.diagnose(client, endpoints, Duration.ofMillis(500));
-    log.warn("etcd write failed reason=\"{}\" call=\"{}\"", why, e.getMessage());
-    return new EtcdUnavailableException(why + ": " + e.getMessage(), e);
+    long now = System.nanoTime();
+    String why = lastDiagnosis;
+    if (why == null || now - lastDiagnosisNanos > DIAGNOSIS_REUSE.toNanos()) {
+      why = EtcdClients.diagnose(client, endpoints, Duration.ofMillis(500));
+      lastDiagnosis = why;
+      lastDiagnosisNanos = System.nanoTime();
+      log.warn("etcd write failed reason=\"{}\" call=\"{}\"", why, e.getMessage());
+    }
+    return new EtcdUnavailableException(why + ": " + e.getMessage(), e, RETRY_AFTER_UNAVAILABLE, false);
+  }
+
+  /** A slot for one write (see {@link #MAX_WRITES_IN_FLIGHT}); released by closing it. */
+  private WriteSlot writeSlot(String what) {
+    try {
+      if (writeSlots.tryAcquire(options.opTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+        return writeSlots::release;
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    writesRefusedBusy.increment();
+    throw new EtcdUnavailableException(what + ": hub replica " + options.replicaName() + " has "
+        + MAX_WRITES_IN_FLIGHT + " writes to etcd in flight; try again", null, RETRY_AFTER_BUSY, true);
+  }
+
+  /** Writes refused because {@link #MAX_WRITES_IN_FLIGHT} were in flight (each told to retry later). */
+  public long writesRefusedBusy() {
+    return writesRefusedBusy.sum();
+  }
+
+  /** Writes to etcd this replica has in flight now. */
+  public int writesInFlight() {
+    return MAX_WRITES_IN_FLIGHT - writeSlots.availablePermits();
+  }
+
+  /** A held write slot. */
+  private interface WriteSlot extends AutoCloseable {
+    @Override
+    void close();
   }
 
   /** Completes once this replica's watch has applied {@code revision}. */
@@ -779,14 +885,26 @@ public final class EtcdMembership implements Membership {
     }
     listenersLoadedAt = head;
     // Caught up once the watch has replayed up to the newest key present now.
-    GetResponse newest = call(kv.get(key(""), GetOption.builder().withRange(key(UNWATCHED)).withKeysOnly(true)
-        .withSortField(GetOption.SortTarget.MOD).withSortOrder(GetOption.SortOrder.DESCEND).withLimit(1).build()),
-        "reading the newest key under " + prefix);
-    catchUpTarget = newest.getKvs().isEmpty() ? 0 : newest.getKvs().get(0).getModRevision();
+    catchUpTarget = newestWatchedRevision();
     forListeners.forEach((p, values) -> listeners.get(p).loaded(values, head));
     log.info("etcd membership loaded prefix={} mesh_uid={} revision={} head={} clusters={}", prefix, meshUid,
         revision, head, clusters.size());
     return revision;
+  }
+
+  /** The revision of the newest key in the watched range (0: none): what a caught-up watch has applied. */
+  private long newestWatchedRevision() {
+    GetResponse newest = call(kv.get(key(""), GetOption.builder().withRange(key(UNWATCHED)).withKeysOnly(true)
+        .withSortField(GetOption.SortTarget.MOD).withSortOrder(GetOption.SortOrder.DESCEND).withLimit(1).build()),
+        "reading the newest key under " + prefix);
+    return newest.getKvs().isEmpty() ? 0 : newest.getKvs().get(0).getModRevision();
+  }
+
+  private void raiseCatchUpTarget() {
+    long newest = newestWatchedRevision();
+    if (newest > catchUpTarget) {
+      catchUpTarget = newest;
+    }
   }
 
   private void startWatch(long fromRevision) {
@@ -804,6 +922,7 @@ public final class EtcdMembership implements Membership {
           .withPrevKV(true).withProgressNotify(true).build();
       lastWatchResponseNanos = System.nanoTime();
       progressRequestedNanos = 0;
+      watchReplacing = false;
       watcher = client.getWatchClient().watch(key(""), option, Watch.listener(
           r -> onWatch(generation, r), e -> onWatchError(generation, e), () -> onWatchError(generation, null)));
     }
@@ -991,6 +1110,7 @@ public final class EtcdMembership implements Membership {
             notifyExecutor.execute(() -> durableListeners.forEach(l -> l.accept(revision)));
           }
         } else {
+          raiseCatchUpTarget();
           startWatch(applied + 1);
         }
       } catch (RuntimeException e) {
@@ -1007,6 +1127,10 @@ public final class EtcdMembership implements Membership {
   private void heartbeat() {
     try {
       ensureLease();
+      if (unavailable != null) {
+        // Back from a partition: not ready until the watch has replayed what changed meanwhile.
+        raiseCatchUpTarget();
+      }
       setUnavailable(null);
     } catch (RuntimeException e) {
       long silentNanos = System.nanoTime() - lastEtcdContactNanos;
@@ -1039,6 +1163,7 @@ public final class EtcdMembership implements Membership {
         generation = watchGeneration;
         failingAlready = watchFailures > 0;
       }
+      watchReplacing = true;
       progressRequestedNanos = 0;
       Duration delay = watchFailed("etcd watch stalled: no answer to a progress request within "
           + options.watchStallAfter().toMillis() + " ms", "stalled");
