@@ -251,7 +251,16 @@ public final class HubBenchCommand implements Callable<Integer> {
         + "%d caught up elsewhere, %d snapshots", r.agents(), e.replicas(), f.p50Ms(), f.p99Ms(), h.p50Ms(), h.p99Ms(),
         f.p50Ms() / h.p50Ms(), f.p99Ms() / h.p99Ms(), e.heapPerAgent(r.agents()) / 1024,
         r.hubMemory().heapPerAgent(r.agents()) / 1024, e.failover().agentsMoved(), e.failover().catchUp().p50Ms(),
-        e.failover().catchUp().maxMs(), e.failover().caughtUp(), e.failover().agentsWithSnapshot());
+        e.failover().catchUp().maxMs(), e.failover().caughtUp(), e.failover().agentsWithSnapshot())
+        + (r.etcd() == null ? "" : String.format(Locale.ROOT, "; raw etcd fan-out p50/p99 %.1f/%.1f ms (replicas: "
+            + "%.2fx/%.2fx)", r.etcd().fanout().allWatchers().p50Ms(), r.etcd().fanout().allWatchers().p99Ms(),
+            f.p50Ms() / r.etcd().fanout().allWatchers().p50Ms(), f.p99Ms() / r.etcd().fanout().allWatchers().p99Ms()))
+        + String.format(Locale.ROOT, "; join %.1f s, announce attempts refused %s, etcd leader changes %d",
+            e.joinSeconds(), e.announceErrors(), e.etcdLeaderChanges())
+        + (e.etcdCommit().count() == 0 ? "" : String.format(Locale.ROOT, "; stages p50/p99 (ms): commit %.1f/%.1f, "
+            + "accept to watch applied %.1f/%.1f, applied to write %.1f/%.1f", e.etcdCommit().p50Ms(),
+            e.etcdCommit().p99Ms(), e.etcdWatchDelay().p50Ms(), e.etcdWatchDelay().p99Ms(),
+            e.fanout().hubLag().p50Ms(), e.fanout().hubLag().p99Ms()));
   }
 
   /** Each exceeded threshold as one line naming the run and the figure. */

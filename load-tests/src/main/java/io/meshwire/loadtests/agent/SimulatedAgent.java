@@ -114,6 +114,7 @@ public final class SimulatedAgent {
           @Override
           public void onError(Throwable t) {
             Status s = Status.fromThrowable(t);
+            fleet.announceFailed(s);
             boolean retry = switch (s.getCode()) {
               case UNAVAILABLE, RESOURCE_EXHAUSTED, DEADLINE_EXCEEDED -> true;
               default -> false;

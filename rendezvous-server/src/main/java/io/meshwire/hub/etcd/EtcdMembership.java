@@ -206,6 +206,10 @@ public final class EtcdMembership implements Membership {
   private volatile long lastDiagnosisNanos;
   private final java.util.concurrent.atomic.LongAdder writesRefusedBusy = new java.util.concurrent.atomic.LongAdder();
 
+  // Stage timers (see bindMetrics); null until bound.
+  private volatile io.micrometer.core.instrument.Timer commitTimer;
+  private volatile io.micrometer.core.instrument.Timer watchDelayTimer;
+
   private final Object lock = new Object();
   // @GuardedBy("lock")
   private final Map<String, ClusterRecord> clusters = new TreeMap<>();
@@ -470,11 +474,16 @@ public final class EtcdMembership implements Membership {
       for (int attempt = 0; attempt < MAX_TXN_ATTEMPTS; attempt++) {
         Cmp unchanged = expectedRevision == 0 ? new Cmp(key, Cmp.Op.EQUAL, CmpTarget.version(0))
             : new Cmp(key, Cmp.Op.EQUAL, CmpTarget.modRevision(expectedRevision));
+        long t0 = System.nanoTime();
         TxnResponse txn = call(kv.txn()
             .If(unchanged, new Cmp(revokedGuard, Cmp.Op.EQUAL, CmpTarget.version(0)))
             .Then(Op.put(key, value, PutOption.DEFAULT))
             .Else(Op.get(key, GetOption.DEFAULT), Op.get(revokedGuard, GetOption.builder().withCountOnly(true).build()))
             .commit(), "writing cluster " + id);
+        io.micrometer.core.instrument.Timer commit = commitTimer;
+        if (commit != null) {
+          commit.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
+        }
         if (txn.isSucceeded()) {
           return afterApplied(txn.getHeader().getRevision());
         }
@@ -1010,6 +1019,12 @@ public final class EtcdMembership implements Membership {
           ClusterRecord r = recordOf(e.getKeyValue());
           clusters.put(id, r);
           event = new ClusterUpserted(r);
+          io.micrometer.core.instrument.Timer delay = watchDelayTimer;
+          long delayNanos = java.time.Duration.between(r.acceptedAt(), clock.instant()).toNanos();
+          // Live changes only: what the watch replays at start was accepted long ago.
+          if (delay != null && revision > listenersLoadedAt && delayNanos >= 0) {
+            delay.record(delayNanos, TimeUnit.NANOSECONDS);
+          }
         } else {
           clusters.remove(id);
           views.keySet().removeIf(k -> k.observerClusterId().equals(id) || k.subjectClusterId().equals(id));
@@ -1199,6 +1214,22 @@ public final class EtcdMembership implements Membership {
         PutOption.builder().withLeaseId(granted).build()), "writing presence of " + options.replicaName());
     leaseId = granted;
     leaseListeners.forEach(l -> l.accept(granted));
+  }
+
+  /**
+   * Registers the timers of the stages a change goes through before the fan-out: {@code
+   * meshwire.hub.etcd.commit} (an announce's transaction, from this replica to etcd's answer) and
+   * {@code meshwire.hub.etcd.watch.delay} (from the writing replica's acceptance of a record,
+   * on its wall clock, to this replica's watch applying it: commit plus watch delivery). The
+   * fan-out after that is {@code meshwire.hub.fanout.lag}.
+   */
+  public void bindMetrics(io.micrometer.core.instrument.MeterRegistry meters) {
+    commitTimer = io.micrometer.core.instrument.Timer.builder("meshwire.hub.etcd.commit")
+        .description("An announce's transaction in etcd, from this replica to etcd's answer")
+        .publishPercentileHistogram().register(meters);
+    watchDelayTimer = io.micrometer.core.instrument.Timer.builder("meshwire.hub.etcd.watch.delay")
+        .description("From a record's acceptance by the replica that wrote it to this replica's watch applying it")
+        .publishPercentileHistogram().register(meters);
   }
 
   /** This replica's current lease (0 before the first grant): keys on it vanish when the replica does. */

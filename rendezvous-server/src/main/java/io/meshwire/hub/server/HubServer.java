@@ -252,6 +252,7 @@ public final class HubServer implements AutoCloseable {
       revocations = etcdRevocations;
       membership = etcd;
       EtcdMembership watched = etcd;
+      etcd.bindMetrics(meters);
       Gauge.builder("meshwire.hub.etcd.watch.restarts", watched, EtcdMembership::watchRestarts)
           .description("Times this replica replaced its etcd watch (errors, stalls, compaction)").register(meters);
       Gauge.builder("meshwire.hub.etcd.watch.stalls", watched, EtcdMembership::watchStalls)
