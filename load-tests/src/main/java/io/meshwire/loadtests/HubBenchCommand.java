@@ -72,6 +72,12 @@ public final class HubBenchCommand implements Callable<Integer> {
       description = "With --store etcd: hub replicas (1..5). Default: ${DEFAULT-VALUE}.")
   private int replicas;
 
+  @Option(names = "--etcd-timing", paramLabel = "defaults|fast", defaultValue = "defaults",
+      description = "Raft timing of the replicas' etcd members: etcd's defaults (heartbeat 100 ms, election 1 s; "
+          + "default) or the tests' fast failover (50 ms, 500 ms), under which a member starved of CPU on a loaded "
+          + "machine starts elections a production cluster would not see.")
+  String etcdTiming;
+
   @Option(names = "--json", paramLabel = "FILE", description = "Write the result document here.")
   private Path json;
 
@@ -238,6 +244,11 @@ public final class HubBenchCommand implements Callable<Integer> {
           case "file" -> 0;
           case "etcd" -> replicas;
           default -> throw new IllegalArgumentException("--store: \"" + store + "\" is not file or etcd");
+        },
+        switch (etcdTiming) {
+          case "defaults" -> io.meshwire.netlab.etcd.EtcdCluster.Timing.ETCD_DEFAULTS;
+          case "fast" -> io.meshwire.netlab.etcd.EtcdCluster.Timing.FAST_FAILOVER;
+          default -> throw new IllegalArgumentException("--etcd-timing: \"" + etcdTiming + "\" is not defaults or fast");
         });
   }
 
@@ -317,6 +328,7 @@ public final class HubBenchCommand implements Callable<Integer> {
     m.put("quick", c.quick());
     m.put("with_etcd", c.withEtcd());
     m.put("etcd_replicas", c.etcdReplicas());
+    m.put("etcd_timing_ms", List.of(c.etcdTiming().heartbeat().toMillis(), c.etcdTiming().election().toMillis()));
     m.put("etcd_max_clients", c.etcdMaxClients());
     m.put("change_interval_ms", c.changeInterval().toMillis());
     m.put("join_concurrency", c.joinConcurrency());

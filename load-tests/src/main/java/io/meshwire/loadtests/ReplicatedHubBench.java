@@ -53,7 +53,7 @@ final class ReplicatedHubBench {
     int r = config.etcdReplicas();
     Duration timeout = config.phaseTimeout();
     List<HubProcess> replicas = new ArrayList<>();
-    try (EtcdCluster etcd = EtcdCluster.start(config.etcdBinary(), ETCD_MEMBERS)) {
+    try (EtcdCluster etcd = EtcdCluster.start(config.etcdBinary(), ETCD_MEMBERS, config.etcdTiming())) {
       etcd.awaitLeader(Duration.ofSeconds(30));
       for (int i = 0; i < r; i++) {
         Path data = work.resolve("replica-" + i).resolve("data");
