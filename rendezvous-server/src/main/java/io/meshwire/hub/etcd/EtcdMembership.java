@@ -119,10 +119,15 @@ public final class EtcdMembership implements Membership {
   public static final String UNWATCHED = "~";
   private static final String REPLICAS = UNWATCHED + "replicas/";
   private static final int MAX_TXN_ATTEMPTS = 8;
+  /** Announces per etcd transaction at most (2 comparisons and 2 reads each; etcd allows 128 of each). */
+  static final int MAX_UPSERTS_PER_TXN = 32;
+  /** Announces waiting for a batch at most; more are told to retry. */
+  static final int MAX_PENDING_UPSERTS = 1024;
   /**
-   * Writes this replica has in flight to etcd at most; more wait for a slot up to the call timeout,
-   * then are told to retry (RESOURCE_EXHAUSTED with a hint) instead of piling onto a slow etcd
-   * until every one of them times out.
+   * Writes other than announces (views, removals) this replica has in flight to etcd at most; more
+   * wait for a slot up to the call timeout, then are told to retry (RESOURCE_EXHAUSTED with a hint)
+   * instead of piling onto a slow etcd until every one of them times out. Announces are batched
+   * (see upsert).
    */
   static final int MAX_WRITES_IN_FLIGHT = 64;
   /** The retry hint when etcd did not commit in time or has no quorum. */
@@ -200,6 +205,11 @@ public final class EtcdMembership implements Membership {
   private final ConcurrentSkipListMap<Long, List<CompletableFuture<Void>>> appliedWaiters =
       new ConcurrentSkipListMap<>();
 
+  // Announces waiting for the writer (see upsert), in order; @GuardedBy itself.
+  private final java.util.ArrayDeque<PendingUpsert> pendingUpserts = new java.util.ArrayDeque<>();
+  // @GuardedBy("pendingUpserts"): the writer runs or is about to.
+  private boolean upsertWriterScheduled;
+  private final java.util.concurrent.ExecutorService upsertWriter;
   private final java.util.concurrent.Semaphore writeSlots = new java.util.concurrent.Semaphore(MAX_WRITES_IN_FLIGHT);
   // The last diagnosis of a failed write and when it was made (nanoTime): one member status round per DIAGNOSIS_REUSE.
   private volatile String lastDiagnosis;
@@ -280,6 +290,11 @@ public final class EtcdMembership implements Membership {
       return t;
     });
     this.listeners = Map.copyOf(listeners);
+    this.upsertWriter = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "hub-etcd-writer");
+      t.setDaemon(true);
+      return t;
+    });
     long revision = load();
     startWatch(revision + 1);
     long tick = options.heartbeatInterval().toMillis();
@@ -432,10 +447,15 @@ public final class EtcdMembership implements Membership {
   // ---- writes -------------------------------------------------------------------------------
 
   /**
-   * One transaction in the common case: the replica's own state (kept by its watch) is the guess of
-   * what etcd holds, compared by modification revision; when another replica wrote the cluster
-   * meanwhile, the failed transaction returns etcd's record and the next attempt compares with
-   * that. A linearizable read before each write doubled the round trips through etcd's leader.
+   * Announces are written in batches: one transaction carries up to {@link #MAX_UPSERTS_PER_TXN}
+   * of them (at most one per cluster), with one writer thread per replica, so a join of a thousand
+   * agents is a few dozen etcd transactions instead of a thousand (each a Raft entry, a WAL fsync
+   * on every member and a round trip), and the batches grow by themselves while etcd is slow.
+   * Each record is compared by modification revision against the replica's own state (kept by its
+   * watch); when any comparison fails, the transaction's Else returns etcd's records, the stale or
+   * revoked ones are refused and the rest go into the next batch. Announces wait at most the call
+   * timeout for a batch, and at most {@link #MAX_PENDING_UPSERTS} wait: beyond either they are
+   * refused with a retry hint (RESOURCE_EXHAUSTED: never written, safe to send again as it was).
    */
   @Override
   public CompletableFuture<Long> upsert(ClusterRecord record) throws Rejection {
@@ -452,65 +472,177 @@ public final class EtcdMembership implements Membership {
       }
       known = clusters.get(id);
     }
-    ByteSequence key = key(CLUSTERS + id);
-    ByteSequence revokedGuard = key(REVOKED_GUARD + id);
-    ClusterRecord stored = record.accepted(clock.instant(), 0);
-    ByteSequence value = ByteSequence.from(codec.encodeEvent(0, new ClusterUpserted(stored)));
-    // What etcd is expected to hold: its modification revision (0: no key) and generation.
-    long expectedRevision = known == null ? 0 : known.revision();
-    long storedGeneration = known == null ? 0 : known.generation();
-    try (WriteSlot slot = writeSlot("cluster " + id)) {
-      if (record.generation() <= storedGeneration) {
-        // Stale against this replica's state: checked against etcd, not refused on a guess (this
-        // replica may not have seen the cluster removed yet).
-        GetResponse current = call(kv.get(key), "reading cluster " + id);
-        expectedRevision = current.getKvs().isEmpty() ? 0 : current.getKvs().get(0).getModRevision();
-        storedGeneration = current.getKvs().isEmpty() ? 0 : recordOf(current.getKvs().get(0)).generation();
-        if (record.generation() <= storedGeneration) {
+    PendingUpsert pending = new PendingUpsert(record, ByteSequence.from(codec.encodeEvent(0,
+        new ClusterUpserted(record.accepted(clock.instant(), 0)))), System.nanoTime());
+    pending.expectedRevision = known == null ? 0 : known.revision();
+    if (known != null && record.generation() <= known.generation()) {
+      // Stale against this replica's state: checked against etcd, not refused on a guess (this
+      // replica may not have seen the cluster removed yet).
+      try {
+        GetResponse current = call(kv.get(key(CLUSTERS + id)), "reading cluster " + id);
+        long stored = current.getKvs().isEmpty() ? 0 : recordOf(current.getKvs().get(0)).generation();
+        if (record.generation() <= stored) {
           throw new Rejection(Rejection.Kind.FAILED_PRECONDITION, "record.generation: " + record.generation()
-              + " is not greater than the stored generation " + storedGeneration);
+              + " is not greater than the stored generation " + stored);
+        }
+        pending.expectedRevision = current.getKvs().isEmpty() ? 0 : current.getKvs().get(0).getModRevision();
+      } catch (EtcdCalls.EtcdCallException e) {
+        return CompletableFuture.failedFuture(unavailable(e));
+      }
+    }
+    synchronized (pendingUpserts) {
+      if (pendingUpserts.size() >= MAX_PENDING_UPSERTS) {
+        writesRefusedBusy.increment();
+        return CompletableFuture.failedFuture(busy("cluster " + id, MAX_PENDING_UPSERTS + " announces waiting"));
+      }
+      pendingUpserts.add(pending);
+      if (!upsertWriterScheduled) {
+        try {
+          upsertWriter.execute(this::writeUpserts);
+          upsertWriterScheduled = true;
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+          pendingUpserts.remove(pending);
+          return CompletableFuture.failedFuture(new EtcdUnavailableException("hub replica is shutting down", null));
         }
       }
-      for (int attempt = 0; attempt < MAX_TXN_ATTEMPTS; attempt++) {
-        Cmp unchanged = expectedRevision == 0 ? new Cmp(key, Cmp.Op.EQUAL, CmpTarget.version(0))
-            : new Cmp(key, Cmp.Op.EQUAL, CmpTarget.modRevision(expectedRevision));
-        long t0 = System.nanoTime();
-        TxnResponse txn = call(kv.txn()
-            .If(unchanged, new Cmp(revokedGuard, Cmp.Op.EQUAL, CmpTarget.version(0)))
-            .Then(Op.put(key, value, PutOption.DEFAULT))
-            .Else(Op.get(key, GetOption.DEFAULT), Op.get(revokedGuard, GetOption.builder().withCountOnly(true).build()))
-            .commit(), "writing cluster " + id);
-        io.micrometer.core.instrument.Timer commit = commitTimer;
-        if (commit != null) {
-          commit.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
+    }
+    return pending.done;
+  }
+
+  /** An announce waiting for its batch; {@code expectedRevision} (0: no key) and {@code attempts} belong to the writer. */
+  private static final class PendingUpsert {
+    final ClusterRecord record;
+    final ByteSequence value;
+    final long queuedNanos;
+    final CompletableFuture<Long> done = new CompletableFuture<>();
+    long expectedRevision;
+    int attempts;
+
+    PendingUpsert(ClusterRecord record, ByteSequence value, long queuedNanos) {
+      this.record = record;
+      this.value = value;
+      this.queuedNanos = queuedNanos;
+    }
+  }
+
+  private EtcdUnavailableException busy(String what, String why) {
+    return new EtcdUnavailableException(what + ": hub replica " + options.replicaName() + " has " + why
+        + " for etcd; try again", null, RETRY_AFTER_BUSY, true);
+  }
+
+  /** The writer thread: batches until nothing waits. */
+  private void writeUpserts() {
+    while (true) {
+      List<PendingUpsert> batch = new ArrayList<>();
+      synchronized (pendingUpserts) {
+        Set<String> inBatch = new HashSet<>();
+        var it = pendingUpserts.iterator();
+        while (it.hasNext() && batch.size() < MAX_UPSERTS_PER_TXN) {
+          PendingUpsert p = it.next();
+          if (inBatch.add(p.record.clusterId())) { // a second announce of one cluster waits for the next batch
+            it.remove();
+            batch.add(p);
+          }
         }
-        if (txn.isSucceeded()) {
-          return afterApplied(txn.getHeader().getRevision());
+        if (batch.isEmpty()) {
+          upsertWriterScheduled = false;
+          return;
         }
-        List<GetResponse> now = txn.getGetResponses();
-        if (now.size() > 1 && now.get(1).getCount() > 0) {
-          throw new Rejection(Rejection.Kind.PERMISSION_DENIED, "cluster \"" + id + "\" is revoked");
-        }
-        if (now.isEmpty() || now.get(0).getKvs().isEmpty()) {
-          expectedRevision = 0;
-          storedGeneration = 0;
-        } else {
-          KeyValue current = now.get(0).getKvs().get(0);
-          expectedRevision = current.getModRevision();
-          storedGeneration = recordOf(current).generation();
-        }
-        if (record.generation() <= storedGeneration) {
-          throw new Rejection(Rejection.Kind.FAILED_PRECONDITION, "record.generation: " + record.generation()
-              + " is not greater than the stored generation " + storedGeneration);
-        }
-        // Another replica wrote this cluster since this one applied it: compare with etcd's record.
       }
-      return CompletableFuture.failedFuture(new EtcdUnavailableException(
-          "cluster " + id + ": too much contention in etcd, retry", null));
+      List<PendingUpsert> again = writeBatch(batch);
+      if (!again.isEmpty()) {
+        synchronized (pendingUpserts) {
+          for (int i = again.size() - 1; i >= 0; i--) {
+            pendingUpserts.addFirst(again.get(i));
+          }
+        }
+      }
+    }
+  }
+
+  /** Writes one batch; completes what it decides and returns what goes into the next batch. */
+  private List<PendingUpsert> writeBatch(List<PendingUpsert> batch) {
+    List<PendingUpsert> live = new ArrayList<>();
+    long now = System.nanoTime();
+    for (PendingUpsert p : batch) {
+      if (closed()) {
+        p.done.completeExceptionally(new EtcdUnavailableException("hub replica is shutting down", null));
+      } else if (now - p.queuedNanos > options.opTimeout().toNanos()) {
+        writesRefusedBusy.increment();
+        p.done.completeExceptionally(busy("cluster " + p.record.clusterId(), "announces waiting longer than "
+            + options.opTimeout().toMillis() + " ms"));
+      } else {
+        live.add(p);
+      }
+    }
+    if (live.isEmpty()) {
+      return List.of();
+    }
+    List<Cmp> guards = new ArrayList<>();
+    List<Op> puts = new ArrayList<>();
+    List<Op> reads = new ArrayList<>();
+    for (PendingUpsert p : live) {
+      ByteSequence key = key(CLUSTERS + p.record.clusterId());
+      ByteSequence revokedGuard = key(REVOKED_GUARD + p.record.clusterId());
+      guards.add(p.expectedRevision == 0 ? new Cmp(key, Cmp.Op.EQUAL, CmpTarget.version(0))
+          : new Cmp(key, Cmp.Op.EQUAL, CmpTarget.modRevision(p.expectedRevision)));
+      guards.add(new Cmp(revokedGuard, Cmp.Op.EQUAL, CmpTarget.version(0)));
+      puts.add(Op.put(key, p.value, PutOption.DEFAULT));
+      reads.add(Op.get(key, GetOption.DEFAULT));
+      reads.add(Op.get(revokedGuard, GetOption.builder().withCountOnly(true).build()));
+    }
+    TxnResponse txn;
+    long t0 = System.nanoTime();
+    try {
+      txn = call(kv.txn().If(guards.toArray(Cmp[]::new)).Then(puts.toArray(Op[]::new))
+          .Else(reads.toArray(Op[]::new)).commit(), "writing " + live.size() + " cluster record(s)");
     } catch (EtcdCalls.EtcdCallException e) {
-      return CompletableFuture.failedFuture(unavailable(e));
-    } catch (EtcdUnavailableException busy) {
-      return CompletableFuture.failedFuture(busy);
+      EtcdUnavailableException failure = unavailable(e);
+      live.forEach(p -> p.done.completeExceptionally(failure));
+      return List.of();
+    }
+    io.micrometer.core.instrument.Timer commit = commitTimer;
+    if (commit != null) {
+      commit.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
+    }
+    if (txn.isSucceeded()) {
+      CompletableFuture<Long> applied = afterApplied(txn.getHeader().getRevision());
+      live.forEach(p -> applied.whenComplete((revision, failure) -> p.done.complete(revision)));
+      return List.of();
+    }
+    // Some comparison failed: etcd's records decide, announce by announce.
+    List<GetResponse> now2 = txn.getGetResponses();
+    List<PendingUpsert> again = new ArrayList<>();
+    for (int i = 0; i < live.size(); i++) {
+      PendingUpsert p = live.get(i);
+      String id = p.record.clusterId();
+      GetResponse current = now2.get(2 * i);
+      if (now2.get(2 * i + 1).getCount() > 0) {
+        p.done.completeExceptionally(new Rejection(Rejection.Kind.PERMISSION_DENIED, "cluster \"" + id
+            + "\" is revoked"));
+        continue;
+      }
+      long storedRevision = current.getKvs().isEmpty() ? 0 : current.getKvs().get(0).getModRevision();
+      long stored = current.getKvs().isEmpty() ? 0 : recordOf(current.getKvs().get(0)).generation();
+      if (p.record.generation() <= stored) {
+        p.done.completeExceptionally(new Rejection(Rejection.Kind.FAILED_PRECONDITION, "record.generation: "
+            + p.record.generation() + " is not greater than the stored generation " + stored));
+      } else if (storedRevision != p.expectedRevision && ++p.attempts >= MAX_TXN_ATTEMPTS) {
+        p.done.completeExceptionally(new EtcdUnavailableException("cluster " + id
+            + ": too much contention in etcd, retry", null));
+      } else {
+        // Another replica wrote it since this one applied it (compare with etcd's record next),
+        // or its comparison held and another announce of the batch failed.
+        p.expectedRevision = storedRevision;
+        again.add(p);
+      }
+    }
+    return again;
+  }
+
+  private boolean closed() {
+    synchronized (lock) {
+      return closed;
     }
   }
 
@@ -779,8 +911,7 @@ public final class EtcdMembership implements Membership {
       Thread.currentThread().interrupt();
     }
     writesRefusedBusy.increment();
-    throw new EtcdUnavailableException(what + ": hub replica " + options.replicaName() + " has "
-        + MAX_WRITES_IN_FLIGHT + " writes to etcd in flight; try again", null, RETRY_AFTER_BUSY, true);
+    throw busy(what, MAX_WRITES_IN_FLIGHT + " writes in flight");
   }
 
   /** Writes refused because {@link #MAX_WRITES_IN_FLIGHT} were in flight (each told to retry later). */
@@ -1287,6 +1418,7 @@ public final class EtcdMembership implements Membership {
     heartbeatTask.cancel(false);
     watchTask.cancel(false);
     scheduler.shutdownNow();
+    upsertWriter.shutdown();
     synchronized (lock) {
       if (closed) {
         return;

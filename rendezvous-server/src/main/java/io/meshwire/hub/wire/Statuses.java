@@ -47,13 +47,16 @@ public final class Statuses {
   }
 
   /**
-   * A store failure: UNAVAILABLE, or with a {@link RetryHint} (possibly wrapped by a future) the
-   * status and RetryInfo it asks for.
+   * A store failure: UNAVAILABLE; with a {@link RetryHint} (possibly wrapped by a future) the status
+   * and RetryInfo it asks for; a {@link Rejection} completing a future, its own status.
    */
   public static StatusRuntimeException internal(String what, Throwable cause) {
     Throwable root = cause;
     while (root instanceof java.util.concurrent.CompletionException && root.getCause() != null) {
       root = root.getCause();
+    }
+    if (root instanceof Rejection r) { // decided by the store after the call returned its future
+      return of(r);
     }
     if (root instanceof RetryHint hint) {
       return withRetry(hint.overloaded() ? Code.RESOURCE_EXHAUSTED : Code.UNAVAILABLE,

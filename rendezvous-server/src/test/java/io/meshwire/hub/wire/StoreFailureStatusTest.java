@@ -70,6 +70,15 @@ class StoreFailureStatusTest {
   }
 
   @Test
+  void aRejectionDecidedAfterTheCallReturnedKeepsItsOwnStatus() {
+    StatusRuntimeException e = Statuses.internal("store", new CompletionException(new io.meshwire.hub.membership
+        .Rejection(io.meshwire.hub.membership.Rejection.Kind.FAILED_PRECONDITION,
+        "record.generation: 2 is not greater than the stored generation 3")));
+    assertEquals(Status.Code.FAILED_PRECONDITION, e.getStatus().getCode());
+    assertEquals("record.generation: 2 is not greater than the stored generation 3", e.getStatus().getDescription());
+  }
+
+  @Test
   void aFailureWithoutAHintStaysPlainUnavailable() throws Exception {
     StatusRuntimeException e = Statuses.internal("store", new IllegalStateException("disk full"));
     assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode());
