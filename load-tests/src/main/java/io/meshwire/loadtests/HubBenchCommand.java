@@ -72,6 +72,12 @@ public final class HubBenchCommand implements Callable<Integer> {
       description = "With --store etcd: hub replicas (1..5). Default: ${DEFAULT-VALUE}.")
   private int replicas;
 
+  @Option(names = "--etcd-timing", paramLabel = "defaults|fast", defaultValue = "defaults",
+      description = "Raft timing of the replicas' etcd members: etcd's defaults (heartbeat 100 ms, election 1 s; "
+          + "default) or the tests' fast failover (50 ms, 500 ms), under which a member starved of CPU on a loaded "
+          + "machine starts elections a production cluster would not see.")
+  String etcdTiming;
+
   @Option(names = "--json", paramLabel = "FILE", description = "Write the result document here.")
   private Path json;
 
@@ -238,6 +244,11 @@ public final class HubBenchCommand implements Callable<Integer> {
           case "file" -> 0;
           case "etcd" -> replicas;
           default -> throw new IllegalArgumentException("--store: \"" + store + "\" is not file or etcd");
+        },
+        switch (etcdTiming) {
+          case "defaults" -> io.meshwire.netlab.etcd.EtcdCluster.Timing.ETCD_DEFAULTS;
+          case "fast" -> io.meshwire.netlab.etcd.EtcdCluster.Timing.FAST_FAILOVER;
+          default -> throw new IllegalArgumentException("--etcd-timing: \"" + etcdTiming + "\" is not defaults or fast");
         });
   }
 
@@ -251,7 +262,16 @@ public final class HubBenchCommand implements Callable<Integer> {
         + "%d caught up elsewhere, %d snapshots", r.agents(), e.replicas(), f.p50Ms(), f.p99Ms(), h.p50Ms(), h.p99Ms(),
         f.p50Ms() / h.p50Ms(), f.p99Ms() / h.p99Ms(), e.heapPerAgent(r.agents()) / 1024,
         r.hubMemory().heapPerAgent(r.agents()) / 1024, e.failover().agentsMoved(), e.failover().catchUp().p50Ms(),
-        e.failover().catchUp().maxMs(), e.failover().caughtUp(), e.failover().agentsWithSnapshot());
+        e.failover().catchUp().maxMs(), e.failover().caughtUp(), e.failover().agentsWithSnapshot())
+        + (r.etcd() == null ? "" : String.format(Locale.ROOT, "; raw etcd fan-out p50/p99 %.1f/%.1f ms (replicas: "
+            + "%.2fx/%.2fx)", r.etcd().fanout().allWatchers().p50Ms(), r.etcd().fanout().allWatchers().p99Ms(),
+            f.p50Ms() / r.etcd().fanout().allWatchers().p50Ms(), f.p99Ms() / r.etcd().fanout().allWatchers().p99Ms()))
+        + String.format(Locale.ROOT, "; join %.1f s, announce attempts refused %s, etcd leader changes %d",
+            e.joinSeconds(), e.announceErrors(), e.etcdLeaderChanges())
+        + (e.etcdCommit().count() == 0 ? "" : String.format(Locale.ROOT, "; stages p50/p99 (ms): commit %.1f/%.1f, "
+            + "accept to watch applied %.1f/%.1f, applied to write %.1f/%.1f", e.etcdCommit().p50Ms(),
+            e.etcdCommit().p99Ms(), e.etcdWatchDelay().p50Ms(), e.etcdWatchDelay().p99Ms(),
+            e.fanout().hubLag().p50Ms(), e.fanout().hubLag().p99Ms()));
   }
 
   /** Each exceeded threshold as one line naming the run and the figure. */
@@ -308,6 +328,7 @@ public final class HubBenchCommand implements Callable<Integer> {
     m.put("quick", c.quick());
     m.put("with_etcd", c.withEtcd());
     m.put("etcd_replicas", c.etcdReplicas());
+    m.put("etcd_timing_ms", List.of(c.etcdTiming().heartbeat().toMillis(), c.etcdTiming().election().toMillis()));
     m.put("etcd_max_clients", c.etcdMaxClients());
     m.put("change_interval_ms", c.changeInterval().toMillis());
     m.put("join_concurrency", c.joinConcurrency());

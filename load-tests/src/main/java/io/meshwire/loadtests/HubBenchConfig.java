@@ -20,6 +20,7 @@ import java.util.Map;
  * @param hubSettings extra hub settings ({@code HubConfig} keys)
  * @param backoff the simulated agents' reconnect policy (the real agent's by default)
  * @param etcdReplicas hub replicas on a 3-member etcd cluster run next to the file-store hub (0: none)
+ * @param etcdTiming the raft timing of that etcd cluster's members
  */
 record HubBenchConfig(
     List<Integer> agents,
@@ -41,7 +42,8 @@ record HubBenchConfig(
     boolean keepWork,
     io.meshwire.netaddr.Backoff backoff,
     Thresholds thresholds,
-    int etcdReplicas) {
+    int etcdReplicas,
+    io.meshwire.netlab.etcd.EtcdCluster.Timing etcdTiming) {
 
   public HubBenchConfig {
     agents = List.copyOf(agents);

@@ -34,6 +34,12 @@ final class ReplicatedHubBench {
 
   private static final Logger log = LoggerFactory.getLogger(ReplicatedHubBench.class);
   private static final int ETCD_MEMBERS = 3;
+  // The stages of a change on the replicas (Prometheus histograms, added up over the replicas):
+  // the writer's transaction, acceptance to each replica's watch applying it, apply to each write.
+  private static final String ETCD_COMMIT = "meshwire_hub_etcd_commit_seconds";
+  private static final String ETCD_WATCH_DELAY = "meshwire_hub_etcd_watch_delay_seconds";
+  private static final String FANOUT_LAG = "meshwire_hub_fanout_lag_seconds";
+  private static final List<String> STAGES = List.of(ETCD_COMMIT, ETCD_WATCH_DELAY, FANOUT_LAG);
 
   private final HubBenchConfig config;
   private final HubBench bench;
@@ -47,7 +53,7 @@ final class ReplicatedHubBench {
     int r = config.etcdReplicas();
     Duration timeout = config.phaseTimeout();
     List<HubProcess> replicas = new ArrayList<>();
-    try (EtcdCluster etcd = EtcdCluster.start(config.etcdBinary(), ETCD_MEMBERS)) {
+    try (EtcdCluster etcd = EtcdCluster.start(config.etcdBinary(), ETCD_MEMBERS, config.etcdTiming())) {
       etcd.awaitLeader(Duration.ofSeconds(30));
       for (int i = 0; i < r; i++) {
         Path data = work.resolve("replica-" + i).resolve("data");
@@ -63,13 +69,15 @@ final class ReplicatedHubBench {
       MeshCa ca = MeshCa.load(work.resolve("replica-0/data/ca"), InstantSource.system());
       List<Integer> ports = replicas.stream().map(HubProcess::port).toList();
       try (AgentFleet fleet = AgentFleet.create(ca, ports, n, config.eventLoopThreads(), config.backoff())) {
+        double leaderChanges0 = leaderChanges(etcd);
         long j0 = System.nanoTime();
         int failed = fleet.announceAll(config.joinConcurrency(), timeout);
+        Map<String, Long> announceErrors = fleet.announceErrors();
         fleet.watchAll();
         fleet.awaitCaughtUp(n, timeout);
         double joinSeconds = HubBench.seconds(System.nanoTime() - j0);
-        log.info("replicated join done agents={} caught_up={} seconds={} announce_failures={}", n, fleet.caughtUp(),
-            joinSeconds, failed);
+        log.info("replicated join done agents={} caught_up={} seconds={} announce_failures={} announce_errors={}", n,
+            fleet.caughtUp(), joinSeconds, failed, announceErrors);
 
         HubBench.pause(config.settle());
         long heapN = heap(replicas);
@@ -77,15 +85,22 @@ final class ReplicatedHubBench {
         FanoutTracker tracker = new FanoutTracker(n, config.changes() + 16);
         fleet.useTracker(tracker);
         tracker.arm(true);
+        Map<String, java.util.SortedMap<Double, Double>> stages0 = stages(replicas);
         double cpu0 = cpu(replicas);
         long f0 = System.nanoTime();
         int m = bench.runChanges(tracker, k -> fleet.agent(k % n).announce());
         long f1 = System.nanoTime();
         double cpu1 = cpu(replicas);
+        Map<String, java.util.SortedMap<Double, Double>> stages1 = stages(replicas);
+        Map<String, Latencies> stages = new java.util.LinkedHashMap<>();
+        for (String stage : STAGES) {
+          stages.put(stage, Latencies.ofHistogramDelta(stages0.get(stage), stages1.get(stage)));
+        }
         tracker.arm(false);
+        long leaderChanges = Math.round(leaderChanges(etcd) - leaderChanges0);
         FanoutTracker.Summary s = tracker.summarize();
         RunResult.Fanout fanout = new RunResult.Fanout(s.changes(), s.incomplete(), s.allWatchers(), s.perDelivery(),
-            Latencies.EMPTY, Double.NaN, Double.NaN, (cpu1 - cpu0) * 1e6 / ((double) m * n), HubBench.seconds(f1 - f0));
+            stages.get(FANOUT_LAG), Double.NaN, Double.NaN, (cpu1 - cpu0) * 1e6 / ((double) m * n), HubBench.seconds(f1 - f0));
         log.info("replicated fanout done agents={} p50_ms={} p99_ms={} incomplete={}", n, fanout.allWatchers().p50Ms(),
             fanout.allWatchers().p99Ms(), fanout.incomplete());
 
@@ -94,7 +109,8 @@ final class ReplicatedHubBench {
             failover.agentsMoved(), failover.caughtUp(), failover.catchUp().p50Ms(), failover.catchUp().maxMs(),
             failover.agentsWithSnapshot());
         return new RunResult.Replicated(r, ETCD_MEMBERS, joinSeconds, fleet.caughtUp() == n ? n : fleet.caughtUp(),
-            failed, fanout, failover, baseHeap, heapN);
+            failed, fanout, failover, baseHeap, heapN, leaderChanges, announceErrors, stages.get(ETCD_COMMIT),
+            stages.get(ETCD_WATCH_DELAY));
       }
     } finally {
       replicas.forEach(HubProcess::close);
@@ -141,6 +157,29 @@ final class ReplicatedHubBench {
       }
     }
     return true;
+  }
+
+  /** Each stage's histogram, bucket counts added up over the replicas still running. */
+  private static Map<String, java.util.SortedMap<Double, Double>> stages(List<HubProcess> replicas) {
+    Map<String, java.util.SortedMap<Double, Double>> out = new HashMap<>();
+    for (String stage : STAGES) {
+      java.util.SortedMap<Double, Double> sum = new java.util.TreeMap<>();
+      replicas.forEach(h -> h.histogram(stage).forEach((le, count) -> sum.merge(le, count, Double::sum)));
+      out.put(stage, sum);
+    }
+    return out;
+  }
+
+  /** The most leader changes any running member has seen (etcd's own counter). */
+  private static double leaderChanges(EtcdCluster etcd) {
+    double most = 0;
+    for (int i = 0; i < etcd.size(); i++) {
+      double seen = etcd.metric(i, "etcd_server_leader_changes_seen_total");
+      if (!Double.isNaN(seen)) {
+        most = Math.max(most, seen);
+      }
+    }
+    return most;
   }
 
   private Map<String, String> settings(EtcdCluster etcd, String name) {

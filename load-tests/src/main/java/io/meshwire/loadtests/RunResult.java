@@ -22,7 +22,20 @@ record RunResult(int agents, int changes, Join join, Fanout hubFanout, Storm sto
    * agents of a SIGKILLed replica.
    */
   public record Replicated(int replicas, int etcdMembers, double joinSeconds, int caughtUp, int announceFailures,
-      Fanout fanout, Failover failover, long baselineHeap, long heapWithAgents) {
+      Fanout fanout, Failover failover, long baselineHeap, long heapWithAgents, long etcdLeaderChanges,
+      Map<String, Long> announceErrors, Latencies etcdCommit, Latencies etcdWatchDelay) {
+    /**
+     * {@code etcdLeaderChanges}: leader elections etcd's members saw from the join to the end of the
+     * fan-out; {@code announceErrors}: failed announce attempts during the join by status code (an
+     * attempt told to retry and then accepted counts here, not in {@code announceFailures});
+     * during the fan-out, {@code etcdCommit}: the writing replica's transaction, {@code
+     * etcdWatchDelay}: from the writer's acceptance to each replica's watch applying the change
+     * (the fan-out's {@code hubLag} is from there to each watcher's write).
+     */
+    public Replicated {
+      announceErrors = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(announceErrors));
+    }
+
     public double heapPerAgent(int n) {
       return (heapWithAgents - baselineHeap) / (double) n;
     }
@@ -34,6 +47,10 @@ record RunResult(int agents, int changes, Join join, Fanout hubFanout, Storm sto
       m.put("join_all_caught_up_s", joinSeconds);
       m.put("caught_up", caughtUp);
       m.put("announce_failures", announceFailures);
+      m.put("announce_errors", new java.util.TreeMap<>(announceErrors));
+      m.put("etcd_leader_changes", etcdLeaderChanges);
+      m.put("etcd_commit", etcdCommit.toJson());
+      m.put("etcd_accept_to_watch_applied", etcdWatchDelay.toJson());
       m.put("fanout", fanout.toJson());
       m.put("failover", failover.toJson());
       m.put("baseline_heap_bytes", baselineHeap);

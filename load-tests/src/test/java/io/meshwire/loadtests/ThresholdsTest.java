@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import io.meshwire.loadtests.report.Latencies;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class ThresholdsTest {
@@ -52,15 +53,16 @@ class ThresholdsTest {
         Double.NaN, 60, 1);
     RunResult fine = new RunResult(100, 10, file.join(), file.hubFanout(), file.storm(), file.hubMemory(), null,
         new RunResult.Replicated(3, 3, 12, 100, 0, replicatedFanout,
-            new RunResult.Failover(34, 34, 0, new Latencies(34, 600, 900, 950)), 1, 2));
+            new RunResult.Failover(34, 34, 0, new Latencies(34, 600, 900, 950)), 1, 2, 0, Map.of("UNAVAILABLE", 3L), Latencies.EMPTY, Latencies.EMPTY));
     assertEquals(List.of(), HubBenchCommand.violations(LIMITS, List.of(fine)));
     assertEquals("N=100 etcd x3 replicas: fan-out p50/p99 300.0/500.0 ms (file hub 200.0/400.0 ms: 1.50x/1.25x); "
         + "heap/agent 0.0 KiB (file hub 0.0 KiB); failover of 34 agents: p50 600 ms, max 950 ms, 34 caught up "
-        + "elsewhere, 0 snapshots", HubBenchCommand.replicatedLine(fine));
+        + "elsewhere, 0 snapshots; join 12.0 s, announce attempts refused {UNAVAILABLE=3}, etcd leader changes 0",
+        HubBenchCommand.replicatedLine(fine));
 
     RunResult broken = new RunResult(100, 10, file.join(), file.hubFanout(), file.storm(), file.hubMemory(), null,
         new RunResult.Replicated(3, 3, 12, 100, 0, replicatedFanout,
-            new RunResult.Failover(34, 33, 2, new Latencies(33, 600, 900, 950)), 1, 2));
+            new RunResult.Failover(34, 33, 2, new Latencies(33, 600, 900, 950)), 1, 2, 0, Map.of(), Latencies.EMPTY, Latencies.EMPTY));
     assertEquals(List.of("N=100: replica failover: 33 of 34 agents caught up elsewhere, 2 with a snapshot"),
         HubBenchCommand.violations(LIMITS, List.of(broken)));
   }

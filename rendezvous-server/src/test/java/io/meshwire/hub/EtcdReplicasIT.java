@@ -430,12 +430,20 @@ class EtcdReplicasIT {
     return kvs.isEmpty() ? 0 : kvs.get(0).getLease();
   }
 
+  /**
+   * Also: while the watch is stuck and then catching up, {@code GET /ready} answers 503 with the
+   * reason, and 200 again only once the replica has applied the change written meanwhile.
+   */
   @Test
   void aWatchOnAnEtcdMemberThatHangsIsReplacedAndChangesKeepArriving() throws Exception {
     EtcdCluster etcd = ETCD.cluster();
     double[] before = java.util.stream.IntStream.range(0, etcd.size()).mapToDouble(i -> watchers(etcd, i)).toArray();
-    HubFixture a = new HubFixture(dir.resolve("a"), etcdSettings("hub-a", ETCD.cluster().clientTls()));
+    Map<String, String> settings = etcdSettings("hub-a", ETCD.cluster().clientTls());
+    settings.put("metrics-listen", "127.0.0.1:0");
+    HubFixture a = new HubFixture(dir.resolve("a"), settings);
     open.add(a);
+    URI ready = URI.create("http://127.0.0.1:" + a.hub().metricsPort().orElseThrow() + "/ready");
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> get(ready).statusCode() == 200);
     TlsCredentials east = a.enroll("east");
     int[] host = new int[] {-1};
     org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> {
@@ -463,8 +471,10 @@ class EtcdReplicasIT {
     open.add(writer);
     long stallsBefore = etcdOf(a).watchStalls();
 
+    ReadyPoller poller = new ReadyPoller(ready, () -> a.hub().membership().cluster("east")
+        .map(io.meshwire.hub.membership.ClusterRecord::generation).orElse(0L));
     etcd.suspend(hung);
-    try {
+    try (poller) {
       long start = System.nanoTime();
       long[] acknowledged = new long[2]; // generation, revision
       java.util.concurrent.atomic.AtomicLong generation = new java.util.concurrent.atomic.AtomicLong();
@@ -482,8 +492,57 @@ class EtcdReplicasIT {
       assertEquals(acknowledged[1], a.hub().membership().durableRevision());
       System.out.printf("etcd member %d hung: change written at revision %d seen by the replica after %d ms%n",
           hung, acknowledged[1], afterMs);
+      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> poller.last().status() == 200);
+      List<ReadyPoller.Sample> samples = poller.samples();
+      assertTrue(samples.stream().anyMatch(
+          x -> x.status() == 503 && x.body().startsWith("not ready: catching up with etcd")),
+          "503 while the watch was stuck: " + samples);
+      // Ready again only with the change applied (the generation is read after the answer).
+      int firstReadyAfter = -1;
+      for (int i = samples.size() - 1; i > 0 && samples.get(i).status() == 200; i--) {
+        firstReadyAfter = i;
+      }
+      assertEquals(acknowledged[0], samples.get(firstReadyAfter).generation(), "ready before caught up: " + samples);
     } finally {
       etcd.resume(hung);
+    }
+  }
+
+  /** Polls {@code /ready} every 50 ms (for at most 60 s), with what the replica had applied just after each answer. */
+  private static final class ReadyPoller implements AutoCloseable {
+    record Sample(int status, String body, long generation) {}
+
+    private final List<Sample> samples = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final java.util.concurrent.ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+
+    ReadyPoller(URI ready, java.util.function.LongSupplier generation) {
+      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      timer.scheduleWithFixedDelay(() -> {
+        if (System.nanoTime() > until) {
+          timer.shutdown();
+          return;
+        }
+        try {
+          var r = get(ready);
+          samples.add(new Sample(r.statusCode(), r.body().strip(), generation.getAsLong()));
+        } catch (Exception e) {
+          samples.add(new Sample(-1, e.toString(), generation.getAsLong()));
+        }
+      }, 0, 50, TimeUnit.MILLISECONDS);
+    }
+
+    List<Sample> samples() {
+      return List.copyOf(samples);
+    }
+
+    Sample last() {
+      return samples.isEmpty() ? new Sample(-1, "", 0) : samples.get(samples.size() - 1);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+      timer.shutdownNow();
+      timer.awaitTermination(10, TimeUnit.SECONDS);
     }
   }
 
@@ -537,13 +596,44 @@ class EtcdReplicasIT {
   }
 
   @Test
-  void aLayoutFromANewerVersionIsRefused() throws Exception {
+  void aLayoutFromANewerVersionIsRefusedAndNothingIsWritten() throws Exception {
     Client c = etcdClient();
     c.getKVClient().put(ByteSequence.from(prefix + "meta/layout", StandardCharsets.UTF_8),
-        ByteSequence.from("2", StandardCharsets.UTF_8)).get(5, TimeUnit.SECONDS);
+        ByteSequence.from("3", StandardCharsets.UTF_8)).get(5, TimeUnit.SECONDS);
+    long revision = etcdRevision(c);
     EtcdStartException e = refusedStart(etcdSettings("hub-a", ETCD.cluster().clientTls()), dir.resolve("x"));
-    assertTrue(e.getMessage().contains("data layout 2, written by a newer meshwire"), e.getMessage());
+    assertTrue(e.getMessage().contains("data layout 3, written by a newer meshwire (this hub reads layouts 1 to 2)"),
+        e.getMessage());
     assertEquals(1, keysUnderPrefix(c));
+    assertEquals(revision, etcdRevision(c), "not one write, not even to the marker");
+  }
+
+  /**
+   * Layout 2 added the peering rules: a prefix of layout 1 is marked 2 when a replica of this
+   * version opens it, so that a replica of the older version refuses it from then on (the test
+   * above) instead of ignoring the rules and connecting every pair. Its data stays as it was.
+   */
+  @Test
+  void aLayoutOneIsMarkedTwoSoThatOlderReplicasRefuseIt() throws Exception {
+    HubFixture a = new HubFixture(dir.resolve("a"), etcdSettings("hub-a", ETCD.cluster().clientTls()));
+    open.add(a);
+    TlsCredentials east = a.enroll("east");
+    announce(a, east, "east", 1, 1);
+    String meshUid = a.hub().membership().meshUid();
+    Client c = etcdClient();
+    ByteSequence marker = ByteSequence.from(prefix + "meta/layout", StandardCharsets.UTF_8);
+    assertEquals("2", c.getKVClient().get(marker).get(5, TimeUnit.SECONDS).getKvs().get(0).getValue()
+        .toString(StandardCharsets.UTF_8), "a new prefix is created at layout 2");
+    // What a layout-1 hub left behind (a running replica reads the marker only when it starts).
+    c.getKVClient().put(marker, ByteSequence.from("1", StandardCharsets.UTF_8)).get(5, TimeUnit.SECONDS);
+
+    a.restart();
+    assertEquals("2", c.getKVClient().get(marker).get(5, TimeUnit.SECONDS).getKvs().get(0).getValue()
+        .toString(StandardCharsets.UTF_8));
+    assertEquals(meshUid, a.hub().membership().meshUid());
+    // The restarted replica replays etcd's history: the cluster comes back with it.
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
+        .until(() -> a.hub().membership().cluster("east").map(r -> r.generation() == 1).orElse(false));
   }
 
   @Test

@@ -57,6 +57,8 @@ public final class AgentFleet implements AutoCloseable {
   private final AtomicInteger caughtUp = new AtomicInteger();
   private final java.util.Map<String, java.util.concurrent.atomic.LongAdder> closes =
       new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.Map<String, java.util.concurrent.atomic.LongAdder> announceErrors =
+      new java.util.concurrent.ConcurrentHashMap<>();
   private final AtomicReference<FanoutTracker> tracker = new AtomicReference<>(new FanoutTracker(1, 0));
   private volatile boolean stopping;
 
@@ -272,6 +274,18 @@ public final class AgentFleet implements AutoCloseable {
     java.util.Map<String, Long> out = new java.util.TreeMap<>();
     closes.forEach((k, v) -> out.put(k, v.sum()));
     return out;
+  }
+
+  /** Failed announce attempts (retried or not) by status code, since the fleet was created. */
+  public java.util.Map<String, Long> announceErrors() {
+    java.util.Map<String, Long> out = new java.util.TreeMap<>();
+    announceErrors.forEach((k, v) -> out.put(k, v.sum()));
+    return out;
+  }
+
+  void announceFailed(io.grpc.Status status) {
+    announceErrors.computeIfAbsent(status.getCode().name(), k -> new java.util.concurrent.atomic.LongAdder())
+        .increment();
   }
 
   void streamClosed(io.grpc.Status status) {

@@ -93,7 +93,11 @@ public final class SimulatedAgent {
 
   /**
    * Announces the next generation of this agent's record, retrying transient failures (hub down,
-   * rate limited) with back-off; completes with the revision the hub stored it at.
+   * rate limited) with back-off; completes with the revision the hub stored it at. As the real
+   * agent: a call refused as overloaded (RESOURCE_EXHAUSTED, never written) is retried as it was;
+   * after UNAVAILABLE or a deadline, which may have been written, the retry announces the next
+   * generation (the real agent reconnects and announces a greater one), since the same generation
+   * again would be refused as not greater than the stored one.
    */
   public CompletableFuture<Long> announce() {
     CompletableFuture<Long> done = new CompletableFuture<>();
@@ -114,6 +118,7 @@ public final class SimulatedAgent {
           @Override
           public void onError(Throwable t) {
             Status s = Status.fromThrowable(t);
+            fleet.announceFailed(s);
             boolean retry = switch (s.getCode()) {
               case UNAVAILABLE, RESOURCE_EXHAUSTED, DEADLINE_EXCEEDED -> true;
               default -> false;
@@ -125,7 +130,9 @@ public final class SimulatedAgent {
             }
             Duration wait = fleet.backoff().delay(attempt, java.util.Optional.of(retryAfter(s, Status.trailersFromThrowable(t))),
                 io.meshwire.netaddr.Backoff.connectionRefused(t));
-            fleet.timer().schedule(() -> announce(record, attempt + 1, done), wait.toMillis(), TimeUnit.MILLISECONDS);
+            ClusterRecord next = s.getCode() == Status.Code.RESOURCE_EXHAUSTED ? record
+                : AgentRecords.record(index, ++generation);
+            fleet.timer().schedule(() -> announce(next, attempt + 1, done), wait.toMillis(), TimeUnit.MILLISECONDS);
           }
 
           @Override

@@ -34,6 +34,17 @@ public final class EtcdCluster implements AutoCloseable {
         "etcd-cluster-cleanup"));
   }
 
+  /**
+   * Raft timing of the members: {@link #FAST_FAILOVER} (heartbeat 50 ms, election 500 ms) keeps
+   * failover tests short; {@link #ETCD_DEFAULTS} (100 ms, 1 s) is what an operator's etcd runs with,
+   * for measurements on a loaded machine, where a member starved of CPU for 500 ms would start an
+   * election that a production cluster would not see.
+   */
+  public record Timing(Duration heartbeat, Duration election) {
+    public static final Timing FAST_FAILOVER = new Timing(Duration.ofMillis(50), Duration.ofMillis(500));
+    public static final Timing ETCD_DEFAULTS = new Timing(Duration.ofMillis(100), Duration.ofSeconds(1));
+  }
+
   /** Client-side TLS files: the CA that signed the members, and a client certificate and key. */
   public record ClientTls(Path ca, Path cert, Path key) {}
 
@@ -57,10 +68,13 @@ public final class EtcdCluster implements AutoCloseable {
     }
   }
 
-  private EtcdCluster(Path binary, Path dir, ClientTls clientTls) {
+  private final Timing timing;
+
+  private EtcdCluster(Path binary, Path dir, ClientTls clientTls, Timing timing) {
     this.binary = binary;
     this.dir = dir;
     this.clientTls = clientTls;
+    this.timing = timing;
   }
 
   /** Starts {@code size} members and waits (bounded) until the cluster has a leader. */
@@ -70,6 +84,11 @@ public final class EtcdCluster implements AutoCloseable {
 
   /** {@link #start(int)} with another etcd executable. */
   public static EtcdCluster start(Path binary, int size) {
+    return start(binary, size, Timing.FAST_FAILOVER);
+  }
+
+  /** {@link #start(Path, int)} with the members' raft {@code timing}. */
+  public static EtcdCluster start(Path binary, int size, Timing timing) {
     if (!Files.isExecutable(binary)) {
       throw new IllegalStateException(binary + " is missing: install Debian's etcd-server");
     }
@@ -86,7 +105,7 @@ public final class EtcdCluster implements AutoCloseable {
       Certs.issue(tls, "ca", "member", "serverAuth,clientAuth");
       Certs.issue(tls, "ca", "client", "clientAuth");
       cluster = new EtcdCluster(binary, dir, new ClientTls(tls.resolve("ca.crt"), tls.resolve("client.crt"),
-          tls.resolve("client.key")));
+          tls.resolve("client.key")), timing);
       for (int i = 0; i < size; i++) {
         cluster.members.add(cluster.new Member("m" + i, freePort(), freePort(), freePort()));
       }
@@ -283,9 +302,8 @@ public final class EtcdCluster implements AutoCloseable {
         "--peer-key-file", tls.resolve("member.key").toString(),
         "--peer-client-cert-auth",
         "--peer-trusted-ca-file", tls.resolve("ca.crt").toString(),
-        // Fast elections on loopback keep failover tests short.
-        "--heartbeat-interval", "50",
-        "--election-timeout", "500",
+        "--heartbeat-interval", Long.toString(timing.heartbeat().toMillis()),
+        "--election-timeout", Long.toString(timing.election().toMillis()),
         "--logger", "zap",
         "--log-level", "warn");
     try {

@@ -28,8 +28,13 @@ final class EtcdLayout {
 
   private static final Logger log = LoggerFactory.getLogger(EtcdLayout.class);
 
-  /** The layout this code reads and writes; a newer one is refused, never guessed at. */
-  static final int LAYOUT_VERSION = 1;
+  /**
+   * The layout this code reads and writes; a newer one is refused, never guessed at. 1: members,
+   * views, tokens, revocations, audit, presence. 2: also the operator's peering rules under
+   * {@code members/peering/} (labels, policies, the default), which a layout-1 hub would ignore and
+   * so serve every pair as allowed.
+   */
+  static final int LAYOUT_VERSION = 2;
 
   private EtcdLayout() {}
 
@@ -46,7 +51,11 @@ final class EtcdLayout {
     for (int attempt = 0; attempt < 3; attempt++) {
       Map<String, String> meta = readMeta(kv, prefix, timeout);
       if (!meta.isEmpty()) {
-        return check(prefix, meta, identity);
+        String uid = check(prefix, meta, identity);
+        if (upgraded(kv, prefix, meta.get("layout"), timeout)) {
+          return uid;
+        }
+        continue; // the marker changed under us (another replica upgraded it): check again
       }
       GetResponse any = EtcdCalls.await(kv.get(bytes(prefix), GetOption.builder().isPrefix(true).withCountOnly(true)
           .build()), timeout, "reading prefix " + prefix);
@@ -73,6 +82,28 @@ final class EtcdLayout {
     throw new EtcdStartException("etcd prefix " + prefix + ": layout markers keep changing under us");
   }
 
+  /**
+   * Marks a prefix of an older layout as this one (compared against the {@code stored} marker, so a
+   * concurrent change is seen): from then on an older hub refuses the prefix instead of ignoring
+   * keys it does not know. Older layouts are subsets of this one, so nothing else is rewritten.
+   *
+   * @return false when the marker changed between the read and the write
+   */
+  private static boolean upgraded(KV kv, String prefix, String stored, Duration timeout) {
+    if (Integer.toString(LAYOUT_VERSION).equals(stored)) {
+      return true;
+    }
+    ByteSequence marker = bytes(prefix + "meta/layout");
+    boolean done = EtcdCalls.await(kv.txn()
+        .If(new Cmp(marker, Cmp.Op.EQUAL, CmpTarget.value(bytes(stored))))
+        .Then(Op.put(marker, bytes(Integer.toString(LAYOUT_VERSION)), PutOption.DEFAULT))
+        .commit(), timeout, "upgrading the layout under " + prefix).isSucceeded();
+    if (done) {
+      log.info("etcd layout upgraded prefix={} from={} to={}", prefix, stored, LAYOUT_VERSION);
+    }
+    return done;
+  }
+
   private static Map<String, String> readMeta(KV kv, String prefix, Duration timeout) {
     GetResponse r = EtcdCalls.await(kv.get(bytes(prefix + "meta/"), GetOption.builder().isPrefix(true).build()),
         timeout, "reading " + prefix + "meta/");
@@ -95,7 +126,8 @@ final class EtcdLayout {
     }
     if (version > LAYOUT_VERSION) {
       throw new EtcdStartException("etcd prefix " + prefix + " holds data layout " + version
-          + ", written by a newer meshwire (this hub reads layout " + LAYOUT_VERSION + "): upgrade the hub");
+          + ", written by a newer meshwire (this hub reads layouts 1 to " + LAYOUT_VERSION
+          + "): upgrade the hub; it writes nothing here");
     }
     if (version < 1) {
       throw new EtcdStartException("etcd prefix " + prefix + ": meta/layout " + version + " is not a valid layout");

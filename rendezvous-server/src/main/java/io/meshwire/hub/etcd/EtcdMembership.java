@@ -119,6 +119,23 @@ public final class EtcdMembership implements Membership {
   public static final String UNWATCHED = "~";
   private static final String REPLICAS = UNWATCHED + "replicas/";
   private static final int MAX_TXN_ATTEMPTS = 8;
+  /** Announces per etcd transaction at most (2 comparisons and 2 reads each; etcd allows 128 of each). */
+  static final int MAX_UPSERTS_PER_TXN = 32;
+  /** Announces waiting for a batch at most; more are told to retry. */
+  static final int MAX_PENDING_UPSERTS = 1024;
+  /**
+   * Writes other than announces (views, removals) this replica has in flight to etcd at most; more
+   * wait for a slot up to the call timeout, then are told to retry (RESOURCE_EXHAUSTED with a hint)
+   * instead of piling onto a slow etcd until every one of them times out. Announces are batched
+   * (see upsert).
+   */
+  static final int MAX_WRITES_IN_FLIGHT = 64;
+  /** The retry hint when etcd did not commit in time or has no quorum. */
+  static final Duration RETRY_AFTER_UNAVAILABLE = Duration.ofSeconds(2);
+  /** The retry hint when this replica's writes in flight are at {@link #MAX_WRITES_IN_FLIGHT}. */
+  static final Duration RETRY_AFTER_BUSY = Duration.ofSeconds(1);
+  /** How long one diagnosis of a failed write (status of every member) answers for all that fail meanwhile. */
+  private static final Duration DIAGNOSIS_REUSE = Duration.ofSeconds(2);
   /**
    * A failed watch is restarted after a jittered, growing delay (0..200 ms, doubling to 0..5 s):
    * with every member down, each attempt fails at once, and a fixed short delay made a restart
@@ -188,6 +205,21 @@ public final class EtcdMembership implements Membership {
   private final ConcurrentSkipListMap<Long, List<CompletableFuture<Void>>> appliedWaiters =
       new ConcurrentSkipListMap<>();
 
+  // Announces waiting for the writer (see upsert), in order; @GuardedBy itself.
+  private final java.util.ArrayDeque<PendingUpsert> pendingUpserts = new java.util.ArrayDeque<>();
+  // @GuardedBy("pendingUpserts"): the writer runs or is about to.
+  private boolean upsertWriterScheduled;
+  private final java.util.concurrent.ExecutorService upsertWriter;
+  private final java.util.concurrent.Semaphore writeSlots = new java.util.concurrent.Semaphore(MAX_WRITES_IN_FLIGHT);
+  // The last diagnosis of a failed write and when it was made (nanoTime): one member status round per DIAGNOSIS_REUSE.
+  private volatile String lastDiagnosis;
+  private volatile long lastDiagnosisNanos;
+  private final java.util.concurrent.atomic.LongAdder writesRefusedBusy = new java.util.concurrent.atomic.LongAdder();
+
+  // Stage timers (see bindMetrics); null until bound.
+  private volatile io.micrometer.core.instrument.Timer commitTimer;
+  private volatile io.micrometer.core.instrument.Timer watchDelayTimer;
+
   private final Object lock = new Object();
   // @GuardedBy("lock")
   private final Map<String, ClusterRecord> clusters = new TreeMap<>();
@@ -214,7 +246,11 @@ public final class EtcdMembership implements Membership {
   private volatile long memberRevision;
   // Listener keys were loaded as of this revision; the watch's replay of older ones is skipped.
   private volatile long listenersLoadedAt;
+  // Ready once `applied` reaches it: the newest watched key when the state was loaded, the
+  // replica reconnected to etcd or its watch was replaced.
   private volatile long catchUpTarget;
+  // A stalled watch is being replaced (from the stall until the new one is started).
+  private volatile boolean watchReplacing;
   private volatile long seenEtcdRevision;
   private volatile long leaseId;
   private volatile long lastEtcdContactNanos = System.nanoTime();
@@ -254,6 +290,11 @@ public final class EtcdMembership implements Membership {
       return t;
     });
     this.listeners = Map.copyOf(listeners);
+    this.upsertWriter = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "hub-etcd-writer");
+      t.setDaemon(true);
+      return t;
+    });
     long revision = load();
     startWatch(revision + 1);
     long tick = options.heartbeatInterval().toMillis();
@@ -343,8 +384,19 @@ public final class EtcdMembership implements Membership {
     if (why != null) {
       return Optional.of(why);
     }
-    long target = catchUpTarget;
     long done = applied;
+    if (watchReplacing) {
+      return Optional.of("catching up with etcd: replacing a watch that answered no progress request within "
+          + options.watchStallAfter().toMillis() + " ms (applied revision " + done + ")");
+    }
+    long requested = progressRequestedNanos;
+    long unanswered = requested == 0 ? 0 : System.nanoTime() - requested;
+    if (unanswered > options.watchStallAfter().toNanos() / 2) {
+      // Changes may be waiting behind a hung member: this replica cannot tell that it is current.
+      return Optional.of("catching up with etcd: its watch has answered no progress request for "
+          + TimeUnit.NANOSECONDS.toMillis(unanswered) + " ms (applied revision " + done + ")");
+    }
+    long target = catchUpTarget;
     return done >= target ? Optional.empty()
         : Optional.of("catching up with etcd: applied revision " + done + " of " + target);
   }
@@ -394,59 +446,210 @@ public final class EtcdMembership implements Membership {
 
   // ---- writes -------------------------------------------------------------------------------
 
+  /**
+   * Announces are written in batches: one transaction carries up to {@link #MAX_UPSERTS_PER_TXN}
+   * of them (at most one per cluster), with one writer thread per replica, so a join of a thousand
+   * agents is a few dozen etcd transactions instead of a thousand (each a Raft entry, a WAL fsync
+   * on every member and a round trip), and the batches grow by themselves while etcd is slow.
+   * Each record is compared by modification revision against the replica's own state (kept by its
+   * watch); when any comparison fails, the transaction's Else returns etcd's records, the stale or
+   * revoked ones are refused and the rest go into the next batch. Announces wait at most the call
+   * timeout for a batch, and at most {@link #MAX_PENDING_UPSERTS} wait: beyond either they are
+   * refused with a retry hint (RESOURCE_EXHAUSTED: never written, safe to send again as it was).
+   */
   @Override
   public CompletableFuture<Long> upsert(ClusterRecord record) throws Rejection {
     String id = record.clusterId();
     // Against this replica's view, like the file store: not a transaction across replicas (two
     // clusters racing with one key on two replicas could both pass), but a copied key is refused.
-    for (ClusterRecord other : clusters()) {
-      if (!other.clusterId().equals(id) && other.wireguardPublicKey().equals(record.wireguardPublicKey())) {
-        throw new Rejection(Rejection.Kind.ALREADY_EXISTS, "record.wireguard_public_key: "
-            + record.wireguardPublicKey() + " is already held by cluster \"" + other.clusterId() + "\"");
+    ClusterRecord known;
+    synchronized (lock) {
+      for (ClusterRecord other : clusters.values()) {
+        if (!other.clusterId().equals(id) && other.wireguardPublicKey().equals(record.wireguardPublicKey())) {
+          throw new Rejection(Rejection.Kind.ALREADY_EXISTS, "record.wireguard_public_key: "
+              + record.wireguardPublicKey() + " is already held by cluster \"" + other.clusterId() + "\"");
+        }
+      }
+      known = clusters.get(id);
+    }
+    PendingUpsert pending = new PendingUpsert(record, ByteSequence.from(codec.encodeEvent(0,
+        new ClusterUpserted(record.accepted(clock.instant(), 0)))), System.nanoTime());
+    pending.expectedRevision = known == null ? 0 : known.revision();
+    if (known != null && record.generation() <= known.generation()) {
+      // Stale against this replica's state: checked against etcd, not refused on a guess (this
+      // replica may not have seen the cluster removed yet).
+      try {
+        GetResponse current = call(kv.get(key(CLUSTERS + id)), "reading cluster " + id);
+        long stored = current.getKvs().isEmpty() ? 0 : recordOf(current.getKvs().get(0)).generation();
+        if (record.generation() <= stored) {
+          throw new Rejection(Rejection.Kind.FAILED_PRECONDITION, "record.generation: " + record.generation()
+              + " is not greater than the stored generation " + stored);
+        }
+        pending.expectedRevision = current.getKvs().isEmpty() ? 0 : current.getKvs().get(0).getModRevision();
+      } catch (EtcdCalls.EtcdCallException e) {
+        return CompletableFuture.failedFuture(unavailable(e));
       }
     }
-    ByteSequence key = key(CLUSTERS + id);
-    ClusterRecord stored = record.accepted(clock.instant(), 0);
-    ByteSequence value = ByteSequence.from(codec.encodeEvent(0, new ClusterUpserted(stored)));
-    try {
-      for (int attempt = 0; attempt < MAX_TXN_ATTEMPTS; attempt++) {
-        GetResponse current = call(kv.get(key), "reading cluster " + id);
-        Cmp unchanged;
-        if (current.getKvs().isEmpty()) {
-          unchanged = new Cmp(key, Cmp.Op.EQUAL, CmpTarget.version(0));
-        } else {
-          KeyValue kvCurrent = current.getKvs().get(0);
-          long generation = recordOf(kvCurrent).generation();
-          if (record.generation() <= generation) {
-            throw new Rejection(Rejection.Kind.FAILED_PRECONDITION, "record.generation: " + record.generation()
-                + " is not greater than the stored generation " + generation);
-          }
-          unchanged = new Cmp(key, Cmp.Op.EQUAL, CmpTarget.modRevision(kvCurrent.getModRevision()));
-        }
-        TxnResponse txn = call(kv.txn()
-            .If(unchanged, new Cmp(key(REVOKED_GUARD + id), Cmp.Op.EQUAL, CmpTarget.version(0)))
-            .Then(Op.put(key, value, PutOption.DEFAULT))
-            .Else(Op.get(key(REVOKED_GUARD + id), GetOption.DEFAULT))
-            .commit(), "writing cluster " + id);
-        if (txn.isSucceeded()) {
-          return afterApplied(txn.getHeader().getRevision());
-        }
-        if (!txn.getGetResponses().isEmpty() && txn.getGetResponses().get(0).getCount() > 0) {
-          throw new Rejection(Rejection.Kind.PERMISSION_DENIED, "cluster \"" + id + "\" is revoked");
-        }
-        // Another replica wrote this cluster between our read and our transaction: compare again.
+    synchronized (pendingUpserts) {
+      if (pendingUpserts.size() >= MAX_PENDING_UPSERTS) {
+        writesRefusedBusy.increment();
+        return CompletableFuture.failedFuture(busy("cluster " + id, MAX_PENDING_UPSERTS + " announces waiting"));
       }
-      return CompletableFuture.failedFuture(new EtcdUnavailableException(
-          "cluster " + id + ": too much contention in etcd, retry", null));
+      pendingUpserts.add(pending);
+      if (!upsertWriterScheduled) {
+        try {
+          upsertWriter.execute(this::writeUpserts);
+          upsertWriterScheduled = true;
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+          pendingUpserts.remove(pending);
+          return CompletableFuture.failedFuture(new EtcdUnavailableException("hub replica is shutting down", null));
+        }
+      }
+    }
+    return pending.done;
+  }
+
+  /** An announce waiting for its batch; {@code expectedRevision} (0: no key) and {@code attempts} belong to the writer. */
+  private static final class PendingUpsert {
+    final ClusterRecord record;
+    final ByteSequence value;
+    final long queuedNanos;
+    final CompletableFuture<Long> done = new CompletableFuture<>();
+    long expectedRevision;
+    int attempts;
+
+    PendingUpsert(ClusterRecord record, ByteSequence value, long queuedNanos) {
+      this.record = record;
+      this.value = value;
+      this.queuedNanos = queuedNanos;
+    }
+  }
+
+  private EtcdUnavailableException busy(String what, String why) {
+    return new EtcdUnavailableException(what + ": hub replica " + options.replicaName() + " has " + why
+        + " for etcd; try again", null, RETRY_AFTER_BUSY, true);
+  }
+
+  /** The writer thread: batches until nothing waits. */
+  private void writeUpserts() {
+    while (true) {
+      List<PendingUpsert> batch = new ArrayList<>();
+      synchronized (pendingUpserts) {
+        Set<String> inBatch = new HashSet<>();
+        var it = pendingUpserts.iterator();
+        while (it.hasNext() && batch.size() < MAX_UPSERTS_PER_TXN) {
+          PendingUpsert p = it.next();
+          if (inBatch.add(p.record.clusterId())) { // a second announce of one cluster waits for the next batch
+            it.remove();
+            batch.add(p);
+          }
+        }
+        if (batch.isEmpty()) {
+          upsertWriterScheduled = false;
+          return;
+        }
+      }
+      List<PendingUpsert> again = writeBatch(batch);
+      if (!again.isEmpty()) {
+        synchronized (pendingUpserts) {
+          for (int i = again.size() - 1; i >= 0; i--) {
+            pendingUpserts.addFirst(again.get(i));
+          }
+        }
+      }
+    }
+  }
+
+  /** Writes one batch; completes what it decides and returns what goes into the next batch. */
+  private List<PendingUpsert> writeBatch(List<PendingUpsert> batch) {
+    List<PendingUpsert> live = new ArrayList<>();
+    long now = System.nanoTime();
+    for (PendingUpsert p : batch) {
+      if (closed()) {
+        p.done.completeExceptionally(new EtcdUnavailableException("hub replica is shutting down", null));
+      } else if (now - p.queuedNanos > options.opTimeout().toNanos()) {
+        writesRefusedBusy.increment();
+        p.done.completeExceptionally(busy("cluster " + p.record.clusterId(), "announces waiting longer than "
+            + options.opTimeout().toMillis() + " ms"));
+      } else {
+        live.add(p);
+      }
+    }
+    if (live.isEmpty()) {
+      return List.of();
+    }
+    List<Cmp> guards = new ArrayList<>();
+    List<Op> puts = new ArrayList<>();
+    List<Op> reads = new ArrayList<>();
+    for (PendingUpsert p : live) {
+      ByteSequence key = key(CLUSTERS + p.record.clusterId());
+      ByteSequence revokedGuard = key(REVOKED_GUARD + p.record.clusterId());
+      guards.add(p.expectedRevision == 0 ? new Cmp(key, Cmp.Op.EQUAL, CmpTarget.version(0))
+          : new Cmp(key, Cmp.Op.EQUAL, CmpTarget.modRevision(p.expectedRevision)));
+      guards.add(new Cmp(revokedGuard, Cmp.Op.EQUAL, CmpTarget.version(0)));
+      puts.add(Op.put(key, p.value, PutOption.DEFAULT));
+      reads.add(Op.get(key, GetOption.DEFAULT));
+      reads.add(Op.get(revokedGuard, GetOption.builder().withCountOnly(true).build()));
+    }
+    TxnResponse txn;
+    long t0 = System.nanoTime();
+    try {
+      txn = call(kv.txn().If(guards.toArray(Cmp[]::new)).Then(puts.toArray(Op[]::new))
+          .Else(reads.toArray(Op[]::new)).commit(), "writing " + live.size() + " cluster record(s)");
     } catch (EtcdCalls.EtcdCallException e) {
-      return CompletableFuture.failedFuture(unavailable(e));
+      EtcdUnavailableException failure = unavailable(e);
+      live.forEach(p -> p.done.completeExceptionally(failure));
+      return List.of();
+    }
+    io.micrometer.core.instrument.Timer commit = commitTimer;
+    if (commit != null) {
+      commit.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
+    }
+    if (txn.isSucceeded()) {
+      CompletableFuture<Long> applied = afterApplied(txn.getHeader().getRevision());
+      live.forEach(p -> applied.whenComplete((revision, failure) -> p.done.complete(revision)));
+      return List.of();
+    }
+    // Some comparison failed: etcd's records decide, announce by announce.
+    List<GetResponse> now2 = txn.getGetResponses();
+    List<PendingUpsert> again = new ArrayList<>();
+    for (int i = 0; i < live.size(); i++) {
+      PendingUpsert p = live.get(i);
+      String id = p.record.clusterId();
+      GetResponse current = now2.get(2 * i);
+      if (now2.get(2 * i + 1).getCount() > 0) {
+        p.done.completeExceptionally(new Rejection(Rejection.Kind.PERMISSION_DENIED, "cluster \"" + id
+            + "\" is revoked"));
+        continue;
+      }
+      long storedRevision = current.getKvs().isEmpty() ? 0 : current.getKvs().get(0).getModRevision();
+      long stored = current.getKvs().isEmpty() ? 0 : recordOf(current.getKvs().get(0)).generation();
+      if (p.record.generation() <= stored) {
+        p.done.completeExceptionally(new Rejection(Rejection.Kind.FAILED_PRECONDITION, "record.generation: "
+            + p.record.generation() + " is not greater than the stored generation " + stored));
+      } else if (storedRevision != p.expectedRevision && ++p.attempts >= MAX_TXN_ATTEMPTS) {
+        p.done.completeExceptionally(new EtcdUnavailableException("cluster " + id
+            + ": too much contention in etcd, retry", null));
+      } else {
+        // Another replica wrote it since this one applied it (compare with etcd's record next),
+        // or its comparison held and another announce of the batch failed.
+        p.expectedRevision = storedRevision;
+        again.add(p);
+      }
+    }
+    return again;
+  }
+
+  private boolean closed() {
+    synchronized (lock) {
+      return closed;
     }
   }
 
   @Override
   public CompletableFuture<Long> publishViews(String observer, List<PeerView> updated, Collection<String> withdrawn)
       throws Rejection {
-    try {
+    try (WriteSlot slot = writeSlot("views of " + observer)) {
       for (int attempt = 0; attempt < MAX_TXN_ATTEMPTS; attempt++) {
         List<Cmp> guards = new ArrayList<>();
         List<Op> ops = new ArrayList<>();
@@ -495,13 +698,15 @@ public final class EtcdMembership implements Membership {
           "views of " + observer + ": too much contention in etcd, retry", null));
     } catch (EtcdCalls.EtcdCallException e) {
       return CompletableFuture.failedFuture(unavailable(e));
+    } catch (EtcdUnavailableException busy) {
+      return CompletableFuture.failedFuture(busy);
     }
   }
 
   @Override
   public CompletableFuture<Long> remove(String clusterId, RemovalReason reason) throws Rejection {
     ByteSequence key = key(CLUSTERS + clusterId);
-    try {
+    try (WriteSlot slot = writeSlot("removing cluster " + clusterId)) {
       for (int attempt = 0; attempt < MAX_TXN_ATTEMPTS; attempt++) {
         GetResponse current = call(kv.get(key, GetOption.builder().withKeysOnly(true).build()),
             "reading cluster " + clusterId);
@@ -533,6 +738,8 @@ public final class EtcdMembership implements Membership {
           "cluster " + clusterId + ": too much contention in etcd, retry", null));
     } catch (EtcdCalls.EtcdCallException e) {
       return CompletableFuture.failedFuture(unavailable(e));
+    } catch (EtcdUnavailableException busy) {
+      return CompletableFuture.failedFuture(busy);
     }
   }
 
@@ -677,11 +884,50 @@ public final class EtcdMembership implements Membership {
     return response;
   }
 
-  /** What a caller gets when etcd did not commit: UNAVAILABLE, saying whether quorum is lost. */
+  /**
+   * What a caller gets when etcd did not commit: UNAVAILABLE, saying whether quorum is lost, with
+   * a retry hint. The members' status is asked once per {@link #DIAGNOSIS_REUSE} (and logged then):
+   * a burst of failed writes must not add a status round each to an etcd that is struggling.
+   */
   EtcdUnavailableException unavailable(EtcdCalls.EtcdCallException e) {
-    String why = EtcdClients.diagnose(client, endpoints, Duration.ofMillis(500));
-    log.warn("etcd write failed reason=\"{}\" call=\"{}\"", why, e.getMessage());
-    return new EtcdUnavailableException(why + ": " + e.getMessage(), e);
+    long now = System.nanoTime();
+    String why = lastDiagnosis;
+    if (why == null || now - lastDiagnosisNanos > DIAGNOSIS_REUSE.toNanos()) {
+      why = EtcdClients.diagnose(client, endpoints, Duration.ofMillis(500));
+      lastDiagnosis = why;
+      lastDiagnosisNanos = System.nanoTime();
+      log.warn("etcd write failed reason=\"{}\" call=\"{}\"", why, e.getMessage());
+    }
+    return new EtcdUnavailableException(why + ": " + e.getMessage(), e, RETRY_AFTER_UNAVAILABLE, false);
+  }
+
+  /** A slot for one write (see {@link #MAX_WRITES_IN_FLIGHT}); released by closing it. */
+  private WriteSlot writeSlot(String what) {
+    try {
+      if (writeSlots.tryAcquire(options.opTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+        return writeSlots::release;
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    writesRefusedBusy.increment();
+    throw busy(what, MAX_WRITES_IN_FLIGHT + " writes in flight");
+  }
+
+  /** Writes refused because {@link #MAX_WRITES_IN_FLIGHT} were in flight (each told to retry later). */
+  public long writesRefusedBusy() {
+    return writesRefusedBusy.sum();
+  }
+
+  /** Writes to etcd this replica has in flight now. */
+  public int writesInFlight() {
+    return MAX_WRITES_IN_FLIGHT - writeSlots.availablePermits();
+  }
+
+  /** A held write slot. */
+  private interface WriteSlot extends AutoCloseable {
+    @Override
+    void close();
   }
 
   /** Completes once this replica's watch has applied {@code revision}. */
@@ -779,14 +1025,26 @@ public final class EtcdMembership implements Membership {
     }
     listenersLoadedAt = head;
     // Caught up once the watch has replayed up to the newest key present now.
-    GetResponse newest = call(kv.get(key(""), GetOption.builder().withRange(key(UNWATCHED)).withKeysOnly(true)
-        .withSortField(GetOption.SortTarget.MOD).withSortOrder(GetOption.SortOrder.DESCEND).withLimit(1).build()),
-        "reading the newest key under " + prefix);
-    catchUpTarget = newest.getKvs().isEmpty() ? 0 : newest.getKvs().get(0).getModRevision();
+    catchUpTarget = newestWatchedRevision();
     forListeners.forEach((p, values) -> listeners.get(p).loaded(values, head));
     log.info("etcd membership loaded prefix={} mesh_uid={} revision={} head={} clusters={}", prefix, meshUid,
         revision, head, clusters.size());
     return revision;
+  }
+
+  /** The revision of the newest key in the watched range (0: none): what a caught-up watch has applied. */
+  private long newestWatchedRevision() {
+    GetResponse newest = call(kv.get(key(""), GetOption.builder().withRange(key(UNWATCHED)).withKeysOnly(true)
+        .withSortField(GetOption.SortTarget.MOD).withSortOrder(GetOption.SortOrder.DESCEND).withLimit(1).build()),
+        "reading the newest key under " + prefix);
+    return newest.getKvs().isEmpty() ? 0 : newest.getKvs().get(0).getModRevision();
+  }
+
+  private void raiseCatchUpTarget() {
+    long newest = newestWatchedRevision();
+    if (newest > catchUpTarget) {
+      catchUpTarget = newest;
+    }
   }
 
   private void startWatch(long fromRevision) {
@@ -800,10 +1058,13 @@ public final class EtcdMembership implements Membership {
       if (watcher != null) {
         watcher.close();
       }
+      // No previous values: nothing here reads them, and each would cost etcd a read per event and
+      // double what the watch carries.
       WatchOption option = WatchOption.builder().withRange(key(UNWATCHED)).withRevision(fromRevision)
-          .withPrevKV(true).withProgressNotify(true).build();
+          .withProgressNotify(true).build();
       lastWatchResponseNanos = System.nanoTime();
       progressRequestedNanos = 0;
+      watchReplacing = false;
       watcher = client.getWatchClient().watch(key(""), option, Watch.listener(
           r -> onWatch(generation, r), e -> onWatchError(generation, e), () -> onWatchError(generation, null)));
     }
@@ -891,6 +1152,12 @@ public final class EtcdMembership implements Membership {
           ClusterRecord r = recordOf(e.getKeyValue());
           clusters.put(id, r);
           event = new ClusterUpserted(r);
+          io.micrometer.core.instrument.Timer delay = watchDelayTimer;
+          long delayNanos = java.time.Duration.between(r.acceptedAt(), clock.instant()).toNanos();
+          // Live changes only: what the watch replays at start was accepted long ago.
+          if (delay != null && revision > listenersLoadedAt && delayNanos >= 0) {
+            delay.record(delayNanos, TimeUnit.NANOSECONDS);
+          }
         } else {
           clusters.remove(id);
           views.keySet().removeIf(k -> k.observerClusterId().equals(id) || k.subjectClusterId().equals(id));
@@ -991,6 +1258,7 @@ public final class EtcdMembership implements Membership {
             notifyExecutor.execute(() -> durableListeners.forEach(l -> l.accept(revision)));
           }
         } else {
+          raiseCatchUpTarget();
           startWatch(applied + 1);
         }
       } catch (RuntimeException e) {
@@ -1007,6 +1275,10 @@ public final class EtcdMembership implements Membership {
   private void heartbeat() {
     try {
       ensureLease();
+      if (unavailable != null) {
+        // Back from a partition: not ready until the watch has replayed what changed meanwhile.
+        raiseCatchUpTarget();
+      }
       setUnavailable(null);
     } catch (RuntimeException e) {
       long silentNanos = System.nanoTime() - lastEtcdContactNanos;
@@ -1039,6 +1311,7 @@ public final class EtcdMembership implements Membership {
         generation = watchGeneration;
         failingAlready = watchFailures > 0;
       }
+      watchReplacing = true;
       progressRequestedNanos = 0;
       Duration delay = watchFailed("etcd watch stalled: no answer to a progress request within "
           + options.watchStallAfter().toMillis() + " ms", "stalled");
@@ -1074,6 +1347,22 @@ public final class EtcdMembership implements Membership {
         PutOption.builder().withLeaseId(granted).build()), "writing presence of " + options.replicaName());
     leaseId = granted;
     leaseListeners.forEach(l -> l.accept(granted));
+  }
+
+  /**
+   * Registers the timers of the stages a change goes through before the fan-out: {@code
+   * meshwire.hub.etcd.commit} (an announce's transaction, from this replica to etcd's answer) and
+   * {@code meshwire.hub.etcd.watch.delay} (from the writing replica's acceptance of a record,
+   * on its wall clock, to this replica's watch applying it: commit plus watch delivery). The
+   * fan-out after that is {@code meshwire.hub.fanout.lag}.
+   */
+  public void bindMetrics(io.micrometer.core.instrument.MeterRegistry meters) {
+    commitTimer = io.micrometer.core.instrument.Timer.builder("meshwire.hub.etcd.commit")
+        .description("An announce's transaction in etcd, from this replica to etcd's answer")
+        .publishPercentileHistogram().register(meters);
+    watchDelayTimer = io.micrometer.core.instrument.Timer.builder("meshwire.hub.etcd.watch.delay")
+        .description("From a record's acceptance by the replica that wrote it to this replica's watch applying it")
+        .publishPercentileHistogram().register(meters);
   }
 
   /** This replica's current lease (0 before the first grant): keys on it vanish when the replica does. */
@@ -1129,6 +1418,7 @@ public final class EtcdMembership implements Membership {
     heartbeatTask.cancel(false);
     watchTask.cancel(false);
     scheduler.shutdownNow();
+    upsertWriter.shutdown();
     synchronized (lock) {
       if (closed) {
         return;

@@ -252,6 +252,7 @@ public final class HubServer implements AutoCloseable {
       revocations = etcdRevocations;
       membership = etcd;
       EtcdMembership watched = etcd;
+      etcd.bindMetrics(meters);
       Gauge.builder("meshwire.hub.etcd.watch.restarts", watched, EtcdMembership::watchRestarts)
           .description("Times this replica replaced its etcd watch (errors, stalls, compaction)").register(meters);
       Gauge.builder("meshwire.hub.etcd.watch.stalls", watched, EtcdMembership::watchStalls)
@@ -259,6 +260,11 @@ public final class HubServer implements AutoCloseable {
           .register(meters);
       Gauge.builder("meshwire.hub.etcd.lease.losses", watched, EtcdMembership::leaseLosses)
           .description("Times this replica found its etcd lease gone and granted a new one").register(meters);
+      Gauge.builder("meshwire.hub.etcd.writes.in.flight", watched, EtcdMembership::writesInFlight)
+          .description("Writes this replica has in flight to etcd (bounded; more are told to retry)").register(meters);
+      Gauge.builder("meshwire.hub.etcd.writes.refused.busy", watched, EtcdMembership::writesRefusedBusy)
+          .description("Writes refused with a retry hint because this replica had the most writes in flight")
+          .register(meters);
       Gauge.builder("meshwire.hub.etcd.serving", watched, m -> m.unavailableReason().isEmpty() ? 1 : 0)
           .description("1 while this replica reaches etcd and serves; 0 while partitioned from it").register(meters);
     }

@@ -7,6 +7,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import io.meshwire.hub.membership.Rejection;
+import io.meshwire.hub.membership.RetryHint;
 import java.time.Duration;
 
 /**
@@ -45,7 +46,22 @@ public final class Statuses {
     return withRetry(Code.RESOURCE_EXHAUSTED, what + ": rate limited", retryAfter);
   }
 
+  /**
+   * A store failure: UNAVAILABLE; with a {@link RetryHint} (possibly wrapped by a future) the status
+   * and RetryInfo it asks for; a {@link Rejection} completing a future, its own status.
+   */
   public static StatusRuntimeException internal(String what, Throwable cause) {
+    Throwable root = cause;
+    while (root instanceof java.util.concurrent.CompletionException && root.getCause() != null) {
+      root = root.getCause();
+    }
+    if (root instanceof Rejection r) { // decided by the store after the call returned its future
+      return of(r);
+    }
+    if (root instanceof RetryHint hint) {
+      return withRetry(hint.overloaded() ? Code.RESOURCE_EXHAUSTED : Code.UNAVAILABLE,
+          what + ": " + root.getMessage(), hint.retryAfter());
+    }
     return Status.UNAVAILABLE.withDescription(what + ": " + cause.getMessage()).withCause(cause).asRuntimeException();
   }
 }
