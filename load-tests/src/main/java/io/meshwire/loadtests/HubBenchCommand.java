@@ -2,6 +2,7 @@ package io.meshwire.loadtests;
 
 import io.meshwire.netaddr.Durations;
 
+import io.meshwire.loadtests.process.CpuSet;
 import io.meshwire.loadtests.report.BenchReport;
 import io.meshwire.loadtests.report.Json;
 import io.meshwire.loadtests.report.Latencies;
@@ -124,6 +125,16 @@ public final class HubBenchCommand implements Callable<Integer> {
   @Option(names = "--keep-work", description = "Keep the data directories and logs after the run.")
   private boolean keepWork;
 
+  @Option(names = "--pin-hub", paramLabel = "CPUS",
+      description = "Pin the hub (from its start, so it sizes its event loops for them) and etcd to these CPUs "
+          + "(taskset -c syntax: 1, 0-1, 0,2). Default: not pinned.")
+  private String pinHub;
+
+  @Option(names = "--pin-load", paramLabel = "CPUS",
+      description = "Pin this JVM (the simulated agents, etcd watchers) to these CPUs; must not overlap --pin-hub. "
+          + "Default: not pinned.")
+  private String pinLoad;
+
   @Option(names = "--threshold-fanout-p99", paramLabel = "DURATION", defaultValue = "5s",
       converter = DurationConverter.class, description = "Fail when the fan-out p99 exceeds this. Default: ${DEFAULT-VALUE}.")
   private Duration thresholdFanoutP99;
@@ -238,7 +249,20 @@ public final class HubBenchCommand implements Callable<Integer> {
           case "file" -> 0;
           case "etcd" -> replicas;
           default -> throw new IllegalArgumentException("--store: \"" + store + "\" is not file or etcd");
-        });
+        },
+        cpus("--pin-hub", pinHub),
+        cpus("--pin-load", pinLoad));
+  }
+
+  private static CpuSet cpus(String option, String spec) {
+    if (spec == null) {
+      return null;
+    }
+    try {
+      return CpuSet.parse(spec);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(option + ": " + e.getMessage(), e);
+    }
   }
 
   /** One line comparing the replicas on etcd with the file-store hub of the same run. */
@@ -317,6 +341,8 @@ public final class HubBenchCommand implements Callable<Integer> {
     m.put("backoff_cap_ms", c.backoff().cap().toMillis());
     m.put("hub_jvm_args", c.hubJvmArgs());
     m.put("hub_settings", new LinkedHashMap<>(c.hubSettings()));
+    m.put("pin_hub", c.pinHub() == null ? null : c.pinHub().list());
+    m.put("pin_load", c.pinLoad() == null ? null : c.pinLoad().list());
     Map<String, Object> t = new LinkedHashMap<>();
     t.put("fanout_p99_ms", c.thresholds().fanoutP99().toMillis());
     t.put("join_s", c.thresholds().join().toSeconds());

@@ -22,7 +22,7 @@ class BenchReportTest {
     assertTrue(svg.startsWith("<svg"), svg);
     assertTrue(svg.contains(">hub p99<") && svg.contains(">etcd p50<"), "legend");
     assertTrue(svg.contains(">10,000<") && svg.contains(">100<"), "decade ticks on x");
-    assertTrue(svg.contains("goal: p99 &lt;= 500 ms"), "the target line");
+    assertTrue(svg.contains("goal: p99 &lt;= 150 ms"), "the target line");
     assertTrue(svg.trim().endsWith("</svg>"));
   }
 
@@ -33,5 +33,15 @@ class BenchReportTest {
     assertTrue(md.startsWith("Machine: 2 CPUs (x), 1.0 GiB RAM"), md);
     assertTrue(md.contains("| 100 | NaN | 5.0 / 9.0 / 10.0 | 4.0 / 8.0 |"), md);
     assertTrue(md.contains("| 10,000 |"), md);
+    assertTrue(md.contains("Not pinned: the hub, etcd and the load generator share every CPU."), md);
+  }
+
+  @Test
+  void tableSaysWhereAPinnedRunRan() {
+    String pinned = DOC.replace("\"runs\":", "\"settings\": {\"pin_hub\": \"1\", \"pin_load\": \"0\"}, \"runs\":");
+
+    String md = BenchReport.markdown(Json.parse(pinned));
+
+    assertTrue(md.contains("Pinned: hub and etcd on CPUs 1, load generator on CPUs 0."), md);
   }
 }
