@@ -80,9 +80,10 @@ public final class HubBenchCommand implements Callable<Integer> {
       description = "Write results.json, fanout.svg and results.md here.")
   private Path reportDir;
 
-  @Option(names = "--replot", paramLabel = "FILE",
-      description = "Run nothing: write --report-dir's plot and table from a saved result document.")
-  private Path replot;
+  @Option(names = "--replot", paramLabel = "FILE", split = ",",
+      description = "Run nothing: write --report-dir's plot and table from saved result documents; several "
+          + "(one per N, e.g. a sweep run one N at a time) are merged into one results.json, runs ordered by N.")
+  private List<Path> replot;
 
   @Option(names = "--change-interval", paramLabel = "DURATION", defaultValue = "20ms",
       converter = DurationConverter.class,
@@ -166,8 +167,22 @@ public final class HubBenchCommand implements Callable<Integer> {
       if (reportDir == null) {
         throw new CommandLine.ParameterException(spec.commandLine(), "--replot needs --report-dir");
       }
-      BenchReport.write(Json.parse(Files.readString(replot)), reportDir);
-      spec.commandLine().getOut().print(BenchReport.markdown(Json.parse(Files.readString(replot))));
+      List<Object> docs = new ArrayList<>();
+      for (Path file : replot) {
+        docs.add(Json.parse(Files.readString(file)));
+      }
+      Object doc;
+      try {
+        doc = BenchReport.merge(docs);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "--replot: " + e.getMessage());
+      }
+      if (docs.size() > 1) {
+        Files.createDirectories(reportDir);
+        Files.writeString(reportDir.resolve("results.json"), Json.write(doc));
+      }
+      BenchReport.write(doc, reportDir);
+      spec.commandLine().getOut().print(BenchReport.markdown(doc));
       spec.commandLine().getOut().flush();
       return 0;
     }

@@ -27,6 +27,38 @@ public final class BenchReport {
     Files.writeString(dir.resolve("results.md"), markdown(doc));
   }
 
+  /**
+   * One document holding the runs of {@code docs} ordered by agent count (machine and settings of
+   * the first, violations of all): a sweep run one N at a time, reported as one. Documents whose
+   * pinning differs are refused (a table mixing pinned and unpinned rows would mislead).
+   */
+  public static Object merge(List<Object> docs) {
+    if (docs.size() == 1) {
+      return docs.get(0);
+    }
+    Object first = docs.get(0);
+    List<Object> runs = new ArrayList<>();
+    List<Object> violations = new ArrayList<>();
+    for (Object doc : docs) {
+      if (!pinningLine(doc).equals(pinningLine(first))) {
+        throw new IllegalArgumentException("cannot merge \"" + pinningLine(first) + "\" with \"" + pinningLine(doc)
+            + "\"");
+      }
+      runs.addAll(runs(doc));
+      if (Json.at(doc, "violations") instanceof List<?> v) {
+        violations.addAll(v);
+      }
+    }
+    runs.sort(java.util.Comparator.comparingDouble(run -> num(run, "agents")));
+    Map<String, Object> merged = new java.util.LinkedHashMap<>();
+    if (first instanceof Map<?, ?> m) {
+      m.forEach((k, v) -> merged.put(String.valueOf(k), v));
+    }
+    merged.put("runs", runs);
+    merged.put("violations", violations);
+    return merged;
+  }
+
   public static String fanoutSvg(Object doc) {
     List<SvgPlot.Point> hub50 = new ArrayList<>();
     List<SvgPlot.Point> hub99 = new ArrayList<>();

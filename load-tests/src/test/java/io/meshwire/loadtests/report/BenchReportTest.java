@@ -1,5 +1,6 @@
 package io.meshwire.loadtests.report;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
@@ -43,5 +44,37 @@ class BenchReportTest {
     String md = BenchReport.markdown(Json.parse(pinned));
 
     assertTrue(md.contains("Pinned: hub and etcd on CPUs 1, load generator on CPUs 0."), md);
+  }
+
+  @Test
+  void mergesASweepRunOneNAtATimeIntoOneTableOrderedByN() {
+    Object large = Json.parse("""
+        {"machine": {"cpus": 2}, "runs": [{"agents": 5000}], "violations": ["N=5000: storm 61.0 s > 60 s"]}
+        """);
+    Object small = Json.parse("""
+        {"machine": {"cpus": 2}, "runs": [{"agents": 100}, {"agents": 1000}], "violations": []}
+        """);
+
+    Object merged = BenchReport.merge(java.util.List.of(large, small));
+
+    assertEquals(java.util.List.of(100.0, 1000.0, 5000.0), ((java.util.List<?>) Json.at(merged, "runs")).stream()
+        .map(r -> ((Number) Json.at(r, "agents")).doubleValue()).toList());
+    assertEquals(java.util.List.of("N=5000: storm 61.0 s > 60 s"), Json.at(merged, "violations"));
+    assertEquals(2.0, ((Number) Json.at(merged, "machine", "cpus")).doubleValue());
+  }
+
+  @Test
+  void refusesToMergePinnedAndUnpinnedRuns() {
+    Object unpinned = Json.parse("""
+        {"runs": [{"agents": 100}]}
+        """);
+    Object pinned = Json.parse("""
+        {"settings": {"pin_hub": "1", "pin_load": "0"}, "runs": [{"agents": 1000}]}
+        """);
+
+    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> BenchReport.merge(java.util.List.of(unpinned, pinned)));
+
+    assertTrue(e.getMessage().startsWith("cannot merge \"Not pinned"), e.getMessage());
   }
 }
