@@ -21,6 +21,9 @@ import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -50,9 +53,16 @@ final class HubBench {
   private static final int SPARE_FDS = 2048;
 
   private final HubBenchConfig config;
+  /** What the kernel said each process may run on ({@code Cpus_allowed_list}), by role; the last run's. */
+  private final Map<String, String> observedCpus = new ConcurrentHashMap<>();
 
   public HubBench(HubBenchConfig config) {
     this.config = config;
+  }
+
+  /** The CPUs the load generator, the hub and etcd were allowed to run on, as the kernel reported them. */
+  public Map<String, String> observedCpus() {
+    return new TreeMap<>(observedCpus);
   }
 
   /**
@@ -66,8 +76,9 @@ final class HubBench {
       // Threads started from now on (event loops, jetcd's) inherit the set from their creators.
       long self = ProcessHandle.current().pid();
       config.pinLoad().pin(self);
-      log.info("load generator pinned cpus={} allowed={}", config.pinLoad(), CpuSet.allowedList(self));
+      log.info("load generator pinned cpus={}", config.pinLoad());
     }
+    observedCpus.put("load", CpuSet.allowedList(ProcessHandle.current().pid()));
     List<RunResult> results = new ArrayList<>();
     for (int n : config.agents()) {
       results.add(runOne(n));
@@ -116,7 +127,8 @@ final class HubBench {
     Duration timeout = config.phaseTimeout();
     try (HubProcess hub = HubProcess.start(work.resolve("hub"), config.hubSettings(), config.hubJvmArgs(),
         config.pinHub())) {
-      log.info("hub ready pid={} port={} cpus={}", hub.pid(), hub.port(), CpuSet.allowedList(hub.pid()));
+      observedCpus.put("hub", CpuSet.allowedList(hub.pid()));
+      log.info("hub ready pid={} port={} cpus={}", hub.pid(), hub.port(), observedCpus.get("hub"));
       pause(config.settle());
       long baseHeap = ProcStats.heapAfterGcBytes(hub.pid());
       long baseRss = ProcStats.rssBytes(hub.pid());
@@ -289,8 +301,8 @@ final class HubBench {
           .trustManager(tls.ca().toFile())
           .keyManager(tls.cert().toFile(), tls.key().toFile())
           .build();
-      log.info("etcd ready pid={} endpoint={} cpus={}", cluster.pid(0), cluster.endpoint(0),
-          CpuSet.allowedList(cluster.pid(0)));
+      observedCpus.put("etcd", CpuSet.allowedList(cluster.pid(0)));
+      log.info("etcd ready pid={} endpoint={} cpus={}", cluster.pid(0), cluster.endpoint(0), observedCpus.get("etcd"));
       pause(config.settle());
       long baseRss = ProcStats.rssBytes(cluster.pid(0));
       double baseGoHeap = cluster.metric(0, "go_memstats_heap_inuse_bytes");

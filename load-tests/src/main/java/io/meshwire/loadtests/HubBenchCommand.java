@@ -199,9 +199,10 @@ public final class HubBenchCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(spec.commandLine(), "--etcd-binary: " + config.etcdBinary()
           + " is not an executable (install Debian's etcd-server, or pass --no-etcd)");
     }
-    List<RunResult> runs = new HubBench(config).run(partial -> write(config, partial));
+    HubBench bench = new HubBench(config);
+    List<RunResult> runs = bench.run(partial -> write(config, partial, bench.observedCpus()));
     List<String> violations = violations(config.thresholds(), runs);
-    String text = write(config, runs);
+    String text = write(config, runs, bench.observedCpus());
     PrintWriter out = spec.commandLine().getOut();
     out.print(BenchReport.markdown(Json.parse(text)));
     runs.stream().filter(r -> r.replicated() != null).forEach(r -> out.println(replicatedLine(r)));
@@ -211,11 +212,12 @@ public final class HubBenchCommand implements Callable<Integer> {
   }
 
   /** Writes the result document (and the report files) for the runs so far; returns the JSON. */
-  private String write(HubBenchConfig config, List<RunResult> runs) {
+  private String write(HubBenchConfig config, List<RunResult> runs, Map<String, String> observedCpus) {
     Map<String, Object> doc = new LinkedHashMap<>();
     doc.put("bench", "hub");
     doc.put("machine", Machine.current().toJson());
     doc.put("settings", settingsJson(config));
+    doc.put("cpus_allowed", new LinkedHashMap<>(observedCpus)); // as the kernel reported them
     doc.put("runs", runs.stream().map(RunResult::toJson).toList());
     doc.put("violations", violations(config.thresholds(), runs));
     String text = Json.write(doc);
