@@ -7,6 +7,7 @@ import io.meshwire.loadtests.agent.AgentRecords;
 import io.meshwire.loadtests.etcd.EtcdFanout;
 import io.meshwire.loadtests.fanout.FanoutTracker;
 import io.meshwire.loadtests.process.ChildProcesses;
+import io.meshwire.loadtests.process.CpuSet;
 import io.meshwire.loadtests.process.HubProcess;
 import io.meshwire.loadtests.process.ProcStats;
 import io.meshwire.loadtests.report.Latencies;
@@ -20,6 +21,9 @@ import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -49,9 +53,16 @@ final class HubBench {
   private static final int SPARE_FDS = 2048;
 
   private final HubBenchConfig config;
+  /** What the kernel said each process may run on ({@code Cpus_allowed_list}), by role; the last run's. */
+  private final Map<String, String> observedCpus = new ConcurrentHashMap<>();
 
   public HubBench(HubBenchConfig config) {
     this.config = config;
+  }
+
+  /** The CPUs the load generator, the hub and etcd were allowed to run on, as the kernel reported them. */
+  public Map<String, String> observedCpus() {
+    return new TreeMap<>(observedCpus);
   }
 
   /**
@@ -61,6 +72,13 @@ final class HubBench {
    */
   public List<RunResult> run(Consumer<List<RunResult>> done) throws IOException {
     checkLimits();
+    if (config.pinLoad() != null) {
+      // Threads started from now on (event loops, jetcd's) inherit the set from their creators.
+      long self = ProcessHandle.current().pid();
+      config.pinLoad().pin(self);
+      log.info("load generator pinned cpus={}", config.pinLoad());
+    }
+    observedCpus.put("load", CpuSet.allowedList(ProcessHandle.current().pid()));
     List<RunResult> results = new ArrayList<>();
     for (int n : config.agents()) {
       results.add(runOne(n));
@@ -107,8 +125,10 @@ final class HubBench {
 
   private HubPart runHub(int n, Path work) {
     Duration timeout = config.phaseTimeout();
-    try (HubProcess hub = HubProcess.start(work.resolve("hub"), config.hubSettings(), config.hubJvmArgs())) {
-      log.info("hub ready pid={} port={}", hub.pid(), hub.port());
+    try (HubProcess hub = HubProcess.start(work.resolve("hub"), config.hubSettings(), config.hubJvmArgs(),
+        config.pinHub())) {
+      observedCpus.put("hub", CpuSet.allowedList(hub.pid()));
+      log.info("hub ready pid={} port={} cpus={}", hub.pid(), hub.port(), observedCpus.get("hub"));
       pause(config.settle());
       long baseHeap = ProcStats.heapAfterGcBytes(hub.pid());
       long baseRss = ProcStats.rssBytes(hub.pid());
@@ -272,12 +292,17 @@ final class HubBench {
   private RunResult.Etcd runEtcd(int n) throws IOException {
     int clients = Math.min(n, config.etcdMaxClients());
     try (EtcdCluster cluster = EtcdCluster.start(config.etcdBinary(), 1)) {
+      if (config.pinHub() != null) {
+        // The system under test gets the hub's CPUs; etcd (Go) sized GOMAXPROCS for the set it started with.
+        config.pinHub().pin(cluster.pid(0));
+      }
       EtcdCluster.ClientTls tls = cluster.clientTls();
       SslContext ssl = GrpcSslContexts.forClient()
           .trustManager(tls.ca().toFile())
           .keyManager(tls.cert().toFile(), tls.key().toFile())
           .build();
-      log.info("etcd ready pid={} endpoint={}", cluster.pid(0), cluster.endpoint(0));
+      observedCpus.put("etcd", CpuSet.allowedList(cluster.pid(0)));
+      log.info("etcd ready pid={} endpoint={} cpus={}", cluster.pid(0), cluster.endpoint(0), observedCpus.get("etcd"));
       pause(config.settle());
       long baseRss = ProcStats.rssBytes(cluster.pid(0));
       double baseGoHeap = cluster.metric(0, "go_memstats_heap_inuse_bytes");

@@ -2,6 +2,7 @@ package io.meshwire.loadtests;
 
 import io.meshwire.netaddr.Durations;
 
+import io.meshwire.loadtests.process.CpuSet;
 import io.meshwire.loadtests.report.BenchReport;
 import io.meshwire.loadtests.report.Json;
 import io.meshwire.loadtests.report.Latencies;
@@ -85,9 +86,10 @@ public final class HubBenchCommand implements Callable<Integer> {
       description = "Write results.json, fanout.svg and results.md here.")
   private Path reportDir;
 
-  @Option(names = "--replot", paramLabel = "FILE",
-      description = "Run nothing: write --report-dir's plot and table from a saved result document.")
-  private Path replot;
+  @Option(names = "--replot", paramLabel = "FILE", split = ",",
+      description = "Run nothing: write --report-dir's plot and table from saved result documents; several "
+          + "(one per N, e.g. a sweep run one N at a time) are merged into one results.json, runs ordered by N.")
+  private List<Path> replot;
 
   @Option(names = "--change-interval", paramLabel = "DURATION", defaultValue = "20ms",
       converter = DurationConverter.class,
@@ -130,6 +132,16 @@ public final class HubBenchCommand implements Callable<Integer> {
   @Option(names = "--keep-work", description = "Keep the data directories and logs after the run.")
   private boolean keepWork;
 
+  @Option(names = "--pin-hub", paramLabel = "CPUS",
+      description = "Pin the hub (from its start, so it sizes its event loops for them) and etcd to these CPUs "
+          + "(taskset -c syntax: 1, 0-1, 0,2). Default: not pinned.")
+  private String pinHub;
+
+  @Option(names = "--pin-load", paramLabel = "CPUS",
+      description = "Pin this JVM (the simulated agents, etcd watchers) to these CPUs; must not overlap --pin-hub. "
+          + "Default: not pinned.")
+  private String pinLoad;
+
   @Option(names = "--threshold-fanout-p99", paramLabel = "DURATION", defaultValue = "5s",
       converter = DurationConverter.class, description = "Fail when the fan-out p99 exceeds this. Default: ${DEFAULT-VALUE}.")
   private Duration thresholdFanoutP99;
@@ -161,8 +173,22 @@ public final class HubBenchCommand implements Callable<Integer> {
       if (reportDir == null) {
         throw new CommandLine.ParameterException(spec.commandLine(), "--replot needs --report-dir");
       }
-      BenchReport.write(Json.parse(Files.readString(replot)), reportDir);
-      spec.commandLine().getOut().print(BenchReport.markdown(Json.parse(Files.readString(replot))));
+      List<Object> docs = new ArrayList<>();
+      for (Path file : replot) {
+        docs.add(Json.parse(Files.readString(file)));
+      }
+      Object doc;
+      try {
+        doc = BenchReport.merge(docs);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "--replot: " + e.getMessage());
+      }
+      if (docs.size() > 1) {
+        Files.createDirectories(reportDir);
+        Files.writeString(reportDir.resolve("results.json"), Json.write(doc));
+      }
+      BenchReport.write(doc, reportDir);
+      spec.commandLine().getOut().print(BenchReport.markdown(doc));
       spec.commandLine().getOut().flush();
       return 0;
     }
@@ -179,9 +205,10 @@ public final class HubBenchCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(spec.commandLine(), "--etcd-binary: " + config.etcdBinary()
           + " is not an executable (install Debian's etcd-server, or pass --no-etcd)");
     }
-    List<RunResult> runs = new HubBench(config).run(partial -> write(config, partial));
+    HubBench bench = new HubBench(config);
+    List<RunResult> runs = bench.run(partial -> write(config, partial, bench.observedCpus()));
     List<String> violations = violations(config.thresholds(), runs);
-    String text = write(config, runs);
+    String text = write(config, runs, bench.observedCpus());
     PrintWriter out = spec.commandLine().getOut();
     out.print(BenchReport.markdown(Json.parse(text)));
     runs.stream().filter(r -> r.replicated() != null).forEach(r -> out.println(replicatedLine(r)));
@@ -191,11 +218,12 @@ public final class HubBenchCommand implements Callable<Integer> {
   }
 
   /** Writes the result document (and the report files) for the runs so far; returns the JSON. */
-  private String write(HubBenchConfig config, List<RunResult> runs) {
+  private String write(HubBenchConfig config, List<RunResult> runs, Map<String, String> observedCpus) {
     Map<String, Object> doc = new LinkedHashMap<>();
     doc.put("bench", "hub");
     doc.put("machine", Machine.current().toJson());
     doc.put("settings", settingsJson(config));
+    doc.put("cpus_allowed", new LinkedHashMap<>(observedCpus)); // as the kernel reported them
     doc.put("runs", runs.stream().map(RunResult::toJson).toList());
     doc.put("violations", violations(config.thresholds(), runs));
     String text = Json.write(doc);
@@ -249,7 +277,20 @@ public final class HubBenchCommand implements Callable<Integer> {
           case "defaults" -> io.meshwire.netlab.etcd.EtcdCluster.Timing.ETCD_DEFAULTS;
           case "fast" -> io.meshwire.netlab.etcd.EtcdCluster.Timing.FAST_FAILOVER;
           default -> throw new IllegalArgumentException("--etcd-timing: \"" + etcdTiming + "\" is not defaults or fast");
-        });
+        },
+        cpus("--pin-hub", pinHub),
+        cpus("--pin-load", pinLoad));
+  }
+
+  private static CpuSet cpus(String option, String spec) {
+    if (spec == null) {
+      return null;
+    }
+    try {
+      return CpuSet.parse(spec);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(option + ": " + e.getMessage(), e);
+    }
   }
 
   /** One line comparing the replicas on etcd with the file-store hub of the same run. */
@@ -338,6 +379,8 @@ public final class HubBenchCommand implements Callable<Integer> {
     m.put("backoff_cap_ms", c.backoff().cap().toMillis());
     m.put("hub_jvm_args", c.hubJvmArgs());
     m.put("hub_settings", new LinkedHashMap<>(c.hubSettings()));
+    m.put("pin_hub", c.pinHub() == null ? null : c.pinHub().list());
+    m.put("pin_load", c.pinLoad() == null ? null : c.pinLoad().list());
     Map<String, Object> t = new LinkedHashMap<>();
     t.put("fanout_p99_ms", c.thresholds().fanoutP99().toMillis());
     t.put("join_s", c.thresholds().join().toSeconds());

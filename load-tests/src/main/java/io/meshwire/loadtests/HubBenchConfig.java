@@ -21,6 +21,8 @@ import java.util.Map;
  * @param backoff the simulated agents' reconnect policy (the real agent's by default)
  * @param etcdReplicas hub replicas on a 3-member etcd cluster run next to the file-store hub (0: none)
  * @param etcdTiming the raft timing of that etcd cluster's members
+ * @param pinHub CPUs for the system under test (the hub from its start, etcd once started); null: not pinned
+ * @param pinLoad CPUs for this JVM (the simulated agents and the etcd watchers); null: not pinned
  */
 record HubBenchConfig(
     List<Integer> agents,
@@ -43,7 +45,9 @@ record HubBenchConfig(
     io.meshwire.netaddr.Backoff backoff,
     Thresholds thresholds,
     int etcdReplicas,
-    io.meshwire.netlab.etcd.EtcdCluster.Timing etcdTiming) {
+    io.meshwire.netlab.etcd.EtcdCluster.Timing etcdTiming,
+    io.meshwire.loadtests.process.CpuSet pinHub,
+    io.meshwire.loadtests.process.CpuSet pinLoad) {
 
   public HubBenchConfig {
     agents = List.copyOf(agents);
@@ -62,6 +66,14 @@ record HubBenchConfig(
     require(etcdReplicas >= 0 && etcdReplicas <= 5, "--replicas", etcdReplicas + " out of range 1..5");
     require(!backoff.base().isNegative() && backoff.cap().compareTo(backoff.base()) >= 0, "--backoff-cap",
         "must be >= --backoff-base");
+    if (pinHub != null && pinLoad != null) {
+      java.util.BitSet shared = pinHub.cpus();
+      shared.and(pinLoad.cpus());
+      require(shared.isEmpty(), "--pin-load", pinLoad + " shares CPU " + shared.nextSetBit(0) + " with --pin-hub "
+          + pinHub + " (a pinned run keeps the hub and the load generator apart)");
+    }
+    require(pinHub == null || etcdReplicas == 0, "--pin-hub", "not supported with --store etcd (the replicas and "
+        + "their etcd members are not pinned)");
   }
 
   private static void require(boolean ok, String option, String problem) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.meshwire.netlab.etcd.EtcdCluster;
+import io.meshwire.loadtests.process.CpuSet;
 import io.meshwire.loadtests.report.Json;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -67,17 +68,44 @@ class HubBenchQuickIT {
     assertTrue(Files.readString(dir.resolve("report").resolve("results.md")).contains("| 200 |"));
   }
 
+  /**
+   * Side by side with etcd, pinned where the machine has two CPUs: the hub and etcd on the last
+   * one, the load generator on the first, as the kernel reports each process's allowed CPUs.
+   */
   @Test
-  @Timeout(120)
-  void etcdSideBySideReportsRatios() throws Exception {
+  @Timeout(150)
+  void etcdSideBySideReportsRatiosPinnedApartFromTheLoad() throws Exception {
     assumeTrue(Files.isExecutable(EtcdCluster.BINARY), "etcd is not installed (Debian etcd-server)");
+    java.util.BitSet online = CpuSet.online();
+    boolean pin = online.cardinality() >= 2 && Files.isExecutable(java.nio.file.Path.of("/usr/bin/taskset"));
+    String hubCpu = Integer.toString(online.length() - 1);
+    String loadCpu = Integer.toString(online.nextSetBit(0));
+    String before = CpuSet.allowedList(ProcessHandle.current().pid());
     Path json = dir.resolve("bench.json");
-    int exit = BenchMain.run("hub", "--agents", "50", "--changes", "20", "--quick", "--with-etcd",
-        "--json", json.toString(), "--work-dir", dir.resolve("work").toString(), "--backoff-cap", "2s",
-        "--hub-jvm-arg=-XX:TieredStopAtLevel=1", "--hub-jvm-arg=-XX:+UseSerialGC");
+    List<String> args = new java.util.ArrayList<>(List.of("hub", "--agents", "50", "--changes", "20", "--quick",
+        "--with-etcd", "--json", json.toString(), "--work-dir", dir.resolve("work").toString(), "--backoff-cap", "2s",
+        "--hub-jvm-arg=-XX:TieredStopAtLevel=1", "--hub-jvm-arg=-XX:+UseSerialGC"));
+    if (pin) {
+      args.addAll(List.of("--pin-hub", hubCpu, "--pin-load", loadCpu));
+    }
+    int exit;
+    try {
+      exit = BenchMain.run(args.toArray(String[]::new));
+    } finally {
+      if (pin) {
+        // The bench pinned this JVM (the test's): give the rest of the suite every CPU back.
+        CpuSet.parse(before).pin(ProcessHandle.current().pid());
+      }
+    }
 
     Object doc = Json.parse(Files.readString(json));
     assertEquals(0, exit, "violations: " + Json.at(doc, "violations"));
+    if (pin) {
+      assertEquals(hubCpu, Json.at(doc, "cpus_allowed", "hub"));
+      assertEquals(hubCpu, Json.at(doc, "cpus_allowed", "etcd"));
+      assertEquals(loadCpu, Json.at(doc, "cpus_allowed", "load"));
+      assertEquals(hubCpu, Json.at(doc, "settings", "pin_hub"));
+    }
     Object etcd = Json.at(doc, "runs", 0, "etcd");
     assertEquals(50, number(etcd, "created"));
     assertEquals(0, number(etcd, "fanout", "incomplete"));

@@ -27,10 +27,13 @@ public final class HubProcess implements AutoCloseable {
   private final int metricsPort;
   private final Map<String, String> settings;
   private final List<String> jvmArgs;
+  private final CpuSet pin; // null: not pinned
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private ChildProcess child;
 
-  private HubProcess(Path dataDir, int port, int metricsPort, Map<String, String> settings, List<String> jvmArgs) {
+  private HubProcess(Path dataDir, int port, int metricsPort, Map<String, String> settings, List<String> jvmArgs,
+      CpuSet pin) {
+    this.pin = pin;
     this.dataDir = dataDir;
     this.port = port;
     this.metricsPort = metricsPort;
@@ -45,13 +48,21 @@ public final class HubProcess implements AutoCloseable {
    *     always sets data-dir, listen, mesh, metrics-listen and high announce and enroll rates
    */
   public static HubProcess start(Path dataDir, Map<String, String> settings, List<String> jvmArgs) {
-    HubProcess hub = new HubProcess(dataDir, freePort(), freePort(), settings, jvmArgs);
+    return start(dataDir, settings, jvmArgs, null);
+  }
+
+  /**
+   * As {@link #start(Path, Map, List)}, the hub pinned to {@code pin} from its start (and again at
+   * each restart), so the JVM sizes its event loops and GC threads for those CPUs; null: not pinned.
+   */
+  public static HubProcess start(Path dataDir, Map<String, String> settings, List<String> jvmArgs, CpuSet pin) {
+    HubProcess hub = new HubProcess(dataDir, freePort(), freePort(), settings, jvmArgs, pin);
     hub.startChild();
     return hub;
   }
 
   private void startChild() {
-    List<String> cmd = new ArrayList<>();
+    List<String> cmd = new ArrayList<>(pin == null ? List.of() : pin.commandPrefix());
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("--enable-native-access=ALL-UNNAMED");
     cmd.addAll(jvmArgs);

@@ -11,6 +11,9 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.util.Locale;
 import java.util.concurrent.ThreadFactory;
@@ -25,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * builds the server applies it with {@link #configure} and closes it after the server terminated.
  *
  * <p>Two JVM system properties override the defaults (for measurement and as an escape hatch):
- * {@code meshwire.hub.transport} = {@code epoll} | {@code nio}, and {@code meshwire.hub.event-loops}
+ * {@code meshwire.hub.transport} = {@code epoll} | {@code io_uring} | {@code nio}, and {@code meshwire.hub.event-loops}
  * = the number of I/O threads (default: the number of processors). See load-tests/README.md for
  * what each choice measured.
  */
@@ -55,6 +58,10 @@ final class HubTransport implements AutoCloseable {
     if (loops < 1) {
       throw new IllegalArgumentException(EVENT_LOOPS_PROPERTY + ": must be >= 1, got " + loops);
     }
+    if (wanted.equals("io_uring")) {
+      IoUring.ensureAvailability(); // only on request: see load-tests/README.md for what it measured
+      return new HubTransport("io_uring", IoUringServerSocketChannel.class, IoUringIoHandler.newFactory(), loops);
+    }
     boolean epoll = switch (wanted) {
       case "auto" -> Epoll.isAvailable();
       case "epoll" -> {
@@ -63,7 +70,7 @@ final class HubTransport implements AutoCloseable {
       }
       case "nio" -> false;
       default -> throw new IllegalArgumentException(TRANSPORT_PROPERTY + ": \"" + wanted
-          + "\" is not epoll, nio or auto");
+          + "\" is not epoll, io_uring, nio or auto");
     };
     if (!epoll && wanted.equals("auto")) {
       log.info("native epoll unavailable, using NIO reason=\"{}\"", String.valueOf(Epoll.unavailabilityCause()));
