@@ -76,7 +76,7 @@ public final class HubMain {
     new io.micrometer.core.instrument.binder.system.ProcessorMetrics().bindTo(meters);
     HubServer hub;
     try {
-      hub = HubServer.start(config, InstantSource.system(), meters);
+      hub = HubServer.start(config, InstantSource.system(), meters, ProcessHandle.current().info().startInstant());
     } catch (io.meshwire.hub.etcd.EtcdStartException e) {
       System.err.println("meshwire hub: refusing to start: " + e.getMessage());
       System.exit(1);

@@ -142,7 +142,13 @@ public final class HubServer implements AutoCloseable {
    * @param meters where metrics go; a Prometheus registry when {@code metrics-listen} is set
    */
   public static HubServer start(HubConfig config, InstantSource clock, MeterRegistry meters) throws Exception {
-    return start(config, clock, meters, Optional.empty());
+    return start(config, clock, meters, Optional.empty(), StartPhases.begin(Optional.empty()));
+  }
+
+  /** {@link HubMain}'s start: the log line's start phases count from the process start. */
+  static HubServer start(HubConfig config, InstantSource clock, MeterRegistry meters, Optional<Instant> processStart)
+      throws Exception {
+    return start(config, clock, meters, Optional.empty(), StartPhases.begin(processStart));
   }
 
   /**
@@ -154,18 +160,18 @@ public final class HubServer implements AutoCloseable {
    */
   public static HubServer start(HubConfig config, InstantSource clock, MeterRegistry meters,
       ServerBuilder<?> transport) throws Exception {
-    return start(config, clock, meters, Optional.of(transport));
+    return start(config, clock, meters, Optional.of(transport), StartPhases.begin(Optional.empty()));
   }
 
   private static HubServer start(HubConfig config, InstantSource clock, MeterRegistry meters,
-      Optional<ServerBuilder<?>> transport) throws Exception {
+      Optional<ServerBuilder<?>> transport, StartPhases phases) throws Exception {
     Path data = config.dataDir();
     // With etcd, an unreachable etcd or refused certificates stop the start before anything is written.
     io.etcd.jetcd.Client etcdClient = config.etcd()
         .map(settings -> EtcdClients.connect(settings, Duration.ofSeconds(5)))
         .orElse(null);
     try {
-      return start(config, clock, meters, data, etcdClient, transport);
+      return start(config, clock, meters, data, etcdClient, transport, phases);
     } catch (Exception | Error e) {
       if (etcdClient != null) {
         etcdClient.close();
@@ -175,7 +181,7 @@ public final class HubServer implements AutoCloseable {
   }
 
   private static HubServer start(HubConfig config, InstantSource clock, MeterRegistry meters, Path data,
-      io.etcd.jetcd.Client etcdClient, Optional<ServerBuilder<?>> transport) throws Exception {
+      io.etcd.jetcd.Client etcdClient, Optional<ServerBuilder<?>> transport, StartPhases phases) throws Exception {
     Files.createDirectories(data);
     // A SIGKILL during a whole-file rewrite (tokens, revocations, CA and admin files) leaves a temp
     // file beside it; nothing else writes here yet. The store cleans its own directory.
@@ -186,21 +192,40 @@ public final class HubServer implements AutoCloseable {
             removed.stream().map(p -> p.getFileName().toString()).toList());
       }
     }
-    MeshCa ca = loadOrCreateCa(data.resolve("ca"), config.mesh(), clock);
-    writeAdminCredentialIfAbsent(ca, data.resolve("admin"));
-    IssuedCredential hubCredential = ca.issue(new SpiffeId(ca.mesh(), Role.HUB, config.hubName()), HUB_CERT_VALIDITY);
-    // Loading OpenSSL and building the TLS context is a good part of a cold start: it runs while
-    // the store recovers below (for the production transport; a test's builder needs none).
+    // Loading OpenSSL and building the TLS context is a good part of a cold start: it runs beside the
+    // CA's load and the store's recovery below (for the production transport; a test's builder needs
+    // none). The native library needs no credential, so it loads while the CA does.
+    CompletableFuture<IssuedCredential> credential = new CompletableFuture<>();
     CompletableFuture<SslContext> tls = new CompletableFuture<>();
     if (transport.isEmpty()) {
       named("hub-tls-init").newThread(() -> {
+        long started = System.nanoTime();
+        OpenSsl.isAvailable();
+        phases.record("openssl", Duration.ofNanos(System.nanoTime() - started));
         try {
-          tls.complete(serverTls(hubCredential));
+          IssuedCredential hub = credential.join();
+          long building = System.nanoTime();
+          tls.complete(serverTls(hub));
+          phases.record("tls", Duration.ofNanos(System.nanoTime() - building));
+        } catch (java.util.concurrent.CompletionException e) {
+          tls.completeExceptionally(e.getCause()); // the CA failed; start() reports that itself
         } catch (IOException | RuntimeException e) {
           tls.completeExceptionally(e);
         }
       }).start();
     }
+    MeshCa ca;
+    IssuedCredential hubCredential;
+    try {
+      ca = loadOrCreateCa(data.resolve("ca"), config.mesh(), clock);
+      writeAdminCredentialIfAbsent(ca, data.resolve("admin"));
+      hubCredential = ca.issue(new SpiffeId(ca.mesh(), Role.HUB, config.hubName()), HUB_CERT_VALIDITY);
+    } catch (RuntimeException | Error e) {
+      credential.completeExceptionally(e);
+      throw e;
+    }
+    credential.complete(hubCredential);
+    phases.mark("ca");
 
     int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
     ExecutorService fanoutPool = Executors.newFixedThreadPool(threads, named("hub-fanout"));
@@ -220,11 +245,14 @@ public final class HubServer implements AutoCloseable {
       presence = Presence.inMemory();
       tokens = JoinTokens.open(data.resolve("tokens.json"), clock);
       revocations = RevocationList.open(data.resolve("revocations.json"));
+      phases.mark("tokens");
       FileLogStore store = FileLogStore.open(data.resolve("log"), FileLogStore.Options.defaults(), meters);
+      phases.mark("store");
       try {
         membership = new MembershipLog(store, new ProtoEventCodec(validator), clock,
             new MembershipLog.Options(config.retainedEntries(), config.checkpointInterval(), config.defaultPeering()), fanoutPool,
             checkpointPool);
+        phases.mark("replay");
       } catch (UnreadableEntryException e) {
         store.close();
         fanoutPool.shutdown();
@@ -251,6 +279,7 @@ public final class HubServer implements AutoCloseable {
       tokens = new EtcdJoinTokens(etcd, clock);
       revocations = etcdRevocations;
       membership = etcd;
+      phases.mark("etcd");
       EtcdMembership watched = etcd;
       Gauge.builder("meshwire.hub.etcd.watch.restarts", watched, EtcdMembership::watchRestarts)
           .description("Times this replica replaced its etcd watch (errors, stalls, compaction)").register(meters);
@@ -316,11 +345,13 @@ public final class HubServer implements AutoCloseable {
       // The Netty transport (event loops, native epoll) exists only on the production path; a test's
       // builder brings its own.
       netty = transport.isPresent() ? null : HubTransport.create();
+      phases.mark("services");
       ServerBuilder<?> builder;
       if (netty == null) {
         builder = transport.get();
       } else {
         SslContext ssl = tlsContext(tls);
+        phases.mark("tls_wait");
         if (!SessionTickets.install(ssl, ca, clock, scheduler, meters)) {
           log.info("TLS session tickets keep per-process keys (JDK provider): reconnects after a restart make"
               + " full handshakes");
@@ -333,6 +364,7 @@ public final class HubServer implements AutoCloseable {
       addAuthorized(builder, auth, guard.guard(ProtoReflectionServiceV1.newInstance().bindService()));
       services.definitions().forEach(definition -> addAuthorized(builder, auth, definition));
       server = builder.build().start();
+      phases.mark("server");
       // The embedded relay presents the hub's certificate and sees the hub's revocations live.
       relay = config.relayListen().map(listen -> RelayServer.start(RelayConfig.defaults(listen),
           RelayTls.server(new RenewableKeyManager(TlsCredentials.of(hubCredential)), clock),
@@ -348,10 +380,12 @@ public final class HubServer implements AutoCloseable {
       MetricsListener metricsListener = config.metricsListen()
           .map(hp -> MetricsListener.start(hp, meters, Map.of("/ready", ready)))
           .orElse(null);
-      log.info("hub started listen={}:{} mesh={} mesh_uid={} revision={} store={} provider={} transport={} data_dir={}",
+      phases.mark("relay_metrics");
+      log.info("hub started listen={}:{} mesh={} mesh_uid={} revision={} store={} provider={} transport={} data_dir={}"
+              + " start_ms={}",
           config.listen().host(), server.getPort(), ca.mesh(), membership.meshUid(), membership.durableRevision(),
           config.store().name().toLowerCase(java.util.Locale.ROOT), OpenSsl.isAvailable() ? "openssl" : "jdk",
-          netty == null ? "provided" : netty.describe(), data);
+          netty == null ? "provided" : netty.describe(), data, phases.describe());
       return new HubServer(config, server, netty, membership, etcdClient, watches, fanoutPool, checkpointPool,
           scheduler, health, metricsListener, ca, relay);
     } catch (Exception | Error e) {
