@@ -42,6 +42,7 @@ import io.meshwire.hub.log.MembershipLog;
 import io.meshwire.hub.log.UnreadableEntryException;
 import io.meshwire.hub.watch.WatchSink;
 import io.meshwire.hub.store.FileLogStore;
+import io.meshwire.hub.store.StoreException;
 import io.meshwire.hub.watch.ProtoWatchCodec;
 import io.meshwire.hub.watch.WatchHub;
 import io.meshwire.hub.wire.ProtoEventCodec;
@@ -214,25 +215,17 @@ public final class HubServer implements AutoCloseable {
         }
       }).start();
     }
-    MeshCa ca;
-    IssuedCredential hubCredential;
-    try {
-      ca = loadOrCreateCa(data.resolve("ca"), config.mesh(), clock);
-      writeAdminCredentialIfAbsent(ca, data.resolve("admin"));
-      hubCredential = ca.issue(new SpiffeId(ca.mesh(), Role.HUB, config.hubName()), HUB_CERT_VALIDITY);
-    } catch (RuntimeException | Error e) {
-      credential.completeExceptionally(e);
-      throw e;
-    }
-    credential.complete(hubCredential);
-    phases.mark("ca");
-
     int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
     ExecutorService fanoutPool = Executors.newFixedThreadPool(threads, named("hub-fanout"));
     ExecutorService checkpointPool = Executors.newSingleThreadExecutor(named("hub-checkpoint"));
     ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(named("hub-timer"));
-
     WireValidator validator = new WireValidator(config.maxCidrPrefix());
+    // The file store's recovery (open, replay) needs nothing of the CA's: it runs beside it.
+    CompletableFuture<MembershipLog> recovery = etcdClient != null ? null
+        : recoverInBackground(config, data, clock, meters, validator, fanoutPool, checkpointPool, phases);
+
+    MeshCa ca;
+    IssuedCredential hubCredential;
     TokenStore tokens;
     Revocations revocations;
     Membership membership;
@@ -240,30 +233,47 @@ public final class HubServer implements AutoCloseable {
     EtcdRevocations etcdRevocations = null;
     AuditLog audit;
     Presence presence;
+    TokenStore fileTokens = null;
+    Revocations fileRevocations = null;
+    MembershipLog recovered = null;
+    try {
+      try {
+        ca = loadOrCreateCa(data.resolve("ca"), config.mesh(), clock);
+        writeAdminCredentialIfAbsent(ca, data.resolve("admin"));
+        hubCredential = ca.issue(new SpiffeId(ca.mesh(), Role.HUB, config.hubName()), HUB_CERT_VALIDITY);
+      } catch (RuntimeException | Error e) {
+        credential.completeExceptionally(e);
+        throw e;
+      }
+      credential.complete(hubCredential);
+      phases.mark("ca");
+      if (etcdClient == null) {
+        fileTokens = JoinTokens.open(data.resolve("tokens.json"), clock);
+        fileRevocations = RevocationList.open(data.resolve("revocations.json"));
+        phases.mark("tokens");
+        recovered = awaitRecovery(recovery, data);
+        phases.mark("recovery_wait");
+      }
+    } catch (Exception | Error e) {
+      // Nothing else is open yet: the recovered store (its lock) and the pools.
+      if (recovery != null) {
+        try {
+          recovery.join().close();
+        } catch (java.util.concurrent.CompletionException failed) {
+          // The recovery failed too and closed its store itself.
+        }
+      }
+      fanoutPool.shutdown();
+      checkpointPool.shutdown();
+      scheduler.shutdown();
+      throw e;
+    }
     if (etcdClient == null) {
       audit = new AuditLog(clock, AUDIT_CAPACITY);
       presence = Presence.inMemory();
-      tokens = JoinTokens.open(data.resolve("tokens.json"), clock);
-      revocations = RevocationList.open(data.resolve("revocations.json"));
-      phases.mark("tokens");
-      FileLogStore store = FileLogStore.open(data.resolve("log"), FileLogStore.Options.defaults(), meters);
-      phases.mark("store");
-      try {
-        membership = new MembershipLog(store, new ProtoEventCodec(validator), clock,
-            new MembershipLog.Options(config.retainedEntries(), config.checkpointInterval(), config.defaultPeering()), fanoutPool,
-            checkpointPool);
-        phases.mark("replay");
-      } catch (UnreadableEntryException e) {
-        store.close();
-        fanoutPool.shutdown();
-        checkpointPool.shutdown();
-        scheduler.shutdown();
-        throw new HubStartException(e.getMessage() + ". The hub does not start on a store it cannot read back and does "
-            + "not rewrite it by itself. " + e.clusterId().map(id -> "To quarantine that cluster's records (a copy of "
-                + "the store is kept), stop every hub on this data directory and run: meshwire hub repair --data-dir "
-                + data + " --drop-cluster " + id + "; the cluster announces again when its agent reconnects.")
-            .orElse("Restore the data directory from a backup."), e);
-      }
+      tokens = fileTokens;
+      revocations = fileRevocations;
+      membership = recovered;
     } else {
       EtcdSettings settings = config.etcd().orElseThrow();
       etcdRevocations = new EtcdRevocations(ca.mesh());
@@ -403,6 +413,57 @@ public final class HubServer implements AutoCloseable {
       membership.close();
       fanoutPool.shutdown();
       throw e;
+    }
+  }
+
+  /**
+   * Opens the file store and replays it into a {@link MembershipLog} on a thread of its own
+   * ({@code hub-recovery}); a failure completes the future (the store closed again).
+   */
+  private static CompletableFuture<MembershipLog> recoverInBackground(HubConfig config, Path data, InstantSource clock,
+      MeterRegistry meters, WireValidator validator, ExecutorService fanoutPool, ExecutorService checkpointPool,
+      StartPhases phases) {
+    CompletableFuture<MembershipLog> recovered = new CompletableFuture<>();
+    named("hub-recovery").newThread(() -> {
+      long started = System.nanoTime();
+      FileLogStore store;
+      try {
+        store = FileLogStore.open(data.resolve("log"), FileLogStore.Options.defaults(), meters);
+      } catch (StoreException | RuntimeException | Error e) {
+        recovered.completeExceptionally(e);
+        return;
+      }
+      long replaying = System.nanoTime();
+      phases.record("store", Duration.ofNanos(replaying - started));
+      try {
+        recovered.complete(new MembershipLog(store, new ProtoEventCodec(validator), clock,
+            new MembershipLog.Options(config.retainedEntries(), config.checkpointInterval(), config.defaultPeering()),
+            fanoutPool, checkpointPool));
+        phases.record("replay", Duration.ofNanos(System.nanoTime() - replaying));
+      } catch (RuntimeException | Error e) {
+        store.close();
+        recovered.completeExceptionally(e);
+      }
+    }).start();
+    return recovered;
+  }
+
+  /** The recovered membership log, or the recovery's failure (an unreadable entry explained). */
+  private static MembershipLog awaitRecovery(CompletableFuture<MembershipLog> recovery, Path data) throws Exception {
+    try {
+      return recovery.join();
+    } catch (java.util.concurrent.CompletionException e) {
+      if (e.getCause() instanceof UnreadableEntryException unreadable) {
+        throw new HubStartException(unreadable.getMessage() + ". The hub does not start on a store it cannot read back"
+            + " and does not rewrite it by itself. " + unreadable.clusterId().map(id -> "To quarantine that cluster's"
+                + " records (a copy of the store is kept), stop every hub on this data directory and run: meshwire hub"
+                + " repair --data-dir " + data + " --drop-cluster " + id + "; the cluster announces again when its agent"
+                + " reconnects.").orElse("Restore the data directory from a backup."), unreadable);
+      }
+      if (e.getCause() instanceof Exception cause) {
+        throw cause;
+      }
+      throw (Error) e.getCause();
     }
   }
 
