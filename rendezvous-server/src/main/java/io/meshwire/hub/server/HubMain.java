@@ -83,7 +83,10 @@ public final class HubMain {
     new io.micrometer.core.instrument.binder.system.ProcessorMetrics().bindTo(meters);
     HubServer hub;
     try {
-      hub = HubServer.start(config, InstantSource.system(), meters, ProcessHandle.current().info().startInstant());
+      // The JVM's own start time (the metrics binders above loaded java.management already); the
+      // process's start instant rests on the kernel's boot time, which has whole-second resolution.
+      hub = HubServer.start(config, InstantSource.system(), meters, Optional.of(java.time.Instant.ofEpochMilli(
+          java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime())));
     } catch (io.meshwire.hub.etcd.EtcdStartException e) {
       System.err.println("meshwire hub: refusing to start: " + e.getMessage());
       System.exit(1);

@@ -146,10 +146,10 @@ public final class HubServer implements AutoCloseable {
     return start(config, clock, meters, Optional.empty(), StartPhases.begin(Optional.empty()));
   }
 
-  /** {@link HubMain}'s start: the log line's start phases count from the process start. */
-  static HubServer start(HubConfig config, InstantSource clock, MeterRegistry meters, Optional<Instant> processStart)
+  /** {@link HubMain}'s start: the log line's start phases count from the JVM's start. */
+  static HubServer start(HubConfig config, InstantSource clock, MeterRegistry meters, Optional<Instant> jvmStart)
       throws Exception {
-    return start(config, clock, meters, Optional.empty(), StartPhases.begin(processStart));
+    return start(config, clock, meters, Optional.empty(), StartPhases.begin(jvmStart));
   }
 
   /**

@@ -23,12 +23,12 @@ final class StartPhases {
   private long lastMark = started;
 
   /**
-   * Starts the clock; the first phase, {@code jvm}, is the time from the process start to now
-   * (empty when the process start is unknown, as in tests that start hubs in a long-lived JVM).
+   * Starts the clock; the first phase, {@code jvm}, is the time from the JVM's start to now (none
+   * when {@code jvmStart} is empty, as in tests that start hubs in a long-lived JVM).
    */
-  static StartPhases begin(Optional<Instant> processStart) {
+  static StartPhases begin(Optional<Instant> jvmStart) {
     StartPhases phases = new StartPhases();
-    processStart.ifPresent(t -> phases.record("jvm", Duration.between(t, Instant.now())));
+    jvmStart.ifPresent(t -> phases.record("jvm", Duration.between(t, Instant.now())));
     return phases;
   }
 
