@@ -125,6 +125,11 @@ public final class RevocationList implements Revocations {
     return revokedBy(byId, cert);
   }
 
+  @Override
+  public boolean isRevoked(SpiffeId id, Instant notBefore) {
+    return revokedBy(byId, id, notBefore);
+  }
+
   /**
    * Whether {@code entries} revoke {@code cert}: its SPIFFE ID is listed and it was issued
    * (notBefore + {@link MeshCa#BACKDATE}) before the revocation. The one rule for every store.
@@ -139,8 +144,13 @@ public final class RevocationList implements Revocations {
     } catch (CertificateRejectedException e) {
       return false;
     }
+    return revokedBy(entries, id, cert.getNotBefore().toInstant());
+  }
+
+  /** {@link #revokedBy(Map, X509Certificate)} for a certificate of {@code id} valid from {@code notBefore}. */
+  public static boolean revokedBy(Map<SpiffeId, Entry> entries, SpiffeId id, Instant notBefore) {
     Entry entry = entries.get(id);
-    return entry != null && cert.getNotBefore().toInstant().plus(MeshCa.BACKDATE).isBefore(entry.at());
+    return entry != null && notBefore.plus(MeshCa.BACKDATE).isBefore(entry.at());
   }
 
   /** Returns whether any revocation is recorded for {@code id}. */

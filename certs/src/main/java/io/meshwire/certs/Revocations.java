@@ -17,6 +17,12 @@ public interface Revocations {
   /** See {@link RevocationList#isRevoked(X509Certificate)}. */
   boolean isRevoked(X509Certificate cert);
 
+  /**
+   * Whether the certificate of {@code id} valid from {@code notBefore} is revoked (the rule of
+   * {@link RevocationList#revokedBy}), for callers that keep the identity instead of the certificate.
+   */
+  boolean isRevoked(SpiffeId id, Instant notBefore);
+
   /** Whether any revocation is recorded for {@code id}. */
   boolean isRevoked(SpiffeId id);
 

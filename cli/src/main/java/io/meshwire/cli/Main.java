@@ -98,9 +98,20 @@ public final class Main implements Runnable {
     return commandLine(clock, out, err, SUBCOMMANDS);
   }
 
-  /** {@code meshwire agent ...} (a process that runs for months) gets the agent's commands only; the rest all. */
+  /**
+   * {@code meshwire agent ...} (a process that runs for months) gets the agent's commands only, and
+   * {@code meshwire hub ...} the hub's (restart to serving: modelling the whole tree took about a
+   * third of the JVM's time before the hub's own start, load-tests/README.md); the rest all.
+   */
   static List<Class<?>> subcommandsFor(String[] args) {
-    return args.length > 0 && args[0].equals("agent") ? List.of(AgentCommand.class) : SUBCOMMANDS;
+    if (args.length == 0) {
+      return SUBCOMMANDS;
+    }
+    return switch (args[0]) {
+      case "agent" -> List.of(AgentCommand.class);
+      case "hub" -> List.of(HubCommand.class);
+      default -> SUBCOMMANDS;
+    };
   }
 
   static CommandLine commandLine(InstantSource clock, PrintWriter out, PrintWriter err,

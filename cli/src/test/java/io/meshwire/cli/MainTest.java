@@ -64,6 +64,24 @@ class MainTest {
     assertTrue(verbose.err().contains("state-dir"), verbose.toString());
   }
 
+  /** {@code meshwire hub} (restart to serving) gets the hub's commands only, and they read as in the whole tree. */
+  @Test
+  void hubRunsWithItsOwnCommandsOnly() {
+    CommandLine hubTree = Main.commandLine(InstantSource.system(), new PrintWriter(new StringWriter()),
+        new PrintWriter(new StringWriter()), Main.subcommandsFor(new String[] {"hub", "--data-dir", "/tmp/x"}));
+    assertEquals(List.of(List.of(), List.of("hub"), List.of("hub", "repair")), commandPaths(hubTree, List.of()));
+    assertEquals(Main.SUBCOMMANDS, Main.subcommandsFor(new String[] {"hubs"}));
+    for (String[] args : List.of(new String[] {"hub", "--help"}, new String[] {"hub", "repair", "--help"},
+        new String[] {"hub", "--version"})) {
+      StringWriter whole = new StringWriter();
+      Main.commandLine(InstantSource.system(), new PrintWriter(whole, true), new PrintWriter(new StringWriter()))
+          .execute(args);
+      CliRun own = CliRun.of(args);
+      assertEquals(0, own.exitCode(), own.toString());
+      assertEquals(whole.toString(), own.out(), String.join(" ", args));
+    }
+  }
+
   @Test
   void commandGroupWithoutSubcommandIsAUsageError() {
     CliRun run = CliRun.of("ca");

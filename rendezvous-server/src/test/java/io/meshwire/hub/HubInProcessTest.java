@@ -80,6 +80,24 @@ class HubInProcessTest {
     again.close();
   }
 
+  /** The store recovers beside the CA's load: a CA that fails to load still leaves the store closed. */
+  @Test
+  void aStartWhoseCaFailsToLoadReleasesTheStoreItRecoveredMeanwhile(@TempDir Path other) throws Exception {
+    var settings = Map.of("data-dir", other.toString(), "listen", "127.0.0.1:0", "mesh", "test.mesh");
+    HubServer.start(HubConfig.parse(settings), InstantSource.system(), new SimpleMeterRegistry(),
+        InProcessServerBuilder.forName(InProcessServerBuilder.generateName())).close();
+    Path caCert = other.resolve("ca").resolve(io.meshwire.certs.MeshCa.CERT_FILE);
+    byte[] good = java.nio.file.Files.readAllBytes(caCert);
+    java.nio.file.Files.writeString(caCert, "not a certificate\n");
+    assertThrows(Exception.class, () -> HubServer.start(HubConfig.parse(settings), InstantSource.system(),
+        new SimpleMeterRegistry(), InProcessServerBuilder.forName(InProcessServerBuilder.generateName())));
+    java.nio.file.Files.write(caCert, good);
+    // The operator repairs the CA: the next start finds the store free (its file lock released).
+    HubServer again = HubServer.start(HubConfig.parse(settings), InstantSource.system(), new SimpleMeterRegistry(),
+        InProcessServerBuilder.forName(InProcessServerBuilder.generateName()));
+    again.close();
+  }
+
   @Test
   void callsAreAuthorizedByRoleAsOverTls() {
     assertEquals(0, MeshAdminGrpc.newBlockingStub(as(Role.ADMIN, "ops"))

@@ -30,10 +30,12 @@ class RevocationTest {
       TlsCredentials west = hub.enroll("west");
       RendezvousGrpc.newBlockingStub(hub.channel(east))
           .announce(AnnounceRequest.newBuilder().setRecord(HubFixture.record("east", 1, 1)).build());
-      RendezvousGrpc.newBlockingStub(hub.channel(west))
+      // One connection for west's calls: its later calls reuse the identity verified on the first.
+      var westChannel = hub.channel(west);
+      RendezvousGrpc.newBlockingStub(westChannel)
           .announce(AnnounceRequest.newBuilder().setRecord(HubFixture.record("west", 2, 1)).build());
       try (WatchRecorder eastWatch = new WatchRecorder(hub.channel(east), 0, "");
-           WatchRecorder westWatch = new WatchRecorder(hub.channel(west), 0, "")) {
+           WatchRecorder westWatch = new WatchRecorder(westChannel, 0, "")) {
         eastWatch.awaitCaughtUp();
         westWatch.awaitCaughtUp();
 
@@ -44,6 +46,13 @@ class RevocationTest {
         Status westEnd = westWatch.awaitClosed(Duration.ofSeconds(1));
         assertEquals(Status.Code.PERMISSION_DENIED, westEnd.getCode());
         assertTrue(System.nanoTime() - revokedAt < Duration.ofSeconds(1).toNanos());
+
+        // The next call on the same TLS connection is refused too (revocation is checked on every call).
+        var again = org.junit.jupiter.api.Assertions.assertThrows(io.grpc.StatusRuntimeException.class,
+            () -> RendezvousGrpc.newBlockingStub(westChannel)
+                .announce(AnnounceRequest.newBuilder().setRecord(HubFixture.record("west", 2, 2)).build()));
+        assertEquals(Status.Code.UNAUTHENTICATED, again.getStatus().getCode());
+        assertTrue(again.getStatus().getDescription().contains("revoked"), again.getStatus().toString());
 
         WatchEvent removal = eastWatch.await(WatchEvent::hasClusterRemoved);
         assertEquals("west", removal.getClusterRemoved().getClusterId());

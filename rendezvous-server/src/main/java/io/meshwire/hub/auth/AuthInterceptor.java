@@ -17,7 +17,10 @@ import io.meshwire.hub.wire.Statuses;
 import io.meshwire.netaddr.Quote;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.io.ByteArrayInputStream;
 import java.security.cert.Certificate;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -84,8 +87,11 @@ public final class AuthInterceptor implements ServerInterceptor {
     String method = call.getMethodDescriptor().getFullMethodName();
     SocketAddress remote = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
     SSLSession session = call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION);
-    List<X509Certificate> chain = session == null ? List.of() : peerChain(session);
-    if (chain.isEmpty()) {
+    Instant now = clock.instant();
+    Verified known = session != null && session.getValue(VERIFIED) instanceof Verified v && now.isBefore(v.until())
+        ? v : null;
+    List<X509Certificate> chain = known != null || session == null ? List.of() : peerChain(session);
+    if (known == null && chain.isEmpty()) {
       String source = remote instanceof InetSocketAddress a ? a.getAddress().getHostAddress() : String.valueOf(remote);
       Optional<java.time.Duration> retry = limits.enroll(source);
       if (retry.isPresent()) {
@@ -98,9 +104,15 @@ public final class AuthInterceptor implements ServerInterceptor {
     }
 
     Optional<SpiffeId> id = Optional.empty();
-    if (!chain.isEmpty()) {
+    if (known != null) {
+      if (revocations.isRevoked(known.id(), known.notBefore())) {
+        return refuse(call, Status.UNAUTHENTICATED, "revoked", "certificate of " + known.id().uri() + " is revoked",
+            method, remote);
+      }
+      id = Optional.of(known.id());
+    } else if (!chain.isEmpty()) {
       try {
-        SpiffeId verified = verifiedIdentity(session, chain);
+        SpiffeId verified = verify(session, chain, now);
         if (revocations.isRevoked(chain.get(0))) {
           return refuse(call, Status.UNAUTHENTICATED, "revoked", "certificate of " + verified.uri() + " is revoked",
               method, remote);
@@ -135,24 +147,21 @@ public final class AuthInterceptor implements ServerInterceptor {
   }
 
   /**
-   * The chain's verified identity. A TLS session's peer chain never changes, so the result is kept
-   * in the session (its application values) and reused by the connection's later calls until the
-   * leaf expires or {@link #REVERIFY_AFTER} passed (which bounds how late an expired CA is noticed);
-   * revocation is still checked on every call by the caller. Verifying an ECDSA signature in Java
-   * on every call was a quarter of the hub's CPU during joins, when agents call several times on one
-   * connection (Announce, Watch, Watch again after a snapshot refusal).
+   * Verifies the chain of a connection's first call and keeps the result in its TLS session (its
+   * application values) for the connection's later calls, until the leaf expires or
+   * {@link #REVERIFY_AFTER} passed (which bounds how late an expired CA is noticed); a TLS session's
+   * peer chain never changes. Revocation is still checked on every call by the caller. Verifying an
+   * ECDSA signature in Java on every call was a quarter of the hub's CPU during joins, when agents
+   * call several times on one connection (Announce, Watch, Watch again after a snapshot refusal).
    */
-  private SpiffeId verifiedIdentity(SSLSession session, List<X509Certificate> chain)
+  private SpiffeId verify(SSLSession session, List<X509Certificate> chain, Instant now)
       throws CertificateRejectedException {
-    Instant now = clock.instant();
-    X509Certificate leaf = chain.get(0);
-    if (session.getValue(VERIFIED) instanceof Verified v && v.leaf().equals(leaf) && now.isBefore(v.until())) {
-      return v.id();
-    }
     SpiffeId id = verifier.verify(chain, now);
+    X509Certificate leaf = chain.get(0);
     Instant until = now.plus(REVERIFY_AFTER);
     Instant leafExpiry = leaf.getNotAfter().toInstant();
-    session.putValue(VERIFIED, new Verified(id, leaf, until.isBefore(leafExpiry) ? until : leafExpiry));
+    session.putValue(VERIFIED, new Verified(id, leaf.getNotBefore().toInstant(),
+        until.isBefore(leafExpiry) ? until : leafExpiry));
     return id;
   }
 
@@ -160,19 +169,30 @@ public final class AuthInterceptor implements ServerInterceptor {
   static final java.time.Duration REVERIFY_AFTER = java.time.Duration.ofMinutes(1);
   private static final String VERIFIED = "meshwire.verified-identity";
 
-  private record Verified(SpiffeId id, X509Certificate leaf, Instant until) {}
+  /** What a connection's later calls need of its verified leaf: the identity, and its validity for revocations. */
+  private record Verified(SpiffeId id, Instant notBefore, Instant until) {}
 
+  /**
+   * The peer's chain, parsed here from its DER bytes. The session's own certificate objects are left
+   * unparsed: netty-tcnative parses them on first use and keeps the result for the connection's life
+   * (about 1.5 KB per idle agent: the JDK's X509CertImpl, its ObjectIdentifiers and X500Names),
+   * while this copy is garbage once the chain is verified.
+   */
   private static List<X509Certificate> peerChain(SSLSession session) {
     try {
-      List<X509Certificate> out = new ArrayList<>();
-      for (Certificate c : session.getPeerCertificates()) {
-        if (c instanceof X509Certificate x) {
-          out.add(x);
+      Certificate[] peer = session.getPeerCertificates();
+      CertificateFactory factory = CertificateFactory.getInstance("X.509");
+      List<X509Certificate> out = new ArrayList<>(peer.length);
+      for (Certificate c : peer) {
+        if (c instanceof X509Certificate) {
+          out.add((X509Certificate) factory.generateCertificate(new ByteArrayInputStream(c.getEncoded())));
         }
       }
       return out;
     } catch (SSLPeerUnverifiedException e) {
       return List.of(); // no client certificate: anonymous
+    } catch (CertificateException e) {
+      return List.of(); // TLS accepted bytes that do not parse: treated as no certificate, refused by the policy
     }
   }
 }

@@ -83,6 +83,11 @@ public final class EtcdRevocations implements Revocations, EtcdMembership.KeyLis
   }
 
   @Override
+  public boolean isRevoked(SpiffeId id, java.time.Instant notBefore) {
+    return RevocationList.revokedBy(byId, id, notBefore);
+  }
+
+  @Override
   public boolean isRevoked(SpiffeId id) {
     return byId.containsKey(id);
   }

@@ -17,6 +17,13 @@ import java.util.Optional;
  */
 public final class HubMain {
 
+  /**
+   * System property naming a file the hub creates once it serves: the {@code meshwire} launcher keeps
+   * the hub's class data sharing archive only beside it, since the JVM also writes one when a start
+   * fails (with the few classes of the failure).
+   */
+  static final String SERVED_MARKER = "meshwire.hub.served-marker";
+
   private HubMain() {}
 
   public static void main(String[] args) throws Exception {
@@ -76,7 +83,10 @@ public final class HubMain {
     new io.micrometer.core.instrument.binder.system.ProcessorMetrics().bindTo(meters);
     HubServer hub;
     try {
-      hub = HubServer.start(config, InstantSource.system(), meters);
+      // The JVM's own start time (the metrics binders above loaded java.management already); the
+      // process's start instant rests on the kernel's boot time, which has whole-second resolution.
+      hub = HubServer.start(config, InstantSource.system(), meters, Optional.of(java.time.Instant.ofEpochMilli(
+          java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime())));
     } catch (io.meshwire.hub.etcd.EtcdStartException e) {
       System.err.println("meshwire hub: refusing to start: " + e.getMessage());
       System.exit(1);
@@ -85,6 +95,20 @@ public final class HubMain {
     Runtime.getRuntime().addShutdownHook(new Thread(hub::close, "hub-shutdown"));
     System.out.println("READY " + hub.port());
     System.out.flush();
+    markServed(System.getProperty(SERVED_MARKER));
     hub.awaitTermination();
+  }
+
+  /** Creates the file {@code marker} names (if any); a failure costs only the archive, so it is logged. */
+  static void markServed(String marker) {
+    if (marker == null || marker.isEmpty()) {
+      return;
+    }
+    try {
+      java.nio.file.Files.write(Path.of(marker), new byte[0]);
+    } catch (java.io.IOException | RuntimeException e) {
+      org.slf4j.LoggerFactory.getLogger(HubMain.class).warn("cannot mark the class data sharing archive as served"
+          + " file={} error=\"{}\"", marker, e.toString());
+    }
   }
 }

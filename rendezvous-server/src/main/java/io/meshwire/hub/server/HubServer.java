@@ -42,6 +42,7 @@ import io.meshwire.hub.log.MembershipLog;
 import io.meshwire.hub.log.UnreadableEntryException;
 import io.meshwire.hub.watch.WatchSink;
 import io.meshwire.hub.store.FileLogStore;
+import io.meshwire.hub.store.StoreException;
 import io.meshwire.hub.watch.ProtoWatchCodec;
 import io.meshwire.hub.watch.WatchHub;
 import io.meshwire.hub.wire.ProtoEventCodec;
@@ -142,7 +143,13 @@ public final class HubServer implements AutoCloseable {
    * @param meters where metrics go; a Prometheus registry when {@code metrics-listen} is set
    */
   public static HubServer start(HubConfig config, InstantSource clock, MeterRegistry meters) throws Exception {
-    return start(config, clock, meters, Optional.empty());
+    return start(config, clock, meters, Optional.empty(), StartPhases.begin(Optional.empty()));
+  }
+
+  /** {@link HubMain}'s start: the log line's start phases count from the JVM's start. */
+  static HubServer start(HubConfig config, InstantSource clock, MeterRegistry meters, Optional<Instant> jvmStart)
+      throws Exception {
+    return start(config, clock, meters, Optional.empty(), StartPhases.begin(jvmStart));
   }
 
   /**
@@ -154,18 +161,18 @@ public final class HubServer implements AutoCloseable {
    */
   public static HubServer start(HubConfig config, InstantSource clock, MeterRegistry meters,
       ServerBuilder<?> transport) throws Exception {
-    return start(config, clock, meters, Optional.of(transport));
+    return start(config, clock, meters, Optional.of(transport), StartPhases.begin(Optional.empty()));
   }
 
   private static HubServer start(HubConfig config, InstantSource clock, MeterRegistry meters,
-      Optional<ServerBuilder<?>> transport) throws Exception {
+      Optional<ServerBuilder<?>> transport, StartPhases phases) throws Exception {
     Path data = config.dataDir();
     // With etcd, an unreachable etcd or refused certificates stop the start before anything is written.
     io.etcd.jetcd.Client etcdClient = config.etcd()
         .map(settings -> EtcdClients.connect(settings, Duration.ofSeconds(5)))
         .orElse(null);
     try {
-      return start(config, clock, meters, data, etcdClient, transport);
+      return start(config, clock, meters, data, etcdClient, transport, phases);
     } catch (Exception | Error e) {
       if (etcdClient != null) {
         etcdClient.close();
@@ -175,7 +182,7 @@ public final class HubServer implements AutoCloseable {
   }
 
   private static HubServer start(HubConfig config, InstantSource clock, MeterRegistry meters, Path data,
-      io.etcd.jetcd.Client etcdClient, Optional<ServerBuilder<?>> transport) throws Exception {
+      io.etcd.jetcd.Client etcdClient, Optional<ServerBuilder<?>> transport, StartPhases phases) throws Exception {
     Files.createDirectories(data);
     // A SIGKILL during a whole-file rewrite (tokens, revocations, CA and admin files) leaves a temp
     // file beside it; nothing else writes here yet. The store cleans its own directory.
@@ -186,28 +193,39 @@ public final class HubServer implements AutoCloseable {
             removed.stream().map(p -> p.getFileName().toString()).toList());
       }
     }
-    MeshCa ca = loadOrCreateCa(data.resolve("ca"), config.mesh(), clock);
-    writeAdminCredentialIfAbsent(ca, data.resolve("admin"));
-    IssuedCredential hubCredential = ca.issue(new SpiffeId(ca.mesh(), Role.HUB, config.hubName()), HUB_CERT_VALIDITY);
-    // Loading OpenSSL and building the TLS context is a good part of a cold start: it runs while
-    // the store recovers below (for the production transport; a test's builder needs none).
+    // Loading OpenSSL and building the TLS context is a good part of a cold start: it runs beside the
+    // CA's load and the store's recovery below (for the production transport; a test's builder needs
+    // none). The native library needs no credential, so it loads while the CA does.
+    CompletableFuture<IssuedCredential> credential = new CompletableFuture<>();
     CompletableFuture<SslContext> tls = new CompletableFuture<>();
     if (transport.isEmpty()) {
       named("hub-tls-init").newThread(() -> {
+        long started = System.nanoTime();
+        OpenSsl.isAvailable();
+        phases.record("openssl", Duration.ofNanos(System.nanoTime() - started));
         try {
-          tls.complete(serverTls(hubCredential));
+          IssuedCredential hub = credential.join();
+          long building = System.nanoTime();
+          tls.complete(serverTls(hub));
+          phases.record("tls", Duration.ofNanos(System.nanoTime() - building));
+        } catch (java.util.concurrent.CompletionException e) {
+          tls.completeExceptionally(e.getCause()); // the CA failed; start() reports that itself
         } catch (IOException | RuntimeException e) {
           tls.completeExceptionally(e);
         }
       }).start();
     }
-
     int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
     ExecutorService fanoutPool = Executors.newFixedThreadPool(threads, named("hub-fanout"));
     ExecutorService checkpointPool = Executors.newSingleThreadExecutor(named("hub-checkpoint"));
     ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(named("hub-timer"));
-
     WireValidator validator = new WireValidator(config.maxCidrPrefix());
+    // The file store's recovery (open, replay) needs nothing of the CA's: it runs beside it.
+    CompletableFuture<MembershipLog> recovery = etcdClient != null ? null
+        : recoverInBackground(config, data, clock, meters, validator, fanoutPool, checkpointPool, phases);
+
+    MeshCa ca;
+    IssuedCredential hubCredential;
     TokenStore tokens;
     Revocations revocations;
     Membership membership;
@@ -215,27 +233,47 @@ public final class HubServer implements AutoCloseable {
     EtcdRevocations etcdRevocations = null;
     AuditLog audit;
     Presence presence;
+    TokenStore fileTokens = null;
+    Revocations fileRevocations = null;
+    MembershipLog recovered = null;
+    try {
+      try {
+        ca = loadOrCreateCa(data.resolve("ca"), config.mesh(), clock);
+        writeAdminCredentialIfAbsent(ca, data.resolve("admin"));
+        hubCredential = ca.issue(new SpiffeId(ca.mesh(), Role.HUB, config.hubName()), HUB_CERT_VALIDITY);
+      } catch (RuntimeException | Error e) {
+        credential.completeExceptionally(e);
+        throw e;
+      }
+      credential.complete(hubCredential);
+      phases.mark("ca");
+      if (etcdClient == null) {
+        fileTokens = JoinTokens.open(data.resolve("tokens.json"), clock);
+        fileRevocations = RevocationList.open(data.resolve("revocations.json"));
+        phases.mark("tokens");
+        recovered = awaitRecovery(recovery, data);
+        phases.mark("recovery_wait");
+      }
+    } catch (Exception | Error e) {
+      // Nothing else is open yet: the recovered store (its lock) and the pools.
+      if (recovery != null) {
+        try {
+          recovery.join().close();
+        } catch (java.util.concurrent.CompletionException failed) {
+          // The recovery failed too and closed its store itself.
+        }
+      }
+      fanoutPool.shutdown();
+      checkpointPool.shutdown();
+      scheduler.shutdown();
+      throw e;
+    }
     if (etcdClient == null) {
       audit = new AuditLog(clock, AUDIT_CAPACITY);
       presence = Presence.inMemory();
-      tokens = JoinTokens.open(data.resolve("tokens.json"), clock);
-      revocations = RevocationList.open(data.resolve("revocations.json"));
-      FileLogStore store = FileLogStore.open(data.resolve("log"), FileLogStore.Options.defaults(), meters);
-      try {
-        membership = new MembershipLog(store, new ProtoEventCodec(validator), clock,
-            new MembershipLog.Options(config.retainedEntries(), config.checkpointInterval(), config.defaultPeering()), fanoutPool,
-            checkpointPool);
-      } catch (UnreadableEntryException e) {
-        store.close();
-        fanoutPool.shutdown();
-        checkpointPool.shutdown();
-        scheduler.shutdown();
-        throw new HubStartException(e.getMessage() + ". The hub does not start on a store it cannot read back and does "
-            + "not rewrite it by itself. " + e.clusterId().map(id -> "To quarantine that cluster's records (a copy of "
-                + "the store is kept), stop every hub on this data directory and run: meshwire hub repair --data-dir "
-                + data + " --drop-cluster " + id + "; the cluster announces again when its agent reconnects.")
-            .orElse("Restore the data directory from a backup."), e);
-      }
+      tokens = fileTokens;
+      revocations = fileRevocations;
+      membership = recovered;
     } else {
       EtcdSettings settings = config.etcd().orElseThrow();
       etcdRevocations = new EtcdRevocations(ca.mesh());
@@ -251,6 +289,7 @@ public final class HubServer implements AutoCloseable {
       tokens = new EtcdJoinTokens(etcd, clock);
       revocations = etcdRevocations;
       membership = etcd;
+      phases.mark("etcd");
       EtcdMembership watched = etcd;
       etcd.bindMetrics(meters);
       Gauge.builder("meshwire.hub.etcd.watch.restarts", watched, EtcdMembership::watchRestarts)
@@ -322,11 +361,13 @@ public final class HubServer implements AutoCloseable {
       // The Netty transport (event loops, native epoll) exists only on the production path; a test's
       // builder brings its own.
       netty = transport.isPresent() ? null : HubTransport.create();
+      phases.mark("services");
       ServerBuilder<?> builder;
       if (netty == null) {
         builder = transport.get();
       } else {
         SslContext ssl = tlsContext(tls);
+        phases.mark("tls_wait");
         if (!SessionTickets.install(ssl, ca, clock, scheduler, meters)) {
           log.info("TLS session tickets keep per-process keys (JDK provider): reconnects after a restart make"
               + " full handshakes");
@@ -339,6 +380,7 @@ public final class HubServer implements AutoCloseable {
       addAuthorized(builder, auth, guard.guard(ProtoReflectionServiceV1.newInstance().bindService()));
       services.definitions().forEach(definition -> addAuthorized(builder, auth, definition));
       server = builder.build().start();
+      phases.mark("server");
       // The embedded relay presents the hub's certificate and sees the hub's revocations live.
       relay = config.relayListen().map(listen -> RelayServer.start(RelayConfig.defaults(listen),
           RelayTls.server(new RenewableKeyManager(TlsCredentials.of(hubCredential)), clock),
@@ -354,10 +396,12 @@ public final class HubServer implements AutoCloseable {
       MetricsListener metricsListener = config.metricsListen()
           .map(hp -> MetricsListener.start(hp, meters, Map.of("/ready", ready)))
           .orElse(null);
-      log.info("hub started listen={}:{} mesh={} mesh_uid={} revision={} store={} provider={} transport={} data_dir={}",
+      phases.mark("relay_metrics");
+      log.info("hub started listen={}:{} mesh={} mesh_uid={} revision={} store={} provider={} transport={} data_dir={}"
+              + " start_ms={}",
           config.listen().host(), server.getPort(), ca.mesh(), membership.meshUid(), membership.durableRevision(),
           config.store().name().toLowerCase(java.util.Locale.ROOT), OpenSsl.isAvailable() ? "openssl" : "jdk",
-          netty == null ? "provided" : netty.describe(), data);
+          netty == null ? "provided" : netty.describe(), data, phases.describe());
       return new HubServer(config, server, netty, membership, etcdClient, watches, fanoutPool, checkpointPool,
           scheduler, health, metricsListener, ca, relay);
     } catch (Exception | Error e) {
@@ -375,6 +419,57 @@ public final class HubServer implements AutoCloseable {
       membership.close();
       fanoutPool.shutdown();
       throw e;
+    }
+  }
+
+  /**
+   * Opens the file store and replays it into a {@link MembershipLog} on a thread of its own
+   * ({@code hub-recovery}); a failure completes the future (the store closed again).
+   */
+  private static CompletableFuture<MembershipLog> recoverInBackground(HubConfig config, Path data, InstantSource clock,
+      MeterRegistry meters, WireValidator validator, ExecutorService fanoutPool, ExecutorService checkpointPool,
+      StartPhases phases) {
+    CompletableFuture<MembershipLog> recovered = new CompletableFuture<>();
+    named("hub-recovery").newThread(() -> {
+      long started = System.nanoTime();
+      FileLogStore store;
+      try {
+        store = FileLogStore.open(data.resolve("log"), FileLogStore.Options.defaults(), meters);
+      } catch (StoreException | RuntimeException | Error e) {
+        recovered.completeExceptionally(e);
+        return;
+      }
+      long replaying = System.nanoTime();
+      phases.record("store", Duration.ofNanos(replaying - started));
+      try {
+        recovered.complete(new MembershipLog(store, new ProtoEventCodec(validator), clock,
+            new MembershipLog.Options(config.retainedEntries(), config.checkpointInterval(), config.defaultPeering()),
+            fanoutPool, checkpointPool));
+        phases.record("replay", Duration.ofNanos(System.nanoTime() - replaying));
+      } catch (RuntimeException | Error e) {
+        store.close();
+        recovered.completeExceptionally(e);
+      }
+    }).start();
+    return recovered;
+  }
+
+  /** The recovered membership log, or the recovery's failure (an unreadable entry explained). */
+  private static MembershipLog awaitRecovery(CompletableFuture<MembershipLog> recovery, Path data) throws Exception {
+    try {
+      return recovery.join();
+    } catch (java.util.concurrent.CompletionException e) {
+      if (e.getCause() instanceof UnreadableEntryException unreadable) {
+        throw new HubStartException(unreadable.getMessage() + ". The hub does not start on a store it cannot read back"
+            + " and does not rewrite it by itself. " + unreadable.clusterId().map(id -> "To quarantine that cluster's"
+                + " records (a copy of the store is kept), stop every hub on this data directory and run: meshwire hub"
+                + " repair --data-dir " + data + " --drop-cluster " + id + "; the cluster announces again when its agent"
+                + " reconnects.").orElse("Restore the data directory from a backup."), unreadable);
+      }
+      if (e.getCause() instanceof Exception cause) {
+        throw cause;
+      }
+      throw (Error) e.getCause();
     }
   }
 
