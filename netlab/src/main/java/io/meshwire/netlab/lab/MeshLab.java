@@ -406,11 +406,11 @@ public final class MeshLab implements AutoCloseable {
 
   /**
    * Starts agents from now on as the {@code meshwire} launcher and the container image do ({@code
-   * -jar meshwire.jar agent} with the same flags), not through their main class: the footprint
-   * benchmark measures what users run (the command line parser's model and garbage included).
+   * -jar meshwire.jar agent} with the same flags) when {@code likeLaunchers}, else through their
+   * main class (the default): the footprint benchmark measures what users run, and compares both.
    */
-  public void agentsLikeLaunchers() {
-    agentsLikeLaunchers = true;
+  public void agentsLikeLaunchers(boolean likeLaunchers) {
+    agentsLikeLaunchers = likeLaunchers;
   }
 
   /** The PID of {@code name}'s agent JVM ({@code ip netns exec} replaces itself with it). */
