@@ -40,6 +40,8 @@ public final class AgentBenchCommand implements Callable<Integer> {
   static final String SHIPPED = "@shipped";
   /** In a --variant, this word starts that variant's agent through its main class (as --main-class does). */
   static final String MAIN_CLASS = "@main-class";
+  /** In a --variant, {@code @jar=FILE} starts that variant's agent from another build of meshwire.jar. */
+  static final String JAR = "@jar=";
 
   @Spec private CommandSpec spec;
 
@@ -49,7 +51,8 @@ public final class AgentBenchCommand implements Callable<Integer> {
 
   @Option(names = "--variant", paramLabel = "NAME=OPTIONS", description = "A JVM option set for the measured agent "
       + "(repeatable; options separated by spaces, " + SHIPPED + " stands for the jar's own, " + MAIN_CLASS
-      + " starts this variant through the main class). Variants take turns: run 1 of each, then run 2 of each... "
+      + " starts this variant through the main class, " + JAR + "FILE from another build of the jar). "
+      + "Variants take turns: run 1 of each, then run 2 of each... "
       + "Default: shipped=" + SHIPPED + ".")
   private List<String> variants = new ArrayList<>();
 
@@ -88,6 +91,7 @@ public final class AgentBenchCommand implements Callable<Integer> {
     List<String> shipped = AgentJvmOptions.fromJar(meshwireJar);
     Map<String, List<String>> sets = new LinkedHashMap<>();
     Map<String, Boolean> launchedByMainClass = new LinkedHashMap<>();
+    Map<String, Path> jars = new LinkedHashMap<>();
     for (String v : variants.isEmpty() ? List.of("shipped=" + SHIPPED) : variants) {
       int eq = v.indexOf('=');
       if (eq <= 0) {
@@ -100,6 +104,8 @@ public final class AgentBenchCommand implements Callable<Integer> {
           options.addAll(shipped);
         } else if (word.equals(MAIN_CLASS)) {
           viaMainClass = true;
+        } else if (word.startsWith(JAR)) {
+          jars.put(v.substring(0, eq), Path.of(word.substring(JAR.length())).toAbsolutePath());
         } else if (!word.isEmpty()) {
           options.add(word);
         }
@@ -124,6 +130,7 @@ public final class AgentBenchCommand implements Callable<Integer> {
         for (var set : sets.entrySet()) {
           lab.agentJvmOptions(set.getValue());
           lab.agentsLikeLaunchers(!launchedByMainClass.get(set.getKey()));
+          lab.agentJar(jars.get(set.getKey()));
           List<Map<String, Object>> own = samples.get(set.getKey());
           own.add(measureRestart(lab));
           if (nmt && set.getValue().stream().anyMatch(o -> o.startsWith("-XX:NativeMemoryTracking"))) {
@@ -139,6 +146,7 @@ public final class AgentBenchCommand implements Callable<Integer> {
       Map<String, Object> variant = new LinkedHashMap<>();
       variant.put("jvm_options", set.getValue());
       variant.put("launch", launchedByMainClass.get(set.getKey()) ? "main-class" : "jar");
+      variant.put("jar", jars.getOrDefault(set.getKey(), meshwireJar).toString());
       variant.put("median", medians(samples.get(set.getKey())));
       variant.put("runs", samples.get(set.getKey()));
       results.put(set.getKey(), variant);

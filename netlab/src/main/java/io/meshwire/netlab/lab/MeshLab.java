@@ -52,6 +52,8 @@ public final class MeshLab implements AutoCloseable {
   private boolean agentClassArchives;
   /** Whether agents start as {@code -jar meshwire.jar agent} (see {@link #agentsLikeLaunchers}). */
   private boolean agentsLikeLaunchers;
+  /** The jar agents start from, when not the lab's (see {@link #agentJar}). */
+  private Path agentJar;
   private Process hub;
   // Hub replicas on etcd (startReplicated): replica i listens on HUB_PORT + i, metrics on HUB_METRICS_PORT + i.
   private final List<Process> replicas = new ArrayList<>();
@@ -413,6 +415,14 @@ public final class MeshLab implements AutoCloseable {
     agentsLikeLaunchers = likeLaunchers;
   }
 
+  /**
+   * Starts agents from now on from {@code jar} (another build of meshwire.jar), or from the lab's
+   * jar when null; the hub stays as it is: the footprint benchmark compares two builds in one run.
+   */
+  public void agentJar(Path jar) {
+    agentJar = jar;
+  }
+
   /** The PID of {@code name}'s agent JVM ({@code ip netns exec} replaces itself with it). */
   public long agentPid(String name) {
     return agents.get(name).pid();
@@ -696,7 +706,8 @@ public final class MeshLab implements AutoCloseable {
       argv.addAll(List.of("-XX:SharedArchiveFile=" + workDir.resolve("agent-" + name + ".jsa").toAbsolutePath(),
           "-XX:+AutoCreateSharedArchive"));
     }
-    argv.addAll(agentsLikeLaunchers ? List.of("-jar", jar.toString(), "agent") : List.of("-cp", jar.toString(), mainClass));
+    String from = (agentJar != null ? agentJar : jar).toString();
+    argv.addAll(agentsLikeLaunchers ? List.of("-jar", from, "agent") : List.of("-cp", from, mainClass));
     argv.addAll(List.of(args));
     return argv;
   }
