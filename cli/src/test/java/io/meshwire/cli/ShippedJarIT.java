@@ -55,7 +55,7 @@ class ShippedJarIT {
   void manifestAllowsNettysNativeLibrary() throws Exception {
     try (JarFile jar = new JarFile(JAR.toFile())) {
       var attributes = jar.getManifest().getMainAttributes();
-      assertEquals("io.meshwire.cli.Main", attributes.getValue("Main-Class"));
+      assertEquals("io.meshwire.cli.Start", attributes.getValue("Main-Class"));
       assertEquals("ALL-UNNAMED", attributes.getValue("Enable-Native-Access"));
     }
   }

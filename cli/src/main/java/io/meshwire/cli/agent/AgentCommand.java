@@ -59,7 +59,7 @@ public final class AgentCommand implements Callable<Integer> {
   String reconcileInterval;
   @Option(names = "--status-interval", defaultValue = "5s", description = "Link status period (default: ${DEFAULT-VALUE}).")
   String statusInterval;
-  @Option(names = "--metrics-listen", defaultValue = "127.0.0.1:9470",
+  @Option(names = "--metrics-listen", defaultValue = AgentArgs.DEFAULT_METRICS_LISTEN,
       description = "HTTP for /metrics, /status, /ready; 'off' to disable (default: ${DEFAULT-VALUE}).")
   String metricsListen;
   @Option(names = "--accept-hub-state",
@@ -110,6 +110,18 @@ public final class AgentCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    AgentConfig config;
+    try {
+      config = AgentConfig.parse(settings());
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage(), e);
+    }
+    AgentMain.run(config);
+    return 0;
+  }
+
+  /** The parsed options as {@link AgentConfig} settings by key ({@link AgentArgs} reads the same without picocli). */
+  Map<String, String> settings() {
     Map<String, String> settings = new LinkedHashMap<>();
     // Required settings are checked by AgentConfig, which names the missing one; not by picocli,
     // which would also demand them of `meshwire agent rejoin`.
@@ -181,13 +193,6 @@ public final class AgentCommand implements Callable<Integer> {
         settings.put(key, value);
       }
     });
-    AgentConfig config;
-    try {
-      config = AgentConfig.parse(settings);
-    } catch (IllegalArgumentException e) {
-      throw new ParameterException(spec.commandLine(), e.getMessage(), e);
-    }
-    AgentMain.run(config);
-    return 0;
+    return settings;
   }
 }

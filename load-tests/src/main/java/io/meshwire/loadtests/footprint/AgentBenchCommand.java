@@ -38,6 +38,10 @@ public final class AgentBenchCommand implements Callable<Integer> {
 
   /** In a --variant, this word stands for the jar's own agent JVM options. */
   static final String SHIPPED = "@shipped";
+  /** In a --variant, this word starts that variant's agent through its main class (as --main-class does). */
+  static final String MAIN_CLASS = "@main-class";
+  /** In a --variant, {@code @jar=FILE} starts that variant's agent from another build of meshwire.jar. */
+  static final String JAR = "@jar=";
 
   @Spec private CommandSpec spec;
 
@@ -46,7 +50,9 @@ public final class AgentBenchCommand implements Callable<Integer> {
   private Path jar;
 
   @Option(names = "--variant", paramLabel = "NAME=OPTIONS", description = "A JVM option set for the measured agent "
-      + "(repeatable; options separated by spaces, " + SHIPPED + " stands for the jar's own). "
+      + "(repeatable; options separated by spaces, " + SHIPPED + " stands for the jar's own, " + MAIN_CLASS
+      + " starts this variant through the main class, " + JAR + "FILE from another build of the jar). "
+      + "Variants take turns: run 1 of each, then run 2 of each... "
       + "Default: shipped=" + SHIPPED + ".")
   private List<String> variants = new ArrayList<>();
 
@@ -84,52 +90,66 @@ public final class AgentBenchCommand implements Callable<Integer> {
         "cli/target/meshwire.jar"))).toAbsolutePath();
     List<String> shipped = AgentJvmOptions.fromJar(meshwireJar);
     Map<String, List<String>> sets = new LinkedHashMap<>();
+    Map<String, Boolean> launchedByMainClass = new LinkedHashMap<>();
+    Map<String, Path> jars = new LinkedHashMap<>();
     for (String v : variants.isEmpty() ? List.of("shipped=" + SHIPPED) : variants) {
       int eq = v.indexOf('=');
       if (eq <= 0) {
         throw new CommandLine.ParameterException(spec.commandLine(), "--variant wants NAME=OPTIONS, got \"" + v + "\"");
       }
       List<String> options = new ArrayList<>();
+      boolean viaMainClass = mainClass;
       for (String word : v.substring(eq + 1).strip().split("\\s+")) {
         if (word.equals(SHIPPED)) {
           options.addAll(shipped);
+        } else if (word.equals(MAIN_CLASS)) {
+          viaMainClass = true;
+        } else if (word.startsWith(JAR)) {
+          jars.put(v.substring(0, eq), Path.of(word.substring(JAR.length())).toAbsolutePath());
         } else if (!word.isEmpty()) {
           options.add(word);
         }
       }
       sets.put(v.substring(0, eq), options);
+      launchedByMainClass.put(v.substring(0, eq), viaMainClass);
     }
     Path work = workDir != null ? workDir : Files.createTempDirectory("meshwire-bench-agent-");
     var out = spec.commandLine().getOut();
-    out.printf("bench agent: %s; agent started as %s%n", Machine.current().oneLine(),
-        mainClass ? "-cp meshwire.jar io.meshwire.agent.AgentMain" : "-jar meshwire.jar agent");
+    out.printf("bench agent: %s; agent started as %s unless a variant says %s%n", Machine.current().oneLine(),
+        mainClass ? "-cp meshwire.jar io.meshwire.agent.AgentMain" : "-jar meshwire.jar agent", MAIN_CLASS);
     out.flush();
 
-    Map<String, Object> results = new LinkedHashMap<>();
+    Map<String, List<Map<String, Object>>> samples = new LinkedHashMap<>();
+    sets.keySet().forEach(name -> samples.put(name, new ArrayList<>()));
     try (MeshLab lab = MeshLab.start(work, meshwireJar)) {
       lab.addCluster("b", "10.102.0.0/16");
       lab.addCluster("a", "10.101.0.0/16");
       lab.awaitFullMesh(List.of("a", "b"), Duration.ofSeconds(60));
-      if (!mainClass) {
-        lab.agentsLikeLaunchers();
-      }
-      for (var set : sets.entrySet()) {
-        lab.agentJvmOptions(set.getValue());
-        List<Map<String, Object>> samples = new ArrayList<>();
-        for (int r = 0; r < runs; r++) {
-          samples.add(measureRestart(lab));
+      // Variants take turns, so a load that changes during the run (a shared machine) weighs on each alike.
+      for (int r = 0; r < runs; r++) {
+        for (var set : sets.entrySet()) {
+          lab.agentJvmOptions(set.getValue());
+          lab.agentsLikeLaunchers(!launchedByMainClass.get(set.getKey()));
+          lab.agentJar(jars.get(set.getKey()));
+          List<Map<String, Object>> own = samples.get(set.getKey());
+          own.add(measureRestart(lab));
           if (nmt && set.getValue().stream().anyMatch(o -> o.startsWith("-XX:NativeMemoryTracking"))) {
             out.println(ProcStats.nativeMemorySummary(lab.agentPid("a")));
           }
-          out.printf("  %s run %d: %s%n", set.getKey(), r + 1, Json.write(samples.getLast()).replace("\n", " "));
+          out.printf("  %s run %d: %s%n", set.getKey(), r + 1, Json.write(own.getLast()).replace("\n", " "));
           out.flush();
         }
-        Map<String, Object> variant = new LinkedHashMap<>();
-        variant.put("jvm_options", set.getValue());
-        variant.put("median", medians(samples));
-        variant.put("runs", samples);
-        results.put(set.getKey(), variant);
       }
+    }
+    Map<String, Object> results = new LinkedHashMap<>();
+    for (var set : sets.entrySet()) {
+      Map<String, Object> variant = new LinkedHashMap<>();
+      variant.put("jvm_options", set.getValue());
+      variant.put("launch", launchedByMainClass.get(set.getKey()) ? "main-class" : "jar");
+      variant.put("jar", jars.getOrDefault(set.getKey(), meshwireJar).toString());
+      variant.put("median", medians(samples.get(set.getKey())));
+      variant.put("runs", samples.get(set.getKey()));
+      results.put(set.getKey(), variant);
     }
     Map<String, Object> doc = new LinkedHashMap<>();
     doc.put("machine", Machine.current().oneLine());

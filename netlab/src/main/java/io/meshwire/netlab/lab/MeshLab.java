@@ -52,6 +52,8 @@ public final class MeshLab implements AutoCloseable {
   private boolean agentClassArchives;
   /** Whether agents start as {@code -jar meshwire.jar agent} (see {@link #agentsLikeLaunchers}). */
   private boolean agentsLikeLaunchers;
+  /** The jar agents start from, when not the lab's (see {@link #agentJar}). */
+  private Path agentJar;
   private Process hub;
   // Hub replicas on etcd (startReplicated): replica i listens on HUB_PORT + i, metrics on HUB_METRICS_PORT + i.
   private final List<Process> replicas = new ArrayList<>();
@@ -419,11 +421,19 @@ public final class MeshLab implements AutoCloseable {
 
   /**
    * Starts agents from now on as the {@code meshwire} launcher and the container image do ({@code
-   * -jar meshwire.jar agent} with the same flags), not through their main class: the footprint
-   * benchmark measures what users run (the command line parser's model and garbage included).
+   * -jar meshwire.jar agent} with the same flags) when {@code likeLaunchers}, else through their
+   * main class (the default): the footprint benchmark measures what users run, and compares both.
    */
-  public void agentsLikeLaunchers() {
-    agentsLikeLaunchers = true;
+  public void agentsLikeLaunchers(boolean likeLaunchers) {
+    agentsLikeLaunchers = likeLaunchers;
+  }
+
+  /**
+   * Starts agents from now on from {@code jar} (another build of meshwire.jar), or from the lab's
+   * jar when null; the hub stays as it is: the footprint benchmark compares two builds in one run.
+   */
+  public void agentJar(Path jar) {
+    agentJar = jar;
   }
 
   /** The PID of {@code name}'s agent JVM ({@code ip netns exec} replaces itself with it). */
@@ -709,7 +719,8 @@ public final class MeshLab implements AutoCloseable {
       argv.addAll(List.of("-XX:SharedArchiveFile=" + workDir.resolve("agent-" + name + ".jsa").toAbsolutePath(),
           "-XX:+AutoCreateSharedArchive"));
     }
-    argv.addAll(agentsLikeLaunchers ? List.of("-jar", jar.toString(), "agent") : List.of("-cp", jar.toString(), mainClass));
+    String from = (agentJar != null ? agentJar : jar).toString();
+    argv.addAll(agentsLikeLaunchers ? List.of("-jar", from, "agent") : List.of("-cp", from, mainClass));
     argv.addAll(List.of(args));
     return argv;
   }
