@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# hub-restart.sh: restart to serving of the hub, as `meshwire hub` starts it (class data sharing
-# archive of its own), on a copy of a data directory, with no agents.
+# hub-restart.sh: restart to serving of the hub, as `meshwire hub` starts it (AOT cache or class data
+# sharing archive of its own), on a copy of a data directory, with no agents.
 #
-#   load-tests/bin/hub-restart.sh DATA_DIR RUNS JAR [JAR...]
+#   load-tests/bin/hub-restart.sh DATA_DIR RUNS [aot:|cds:]JAR [[aot:|cds:]JAR...]
 #
 # DATA_DIR: a hub data directory, e.g. the `hub` directory a `meshwire bench hub --keep-work` run
 # leaves behind. Each JAR (a shaded meshwire.jar: cli/target/meshwire.jar, or copies of it built
-# before and after a change) first runs once to write its archive (not counted); then the jars run
+# before and after a change) first runs once to write its archive (not counted): an AOT cache on JDK
+# 25 and later, a dynamic CDS archive before, as the launcher does; `aot:` or `cds:` in front of a JAR
+# chooses (the same jar twice, `cds:J aot:J`, compares the two). Then the jars run
 # RUNS times each, alternating (A, B, A, B...), so a change in the machine's load hits both alike.
 # Every run starts on a fresh copy of DATA_DIR, waits for READY, reads the hub's CPU time
 # (utime+stime from /proc), stops it with SIGTERM. Per run: wall ms and CPU s from the process start
@@ -15,7 +17,7 @@
 set -euo pipefail
 
 if [ $# -lt 3 ]; then
-  sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 fi
 data=$1
@@ -26,9 +28,23 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/meshwire-hub-restart.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 tick=$(getconf CLK_TCK)
 
-# one JAR INDEX LABEL: one start; prints "LABEL wall_ms cpu_s start_ms" (nothing counted for "archive").
+jdk=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$(dirname "$(dirname "$java")")/release" 2>/dev/null || true)
+if [ "${jdk:-0}" -ge 25 ]; then default_mode=aot; else default_mode=cds; fi
+
+# one [MODE:]JAR INDEX LABEL: one start; prints "LABEL wall_ms cpu_s start_ms" (nothing counted for "archive").
 one() {
-  local jar=$1 index=$2 label=$3 run="$work/run" pid end cpu
+  local jar=$1 index=$2 label=$3 run="$work/run" pid end cpu mode=$default_mode
+  case "$jar" in
+    aot:* | cds:*) mode=${jar%%:*}; jar=${jar#*:} ;;
+  esac
+  local archive=() cache="$work/archive-$index.$mode"
+  if [ "$mode" = cds ]; then
+    archive=("-XX:SharedArchiveFile=$cache" -XX:+AutoCreateSharedArchive)
+  elif [ -f "$cache" ]; then
+    archive=("-XX:AOTCache=$cache" "-Xlog:aot*=error")
+  else
+    archive=("-XX:AOTCacheOutput=$cache" "-Xlog:aot*=error")
+  fi
   rm -rf "$run"
   mkdir -p "$run"
   cp -a "$data" "$run/data"
@@ -36,7 +52,7 @@ one() {
   local start
   start=$(date +%s%N)
   # shellcheck disable=SC2086  # HUB_JAVA_OPTS is a list of options
-  "$java" "-XX:SharedArchiveFile=$work/archive-$index.jsa" -XX:+AutoCreateSharedArchive "-Xlog:cds*=error" \
+  "$java" "${archive[@]}" "-Xlog:cds*=error" \
     ${HUB_JAVA_OPTS-} -jar "$jar" hub --data-dir "$run/data" --listen 127.0.0.1:0 >"$run/out" 2>"$run/err" &
   pid=$!
   for _ in $(seq 1 3000); do
