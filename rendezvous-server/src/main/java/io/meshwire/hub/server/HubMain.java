@@ -19,8 +19,8 @@ public final class HubMain {
 
   /**
    * System property naming a file the hub creates once it serves: the {@code meshwire} launcher keeps
-   * the hub's class data sharing archive only beside it, since the JVM also writes one when a start
-   * fails (with the few classes of the failure).
+   * the hub's AOT cache (or, before JDK 25, its class data sharing archive) only beside it, since the
+   * JVM also writes one when a start fails (with the few classes of the failure).
    */
   static final String SERVED_MARKER = "meshwire.hub.served-marker";
 
