@@ -62,7 +62,7 @@ public final class PathBenchCommand implements Callable<Integer> {
       + "CPU with perf and print it by component (kernel, TLS, JIT code, JVM, libc; needs perf).")
   private boolean profile;
 
-  @Option(names = "--warmup", defaultValue = "3", description = "Seconds of unmeasured iperf3 before each path's "
+  @Option(names = "--warmup", defaultValue = "10", description = "Seconds of unmeasured iperf3 before each path's "
       + "runs (without it the relayed runs include the relay's JIT compilation; 0: none). Default: ${DEFAULT-VALUE}.")
   private int warmup;
 
@@ -71,6 +71,10 @@ public final class PathBenchCommand implements Callable<Integer> {
 
   @Option(names = "--relay-args", split = " ", description = "Extra meshwire relay flags, e.g. \"--threads=1\".")
   private List<String> relayArgs = List.of();
+
+  @Option(names = "--agent-jvm-args", split = " ", description = "JVM options added after the agents' shipped ones "
+      + "(later options win), e.g. \"-XX:TieredStopAtLevel=4\" to run the bridges' data path with C2.")
+  private List<String> agentJvmArgs = List.of();
 
   /** One path's numbers. */
   record Result(String path, double gbps1, double gbps4, double rttMedianMs, double relayCpuSecondsPerGb) {}
@@ -84,10 +88,13 @@ public final class PathBenchCommand implements Callable<Integer> {
     List<String> jvm = List.of("-Xmx512m", "-XX:+UseParallelGC", transport);
     List<Result> results = new ArrayList<>();
     try (MeshLab lab = MeshLab.startWithRelays(work, jar, List.of("r1"), RELAY_PORT, jvm)) {
-      if (!relayTransport.equals("auto")) {
+      if (!relayTransport.equals("auto") || !agentJvmArgs.isEmpty()) {
         List<String> agentJvm = new ArrayList<>(AgentJvmOptions.fromJar(jar)); // the shipped options, as users run it
         agentJvm.add(transport);
+        agentJvm.addAll(agentJvmArgs);
         lab.agentJvmOptions(agentJvm);
+        System.out.println("agent JVM options added: " + agentJvm.subList(agentJvm.size() - 1 - agentJvmArgs.size(),
+            agentJvm.size()));
       }
       if (!relayArgs.isEmpty()) {
         lab.relayArgs(relayArgs);
