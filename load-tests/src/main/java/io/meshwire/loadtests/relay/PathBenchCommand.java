@@ -1,5 +1,6 @@
 package io.meshwire.loadtests.relay;
 
+import io.meshwire.loadtests.process.CpuSet;
 import io.meshwire.loadtests.process.ProcStats;
 import io.meshwire.netlab.lab.AgentJvmOptions;
 import io.meshwire.netlab.lab.MeshLab;
@@ -76,6 +77,11 @@ public final class PathBenchCommand implements Callable<Integer> {
       + "(later options win), e.g. \"-XX:TieredStopAtLevel=4\" to run the bridges' data path with C2.")
   private List<String> agentJvmArgs = List.of();
 
+  @Option(names = "--pin", paramLabel = "CPUS", description = "Pin the relay's and both agents' processes (every "
+      + "thread, taskset) to these CPUs once the mesh is up, e.g. 1: the relayed hops then wake threads on one CPU "
+      + "(a diagnostic: on a VM, waking a thread whose CPU is idle costs far more than waking it on the current one).")
+  private String pin;
+
   /** One path's numbers. */
   record Result(String path, double gbps1, double gbps4, double rttMedianMs, double relayCpuSecondsPerGb) {}
 
@@ -105,6 +111,13 @@ public final class PathBenchCommand implements Callable<Integer> {
       lab.addCluster("a", "10.121.0.0/16");
       lab.addCluster("b", "10.122.0.0/16");
       lab.awaitFullMesh(List.of("a", "b"), Duration.ofSeconds(60));
+      if (pin != null) {
+        CpuSet cpus = CpuSet.parse(pin);
+        for (long pid : List.of(lab.relayPid("r1"), lab.agentPid("a"), lab.agentPid("b"))) {
+          cpus.pin(pid);
+        }
+        System.out.println("relay and agents pinned to CPUs " + cpus);
+      }
       ClusterNet b = lab.cluster("b");
       lab.net().spawn(b.workload(), List.of("iperf3", "-s", "-B", b.workloadAddress()), work.resolve("iperf3.log"));
       if (!pingOnly) {
