@@ -87,6 +87,7 @@ public final class PathBenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    CpuSet cpus = pin == null ? null : CpuSet.parse(pin); // a bad set fails before the lab starts
     Path work = workDir.resolve("run-" + System.currentTimeMillis());
     Files.createDirectories(work);
     // The full JIT and a larger heap: the data path is what is measured here.
@@ -111,8 +112,7 @@ public final class PathBenchCommand implements Callable<Integer> {
       lab.addCluster("a", "10.121.0.0/16");
       lab.addCluster("b", "10.122.0.0/16");
       lab.awaitFullMesh(List.of("a", "b"), Duration.ofSeconds(60));
-      if (pin != null) {
-        CpuSet cpus = CpuSet.parse(pin);
+      if (cpus != null) {
         for (long pid : List.of(lab.relayPid("r1"), lab.agentPid("a"), lab.agentPid("b"))) {
           cpus.pin(pid);
         }
