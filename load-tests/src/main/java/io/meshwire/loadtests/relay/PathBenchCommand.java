@@ -1,5 +1,6 @@
 package io.meshwire.loadtests.relay;
 
+import io.meshwire.loadtests.process.CpuSet;
 import io.meshwire.loadtests.process.ProcStats;
 import io.meshwire.netlab.lab.AgentJvmOptions;
 import io.meshwire.netlab.lab.MeshLab;
@@ -62,7 +63,7 @@ public final class PathBenchCommand implements Callable<Integer> {
       + "CPU with perf and print it by component (kernel, TLS, JIT code, JVM, libc; needs perf).")
   private boolean profile;
 
-  @Option(names = "--warmup", defaultValue = "3", description = "Seconds of unmeasured iperf3 before each path's "
+  @Option(names = "--warmup", defaultValue = "10", description = "Seconds of unmeasured iperf3 before each path's "
       + "runs (without it the relayed runs include the relay's JIT compilation; 0: none). Default: ${DEFAULT-VALUE}.")
   private int warmup;
 
@@ -72,11 +73,21 @@ public final class PathBenchCommand implements Callable<Integer> {
   @Option(names = "--relay-args", split = " ", description = "Extra meshwire relay flags, e.g. \"--threads=1\".")
   private List<String> relayArgs = List.of();
 
+  @Option(names = "--agent-jvm-args", split = " ", description = "JVM options added after the agents' shipped ones "
+      + "(later options win), e.g. \"-XX:TieredStopAtLevel=4\" to run the bridges' data path with C2.")
+  private List<String> agentJvmArgs = List.of();
+
+  @Option(names = "--pin", paramLabel = "CPUS", description = "Pin the relay's and both agents' processes (every "
+      + "thread, taskset) to these CPUs once the mesh is up, e.g. 1: the relayed hops then wake threads on one CPU "
+      + "(a diagnostic: on a VM, waking a thread whose CPU is idle costs far more than waking it on the current one).")
+  private String pin;
+
   /** One path's numbers. */
   record Result(String path, double gbps1, double gbps4, double rttMedianMs, double relayCpuSecondsPerGb) {}
 
   @Override
   public Integer call() throws Exception {
+    CpuSet cpus = pin == null ? null : CpuSet.parse(pin); // a bad set fails before the lab starts
     Path work = workDir.resolve("run-" + System.currentTimeMillis());
     Files.createDirectories(work);
     // The full JIT and a larger heap: the data path is what is measured here.
@@ -84,10 +95,13 @@ public final class PathBenchCommand implements Callable<Integer> {
     List<String> jvm = List.of("-Xmx512m", "-XX:+UseParallelGC", transport);
     List<Result> results = new ArrayList<>();
     try (MeshLab lab = MeshLab.startWithRelays(work, jar, List.of("r1"), RELAY_PORT, jvm)) {
-      if (!relayTransport.equals("auto")) {
+      if (!relayTransport.equals("auto") || !agentJvmArgs.isEmpty()) {
         List<String> agentJvm = new ArrayList<>(AgentJvmOptions.fromJar(jar)); // the shipped options, as users run it
         agentJvm.add(transport);
+        agentJvm.addAll(agentJvmArgs);
         lab.agentJvmOptions(agentJvm);
+        System.out.println("agent JVM options added: " + agentJvm.subList(agentJvm.size() - 1 - agentJvmArgs.size(),
+            agentJvm.size()));
       }
       if (!relayArgs.isEmpty()) {
         lab.relayArgs(relayArgs);
@@ -98,6 +112,12 @@ public final class PathBenchCommand implements Callable<Integer> {
       lab.addCluster("a", "10.121.0.0/16");
       lab.addCluster("b", "10.122.0.0/16");
       lab.awaitFullMesh(List.of("a", "b"), Duration.ofSeconds(60));
+      if (cpus != null) {
+        for (long pid : List.of(lab.relayPid("r1"), lab.agentPid("a"), lab.agentPid("b"))) {
+          cpus.pin(pid);
+        }
+        System.out.println("relay and agents pinned to CPUs " + cpus);
+      }
       ClusterNet b = lab.cluster("b");
       lab.net().spawn(b.workload(), List.of("iperf3", "-s", "-B", b.workloadAddress()), work.resolve("iperf3.log"));
       if (!pingOnly) {
