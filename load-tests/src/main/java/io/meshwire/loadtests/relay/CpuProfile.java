@@ -28,12 +28,17 @@ final class CpuProfile implements AutoCloseable {
   /** Starts one {@code perf record} per process ({@code name -> pid}). */
   static CpuProfile start(Map<String, Long> pids, Path dir) throws IOException {
     CpuProfile p = new CpuProfile();
-    for (var e : pids.entrySet()) {
-      Path file = dir.resolve("perf-" + e.getKey() + ".data");
-      p.files.put(e.getKey(), file);
-      p.recorders.put(e.getKey(), new ProcessBuilder("perf", "record", "-F", "999", "-p", String.valueOf(e.getValue()),
-          "-o", file.toString()).redirectErrorStream(true).redirectOutput(dir.resolve("perf-" + e.getKey() + ".log")
-          .toFile()).start());
+    try {
+      for (var e : pids.entrySet()) {
+        Path file = dir.resolve("perf-" + e.getKey() + ".data");
+        p.files.put(e.getKey(), file);
+        p.recorders.put(e.getKey(), new ProcessBuilder("perf", "record", "-F", "999", "-p",
+            String.valueOf(e.getValue()), "-o", file.toString()).redirectErrorStream(true)
+            .redirectOutput(dir.resolve("perf-" + e.getKey() + ".log").toFile()).start());
+      }
+    } catch (IOException e) { // e.g. perf not installed: stop the recorders already started
+      p.close();
+      throw e;
     }
     return p;
   }

@@ -241,7 +241,6 @@ public final class PathBenchCommand implements Callable<Integer> {
     return rtts.get(rtts.size() / 2);
   }
 
-  /** Where relayed datagrams were lost, if anywhere: the relay's drops by reason and each bridge's. */
   /** Gateways a's and b's kernel UDP receive-buffer drop counters (-1 when unreadable). */
   private static long[] rcvbufErrors(MeshLab lab) {
     long[] out = new long[2];
@@ -253,6 +252,7 @@ public final class PathBenchCommand implements Callable<Integer> {
     return out;
   }
 
+  /** Where relayed datagrams were lost, if anywhere: the relay's drops by reason and each bridge's. */
   private static void printDrops(MeshLab lab) {
     String relay = lab.relayMetrics("r1");
     StringBuilder out = new StringBuilder("relay r1: forwarded ")
