@@ -3,8 +3,6 @@ package io.meshwire.relay.server;
 import io.meshwire.certs.RevocationList;
 import io.meshwire.certs.Revocations;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.security.cert.X509Certificate;
@@ -98,10 +96,10 @@ public interface RevocationCheck {
 
     private String stamp() {
       try {
-        BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
-        return a.lastModifiedTime().toMillis() + "/" + a.size() + "/" + a.fileKey();
-      } catch (NoSuchFileException e) {
-        return "absent";
+        // Absent is the usual case beside --hub: no exception built every poll for it.
+        BasicFileAttributes a = file.getFileSystem().provider().readAttributesIfExists(file,
+            BasicFileAttributes.class);
+        return a == null ? "absent" : a.lastModifiedTime().toMillis() + "/" + a.size() + "/" + a.fileKey();
       } catch (IOException e) {
         return "error:" + e.getMessage();
       }
