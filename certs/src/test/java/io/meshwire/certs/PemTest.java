@@ -110,7 +110,7 @@ class PemTest {
   }
 
   @Test
-  void plainPemAsMeshwireWritesItIsReadWithoutBouncyCastle() {
+  void plainPemAsMeshwireWritesItGoesToTheJdksReader() {
     String chain = Pem.encodeCertificates(List.of(cred.certificate(), ca.certificate()));
 
     assertEquals(2, Pem.plainBlocks(chain, "CERTIFICATE").orElseThrow().size());
