@@ -9,13 +9,18 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
 import java.security.PrivateKey;
 import java.security.cert.CertificateEncodingException;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
+import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
+import java.util.Optional;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.openssl.PEMEncryptedKeyPair;
@@ -34,6 +39,11 @@ import org.bouncycastle.util.io.pem.PemWriter;
  * <p>Every failure is a {@link PemException} whose message starts with the file (or the {@code
  * source} given for strings) and says what is wrong. Writes go through {@link AtomicFiles}:
  * certificates 0644, keys 0600. Stateless and thread-safe.
+ *
+ * <p>Plain PEM as meshwire writes it (only {@code CERTIFICATE} blocks, or one PKCS#8 EC {@code
+ * PRIVATE KEY}) is read with the JDK alone; anything else, and every error, goes through Bouncy
+ * Castle's parser. Reading one certificate through it loads about 150 of its classes, which every
+ * agent start paid for reading its CA certificate (the agent's footprint, load-tests/README.md).
  */
 public final class Pem {
 
@@ -75,6 +85,18 @@ public final class Pem {
    *     block that does not decode
    */
   public static List<X509Certificate> readCertificates(String pem, String source) {
+    Optional<List<byte[]>> plain = plainBlocks(pem, "CERTIFICATE");
+    if (plain.isPresent()) {
+      try {
+        List<X509Certificate> certs = new ArrayList<>();
+        for (byte[] der : plain.get()) {
+          certs.add(toX509(der, source));
+        }
+        return List.copyOf(certs);
+      } catch (PemException e) {
+        // Bouncy Castle's parser below says what is wrong, as for any other malformed input.
+      }
+    }
     List<X509Certificate> out = new ArrayList<>();
     try (PEMParser parser = new PEMParser(new StringReader(pem))) {
       Object obj;
@@ -104,6 +126,14 @@ public final class Pem {
    *     does not decode
    */
   public static PrivateKey readPrivateKey(String pem, String source) {
+    Optional<List<byte[]>> plain = plainBlocks(pem, "PRIVATE KEY");
+    if (plain.isPresent() && plain.get().size() == 1) {
+      try {
+        return KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(plain.get().get(0)));
+      } catch (GeneralSecurityException e) {
+        // Not an EC key, or not one at all: Bouncy Castle's converter below tells which.
+      }
+    }
     List<PrivateKey> keys = new ArrayList<>();
     JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
     try (PEMParser parser = new PEMParser(new StringReader(pem))) {
@@ -177,6 +207,39 @@ public final class Pem {
     } catch (CertificateException | RuntimeException e) {
       throw new PemException(source, "not a valid X.509 certificate: " + oneLine(e), e);
     }
+  }
+
+  /**
+   * The DER contents of {@code pem} when it is nothing but {@code type} blocks of plain base64
+   * (white space between blocks allowed, no headers, no other text); empty otherwise.
+   */
+  static Optional<List<byte[]>> plainBlocks(String pem, String type) {
+    String begin = "-----BEGIN " + type + "-----";
+    String end = "-----END " + type + "-----";
+    List<byte[]> blocks = new ArrayList<>();
+    StringBuilder body = null;
+    for (String raw : pem.split("\n", -1)) {
+      String line = raw.strip();
+      if (body == null) {
+        if (line.equals(begin)) {
+          body = new StringBuilder();
+        } else if (!line.isEmpty()) {
+          return Optional.empty();
+        }
+      } else if (line.equals(end)) {
+        try {
+          blocks.add(Base64.getDecoder().decode(body.toString()));
+        } catch (IllegalArgumentException e) {
+          return Optional.empty();
+        }
+        body = null;
+      } else if (line.indexOf(':') >= 0 || line.startsWith("-----")) {
+        return Optional.empty(); // a header (Proc-Type: encrypted) or another block inside this one
+      } else {
+        body.append(line);
+      }
+    }
+    return body == null && !blocks.isEmpty() ? Optional.of(blocks) : Optional.empty();
   }
 
   private static X509Certificate single(List<X509Certificate> certs, String source) {

@@ -108,4 +108,36 @@ class PemTest {
     PemException e = assertThrows(PemException.class, () -> Pem.readPrivateKey(file));
     assertTrue(e.getMessage().startsWith(file + ": encrypted private keys are not supported"), e.getMessage());
   }
+
+  @Test
+  void plainPemAsMeshwireWritesItGoesToTheJdksReader() {
+    String chain = Pem.encodeCertificates(List.of(cred.certificate(), ca.certificate()));
+
+    assertEquals(2, Pem.plainBlocks(chain, "CERTIFICATE").orElseThrow().size());
+    assertEquals(1, Pem.plainBlocks(Pem.encodePrivateKey(cred.privateKey()), "PRIVATE KEY").orElseThrow().size());
+    assertEquals(1, Pem.plainBlocks(chain.replace("\n", "\r\n").split("(?<=-----END CERTIFICATE-----\r\n)")[0],
+        "CERTIFICATE").orElseThrow().size(), "CRLF line ends");
+  }
+
+  @Test
+  void anythingButPlainBlocksIsLeftToBouncyCastlesParser() {
+    String cert = Pem.encodeCertificates(List.of(cred.certificate()));
+
+    assertTrue(Pem.plainBlocks("Bag Attributes\n" + cert, "CERTIFICATE").isEmpty(), "text outside the blocks");
+    assertTrue(Pem.plainBlocks(cert.replace("-----\n", "-----\nProc-Type: 4,ENCRYPTED\n"), "CERTIFICATE").isEmpty(),
+        "a header");
+    assertTrue(Pem.plainBlocks(cert, "PRIVATE KEY").isEmpty(), "another block type");
+    assertTrue(Pem.plainBlocks(cert.replace("-----END CERTIFICATE-----\n", ""), "CERTIFICATE").isEmpty(), "no end");
+    assertTrue(Pem.plainBlocks("-----BEGIN CERTIFICATE-----\nMIIB!!!!\n-----END CERTIFICATE-----\n", "CERTIFICATE")
+        .isEmpty(), "not base64");
+    assertTrue(Pem.plainBlocks("\n", "CERTIFICATE").isEmpty(), "no block");
+  }
+
+  @Test
+  void certificatesWithTextAroundThemStillRead() throws Exception {
+    Path file = dir.resolve("openssl-export.crt");
+    Files.writeString(file, "Bag Attributes\n    friendlyName: hub\n" + Pem.encodeCertificates(List.of(cred.certificate())));
+
+    assertEquals(List.of(cred.certificate()), Pem.readCertificates(file));
+  }
 }

@@ -36,13 +36,6 @@ import picocli.CommandLine.Spec;
     + "with one peer, per JVM option set (needs root, wireguard-go).")
 public final class AgentBenchCommand implements Callable<Integer> {
 
-  /** In a --variant, this word stands for the jar's own agent JVM options. */
-  static final String SHIPPED = "@shipped";
-  /** In a --variant, this word starts that variant's agent through its main class (as --main-class does). */
-  static final String MAIN_CLASS = "@main-class";
-  /** In a --variant, {@code @jar=FILE} starts that variant's agent from another build of meshwire.jar. */
-  static final String JAR = "@jar=";
-
   @Spec private CommandSpec spec;
 
   @Option(names = "--jar", paramLabel = "FILE", description = "The meshwire jar the hub and agents run. "
@@ -50,14 +43,21 @@ public final class AgentBenchCommand implements Callable<Integer> {
   private Path jar;
 
   @Option(names = "--variant", paramLabel = "NAME=OPTIONS", description = "A JVM option set for the measured agent "
-      + "(repeatable; options separated by spaces, " + SHIPPED + " stands for the jar's own, " + MAIN_CLASS
-      + " starts this variant through the main class, " + JAR + "FILE from another build of the jar). "
+      + "(repeatable; options separated by spaces, " + AgentVariant.SHIPPED + " stands for the jar's own, "
+      + AgentVariant.ARCHIVE + " adds a class data sharing archive of the variant's own as the launchers do, "
+      + AgentVariant.MAIN_CLASS + " starts this variant through the main class, " + AgentVariant.JAR
+      + "FILE from another build of the jar, whose options " + AgentVariant.SHIPPED + " then means). "
       + "Variants take turns: run 1 of each, then run 2 of each... "
-      + "Default: shipped=" + SHIPPED + ".")
+      + "Default: shipped=" + AgentVariant.SHIPPED + " " + AgentVariant.ARCHIVE + ".")
   private List<String> variants = new ArrayList<>();
 
   @Option(names = "--runs", defaultValue = "3", description = "Agent starts per variant. Default: ${DEFAULT-VALUE}.")
   private int runs;
+
+  @Option(names = "--warmup", defaultValue = "0", description = "Of each variant's runs, how many first ones to leave "
+      + "out of the medians (kept in --json; 1 when the first run writes a class data sharing archive). "
+      + "Default: ${DEFAULT-VALUE}.")
+  private int warmup;
 
   @Option(names = "--settle", defaultValue = "10s", converter = HubBenchCommand.DurationConverter.class,
       description = "Idle time after the tunnel is up, before measuring. Default: ${DEFAULT-VALUE}.")
@@ -83,40 +83,24 @@ public final class AgentBenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (runs < 1) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--runs must be at least 1");
+    if (runs < 1 || warmup < 0 || warmup >= runs) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--runs must be at least 1 and above --warmup (0 or more)");
     }
     Path meshwireJar = (jar != null ? jar : Path.of(System.getenv().getOrDefault("MESHWIRE_JAR",
         "cli/target/meshwire.jar"))).toAbsolutePath();
-    List<String> shipped = AgentJvmOptions.fromJar(meshwireJar);
-    Map<String, List<String>> sets = new LinkedHashMap<>();
-    Map<String, Boolean> launchedByMainClass = new LinkedHashMap<>();
-    Map<String, Path> jars = new LinkedHashMap<>();
-    for (String v : variants.isEmpty() ? List.of("shipped=" + SHIPPED) : variants) {
-      int eq = v.indexOf('=');
-      if (eq <= 0) {
-        throw new CommandLine.ParameterException(spec.commandLine(), "--variant wants NAME=OPTIONS, got \"" + v + "\"");
-      }
-      List<String> options = new ArrayList<>();
-      boolean viaMainClass = mainClass;
-      for (String word : v.substring(eq + 1).strip().split("\\s+")) {
-        if (word.equals(SHIPPED)) {
-          options.addAll(shipped);
-        } else if (word.equals(MAIN_CLASS)) {
-          viaMainClass = true;
-        } else if (word.startsWith(JAR)) {
-          jars.put(v.substring(0, eq), Path.of(word.substring(JAR.length())).toAbsolutePath());
-        } else if (!word.isEmpty()) {
-          options.add(word);
-        }
-      }
-      sets.put(v.substring(0, eq), options);
-      launchedByMainClass.put(v.substring(0, eq), viaMainClass);
-    }
     Path work = workDir != null ? workDir : Files.createTempDirectory("meshwire-bench-agent-");
+    Map<String, AgentVariant> sets = new LinkedHashMap<>();
+    for (String v : variants.isEmpty() ? List.of("shipped=" + AgentVariant.SHIPPED + " " + AgentVariant.ARCHIVE) : variants) {
+      try {
+        AgentVariant variant = AgentVariant.parse(v, mainClass, meshwireJar, work, AgentJvmOptions::fromJar);
+        sets.put(variant.name(), variant);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+      }
+    }
     var out = spec.commandLine().getOut();
     out.printf("bench agent: %s; agent started as %s unless a variant says %s%n", Machine.current().oneLine(),
-        mainClass ? "-cp meshwire.jar io.meshwire.agent.AgentMain" : "-jar meshwire.jar agent", MAIN_CLASS);
+        mainClass ? "-cp meshwire.jar io.meshwire.agent.AgentMain" : "-jar meshwire.jar agent", AgentVariant.MAIN_CLASS);
     out.flush();
 
     Map<String, List<Map<String, Object>>> samples = new LinkedHashMap<>();
@@ -127,29 +111,31 @@ public final class AgentBenchCommand implements Callable<Integer> {
       lab.awaitFullMesh(List.of("a", "b"), Duration.ofSeconds(60));
       // Variants take turns, so a load that changes during the run (a shared machine) weighs on each alike.
       for (int r = 0; r < runs; r++) {
-        for (var set : sets.entrySet()) {
-          lab.agentJvmOptions(set.getValue());
-          lab.agentsLikeLaunchers(!launchedByMainClass.get(set.getKey()));
-          lab.agentJar(jars.get(set.getKey()));
-          List<Map<String, Object>> own = samples.get(set.getKey());
+        for (AgentVariant set : sets.values()) {
+          lab.agentJvmOptions(set.jvmOptions());
+          lab.agentsLikeLaunchers(!set.viaMainClass());
+          lab.agentJar(set.jar());
+          List<Map<String, Object>> own = samples.get(set.name());
           own.add(measureRestart(lab));
-          if (nmt && set.getValue().stream().anyMatch(o -> o.startsWith("-XX:NativeMemoryTracking"))) {
+          if (nmt && set.jvmOptions().stream().anyMatch(o -> o.startsWith("-XX:NativeMemoryTracking"))) {
             out.println(ProcStats.nativeMemorySummary(lab.agentPid("a")));
           }
-          out.printf("  %s run %d: %s%n", set.getKey(), r + 1, Json.write(own.getLast()).replace("\n", " "));
+          out.printf("  %s run %d%s: %s%n", set.name(), r + 1, r < warmup ? " (warm-up)" : "", Json.write(own.getLast()).replace("\n", " "));
           out.flush();
         }
       }
     }
     Map<String, Object> results = new LinkedHashMap<>();
-    for (var set : sets.entrySet()) {
+    for (AgentVariant set : sets.values()) {
+      List<Map<String, Object>> own = samples.get(set.name());
       Map<String, Object> variant = new LinkedHashMap<>();
-      variant.put("jvm_options", set.getValue());
-      variant.put("launch", launchedByMainClass.get(set.getKey()) ? "main-class" : "jar");
-      variant.put("jar", jars.getOrDefault(set.getKey(), meshwireJar).toString());
-      variant.put("median", medians(samples.get(set.getKey())));
-      variant.put("runs", samples.get(set.getKey()));
-      results.put(set.getKey(), variant);
+      variant.put("jvm_options", set.jvmOptions());
+      variant.put("launch", set.viaMainClass() ? "main-class" : "jar");
+      variant.put("jar", set.jar().toString());
+      variant.put("warmup_runs", warmup);
+      variant.put("median", medians(own.subList(warmup, own.size())));
+      variant.put("runs", own);
+      results.put(set.name(), variant);
     }
     Map<String, Object> doc = new LinkedHashMap<>();
     doc.put("machine", Machine.current().oneLine());
