@@ -243,22 +243,6 @@ public final class WatchHub implements AutoCloseable {
         s.drainInPlace();
       }
     }
-
-    // Owned by the lane's executor thread: the last read of the log, reused by every member at the
-    // same cursor while the durable revision has not moved (after a change, all of them), so a
-    // change costs one read of the log (under its lock) per event loop instead of one per watcher.
-    private long readCursor = Long.MIN_VALUE;
-    private long readVisible;
-    private Optional<List<LogEntry>> read;
-
-    Optional<List<LogEntry>> readAfter(Membership log, long cursor, long visible, int max) {
-      if (cursor != readCursor || visible != readVisible) {
-        read = log.readAfter(cursor, max);
-        readCursor = cursor;
-        readVisible = visible;
-      }
-      return read;
-    }
   }
 
   /**
@@ -494,11 +478,7 @@ public final class WatchHub implements AutoCloseable {
     private void streamEntries() {
       while (sink.isReady()) {
         long visible = log.durableRevision();
-        if (cursor >= visible) {
-          break; // at the head: nothing to read (and no lock to take)
-        }
-        Optional<List<LogEntry>> batch = lane == null ? log.readAfter(cursor, options.drainBatch())
-            : lane.readAfter(log, cursor, visible, options.drainBatch());
+        Optional<List<LogEntry>> batch = log.readAfter(cursor, options.drainBatch());
         if (batch.isEmpty()) {
           logger.info("watcher fell below the log floor cluster={} cursor={} floor={}", clusterId, cursor,
               log.floorRevision());

@@ -147,7 +147,7 @@ class WatchHubTest {
 
   @Test
   void watchersOfOneConnectionExecutorAtDifferentCursorsGetExactlyTheirOwnEntries() throws Exception {
-    // The watchers of one event loop share its reads of the log; each must still get what is
+    // The watchers of one event loop are drained in one pass; each must still get what is
     // addressed to it, from its own cursor, also when flow control stops it half-way.
     var loop = Executors.newSingleThreadExecutor(r -> new Thread(r, "fake-event-loop"));
     try {
