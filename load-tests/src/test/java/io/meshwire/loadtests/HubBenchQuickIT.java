@@ -105,6 +105,7 @@ class HubBenchQuickIT {
       assertEquals(hubCpu, Json.at(doc, "cpus_allowed", "etcd"));
       assertEquals(loadCpu, Json.at(doc, "cpus_allowed", "load"));
       assertEquals(hubCpu, Json.at(doc, "settings", "pin_hub"));
+      assertEquals(online.cardinality(), number(doc, "machine", "cpus"), "the machine's CPUs, not the pinned bench's");
     }
     Object etcd = Json.at(doc, "runs", 0, "etcd");
     assertEquals(50, number(etcd, "created"));

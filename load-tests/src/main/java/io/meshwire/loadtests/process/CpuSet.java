@@ -75,18 +75,26 @@ public record CpuSet(String list, BitSet cpus) {
   /**
    * Moves every thread of the running process {@code pid} to these CPUs, and checks that the
    * kernel now says so ({@code taskset --all-tasks} succeeds silently for a PID that is gone).
+   * {@code --all-tasks} walks the process's threads one by one and fails when one ends in between
+   * (a JVM starts and ends threads all the time), so a failed run is tried again, at most 3 times.
    */
   public void pin(long pid) {
     List<String> cmd = List.of(TASKSET.toString(), "--all-tasks", "--cpu-list", "--pid", list, Long.toString(pid));
     try {
-      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-      if (!p.waitFor(10, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-        throw new IllegalStateException(String.join(" ", cmd) + " did not finish within 10 s");
-      }
-      if (p.exitValue() != 0) {
-        throw new IllegalStateException(String.join(" ", cmd) + " failed (exit " + p.exitValue() + "): " + out);
+      for (int attempt = 1; ; attempt++) {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        if (!p.waitFor(10, TimeUnit.SECONDS)) {
+          p.destroyForcibly();
+          throw new IllegalStateException(String.join(" ", cmd) + " did not finish within 10 s");
+        }
+        if (p.exitValue() == 0) {
+          break;
+        }
+        if (attempt == 3) {
+          throw new IllegalStateException(String.join(" ", cmd) + " failed 3 times (exit " + p.exitValue() + "): "
+              + out);
+        }
       }
       String allowed = allowedList(pid);
       if (!allowed.equals(list)) {

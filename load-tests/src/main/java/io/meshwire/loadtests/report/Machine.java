@@ -1,6 +1,8 @@
 package io.meshwire.loadtests.report;
 
+import io.meshwire.loadtests.process.CpuSet;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -12,10 +14,22 @@ import java.util.Map;
 public record Machine(int cpus, String cpuModel, long memoryBytes, String jdk, String os, Instant date) {
 
   public static Machine current() {
-    return new Machine(Runtime.getRuntime().availableProcessors(), readCpuModel(), memTotal(),
+    return new Machine(onlineCpus(), readCpuModel(), memTotal(),
         System.getProperty("java.vm.vendor") + " " + System.getProperty("java.runtime.version"),
         System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"),
         Instant.now().truncatedTo(ChronoUnit.SECONDS));
+  }
+
+  /**
+   * The machine's CPUs, not this JVM's share: a pinned bench ({@code --pin-load}) sees only its
+   * own CPUs in {@code availableProcessors()}, and the report said "1 CPUs" for a 2-CPU machine.
+   */
+  private static int onlineCpus() {
+    try {
+      return CpuSet.online().cardinality();
+    } catch (UncheckedIOException | IllegalArgumentException e) {
+      return Runtime.getRuntime().availableProcessors();
+    }
   }
 
   private static String readCpuModel() {

@@ -1,10 +1,12 @@
 package io.meshwire.hub.api;
 
+import io.grpc.Drainable;
 import io.grpc.KnownLength;
 import io.grpc.MethodDescriptor;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 
 /**
@@ -31,10 +33,22 @@ public final class PreEncodedMarshaller implements MethodDescriptor.Marshaller<b
     }
   }
 
-  /** Lets the transport size the frame without copying. */
-  private static final class KnownLengthStream extends ByteArrayInputStream implements KnownLength {
+  /**
+   * Lets the transport size the frame, and copy the bytes into it in one write ({@link Drainable}):
+   * without it gRPC copies through a fresh 8 KiB buffer per message, which was 85 % of the bytes
+   * the hub allocated while fanning a change out to 1,000 watchers (JFR, load-tests/README.md).
+   */
+  static final class KnownLengthStream extends ByteArrayInputStream implements KnownLength, Drainable {
     KnownLengthStream(byte[] bytes) {
       super(bytes);
+    }
+
+    @Override
+    public int drainTo(OutputStream target) throws IOException {
+      int n = count - pos;
+      target.write(buf, pos, n);
+      pos = count;
+      return n;
     }
   }
 }

@@ -145,6 +145,56 @@ class WatchHubTest {
     }
   }
 
+  @Test
+  void watchersOfOneConnectionExecutorAtDifferentCursorsGetExactlyTheirOwnEntries() throws Exception {
+    // The watchers of one event loop are drained in one pass; each must still get what is
+    // addressed to it, from its own cursor, also when flow control stops it half-way.
+    var loop = Executors.newSingleThreadExecutor(r -> new Thread(r, "fake-event-loop"));
+    try {
+      upsert("east", 1, 1);
+      long west1 = upsert("west", 2, 1);
+      RecordingSink east = new RecordingSink();
+      RecordingSink west = new RecordingSink();
+      RecordingSink north = new RecordingSink(); // resumes from before west's record
+      RecordingSink paused = new RecordingSink(); // another west connection, stopped by flow control
+      paused.ready.set(false);
+      hub.subscribe("east", west1, log.meshUid(), east, loop);
+      hub.subscribe("west", west1, log.meshUid(), west, loop);
+      hub.subscribe("north", west1 - 1, log.meshUid(), north, loop);
+      WatchHub.Subscription pausedSub = hub.subscribe("west", west1, log.meshUid(), paused, loop);
+      PeerView view = new PeerView("east", "west",
+          List.of(new PeerView.Mapping(Cidr.parse("10.2.0.0/16"), Cidr.parse("172.16.0.0/16"))), 1);
+      long viewRevision = log.publishViews("east", List.of(view), List.of()).get();
+      long last = upsert("west", 2, 2);
+
+      for (RecordingSink sink : List.of(east, west, north)) {
+        Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> sink.lastRevision() == last);
+      }
+      assertEquals(List.of(west1, last), upserts(north), "north resumed from its own cursor");
+      assertEquals(List.of(last), upserts(east));
+      assertEquals(List.of(last), upserts(west));
+      assertEquals(List.of(viewRevision), views(west), "the view goes to its subject only");
+      assertTrue(views(east).isEmpty() && views(north).isEmpty());
+      assertTrue(paused.events.isEmpty());
+
+      paused.ready.set(true);
+      pausedSub.onReady();
+      Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> paused.lastRevision() == last);
+      assertEquals(List.of(viewRevision), views(paused));
+      assertEquals(List.of(last), upserts(paused));
+    } finally {
+      loop.shutdownNow();
+    }
+  }
+
+  private static List<Long> upserts(RecordingSink sink) {
+    return sink.events.stream().filter(WatchEvent::hasClusterUpserted).map(WatchEvent::getRevision).toList();
+  }
+
+  private static List<Long> views(RecordingSink sink) {
+    return sink.events.stream().filter(WatchEvent::hasViewUpdated).map(WatchEvent::getRevision).toList();
+  }
+
   /** Runs no periodic task by itself: the test fires the bookmark tick. */
   static final class ManualTicks extends java.util.concurrent.ScheduledThreadPoolExecutor {
     volatile Runnable tick;
