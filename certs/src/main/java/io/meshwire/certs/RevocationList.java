@@ -10,6 +10,8 @@ import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -103,16 +105,35 @@ public final class RevocationList implements Revocations {
    */
   @Override
   public synchronized void revoke(SpiffeId id, Instant at, String reason) {
-    Entry entry = new Entry(id, at, reason);
-    Entry existing = byId.get(id);
-    if (existing != null && !at.isAfter(existing.at())) {
-      return;
-    }
+    revokeAll(List.of(new Entry(id, at, reason)));
+  }
+
+  /**
+   * {@link #revoke} for several entries with one durable write: the entries that add an identity or
+   * move its cut-off later are applied, the rest change nothing. Returns how many were applied.
+   *
+   * @throws CertificateStoreException if the file cannot be written (none of them has taken effect)
+   */
+  public synchronized int revokeAll(Collection<Entry> entries) {
     Map<SpiffeId, Entry> next = new HashMap<>(byId);
-    next.put(id, entry);
+    List<Entry> applied = new ArrayList<>();
+    for (Entry entry : entries) {
+      Entry existing = next.get(entry.id());
+      if (existing == null || entry.at().isAfter(existing.at())) {
+        next.put(entry.id(), entry);
+        applied.add(entry);
+      }
+    }
+    if (applied.isEmpty()) {
+      return 0;
+    }
     persist(next);
     byId = Map.copyOf(next);
-    log.info("event=identity_revoked id={} before={} reason=\"{}\"", id, at, entry.reason().replace('"', '\''));
+    for (Entry entry : applied) {
+      log.info("event=identity_revoked id={} before={} reason=\"{}\"", entry.id(), entry.at(),
+          entry.reason().replace('"', '\''));
+    }
+    return applied.size();
   }
 
   /**

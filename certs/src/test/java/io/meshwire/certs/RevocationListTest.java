@@ -97,6 +97,22 @@ class RevocationListTest {
   }
 
   @Test
+  void revokeAllAppliesOnlyWhatMovesACutoffLaterInOneWrite() throws Exception {
+    Instant at = clock.instant().plusSeconds(1);
+    list.revoke(east, at, "first");
+    DirSnapshot before = DirSnapshot.of(dir);
+    assertEquals(0, list.revokeAll(List.of(new RevocationList.Entry(east, at.minusSeconds(5), "earlier"))));
+    assertEquals(before, DirSnapshot.of(dir), "nothing applied, nothing written");
+
+    assertEquals(2, list.revokeAll(List.of(new RevocationList.Entry(east, at, "same"),
+        new RevocationList.Entry(east, at.plusSeconds(5), "later"), new RevocationList.Entry(west, at, "new"))));
+    List<RevocationList.Entry> expected = List.of(new RevocationList.Entry(east, at.plusSeconds(5), "later"),
+        new RevocationList.Entry(west, at, "new"));
+    assertEquals(expected, list.entries());
+    assertEquals(expected, RevocationList.open(file).entries());
+  }
+
+  @Test
   void keepsTheFileOwnerOnly() throws Exception {
     list.revoke(east, clock.instant(), "x");
     assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));

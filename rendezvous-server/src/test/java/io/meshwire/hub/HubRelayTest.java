@@ -155,10 +155,13 @@ class HubRelayTest {
       }
     }
 
-    // A relay restarted while the hub is down starts from its cache: west is refused at the handshake.
+    // A relay restarted while the hub is down starts from its cache: west is refused at the handshake,
+    // and the list's age counts from the cache's last write (the hub last answered over 1.5 s ago), not from 0.
     SimpleMeterRegistry restartedMeters = new SimpleMeterRegistry();
     HubRevocations restarted = HubRevocations.start(HubChannels.open(hubAddress, relayCredentials,
         InstantSource.system()), hubAddress.toString(), cache, Duration.ofMillis(500), restartedMeters);
+    double ageAtRestart = restartedMeters.get("meshwire.relay.revocations.age").gauge().value();
+    assertTrue(ageAtRestart >= 1.5, "age after a restart without the hub: " + ageAtRestart + " s");
     RelayServer again = RelayServer.start(RelayConfig.defaults(new HostPort("127.0.0.1", 0)),
         RelayTls.server(new RenewableKeyManager(relayCredentials), InstantSource.system()), restarted,
         restartedMeters);

@@ -17,8 +17,9 @@ import java.util.stream.Collectors;
  *
  * <p>It accepts only what {@link AgentCommand} would read the same way: each option of {@code
  * AgentCommand} at most once, as {@code --name VALUE} (a value not starting with {@code -}) or
- * {@code --name=VALUE}, and {@code --accept-hub-state} bare. Anything else (help, a subcommand,
- * {@code --verbose}, a repeated or unknown option, settings {@link AgentConfig} refuses) returns
+ * {@code --name=VALUE}, and {@code --accept-hub-state} bare. Anything else (help, a subcommand, a
+ * subcommand's name as a separate value, which picocli refuses, {@code --verbose}, a repeated or
+ * unknown option, settings {@link AgentConfig} refuses) returns
  * empty, and the caller runs picocli, which reports it as it always did. Stateless.
  */
 public final class AgentArgs {
@@ -27,6 +28,9 @@ public final class AgentArgs {
   static final Set<String> OPTIONS = AgentConfig.KEYS.stream()
       .filter(key -> !key.equals("join-token"))
       .collect(Collectors.toUnmodifiableSet());
+
+  /** The names of {@link AgentCommand}'s subcommands (picocli will not take one as an option's value). */
+  static final Set<String> SUBCOMMANDS = Set.of("rejoin");
 
   /** Where {@code meshwire agent} serves /metrics, /status and /ready unless told otherwise. */
   static final String DEFAULT_METRICS_LISTEN = "127.0.0.1:9470";
@@ -60,7 +64,7 @@ public final class AgentArgs {
         value = "true";
       } else if (eq >= 0) {
         value = arg.substring(eq + 1);
-      } else if (i + 1 < args.length && !args[i + 1].startsWith("-")) {
+      } else if (i + 1 < args.length && !args[i + 1].startsWith("-") && !SUBCOMMANDS.contains(args[i + 1])) {
         value = args[++i];
       } else {
         return Optional.empty();

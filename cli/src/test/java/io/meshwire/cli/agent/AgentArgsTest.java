@@ -47,6 +47,7 @@ class AgentArgsTest {
         with("--nosuch", "x"),
         with("--interface"), // no value
         with("--interface", "-mw1"),
+        with("--interface", "rejoin"), // picocli takes it for the subcommand: a usage error
         with("--listen-port", "seventy"), // AgentConfig refuses it: picocli reports the usage error
         List.of("east"))) {
       assertEquals(Optional.empty(), AgentArgs.config(agent(args)), args.toString());
@@ -60,6 +61,7 @@ class AgentArgsTest {
         .map(o -> o.longestName().substring(2))
         .collect(Collectors.toSet());
     assertEquals(declared, AgentArgs.OPTIONS);
+    assertEquals(new CommandLine(new AgentCommand()).getSubcommands().keySet(), AgentArgs.SUBCOMMANDS);
   }
 
   private static AgentConfig viaPicocli(List<String> args) {

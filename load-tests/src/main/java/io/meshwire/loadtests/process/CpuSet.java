@@ -64,16 +64,7 @@ public record CpuSet(String list, BitSet cpus) {
 
   /** What {@code /proc/<pid>/status} says {@code pid} may run on ({@code Cpus_allowed_list}), e.g. {@code 0-1}. */
   public static String allowedList(long pid) {
-    try {
-      for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
-        if (line.startsWith("Cpus_allowed_list:")) {
-          return line.substring(line.indexOf(':') + 1).strip();
-        }
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read /proc/" + pid + "/status: " + e.getMessage(), e);
-    }
-    throw new IllegalStateException("/proc/" + pid + "/status has no Cpus_allowed_list line");
+    return ProcStats.statusField(pid, "Cpus_allowed_list");
   }
 
   /** The words to put before a command so it starts on these CPUs. */

@@ -24,16 +24,21 @@ public final class ProcStats {
 
   /** VmRSS of {@code pid} in bytes. */
   public static long rssBytes(long pid) {
+    return Long.parseLong(statusField(pid, "VmRSS").replaceAll("[^0-9]", "")) * 1024;
+  }
+
+  /** The value of the line {@code key:} of {@code /proc/<pid>/status}, stripped (e.g. {@code 1234 kB}). */
+  public static String statusField(long pid, String key) {
     try {
       for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
-        if (line.startsWith("VmRSS:")) {
-          return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+        if (line.startsWith(key + ":")) {
+          return line.substring(key.length() + 1).strip();
         }
       }
     } catch (IOException e) {
       throw new IllegalStateException("cannot read /proc/" + pid + "/status: " + e.getMessage(), e);
     }
-    throw new IllegalStateException("/proc/" + pid + "/status has no VmRSS line");
+    throw new IllegalStateException("/proc/" + pid + "/status has no " + key + " line");
   }
 
   /** User plus system CPU seconds {@code pid} has used so far (utime + stime). */

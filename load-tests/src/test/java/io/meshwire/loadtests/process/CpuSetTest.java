@@ -64,10 +64,14 @@ class CpuSetTest {
     CpuSet other = CpuSet.parse(Integer.toString(last), online);
 
     List<String> cmd = new ArrayList<>(one.commandPrefix());
-    cmd.addAll(List.of("sleep", "60"));
+    // The child says when it runs (taskset has set the affinity and exec'd it by then), then sleeps.
+    cmd.addAll(List.of("sh", "-c", "echo started; exec sleep 60"));
     Process child = new ProcessBuilder(cmd).start();
     try {
-      assertEquals(one.list(), CpuSet.allowedList(child.pid()), "taskset execs the command under the same PID");
+      try (var out = new java.io.BufferedReader(new java.io.InputStreamReader(child.getInputStream()))) {
+        assertEquals("started", out.readLine());
+        assertEquals(one.list(), CpuSet.allowedList(child.pid()), "taskset execs the command under the same PID");
+      }
       other.pin(child.pid());
       assertEquals(other.list(), CpuSet.allowedList(child.pid()));
     } finally {

@@ -11,6 +11,8 @@ import io.meshwire.proto.admin.v1.MeshAdminGrpc;
 import io.meshwire.proto.admin.v1.Revocation;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -38,7 +40,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Metrics: {@code meshwire_relay_revocations} (entries known) and
  * {@code meshwire_relay_revocations_age_seconds} (since the last answer from the hub; grows while
- * it is down). Thread-safe: the poll thread owns the cache and the failure state; readers see an
+ * it is down; after a restart before the hub answers: since the cache was last written, an upper
+ * bound; NaN when there is neither). Thread-safe: the poll thread owns the cache and the failure state; readers see an
  * immutable map through a volatile field.
  */
 public final class HubRevocations implements RevocationCheck, AutoCloseable {
@@ -51,9 +54,14 @@ public final class HubRevocations implements RevocationCheck, AutoCloseable {
   private final String hubName;
   private final ScheduledExecutorService poller;
   private volatile Map<SpiffeId, Entry> known;
-  private volatile long lastAnswerNanos;
-  /** Poll thread only: where answers are kept across restarts, or null once it cannot be written. */
-  private RevocationList cache;
+  /** Wall-clock millis of the last answer from the hub (or of the cache's last write); 0: neither. */
+  private volatile long lastAnswerMillis;
+  /** Poll thread only: where answers are kept across restarts, or null when it could not be read. */
+  private final RevocationList cache;
+  /** Poll thread only: whether {@code known} holds entries the cache file does not have yet. */
+  private boolean cacheBehind;
+  /** Poll thread only: whether the last cache write failed (logged once per streak). */
+  private boolean failedCacheWrite;
   /** Poll thread only: consecutive failed polls (logged once per streak). */
   private int failures;
 
@@ -62,7 +70,7 @@ public final class HubRevocations implements RevocationCheck, AutoCloseable {
     this.hubName = hubName;
     this.cache = cache;
     this.known = cache == null ? Map.of() : byId(cache);
-    this.lastAnswerNanos = System.nanoTime();
+    this.lastAnswerMillis = cache == null ? 0 : lastWrittenMillis(cache.file());
     this.poller = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "relay-hub-revocations");
       t.setDaemon(true);
@@ -70,7 +78,8 @@ public final class HubRevocations implements RevocationCheck, AutoCloseable {
     });
     Gauge.builder("meshwire.relay.revocations", () -> known.size())
         .description("Revoked identities known to the relay (learnt from the hub)").register(meters);
-    Gauge.builder("meshwire.relay.revocations.age", () -> (System.nanoTime() - lastAnswerNanos) / 1e9)
+    Gauge.builder("meshwire.relay.revocations.age", () -> lastAnswerMillis == 0 ? Double.NaN
+            : Math.max(0, System.currentTimeMillis() - lastAnswerMillis) / 1e3)
         .baseUnit("seconds").description("Time since the hub last answered the relay's revocation poll")
         .register(meters);
   }
@@ -78,7 +87,8 @@ public final class HubRevocations implements RevocationCheck, AutoCloseable {
   /**
    * Starts polling {@code hub} (a channel presenting the relay's hub-role certificate) every
    * {@code every}; the first poll runs at once. {@code cacheFile} is read now (the last list learnt,
-   * if any) and rewritten with each new entry. A cache that cannot be read is logged and left as it
+   * if any) and rewritten once per poll that learns something (a failed write is retried at the next
+   * poll; the entries are in force before they are written). A cache that cannot be read is logged and left as it
    * is (the relay then starts with an empty list until the hub answers, and keeps it in memory only).
    */
   public static HubRevocations start(ManagedChannel hub, String hubName, Path cacheFile, Duration every,
@@ -118,15 +128,18 @@ public final class HubRevocations implements RevocationCheck, AutoCloseable {
           .listRevocations(ListRevocationsRequest.getDefaultInstance()).getRevocationsList();
     } catch (StatusRuntimeException e) {
       if (failures++ == 0) {
-        log.warn("event=hub_revocations_unreachable hub={} error=\"{}\" kept={} (the last list learnt stays in force)",
-            hubName, e.getStatus(), known.size());
+        // UNAVAILABLE/DEADLINE_EXCEEDED: the hub is down; PERMISSION_DENIED: not a hub-role
+        // certificate; UNIMPLEMENTED: a hub older than ListRevocations.
+        log.warn("event=hub_revocations_poll_failed hub={} code={} error=\"{}\" kept={} "
+            + "(the last list learnt stays in force)", hubName, e.getStatus().getCode(),
+            e.getStatus().getDescription(), known.size());
       }
       return;
     } catch (RuntimeException e) {
       log.warn("event=hub_revocations_poll_failed hub={} error=\"{}\"", hubName, e.toString());
       return;
     }
-    lastAnswerNanos = System.nanoTime();
+    lastAnswerMillis = System.currentTimeMillis();
     if (failures > 0) {
       log.info("event=hub_revocations_restored hub={} failed_polls={}", hubName, failures);
       failures = 0;
@@ -147,25 +160,42 @@ public final class HubRevocations implements RevocationCheck, AutoCloseable {
       if (had == null || entry.at().isAfter(had.at())) {
         next.put(entry.id(), entry);
         added++;
-        persist(entry);
       }
     }
     if (added > 0) {
-      known = Map.copyOf(next);
+      known = Map.copyOf(next); // in force now; the disk write below must not delay a revocation
+      cacheBehind = true;
       log.info("event=hub_revocations_updated hub={} new={} entries={}", hubName, added, next.size());
     }
+    writeCache();
   }
 
-  private void persist(Entry entry) {
-    if (cache == null) {
+  /** One durable write of what the cache lacks; a failure is logged once and retried next poll. */
+  private void writeCache() {
+    if (cache == null || !cacheBehind) {
       return;
     }
     try {
-      cache.revoke(entry.id(), entry.at(), entry.reason());
+      cache.revokeAll(known.values());
+      if (failedCacheWrite) {
+        log.info("event=hub_revocations_cache_written file={} entries={}", cache.file(), known.size());
+      }
+      cacheBehind = false;
+      failedCacheWrite = false;
     } catch (CertificateStoreException e) {
-      log.warn("event=hub_revocations_cache_unwritable file={} error=\"{}\" (kept in memory only from now on)",
-          cache.file(), e.getMessage());
-      cache = null;
+      if (!failedCacheWrite) {
+        log.warn("event=hub_revocations_cache_unwritable file={} error=\"{}\" (kept in memory; retried each poll)",
+            cache.file(), e.getMessage());
+      }
+      failedCacheWrite = true;
+    }
+  }
+
+  private static long lastWrittenMillis(Path file) {
+    try {
+      return Files.getLastModifiedTime(file).toMillis();
+    } catch (IOException e) {
+      return 0; // no cache written yet
     }
   }
 

@@ -104,7 +104,7 @@ final class RendezvousService extends RendezvousGrpc.RendezvousImplBase {
     try {
       ClusterRecord record = ProtoMapper.fromProto(validator, request.getRecord(), caller.name());
       boolean joining = membership.cluster(caller.name()).isEmpty();
-      complete(membership.upsert(record), response, revision -> {
+      complete(membership.upsert(record), response, "announce", caller.name(), revision -> {
         if (joining) {
           audit.record(caller.uri(), "cluster.joined", caller.name(), "revision " + revision);
         }
@@ -144,7 +144,7 @@ final class RendezvousService extends RendezvousGrpc.RendezvousImplBase {
         withdrawn.add(ProtoMapper.clusterId("withdrawn_subject_cluster_ids[" + i + "]",
             request.getWithdrawnSubjectClusterIds(i)));
       }
-      complete(membership.publishViews(caller.name(), views, withdrawn), response,
+      complete(membership.publishViews(caller.name(), views, withdrawn), response, "views", caller.name(),
           revision -> PublishViewsResponse.newBuilder().setRevision(revision).build());
     } catch (Rejection r) {
       log.info("views rejected cluster={} reason=\"{}\"", caller.name(), r.getMessage());
@@ -205,10 +205,17 @@ final class RendezvousService extends RendezvousGrpc.RendezvousImplBase {
   }
 
   /** Answers once the store has made the change durable; a store failure is UNAVAILABLE. */
-  private static <T> void complete(CompletableFuture<Long> written, StreamObserver<T> response,
-      java.util.function.LongFunction<T> onSuccess) {
+  /**
+   * Answers {@code response} when {@code written} completes; a {@link Rejection} the store decided
+   * after the call returned (the etcd store's announce batches) is logged as the synchronous ones are.
+   */
+  private static <T> void complete(CompletableFuture<Long> written, StreamObserver<T> response, String what,
+      String cluster, java.util.function.LongFunction<T> onSuccess) {
     written.whenComplete((revision, failure) -> {
       if (failure != null) {
+        if (Statuses.unwrapped(failure) instanceof Rejection r) {
+          log.info("{} rejected cluster={} reason=\"{}\"", what, cluster, r.getMessage());
+        }
         response.onError(Statuses.internal("store", failure));
         return;
       }

@@ -543,8 +543,23 @@ public final class EtcdMembership implements Membership {
         + " for etcd; try again", null, RETRY_AFTER_BUSY, true);
   }
 
-  /** The writer thread: batches until nothing waits. */
+  /**
+   * The writer thread: batches until nothing waits. A batch that fails unexpectedly (a stored
+   * record that does not decode, jetcd throwing while the replica closes) fails its announces with
+   * UNAVAILABLE and the writer goes on: one bad batch must not stop every later announce.
+   */
   private void writeUpserts() {
+    try {
+      writeUpsertBatches();
+    } catch (Error e) { // the writer ends without clearing its flag: let the next announce start one
+      synchronized (pendingUpserts) {
+        upsertWriterScheduled = false;
+      }
+      throw e;
+    }
+  }
+
+  private void writeUpsertBatches() {
     while (true) {
       List<PendingUpsert> batch = new ArrayList<>();
       synchronized (pendingUpserts) {
@@ -562,7 +577,16 @@ public final class EtcdMembership implements Membership {
           return;
         }
       }
-      List<PendingUpsert> again = writeBatch(batch);
+      List<PendingUpsert> again;
+      try {
+        again = writeBatch(batch);
+      } catch (RuntimeException e) {
+        log.warn("etcd announce batch failed clusters={} error=\"{}\"", batch.size(), e.toString());
+        EtcdUnavailableException failure = new EtcdUnavailableException("hub replica " + options.replicaName()
+            + " could not write the announce: " + e.getMessage(), e);
+        batch.forEach(p -> p.done.completeExceptionally(failure));
+        again = List.of();
+      }
       if (!again.isEmpty()) {
         synchronized (pendingUpserts) {
           for (int i = again.size() - 1; i >= 0; i--) {
@@ -1352,8 +1376,10 @@ public final class EtcdMembership implements Membership {
       synchronized (lock) {
         generation = watchGeneration;
         failingAlready = watchFailures > 0;
+        // Under the lock that startWatch clears it under: set after a start that slipped in
+        // between, it would read "replacing" until the next stall.
+        watchReplacing = true;
       }
-      watchReplacing = true;
       progressRequestedNanos = 0;
       Duration delay = watchFailed("etcd watch stalled: no answer to a progress request within "
           + options.watchStallAfter().toMillis() + " ms", "stalled");

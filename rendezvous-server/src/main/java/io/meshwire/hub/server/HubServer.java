@@ -200,17 +200,17 @@ public final class HubServer implements AutoCloseable {
     CompletableFuture<SslContext> tls = new CompletableFuture<>();
     if (transport.isEmpty()) {
       named("hub-tls-init").newThread(() -> {
-        long started = System.nanoTime();
-        OpenSsl.isAvailable();
-        phases.record("openssl", Duration.ofNanos(System.nanoTime() - started));
         try {
+          long started = System.nanoTime();
+          OpenSsl.isAvailable();
+          phases.record("openssl", Duration.ofNanos(System.nanoTime() - started));
           IssuedCredential hub = credential.join();
           long building = System.nanoTime();
           tls.complete(serverTls(hub));
           phases.record("tls", Duration.ofNanos(System.nanoTime() - building));
         } catch (java.util.concurrent.CompletionException e) {
           tls.completeExceptionally(e.getCause()); // the CA failed; start() reports that itself
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) { // an Error too: start() waits for this future
           tls.completeExceptionally(e);
         }
       }).start();

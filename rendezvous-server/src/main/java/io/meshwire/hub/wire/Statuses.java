@@ -46,15 +46,21 @@ public final class Statuses {
     return withRetry(Code.RESOURCE_EXHAUSTED, what + ": rate limited", retryAfter);
   }
 
+  /** {@code failure} without the CompletionExceptions a future wrapped it in. */
+  public static Throwable unwrapped(Throwable failure) {
+    Throwable root = failure;
+    while (root instanceof java.util.concurrent.CompletionException && root.getCause() != null) {
+      root = root.getCause();
+    }
+    return root;
+  }
+
   /**
    * A store failure: UNAVAILABLE; with a {@link RetryHint} (possibly wrapped by a future) the status
    * and RetryInfo it asks for; a {@link Rejection} completing a future, its own status.
    */
   public static StatusRuntimeException internal(String what, Throwable cause) {
-    Throwable root = cause;
-    while (root instanceof java.util.concurrent.CompletionException && root.getCause() != null) {
-      root = root.getCause();
-    }
+    Throwable root = unwrapped(cause);
     if (root instanceof Rejection r) { // decided by the store after the call returned its future
       return of(r);
     }
