@@ -197,6 +197,7 @@ final class HubBench {
   }
 
   private RunResult.Fanout hubFanout(HubProcess hub, AgentFleet fleet, int n) {
+    warmUp(n, fleet::useTracker, k -> fleet.agent(k % n).announce());
     FanoutTracker tracker = new FanoutTracker(n, config.changes() + 16);
     fleet.useTracker(tracker);
     tracker.arm(true);
@@ -224,9 +225,35 @@ final class HubBench {
    * @return how many changes were written
    */
   int runChanges(FanoutTracker tracker, Function<Integer, CompletableFuture<Long>> write) {
+    return runChanges(config.changes(), tracker, write);
+  }
+
+  /**
+   * Before a fan-out phase: {@code --warmup-changes} changes written and delivered to every watcher
+   * as in the phase, not measured. A hub that just joined its agents still compiles its fan-out
+   * path (JIT); three replicas that each served a third of the join are further from it than one
+   * hub that served all of it, so without a warm-up the comparison times compilation, not the
+   * store. Every part of a run (file hub, etcd, replicas) gets the same warm-up.
+   *
+   * @param use installs the warm-up's tracker where the watchers report arrivals
+   */
+  void warmUp(int watchers, Consumer<FanoutTracker> use, Function<Integer, CompletableFuture<Long>> write) {
+    if (config.warmupChanges() == 0) {
+      return;
+    }
+    FanoutTracker t = new FanoutTracker(watchers, config.warmupChanges() + 16);
+    use.accept(t);
+    t.arm(true);
+    long w0 = System.nanoTime();
+    int written = runChanges(config.warmupChanges(), t, write);
+    t.arm(false);
+    log.info("warm-up done changes={} watchers={} seconds={}", written, watchers, seconds(System.nanoTime() - w0));
+  }
+
+  private int runChanges(int count, FanoutTracker tracker, Function<Integer, CompletableFuture<Long>> write) {
     long phaseDeadline = System.nanoTime() + config.phaseTimeout().toNanos() * 4;
     int written = 0;
-    for (int k = 0; k < config.changes() && System.nanoTime() < phaseDeadline; k++) {
+    for (int k = 0; k < count && System.nanoTime() < phaseDeadline; k++) {
       long start = System.nanoTime();
       long revision;
       try {
@@ -315,6 +342,9 @@ final class HubBench {
         pause(config.settle());
         long rssN = ProcStats.rssBytes(cluster.pid(0));
         double goHeapN = cluster.metric(0, "go_memstats_heap_inuse_bytes");
+        warmUp(n, fan::useTracker, k -> fan.put(AgentRecords.clusterId(k % ETCD_KEYS),
+            AgentRecords.record(k % ETCD_KEYS, k + 1L).toByteArray()));
+        fan.useTracker(tracker);
         tracker.arm(true);
         double cpu0 = ProcStats.cpuSeconds(cluster.pid(0));
         long f0 = System.nanoTime();

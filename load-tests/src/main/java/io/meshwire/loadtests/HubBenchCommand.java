@@ -46,6 +46,11 @@ public final class HubBenchCommand implements Callable<Integer> {
       + "Default: 200, or 50 with --quick.")
   private Integer changes;
 
+  @Option(names = "--warmup-changes", paramLabel = "W", defaultValue = "0",
+      description = "Changes delivered to every watcher before each fan-out phase (file hub, etcd, replicas "
+          + "alike) and not measured, so what is timed is compiled code, not the JIT. Default: ${DEFAULT-VALUE}.")
+  private int warmupChanges;
+
   @Option(names = "--quick", description = "Fewer changes and shorter settling pauses: a regression check "
       + "(under 2 minutes at 1000 agents on 2 cores).")
   private boolean quick;
@@ -279,7 +284,8 @@ public final class HubBenchCommand implements Callable<Integer> {
           default -> throw new IllegalArgumentException("--etcd-timing: \"" + etcdTiming + "\" is not defaults or fast");
         },
         cpus("--pin-hub", pinHub),
-        cpus("--pin-load", pinLoad));
+        cpus("--pin-load", pinLoad),
+        warmupChanges);
   }
 
   private static CpuSet cpus(String option, String spec) {
@@ -372,6 +378,7 @@ public final class HubBenchCommand implements Callable<Integer> {
     m.put("etcd_timing_ms", List.of(c.etcdTiming().heartbeat().toMillis(), c.etcdTiming().election().toMillis()));
     m.put("etcd_max_clients", c.etcdMaxClients());
     m.put("change_interval_ms", c.changeInterval().toMillis());
+    m.put("warmup_changes", c.warmupChanges());
     m.put("join_concurrency", c.joinConcurrency());
     m.put("client_threads", c.eventLoopThreads());
     m.put("phase_timeout_s", c.phaseTimeout().toSeconds());

@@ -23,6 +23,7 @@ import java.util.Map;
  * @param etcdTiming the raft timing of that etcd cluster's members
  * @param pinHub CPUs for the system under test (the hub from its start, etcd once started); null: not pinned
  * @param pinLoad CPUs for this JVM (the simulated agents and the etcd watchers); null: not pinned
+ * @param warmupChanges changes delivered before each fan-out phase and not measured (0: none)
  */
 record HubBenchConfig(
     List<Integer> agents,
@@ -47,7 +48,8 @@ record HubBenchConfig(
     int etcdReplicas,
     io.meshwire.netlab.etcd.EtcdCluster.Timing etcdTiming,
     io.meshwire.loadtests.process.CpuSet pinHub,
-    io.meshwire.loadtests.process.CpuSet pinLoad) {
+    io.meshwire.loadtests.process.CpuSet pinLoad,
+    int warmupChanges) {
 
   public HubBenchConfig {
     agents = List.copyOf(agents);
@@ -59,6 +61,8 @@ record HubBenchConfig(
           n + " out of range 1.." + io.meshwire.loadtests.agent.AgentRecords.MAX_AGENTS);
     }
     require(changes >= 1 && changes <= 100_000, "--changes", changes + " out of range 1..100000");
+    require(warmupChanges >= 0 && warmupChanges <= 100_000, "--warmup-changes", warmupChanges
+        + " out of range 0..100000");
     require(joinConcurrency >= 1, "--join-concurrency", "must be >= 1");
     require(eventLoopThreads >= 1 && eventLoopThreads <= 64, "--client-threads", "out of range 1..64");
     require(etcdMaxClients >= 1, "--etcd-max-clients", "must be >= 1");

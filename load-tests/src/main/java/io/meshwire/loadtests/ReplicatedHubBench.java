@@ -82,6 +82,7 @@ final class ReplicatedHubBench {
         HubBench.pause(config.settle());
         long heapN = heap(replicas);
 
+        bench.warmUp(n, fleet::useTracker, k -> fleet.agent(k % n).announce());
         FanoutTracker tracker = new FanoutTracker(n, config.changes() + 16);
         fleet.useTracker(tracker);
         tracker.arm(true);

@@ -284,8 +284,23 @@ public final class AgentFleet implements AutoCloseable {
   }
 
   void announceFailed(io.grpc.Status status) {
-    announceErrors.computeIfAbsent(status.getCode().name(), k -> new java.util.concurrent.atomic.LongAdder())
+    announceErrors.computeIfAbsent(announceErrorKey(status), k -> new java.util.concurrent.atomic.LongAdder())
         .increment();
+  }
+
+  /**
+   * The status code and what failed: {@code etcd timeout} (the replica's etcd call hit its
+   * timeout), {@code etcd} (etcd refused or did not commit otherwise), {@code busy} (the replica's
+   * back-pressure: never written, retried as it was) or {@code other} (connection, TLS, deadline,
+   * shutting down); so a count of UNAVAILABLE says whether etcd or the connection failed.
+   */
+  static String announceErrorKey(io.grpc.Status status) {
+    String d = status.getDescription() == null ? "" : status.getDescription();
+    String what = d.contains("etcd") && d.contains("try again") ? "busy"
+        : d.contains("no answer from etcd within") ? "etcd timeout"
+        : d.contains("etcd") ? "etcd"
+        : "other";
+    return status.getCode().name() + " (" + what + ")";
   }
 
   void streamClosed(io.grpc.Status status) {

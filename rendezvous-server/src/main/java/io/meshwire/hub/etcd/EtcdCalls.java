@@ -46,5 +46,10 @@ final class EtcdCalls {
     EtcdCallException(String message, Throwable cause) {
       super(message, cause);
     }
+
+    /** True when etcd did not answer in time: unlike an error, the call may still take effect. */
+    boolean timedOut() {
+      return getCause() instanceof TimeoutException;
+    }
   }
 }

@@ -121,6 +121,12 @@ public final class EtcdMembership implements Membership {
   private static final int MAX_TXN_ATTEMPTS = 8;
   /** Announces per etcd transaction at most (2 comparisons and 2 reads each; etcd allows 128 of each). */
   static final int MAX_UPSERTS_PER_TXN = 32;
+  /**
+   * How many times an announce's transaction is sent again after etcd gave no answer within the
+   * call timeout (a busy etcd often commits it a moment later; the transaction sent again finds
+   * out which), before the announce is answered UNAVAILABLE.
+   */
+  static final int MAX_TIMEOUT_RETRIES = 1;
   /** Announces waiting for a batch at most; more are told to retry. */
   static final int MAX_PENDING_UPSERTS = 1024;
   /**
@@ -215,6 +221,7 @@ public final class EtcdMembership implements Membership {
   private volatile String lastDiagnosis;
   private volatile long lastDiagnosisNanos;
   private final java.util.concurrent.atomic.LongAdder writesRefusedBusy = new java.util.concurrent.atomic.LongAdder();
+  private final java.util.concurrent.atomic.LongAdder announceTimeouts = new java.util.concurrent.atomic.LongAdder();
 
   // Stage timers (see bindMetrics); null until bound.
   private volatile io.micrometer.core.instrument.Timer commitTimer;
@@ -509,7 +516,11 @@ public final class EtcdMembership implements Membership {
     return pending.done;
   }
 
-  /** An announce waiting for its batch; {@code expectedRevision} (0: no key) and {@code attempts} belong to the writer. */
+  /**
+   * An announce waiting for its batch; {@code expectedRevision} (0: no key), {@code attempts},
+   * {@code timeouts} and {@code sent} belong to the writer. {@code value} carries the acceptance
+   * time, so etcd holding exactly these bytes means this very announce was written.
+   */
   private static final class PendingUpsert {
     final ClusterRecord record;
     final ByteSequence value;
@@ -517,6 +528,8 @@ public final class EtcdMembership implements Membership {
     final CompletableFuture<Long> done = new CompletableFuture<>();
     long expectedRevision;
     int attempts;
+    int timeouts;
+    boolean sent;
 
     PendingUpsert(ClusterRecord record, ByteSequence value, long queuedNanos) {
       this.record = record;
@@ -591,7 +604,7 @@ public final class EtcdMembership implements Membership {
     for (PendingUpsert p : batch) {
       if (closed()) {
         p.done.completeExceptionally(new EtcdUnavailableException("hub replica is shutting down", null));
-      } else if (now - p.queuedNanos > options.opTimeout().toNanos()) {
+      } else if (!p.sent && now - p.queuedNanos > options.opTimeout().toNanos()) {
         writesRefusedBusy.increment();
         p.done.completeExceptionally(busy("cluster " + p.record.clusterId(), "announces waiting longer than "
             + options.opTimeout().toMillis() + " ms"));
@@ -614,6 +627,7 @@ public final class EtcdMembership implements Membership {
       puts.add(Op.put(key, p.value, PutOption.DEFAULT));
       reads.add(Op.get(key, GetOption.DEFAULT));
       reads.add(Op.get(revokedGuard, GetOption.builder().withCountOnly(true).build()));
+      p.sent = true;
     }
     TxnResponse txn;
     long t0 = System.nanoTime();
@@ -621,9 +635,23 @@ public final class EtcdMembership implements Membership {
       txn = call(kv.txn().If(guards.toArray(Cmp[]::new)).Then(puts.toArray(Op[]::new))
           .Else(reads.toArray(Op[]::new)).commit(), "writing " + live.size() + " cluster record(s)");
     } catch (EtcdCalls.EtcdCallException e) {
-      EtcdUnavailableException failure = unavailable(e);
-      live.forEach(p -> p.done.completeExceptionally(failure));
-      return List.of();
+      List<PendingUpsert> again = new ArrayList<>();
+      List<PendingUpsert> failed = new ArrayList<>();
+      if (e.timedOut()) {
+        announceTimeouts.add(live.size());
+        // No answer is not a no: etcd may commit it yet. The same transaction again tells which:
+        // its comparisons hold only if the first one did not commit, else Else returns our record.
+        for (PendingUpsert p : live) {
+          (p.timeouts++ < MAX_TIMEOUT_RETRIES ? again : failed).add(p);
+        }
+      } else {
+        failed.addAll(live);
+      }
+      if (!failed.isEmpty()) {
+        EtcdUnavailableException failure = unavailable(e);
+        failed.forEach(p -> p.done.completeExceptionally(failure));
+      }
+      return again;
     }
     io.micrometer.core.instrument.Timer commit = commitTimer;
     if (commit != null) {
@@ -641,6 +669,12 @@ public final class EtcdMembership implements Membership {
       PendingUpsert p = live.get(i);
       String id = p.record.clusterId();
       GetResponse current = now2.get(2 * i);
+      if (!current.getKvs().isEmpty() && current.getKvs().get(0).getValue().equals(p.value)) {
+        // Written by an earlier attempt of this announce that etcd did not answer in time.
+        long written = current.getKvs().get(0).getModRevision();
+        afterApplied(written).whenComplete((revision, failure) -> p.done.complete(revision));
+        continue;
+      }
       if (now2.get(2 * i + 1).getCount() > 0) {
         p.done.completeExceptionally(new Rejection(Rejection.Kind.PERMISSION_DENIED, "cluster \"" + id
             + "\" is revoked"));
@@ -936,6 +970,14 @@ public final class EtcdMembership implements Membership {
     }
     writesRefusedBusy.increment();
     throw busy(what, MAX_WRITES_IN_FLIGHT + " writes in flight");
+  }
+
+  /**
+   * Announce transactions etcd did not answer within the call timeout, counted per announce in
+   * them (each was sent again once: see {@link #MAX_TIMEOUT_RETRIES}).
+   */
+  public long announceTimeouts() {
+    return announceTimeouts.sum();
   }
 
   /** Writes refused because {@link #MAX_WRITES_IN_FLIGHT} were in flight (each told to retry later). */
@@ -1389,6 +1431,10 @@ public final class EtcdMembership implements Membership {
     watchDelayTimer = io.micrometer.core.instrument.Timer.builder("meshwire.hub.etcd.watch.delay")
         .description("From a record's acceptance by the replica that wrote it to this replica's watch applying it")
         .publishPercentileHistogram().register(meters);
+    io.micrometer.core.instrument.FunctionCounter.builder("meshwire.hub.etcd.announce.timeouts", this,
+            EtcdMembership::announceTimeouts)
+        .description("Announces whose etcd transaction got no answer within the call timeout (sent again once)")
+        .register(meters);
   }
 
   /** This replica's current lease (0 before the first grant): keys on it vanish when the replica does. */

@@ -64,6 +64,37 @@ class EtcdMembershipContractIT extends MembershipContract {
     }
   }
 
+  @Test
+  void anAnnounceEtcdDidNotAnswerInTimeIsAcknowledgedOnceEtcdCommitsItWrittenOnce() throws Exception {
+    EtcdCluster etcd = ETCD.cluster();
+    // A 2 s call timeout; partitioned only after 30 s, so the replica keeps serving meanwhile.
+    EtcdMembership.Options patience = new EtcdMembership.Options(100_000, Duration.ofSeconds(2),
+        Duration.ofSeconds(1), Duration.ofSeconds(3), Duration.ofSeconds(30), Duration.ofSeconds(10), "replica-p");
+    try (EtcdMembership replica = EtcdMembership.open(client, settings, "meshwire", "ca-fingerprint",
+        new ProtoEventCodec(), InstantSource.system(), patience, scheduler, Map.of())) {
+      java.util.concurrent.CompletableFuture<Long> written;
+      List<Integer> suspended = new java.util.ArrayList<>();
+      try {
+        for (int i = 0; i < etcd.size(); i++) { // every member hangs: the transaction gets no answer
+          etcd.suspend(i);
+          suspended.add(i);
+        }
+        written = replica.upsert(record("east", 1, 1));
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> replica.announceTimeouts() >= 1);
+      } finally {
+        suspended.forEach(etcd::resume);
+      }
+      long revision = written.get(15, java.util.concurrent.TimeUnit.SECONDS);
+      assertEquals(1, replica.cluster("east").orElseThrow().generation());
+      assertEquals(revision, replica.cluster("east").orElseThrow().revision());
+      var stored = client.getKVClient().get(io.etcd.jetcd.ByteSequence.from(settings.prefix()
+          + "members/clusters/east", java.nio.charset.StandardCharsets.UTF_8)).get(5, java.util.concurrent.TimeUnit.SECONDS)
+          .getKvs().get(0);
+      assertEquals(1, stored.getVersion(), "the record was written once, not once per attempt");
+      assertEquals(revision, stored.getModRevision());
+    }
+  }
+
   private long defaultKeyRevision() throws Exception {
     return client.getKVClient().get(io.etcd.jetcd.ByteSequence.from(settings.prefix() + "members/peering/default",
         java.nio.charset.StandardCharsets.UTF_8)).get(5, java.util.concurrent.TimeUnit.SECONDS).getKvs().get(0)
