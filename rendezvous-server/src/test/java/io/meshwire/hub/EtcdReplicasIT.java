@@ -719,7 +719,10 @@ class EtcdReplicasIT {
     HubFixture a = new HubFixture(dir.resolve("a"), settings);
     open.add(a);
     URI ready = URI.create("http://127.0.0.1:" + a.hub().metricsPort().orElseThrow() + "/ready");
-    assertEquals(200, get(ready).statusCode());
+    // A fresh replica is ready once its watch is caught up; an earlier test may have just restarted
+    // the member it reaches, so readiness is awaited (bounded), not assumed at the first instant.
+    org.awaitility.Awaitility.await("ready after start").atMost(Duration.ofSeconds(30))
+        .until(() -> get(ready), r -> r.statusCode() == 200);
     ch.qos.logback.classic.Logger membershipLog =
         (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(io.meshwire.hub.etcd.EtcdMembership.class);
     ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logs =
@@ -736,7 +739,8 @@ class EtcdReplicasIT {
     assertEquals(io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING,
         health.withDeadlineAfter(5, TimeUnit.SECONDS).check(anyService).getStatus());
     var replica = (io.meshwire.hub.etcd.EtcdMembership) a.hub().membership();
-    assertEquals(java.util.Optional.empty(), replica.notReadyReason(), "ready: connected and caught up");
+    org.awaitility.Awaitility.await("ready: connected and caught up").atMost(Duration.ofSeconds(30))
+        .until(() -> replica.notReadyReason().isEmpty());
     EtcdCluster etcd = ETCD.cluster();
     List<Integer> stopped = new ArrayList<>();
     try (WatchRecorder watch = new WatchRecorder(a.channel(east), 0, "")) {
