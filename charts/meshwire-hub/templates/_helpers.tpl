@@ -87,6 +87,7 @@ cert-validity: {{ .Values.config.certValidity | quote }}
 bookmark-interval: {{ .Values.config.bookmarkInterval | quote }}
 snapshot-chunk-size: "{{ .Values.config.snapshotChunkSize | int64 }}"
 max-concurrent-snapshots: "{{ .Values.config.maxConcurrentSnapshots | int64 }}"
+max-waiting-snapshots: "{{ .Values.config.maxWaitingSnapshots | int64 }}"
 overload-retry-after: {{ .Values.config.overloadRetryAfter | quote }}
 retained-entries: "{{ .Values.config.retainedEntries | int64 }}"
 checkpoint-interval: "{{ .Values.config.checkpointInterval | int64 }}"

@@ -119,6 +119,7 @@ class HubChartTest {
     assertEquals(hubDefaults.bookmarkInterval(), config.bookmarkInterval());
     assertEquals(hubDefaults.snapshotChunkSize(), config.snapshotChunkSize());
     assertEquals(hubDefaults.maxConcurrentSnapshots(), config.maxConcurrentSnapshots());
+    assertEquals(hubDefaults.maxWaitingSnapshots(), config.maxWaitingSnapshots());
     assertEquals(hubDefaults.overloadRetryAfter(), config.overloadRetryAfter());
     assertEquals(hubDefaults.retainedEntries(), config.retainedEntries());
     assertEquals(hubDefaults.checkpointInterval(), config.checkpointInterval());
@@ -137,6 +138,7 @@ class HubChartTest {
     assertEquals(io.meshwire.hub.policy.PeeringDefault.DENY, config.defaultPeering());
     assertEquals(250, config.snapshotChunkSize());
     assertEquals(8, config.maxConcurrentSnapshots());
+    assertEquals(100, config.maxWaitingSnapshots());
     assertEquals(Duration.ofSeconds(5), config.overloadRetryAfter());
     assertEquals(20000, config.retainedEntries());
     assertEquals(5000, config.checkpointInterval());

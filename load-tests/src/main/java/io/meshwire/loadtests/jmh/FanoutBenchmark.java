@@ -74,7 +74,7 @@ public class FanoutBenchmark {
     log = Fixtures.log(new InMemoryStore(), drain);
     log.upsert(Fixtures.record(0, ++generation)).join();
     hub = new WatchHub(log, new ProtoWatchCodec(), new WatchHub.Options(Duration.ofHours(1), 500, 64,
-        Duration.ofSeconds(2), 256), drain, scheduler, new SimpleMeterRegistry());
+        16_384, Duration.ofSeconds(2), 256), drain, scheduler, new SimpleMeterRegistry());
     List<WatchHub.Subscription> subs = new ArrayList<>();
     for (int i = 0; i < subscribers; i++) {
       subs.add(hub.subscribe("a-" + i, log.durableRevision(), log.meshUid(), new CountingSink()));

@@ -37,6 +37,7 @@ public record HubConfig(
     Duration bookmarkInterval,
     int snapshotChunkSize,
     int maxConcurrentSnapshots,
+    int maxWaitingSnapshots,
     Duration overloadRetryAfter,
     int retainedEntries,
     int checkpointInterval,
@@ -56,7 +57,7 @@ public record HubConfig(
   /** The keys accepted in YAML and as {@link #with} names. */
   public static final Set<String> KEYS = Set.of("data-dir", "listen", "mesh", "hub-name", "metrics-listen",
       "cert-validity", "bookmark-interval", "snapshot-chunk-size", "max-concurrent-snapshots",
-      "overload-retry-after", "retained-entries", "checkpoint-interval", "enroll-rate", "announce-rate",
+      "max-waiting-snapshots", "overload-retry-after", "retained-entries", "checkpoint-interval", "enroll-rate", "announce-rate",
       "max-message-bytes", "max-cidr-prefix", "store", "etcd-endpoints", "etcd-ca", "etcd-cert", "etcd-key",
       "etcd-prefix", "relay-listen", "relays", "default-peering");
 
@@ -69,6 +70,8 @@ public record HubConfig(
     require(bookmarkInterval.compareTo(Duration.ofSeconds(1)) >= 0, "bookmark-interval", "must be >= 1s");
     require(snapshotChunkSize >= 1 && snapshotChunkSize <= 10_000, "snapshot-chunk-size", "out of range 1..10000");
     require(maxConcurrentSnapshots >= 1, "max-concurrent-snapshots", "must be >= 1");
+    require(maxWaitingSnapshots >= 0 && maxWaitingSnapshots <= 1_000_000, "max-waiting-snapshots",
+        "out of range 0..1000000");
     require(retainedEntries >= 16, "retained-entries", "must be >= 16");
     require(checkpointInterval >= 1 && checkpointInterval <= retainedEntries, "checkpoint-interval",
         "must be 1..retained-entries (" + retainedEntries + ")");
@@ -117,6 +120,7 @@ public record HubConfig(
       Map.entry("bookmark-interval", "30s"),
       Map.entry("snapshot-chunk-size", "500"),
       Map.entry("max-concurrent-snapshots", "64"),
+      Map.entry("max-waiting-snapshots", "16384"),
       Map.entry("overload-retry-after", "2s"),
       Map.entry("retained-entries", "100000"),
       Map.entry("checkpoint-interval", "50000"),
@@ -178,6 +182,7 @@ public record HubConfig(
         s.get("bookmark-interval", Durations::parse),
         s.get("snapshot-chunk-size", Integer::parseInt),
         s.get("max-concurrent-snapshots", Integer::parseInt),
+        s.get("max-waiting-snapshots", Integer::parseInt),
         s.get("overload-retry-after", Durations::parse),
         s.get("retained-entries", Integer::parseInt),
         s.get("checkpoint-interval", Integer::parseInt),

@@ -329,7 +329,7 @@ public final class HubServer implements AutoCloseable {
       WatchHub watches = new WatchHub(membership,
           new ProtoWatchCodec(config.advertisedRelays().stream().map(Object::toString).toList()),
           new WatchHub.Options(config.bookmarkInterval(), config.snapshotChunkSize(), config.maxConcurrentSnapshots(),
-              config.overloadRetryAfter(), 256),
+              config.maxWaitingSnapshots(), config.overloadRetryAfter(), 256),
           fanoutPool, scheduler, meters);
 
       HealthStatusManager health = new HealthStatusManager();

@@ -53,11 +53,14 @@ public final class WatchHub implements AutoCloseable {
 
   private static final Logger logger = LoggerFactory.getLogger(WatchHub.class);
 
-  /** Tuning. {@code maxConcurrentSnapshots} bounds subscriptions sending a snapshot at once. */
+  /**
+   * Tuning. {@code maxConcurrentSnapshots} bounds subscriptions sending a snapshot at once;
+   * {@code maxWaitingSnapshots} more wait in line for one (see {@link SnapshotAdmission}).
+   */
   public record Options(Duration bookmarkInterval, int snapshotChunkSize, int maxConcurrentSnapshots,
-      Duration overloadRetryAfter, int drainBatch) {
+      int maxWaitingSnapshots, Duration overloadRetryAfter, int drainBatch) {
     public static Options defaults() {
-      return new Options(Duration.ofSeconds(30), 500, 64, Duration.ofSeconds(2), 256);
+      return new Options(Duration.ofSeconds(30), 500, 64, 16_384, Duration.ofSeconds(2), 256);
     }
   }
 
@@ -90,16 +93,18 @@ public final class WatchHub implements AutoCloseable {
     this.codec = codec;
     this.options = options;
     this.drainExecutor = drainExecutor;
-    this.admission = new SnapshotAdmission(options.maxConcurrentSnapshots(), options.overloadRetryAfter(),
-        System::nanoTime);
+    this.admission = new SnapshotAdmission(options.maxConcurrentSnapshots(), options.maxWaitingSnapshots(),
+        options.overloadRetryAfter(), System::nanoTime);
     this.fanoutLag = Timer.builder("meshwire.hub.fanout.lag")
         .description("Time from a change's append to its write to one watcher")
         .publishPercentileHistogram()
         .register(meters);
     this.snapshotsServed = Counter.builder("meshwire.hub.snapshots.served").register(meters);
     this.snapshotsRefused = Counter.builder("meshwire.hub.snapshots.refused")
-        .description("Watch streams refused with a back-off hint because too many snapshots were in flight")
+        .description("Watch streams refused with a back-off hint because too many snapshots were in flight and waiting")
         .register(meters);
+    Gauge.builder("meshwire.hub.snapshots.waiting", admission, SnapshotAdmission::waiting)
+        .description("Watch streams waiting in line for a snapshot permit").register(meters);
     this.eventsSent = Counter.builder("meshwire.hub.watch.events.sent").register(meters);
     Gauge.builder("meshwire.hub.watchers", subscriptions, Set::size)
         .description("Open Watch streams").register(meters);
@@ -337,6 +342,7 @@ public final class WatchHub implements AutoCloseable {
     private int nextChunk;
     private boolean holdsPermit;
     private long permitSince; // when the permit was taken (nanoTime)
+    private SnapshotAdmission.Ticket waitingFor; // in line for a permit
     private boolean caughtUpSent;
 
     private Subscription(String clusterId, long resumeFrom, long head, WatchSink sink, Lane lane) {
@@ -419,12 +425,8 @@ public final class WatchHub implements AutoCloseable {
         if (!sink.isReady()) {
           return; // even the hello waits for flow control; onReady brings us back
         }
-        if (cursor < 0 && !takePermit()) {
-          snapshotsRefused.increment();
-          finish();
-          sink.fail(new Failure(Failure.Kind.OVERLOADED, "too many snapshots in flight, retry later",
-              admission.refusedRetryAfter()));
-          return;
+        if (cursor < 0 && !permit("too many snapshots in flight and waiting, retry later")) {
+          return; // waiting in line (the grant schedules a drain) or refused
         }
         sink.send(codec.hello(log.meshUid(), log.durableRevision(), log.floorRevision(), cursor < 0,
             options.bookmarkInterval()));
@@ -439,15 +441,9 @@ public final class WatchHub implements AutoCloseable {
     /** Sends snapshot chunks while ready; true once the whole snapshot is out. */
     private boolean sendSnapshot() {
       if (snapshot == null) {
-        if (!holdsPermit) {
-          // Fell below the floor while streaming: needs a snapshot again, under the same bound.
-          if (!takePermit()) {
-            snapshotsRefused.increment();
-            finish();
-            sink.fail(new Failure(Failure.Kind.OVERLOADED, "fell behind the log and too many snapshots in flight",
-                admission.refusedRetryAfter()));
-            return false;
-          }
+        // Fell below the floor while streaming: needs a snapshot again, under the same bound.
+        if (!permit("fell behind the log and too many snapshots in flight and waiting")) {
+          return false;
         }
         snapshot = snapshot();
         chunks = chunksFor(clusterId, snapshot);
@@ -529,14 +525,39 @@ public final class WatchHub implements AutoCloseable {
     private void finish() {
       (lane == null ? pooled : lane.members).remove(this);
       if (subscriptions.remove(this)) {
+        SnapshotAdmission.Ticket t = waitingFor;
+        waitingFor = null;
+        if (t != null && !admission.withdraw(t)) {
+          admission.release(t.grantedAtNanos(), false); // handed over as the stream ended
+        }
         releasePermit(false);
       }
     }
 
-    private boolean takePermit() {
-      permitSince = admission.tryAcquire();
-      holdsPermit = permitSince >= 0;
-      return holdsPermit;
+    /**
+     * True when this subscription holds a snapshot permit. False while it waits in line for one
+     * (the grant schedules a drain) and when the line is full: then the stream is refused with a
+     * retry hint.
+     */
+    private boolean permit(String refusal) {
+      if (holdsPermit) {
+        return true;
+      }
+      SnapshotAdmission.Ticket t = waitingFor != null ? waitingFor : admission.acquire(this::schedule);
+      if (t.granted()) {
+        waitingFor = null;
+        holdsPermit = true;
+        permitSince = t.grantedAtNanos();
+        return true;
+      }
+      if (t.refusedRetryAfter() == null) {
+        waitingFor = t;
+        return false;
+      }
+      snapshotsRefused.increment();
+      finish();
+      sink.fail(new Failure(Failure.Kind.OVERLOADED, refusal, t.refusedRetryAfter()));
+      return false;
     }
 
     private void releasePermit(boolean snapshotSent) {

@@ -44,7 +44,7 @@ class WatchHubTest {
     log = new MembershipLog(store, new ProtoEventCodec(), InstantSource.system(), new MembershipLog.Options(32, 16),
         pool, pool);
     hub = new WatchHub(log, new ProtoWatchCodec(), new WatchHub.Options(Duration.ofHours(1), 2, 4,
-        Duration.ofSeconds(1), 8), pool, scheduler, new SimpleMeterRegistry());
+        2, Duration.ofSeconds(1), 8), pool, scheduler, new SimpleMeterRegistry());
   }
 
   @AfterEach
@@ -217,7 +217,7 @@ class WatchHubTest {
     ManualTicks ticks = new ManualTicks();
     var pool = Executors.newFixedThreadPool(2);
     WatchHub spread = new WatchHub(log, new ProtoWatchCodec(), new WatchHub.Options(Duration.ofSeconds(16), 2, 4,
-        Duration.ofSeconds(1), 8), pool, ticks, new SimpleMeterRegistry());
+        16, Duration.ofSeconds(1), 8), pool, ticks, new SimpleMeterRegistry());
     try {
       List<RecordingSink> sinks = new java.util.ArrayList<>();
       for (int i = 0; i < 2 * WatchHub.BOOKMARK_SLICES; i++) {
@@ -279,21 +279,55 @@ class WatchHubTest {
     assertEquals(40, late.events.stream().filter(WatchEvent::hasCaughtUp).findFirst().orElseThrow().getRevision());
   }
 
+  /** 4 permits and a line of 2 (the hub of these tests). */
   @Test
-  void snapshotsBeyondTheBoundAreRefusedWithARetryHint() throws Exception {
+  void snapshotsBeyondTheBoundWaitInLineAndBeyondTheLineAreRefusedWithARetryHint() throws Exception {
     upsert("east", 1, 1);
     List<RecordingSink> stuck = new CopyOnWriteArrayList<>();
+    List<WatchHub.Subscription> holders = new CopyOnWriteArrayList<>();
     for (int i = 0; i < 4; i++) {
       RecordingSink s = new RecordingSink();
       s.budget = 1; // takes the hello, then never the snapshot: holds a permit
       stuck.add(s);
-      hub.subscribe("w" + i, 0, "", s);
+      holders.add(hub.subscribe("w" + i, 0, "", s));
     }
-    Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> hub.watcherCount() == 4);
+    Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> stuck.stream().allMatch(s -> s.events.size() == 1));
+    RecordingSink first = new RecordingSink();
+    first.budget = 1; // once served, it too holds its permit
+    RecordingSink second = new RecordingSink();
+    hub.subscribe("w5", 0, "", first);
+    WatchHub.Subscription secondSub = hub.subscribe("w6", 0, "", second);
     RecordingSink refused = new RecordingSink();
     hub.subscribe("w9", 0, "", refused);
     Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> refused.failure != null);
     assertEquals(WatchSink.Failure.Kind.OVERLOADED, refused.failure.kind());
-    assertEquals(Duration.ofSeconds(1), refused.failure.retryAfter());
+    assertEquals(Duration.ofSeconds(1), refused.failure.retryAfter(), "no snapshot completed yet: the base hint");
+    // In line: open, told nothing yet, not refused.
+    assertEquals(List.of(), first.events);
+    assertEquals(List.of(), second.events);
+    assertEquals(null, first.failure);
+    assertEquals(6, hub.watcherCount());
+
+    // One holder's snapshot completes: its permit goes to the first in line, not to a newcomer.
+    stuck.get(0).budget = Integer.MAX_VALUE;
+    holders.get(0).onReady();
+    Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> caughtUp(stuck.get(0)) && first.events.size() == 1);
+    assertTrue(first.events.get(0).getHello().getSnapshotFollows());
+    assertEquals(List.of(), second.events, "the second in line still waits");
+
+    // The second leaves the line. Had it kept its place, the next permit would be handed to a
+    // closed stream and lost, and the newcomer below would wait forever behind four held permits.
+    secondSub.cancel();
+    Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> hub.watcherCount() == 5);
+    stuck.get(1).budget = Integer.MAX_VALUE;
+    holders.get(1).onReady();
+    RecordingSink newcomer = new RecordingSink();
+    hub.subscribe("w7", 0, "", newcomer);
+    Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> caughtUp(newcomer));
+    assertEquals(null, newcomer.failure);
+  }
+
+  private static boolean caughtUp(RecordingSink s) {
+    return s.events.stream().anyMatch(WatchEvent::hasCaughtUp);
   }
 }
