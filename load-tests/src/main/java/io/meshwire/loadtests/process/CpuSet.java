@@ -2,7 +2,6 @@ package io.meshwire.loadtests.process;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.BitSet;
@@ -72,39 +71,75 @@ public record CpuSet(String list, BitSet cpus) {
     return List.of(TASKSET.toString(), "--cpu-list", list);
   }
 
+  /** Passes over a process's threads before {@link #pin} gives up on threads that keep appearing unpinned. */
+  private static final int PIN_PASSES = 10;
+
   /**
    * Moves every thread of the running process {@code pid} to these CPUs, and checks that the
-   * kernel now says so ({@code taskset --all-tasks} succeeds silently for a PID that is gone).
-   * {@code --all-tasks} walks the process's threads one by one and fails when one ends in between
-   * (a JVM starts and ends threads all the time), so a failed run is tried again, at most 3 times.
+   * kernel now says so for the process and for each of its threads. Not {@code taskset
+   * --all-tasks}: it stops at the first thread that ended during its walk (a JVM starts and ends
+   * threads all the time, so it failed three times in a row after a bench), and it succeeds
+   * silently for a PID that is gone. Here each thread is moved on its own (one {@code taskset} run
+   * for all, a thread that ended is skipped), and passes repeat until every live thread is on these
+   * CPUs: a thread started during a pass by a thread not moved yet inherits the old set and is
+   * caught by the next pass.
    */
   public void pin(long pid) {
-    List<String> cmd = List.of(TASKSET.toString(), "--all-tasks", "--cpu-list", "--pid", list, Long.toString(pid));
+    Path tasks = Path.of("/proc", Long.toString(pid), "task");
+    List<String> unpinned = List.of();
     try {
-      for (int attempt = 1; ; attempt++) {
+      for (int pass = 1; pass <= PIN_PASSES; pass++) {
+        List<String> tids = threadsOf(tasks);
+        unpinned = tids.stream().filter(tid -> !list.equals(threadAllowedList(tasks, tid))).toList();
+        if (unpinned.isEmpty()) {
+          String allowed = allowedList(pid); // also names a process that is gone
+          if (!allowed.equals(list)) {
+            throw new IllegalStateException("pid " + pid + " runs on CPUs " + allowed + " after pinning it to " + list);
+          }
+          return;
+        }
+        List<String> cmd = new java.util.ArrayList<>(List.of("sh", "-c",
+            "for t in \"$@\"; do " + TASKSET + " -p -c " + list + " \"$t\" >/dev/null 2>&1; done", "sh"));
+        cmd.addAll(unpinned);
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        p.getInputStream().readAllBytes();
         if (!p.waitFor(10, TimeUnit.SECONDS)) {
           p.destroyForcibly();
-          throw new IllegalStateException(String.join(" ", cmd) + " did not finish within 10 s");
+          throw new IllegalStateException(TASKSET + " on " + unpinned.size() + " threads of pid " + pid
+              + " did not finish within 10 s");
         }
-        if (p.exitValue() == 0) {
-          break;
-        }
-        if (attempt == 3) {
-          throw new IllegalStateException(String.join(" ", cmd) + " failed 3 times (exit " + p.exitValue() + "): "
-              + out);
-        }
-      }
-      String allowed = allowedList(pid);
-      if (!allowed.equals(list)) {
-        throw new IllegalStateException("pid " + pid + " runs on CPUs " + allowed + " after " + String.join(" ", cmd));
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot run " + TASKSET + " (util-linux): " + e.getMessage(), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted pinning pid " + pid, e);
+    }
+    throw new IllegalStateException("pid " + pid + ": threads " + unpinned + " still not on CPUs " + list + " after "
+        + PIN_PASSES + " passes of " + TASKSET);
+  }
+
+  /** The thread IDs of a process (its {@code /proc/<pid>/task} entries); the process's own status names one that is gone. */
+  private static List<String> threadsOf(Path tasks) throws IOException {
+    try (var entries = Files.list(tasks)) {
+      return entries.map(t -> t.getFileName().toString()).sorted().toList();
+    } catch (java.nio.file.NoSuchFileException e) {
+      allowedList(Long.parseLong(tasks.getParent().getFileName().toString())); // throws, naming /proc/<pid>/status
+      throw e;
+    }
+  }
+
+  /** A thread's {@code Cpus_allowed_list}; the expected value for a thread that ended (nothing left to move). */
+  private String threadAllowedList(Path tasks, String tid) {
+    try {
+      for (String line : Files.readAllLines(tasks.resolve(tid).resolve("status"))) {
+        if (line.startsWith("Cpus_allowed_list:")) {
+          return line.substring("Cpus_allowed_list:".length()).strip();
+        }
+      }
+      return list;
+    } catch (IOException e) {
+      return list; // ended since the listing
     }
   }
 

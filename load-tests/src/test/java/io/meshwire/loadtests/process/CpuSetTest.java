@@ -53,7 +53,7 @@ class CpuSetTest {
     assertEquals(cpus(0), set.cpus());
   }
 
-  /** A real child started under taskset, then moved with {@code taskset -a -p}, as the bench does. */
+  /** A real child started under taskset, then moved thread by thread, as the bench does. */
   @Test
   void pinsAChildFromItsStartAndMovesARunningProcess() throws Exception {
     assumeTrue(Files.isExecutable(CpuSet.TASKSET), "taskset (util-linux) is not installed");
@@ -78,6 +78,49 @@ class CpuSetTest {
       child.destroyForcibly();
       child.waitFor(10, TimeUnit.SECONDS);
     }
+  }
+
+  /**
+   * This JVM, with threads starting and ending all the time (as after a bench, when gRPC's and
+   * Netty's threads wind down), moved to one CPU and back: every live thread ends up on the set.
+   * {@code taskset --all-tasks} failed here whenever a thread ended during its walk.
+   */
+  @Test
+  void movesAProcessWhoseThreadsComeAndGo() throws Exception {
+    assumeTrue(Files.isExecutable(CpuSet.TASKSET), "taskset (util-linux) is not installed");
+    BitSet online = CpuSet.online();
+    assumeTrue(online.cardinality() >= 2, "needs two CPUs");
+    long self = ProcessHandle.current().pid();
+    CpuSet before = CpuSet.parse(CpuSet.allowedList(self), online);
+    CpuSet one = CpuSet.parse(Integer.toString(online.length() - 1), online);
+    java.util.concurrent.atomic.AtomicBoolean churn = new java.util.concurrent.atomic.AtomicBoolean(true);
+    java.util.concurrent.atomic.AtomicLong started = new java.util.concurrent.atomic.AtomicLong();
+    java.util.concurrent.CountDownLatch churning = new java.util.concurrent.CountDownLatch(1);
+    // Threads that live 5 ms each, started as fast as one thread can (bounded: 200,000 in all).
+    Thread churner = new Thread(() -> {
+      while (churn.get() && started.incrementAndGet() < 200_000) {
+        if (started.get() == 1_000) {
+          churning.countDown();
+        }
+        Thread t = new Thread(() -> java.util.concurrent.locks.LockSupport.parkNanos(5_000_000));
+        t.start();
+      }
+    }, "thread-churner");
+    churner.start();
+    assertTrue(churning.await(10, TimeUnit.SECONDS), "1,000 threads started");
+    try {
+      for (int i = 0; i < 5; i++) {
+        one.pin(self);
+        assertEquals(one.list(), CpuSet.allowedList(self));
+        before.pin(self);
+        assertEquals(before.list(), CpuSet.allowedList(self));
+      }
+    } finally {
+      churn.set(false);
+      churner.join(10_000);
+      before.pin(self);
+    }
+    assertTrue(started.get() > 10, "threads came and went while pinning: " + started.get());
   }
 
   @Test
