@@ -199,6 +199,11 @@ public final class WatchHub implements AutoCloseable {
     return subscriptions.size();
   }
 
+  /** Watch streams waiting in line for a snapshot permit. */
+  int waitingForSnapshot() {
+    return admission.waiting();
+  }
+
   /** Asks every watcher to come back after {@code retryAfter} (hub shutdown). */
   @Override
   public void close() {

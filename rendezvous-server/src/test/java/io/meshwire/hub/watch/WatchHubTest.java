@@ -295,8 +295,11 @@ class WatchHubTest {
     RecordingSink first = new RecordingSink();
     first.budget = 1; // once served, it too holds its permit
     RecordingSink second = new RecordingSink();
+    // Drains run on a pool in any order: each joins the line before the next subscribes.
     hub.subscribe("w5", 0, "", first);
+    Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> hub.waitingForSnapshot() == 1);
     WatchHub.Subscription secondSub = hub.subscribe("w6", 0, "", second);
+    Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> hub.waitingForSnapshot() == 2);
     RecordingSink refused = new RecordingSink();
     hub.subscribe("w9", 0, "", refused);
     Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> refused.failure != null);
