@@ -67,6 +67,23 @@ class EtcdChaosIT {
   private final List<Process> hubs = new ArrayList<>();
   private final List<AutoCloseable> open = new ArrayList<>();
   private final ScheduledExecutorService reconnects = Executors.newScheduledThreadPool(2);
+  /** The last lines each hub replica printed, by name: printed when the test fails (nothing else keeps them). */
+  private final Map<String, java.util.Deque<String>> hubOutput = new ConcurrentHashMap<>();
+  private static final int KEPT_LINES = 150;
+
+  @RegisterExtension
+  final org.junit.jupiter.api.extension.TestWatcher printHubOutputOnFailure =
+      new org.junit.jupiter.api.extension.TestWatcher() {
+        @Override
+        public void testFailed(org.junit.jupiter.api.extension.ExtensionContext context, Throwable cause) {
+          hubOutput.forEach((name, lines) -> {
+            System.out.println("---- last " + KEPT_LINES + " lines of " + name + " ----");
+            synchronized (lines) {
+              lines.forEach(System.out::println);
+            }
+          });
+        }
+      };
 
   @AfterEach
   void cleanUp() throws Exception {
@@ -183,7 +200,6 @@ class EtcdChaosIT {
     }
     var tls = etcd.clientTls();
     String java = ProcessHandle.current().info().command().orElse("java");
-    Path log = dir.resolve(name + ".log");
     Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-Xmx256m", "-cp",
         System.getProperty("java.class.path"), HubProcessMain.class.getName(), data.toString(), String.valueOf(port),
         "store=etcd", "etcd-endpoints=" + String.join(",", etcd.endpoints()), "etcd-ca=" + tls.ca(),
@@ -200,7 +216,17 @@ class EtcdChaosIT {
     if (line == null || !line.startsWith("READY")) {
       throw new IllegalStateException(name + " did not start:\n" + seen);
     }
-    Thread.ofVirtual().start(() -> out.lines().forEach(l -> { })); // keep draining its output
+    java.util.Deque<String> kept = new java.util.ArrayDeque<>();
+    hubOutput.put(name, kept);
+    // Keeps draining its output (a full pipe would stall it), the last lines kept for a failure.
+    Thread.ofVirtual().start(() -> out.lines().forEach(l -> {
+      synchronized (kept) {
+        if (kept.size() == KEPT_LINES) {
+          kept.removeFirst();
+        }
+        kept.addLast(l);
+      }
+    }));
     return port;
   }
 
