@@ -304,10 +304,27 @@ public final class AgentFleet implements AutoCloseable {
   }
 
   void streamClosed(io.grpc.Status status) {
+    closes.computeIfAbsent(streamCloseKey(status), k -> new java.util.concurrent.atomic.LongAdder()).increment();
+  }
+
+  /**
+   * A closed stream's count key: code, description, and the innermost cause ("io exception" says
+   * nothing by itself: refused, reset, timed out...), numbers masked so ports do not split counts.
+   */
+  static String streamCloseKey(io.grpc.Status status) {
     String description = status.getDescription() == null ? "" : status.getDescription();
     String key = status.getCode() + (description.isEmpty() ? "" : ": " + description.substring(0,
         Math.min(description.length(), 60)));
-    closes.computeIfAbsent(key, k -> new java.util.concurrent.atomic.LongAdder()).increment();
+    Throwable root = status.getCause();
+    while (root != null && root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    if (root != null) {
+      String message = root.getMessage() == null ? "" : root.getMessage().replaceAll("[0-9]+", "N");
+      key += " (" + root.getClass().getSimpleName()
+          + (message.isEmpty() ? "" : ": " + message.substring(0, Math.min(message.length(), 60))) + ")";
+    }
+    return key;
   }
 
   void caughtUpChanged(int delta) {

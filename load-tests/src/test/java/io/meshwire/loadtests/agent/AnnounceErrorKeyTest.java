@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import io.grpc.Status;
 import org.junit.jupiter.api.Test;
 
-/** The join's failed announce attempts are counted by what failed, so an etcd timeout is not mistaken for a connection error. */
+/** Failed announce attempts and closed streams are counted by what failed, so an etcd timeout is not mistaken for a connection error. */
 class AnnounceErrorKeyTest {
 
   @Test
@@ -16,6 +16,16 @@ class AnnounceErrorKeyTest {
         "etcd has no quorum (1 of 3 members answer, none has a leader): writing 1 cluster record(s): timeout")));
     assertEquals("RESOURCE_EXHAUSTED (busy)", AgentFleet.announceErrorKey(Status.RESOURCE_EXHAUSTED.withDescription(
         "cluster c00042: hub replica hub-1 has 1024 announces waiting for etcd; try again")));
+  }
+
+  @Test
+  void aClosedStreamIsCountedByItsInnermostCauseWithNumbersMasked() {
+    Status refused = Status.UNAVAILABLE.withDescription("io exception").withCause(new RuntimeException("wrapped",
+        new java.net.ConnectException("Connection refused: /127.0.0.1:44291")));
+    assertEquals("UNAVAILABLE: io exception (ConnectException: Connection refused: /N.N.N.N:N)",
+        AgentFleet.streamCloseKey(refused));
+    assertEquals("UNAVAILABLE: Network closed for unknown reason",
+        AgentFleet.streamCloseKey(Status.UNAVAILABLE.withDescription("Network closed for unknown reason")));
   }
 
   @Test
