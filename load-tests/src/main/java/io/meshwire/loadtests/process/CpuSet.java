@@ -90,7 +90,7 @@ public record CpuSet(String list, BitSet cpus) {
     try {
       for (int pass = 1; pass <= PIN_PASSES; pass++) {
         List<String> tids = threadsOf(tasks);
-        unpinned = tids.stream().filter(tid -> !list.equals(threadAllowedList(tasks, tid))).toList();
+        unpinned = tids.stream().filter(tid -> !list.equals(threadAllowedList(tid))).toList();
         if (unpinned.isEmpty()) {
           String allowed = allowedList(pid); // also names a process that is gone
           if (!allowed.equals(list)) {
@@ -129,17 +129,15 @@ public record CpuSet(String list, BitSet cpus) {
     }
   }
 
-  /** A thread's {@code Cpus_allowed_list}; the expected value for a thread that ended (nothing left to move). */
-  private String threadAllowedList(Path tasks, String tid) {
+  /**
+   * A thread's {@code Cpus_allowed_list} ({@code /proc/<tid>/status} is the thread's own); the
+   * expected value for a thread that ended since the listing (nothing left to move).
+   */
+  private String threadAllowedList(String tid) {
     try {
-      for (String line : Files.readAllLines(tasks.resolve(tid).resolve("status"))) {
-        if (line.startsWith("Cpus_allowed_list:")) {
-          return line.substring("Cpus_allowed_list:".length()).strip();
-        }
-      }
+      return allowedList(Long.parseLong(tid));
+    } catch (IllegalStateException e) {
       return list;
-    } catch (IOException e) {
-      return list; // ended since the listing
     }
   }
 

@@ -120,7 +120,6 @@ class CpuSetTest {
       churner.join(10_000);
       before.pin(self);
     }
-    assertTrue(started.get() > 10, "threads came and went while pinning: " + started.get());
   }
 
   @Test

@@ -204,10 +204,10 @@ final class RendezvousService extends RendezvousGrpc.RendezvousImplBase {
     log.debug("watch opened cluster={} since={}", caller.name(), request.getSinceRevision());
   }
 
-  /** Answers once the store has made the change durable; a store failure is UNAVAILABLE. */
   /**
-   * Answers {@code response} when {@code written} completes; a {@link Rejection} the store decided
-   * after the call returned (the etcd store's announce batches) is logged as the synchronous ones are.
+   * Answers {@code response} once the store has made the change durable; a store failure is
+   * UNAVAILABLE. A {@link Rejection} the store decided after the call returned (the etcd store's
+   * announce batches) is logged as the synchronous ones are.
    */
   private static <T> void complete(CompletableFuture<Long> written, StreamObserver<T> response, String what,
       String cluster, java.util.function.LongFunction<T> onSuccess) {

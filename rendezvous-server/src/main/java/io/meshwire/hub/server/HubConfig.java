@@ -57,8 +57,8 @@ public record HubConfig(
   /** The keys accepted in YAML and as {@link #with} names. */
   public static final Set<String> KEYS = Set.of("data-dir", "listen", "mesh", "hub-name", "metrics-listen",
       "cert-validity", "bookmark-interval", "snapshot-chunk-size", "max-concurrent-snapshots",
-      "max-waiting-snapshots", "overload-retry-after", "retained-entries", "checkpoint-interval", "enroll-rate", "announce-rate",
-      "max-message-bytes", "max-cidr-prefix", "store", "etcd-endpoints", "etcd-ca", "etcd-cert", "etcd-key",
+      "max-waiting-snapshots", "overload-retry-after", "retained-entries", "checkpoint-interval", "enroll-rate",
+      "announce-rate", "max-message-bytes", "max-cidr-prefix", "store", "etcd-endpoints", "etcd-ca", "etcd-cert", "etcd-key",
       "etcd-prefix", "relay-listen", "relays", "default-peering");
 
   public HubConfig {
